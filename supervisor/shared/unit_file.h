@@ -1,0 +1,183 @@
+/* Unit files: systemd's lexing fed to inih through ini_parse_stream, and the resulting immutable
+ * struct unit_config. Shared by minisupd (loading) and minisupctl (offline verify). Never logs:
+ * every diagnostic is returned to the caller as a list of `file:line: message` entries. */
+#ifndef MINISUP_UNIT_FILE_H
+#define MINISUP_UNIT_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "values.h"
+
+enum unit_kind {
+    UNIT_KIND_SERVICE,
+    UNIT_KIND_SOCKET,
+    UNIT_KIND_MAX,
+};
+
+enum service_type {
+    SERVICE_TYPE_SIMPLE,
+    SERVICE_TYPE_EXEC,
+    SERVICE_TYPE_FORKING,
+    SERVICE_TYPE_ONESHOT,
+    SERVICE_TYPE_NOTIFY,
+    SERVICE_TYPE_DBUS,
+    SERVICE_TYPE_IDLE,
+    SERVICE_TYPE_MAX,
+};
+
+/* Order and names as systemd.service(5) lists them. */
+enum restart_policy {
+    RESTART_NO,
+    RESTART_ON_SUCCESS,
+    RESTART_ON_FAILURE,
+    RESTART_ON_ABNORMAL,
+    RESTART_ON_WATCHDOG,
+    RESTART_ON_ABORT,
+    RESTART_ALWAYS,
+    RESTART_MAX,
+};
+
+enum kill_mode {
+    KILL_MODE_CONTROL_GROUP,
+    KILL_MODE_PROCESS,
+    KILL_MODE_MIXED,
+    KILL_MODE_NONE,
+    KILL_MODE_MAX,
+};
+
+enum std_output {
+    STD_OUTPUT_JOURNAL, /* also: inherit -> our journal pipe for stderr, kmsg/syslog variants */
+    STD_OUTPUT_NULL,
+    STD_OUTPUT_INHERIT,
+    STD_OUTPUT_FILE,   /* file:PATH, truncating open */
+    STD_OUTPUT_APPEND, /* append:PATH */
+    STD_OUTPUT_TRUNCATE,
+    STD_OUTPUT_MAX,
+};
+
+/* One diagnostic about a unit file. Severity error means the unit did not load. */
+enum diag_level {
+    DIAG_WARNING,
+    DIAG_ERROR,
+};
+
+struct unit_diag {
+    enum diag_level level;
+    char *file;
+    unsigned line; /* 0 when the message is about the whole file */
+    char *message; /* systemd's wording where one exists, without the "file:line: " prefix */
+};
+
+struct unit_diags {
+    struct unit_diag *items;
+    size_t n;
+};
+
+/* The parsed configuration of one unit. Owned by whoever loaded it (the manager, or verify);
+ * immutable after unit_file_load() returns. String lists are NULL-terminated arrays of owned
+ * strings (strv, see values.h); a NULL list means "never set". */
+struct unit_config {
+    char *name;        /* "fifo-echo.service", or "x@inst.service" for an instance */
+    char *path;        /* the file it came from (FragmentPath) */
+    char *source_text; /* the file's bytes as loaded, for `minisupctl cat` */
+    enum unit_kind kind;
+
+    /* [Unit] */
+    char *description;
+    char **documentation;
+    char **requires, **wants, **requisite, **binds_to, **part_of, **conflicts;
+    char **after, **before;
+    uint64_t start_limit_interval_usec; /* default 10 s */
+    unsigned start_limit_burst;         /* default 5 */
+
+    /* [Service] */
+    enum service_type type;
+    struct exec_list exec_start_pre, exec_start, exec_start_post;
+    struct exec_list exec_reload, exec_stop, exec_stop_post;
+    enum restart_policy restart;
+    uint64_t restart_usec;       /* RestartSec=, default 100 ms */
+    uint64_t timeout_start_usec; /* default 90 s; USEC_INFINITY disables */
+    uint64_t timeout_stop_usec;  /* default 90 s */
+    bool remain_after_exit;
+    bool guess_main_pid;
+    char *pid_file;
+    struct exit_status_set success_exit_status;
+    struct exit_status_set restart_prevent_exit_status;
+    struct exit_status_set restart_force_exit_status;
+
+    /* systemd.kill(5) */
+    enum kill_mode kill_mode;
+    int kill_signal;         /* default SIGTERM */
+    int restart_kill_signal; /* default: kill_signal */
+    int final_kill_signal;   /* default SIGKILL */
+    bool send_sigkill;       /* default yes */
+    bool send_sighup;        /* default no */
+
+    /* systemd.exec(5) */
+    char **environment;       /* "K=V" entries in order; later ones override earlier ones */
+    char **environment_files; /* each may begin with '-' (missing file is fine) */
+    char **pass_environment;
+    char **unset_environment;
+    char *working_directory; /* may begin with '-'; "~" means the user's home */
+    mode_t umask;            /* default 0022 */
+    char *user, *group;
+    char **supplementary_groups;
+    char *syslog_identifier;
+    int syslog_level;       /* default LOG_INFO */
+    bool syslog_level_prefix; /* default yes */
+    enum std_output std_output, std_error;
+    char *std_output_path, *std_error_path;
+    bool ignore_sigpipe; /* default yes */
+    char **runtime_directory, **state_directory, **logs_directory;
+
+    /* [Socket] (parsed here; acted on by the activation issue) */
+    char **listen_stream, **listen_datagram, **listen_seqpacket, **listen_fifo;
+    char *socket_service; /* Service= */
+
+    /* [Install] */
+    char **wanted_by, **required_by, **also, **alias;
+};
+
+/* Where a unit file is loaded from and what the specifiers resolve to. */
+struct unit_load_context {
+    const char *runtime_dir; /* %t */
+    const char *state_dir;   /* %S */
+    const char *logs_dir;    /* %L */
+};
+
+/* Parse the unit file at `path` as unit `name` (its basename normally; for templates the
+ * instance name, e.g. "x@a.service" loaded from "x@.service"). On success stores a new config in
+ * *ret_config and returns 0. On a fatal problem returns -EINVAL (bad setting) or another negative
+ * errno (file unreadable: load state "error"), with *ret_config left untouched. Warnings and
+ * errors are appended to *diags in both cases. Never logs. */
+int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,
+                   struct unit_config **ret_config, struct unit_diags *diags);
+
+/* Same, from a string in memory (tests and fuzzing); `path` is only used in diagnostics. */
+int unit_file_load_string(const char *text, size_t len, const char *path, const char *name,
+                          const struct unit_load_context *ctx, struct unit_config **ret_config,
+                          struct unit_diags *diags);
+
+/* Frees a config; accepts NULL; returns NULL. */
+struct unit_config *unit_config_free(struct unit_config *c);
+
+void unit_diags_done(struct unit_diags *d);
+
+/* Kind of a unit name from its suffix; -EINVAL when it is not a unit we handle. */
+int unit_name_kind(const char *name, enum unit_kind *ret_kind);
+
+/* "fifo-echo" -> "fifo-echo.service"; a name that already has a known suffix is copied.
+ * Returns a new string, or NULL on out-of-memory. */
+char *unit_name_normalize(const char *name);
+
+/* True when `name` follows systemd's unit-name grammar. */
+bool unit_name_is_valid(const char *name);
+
+const char *service_type_to_string(enum service_type t);
+const char *restart_policy_to_string(enum restart_policy r);
+const char *kill_mode_to_string(enum kill_mode k);
+
+#endif

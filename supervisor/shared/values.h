@@ -1,0 +1,98 @@
+/* Value parsers for unit-file settings, exactly as systemd reads them: time spans, booleans,
+ * signals, exit-status lists, command lines (quoting, escapes, prefixes), Environment= lines,
+ * and string lists. Pure functions: no I/O, no logging. */
+#ifndef MINISUP_VALUES_H
+#define MINISUP_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define USEC_PER_MSEC 1000ULL
+#define USEC_PER_SEC 1000000ULL
+#define USEC_INFINITY UINT64_MAX
+
+/* Prefixes of a command line, systemd.service(5) "Command lines". */
+enum exec_flags {
+    EXEC_FLAG_IGNORE_FAILURE = 1 << 0, /* "-" */
+    EXEC_FLAG_ARGV0 = 1 << 1,          /* "@": second word is argv[0] */
+    EXEC_FLAG_NO_ENV_EXPAND = 1 << 2,  /* ":" */
+    EXEC_FLAG_FULL_PRIVILEGES = 1 << 3, /* "+" */
+    EXEC_FLAG_AMBIENT = 1 << 4,        /* "!" */
+    EXEC_FLAG_NO_SETUID = 1 << 5,      /* "!!" */
+};
+
+/* One command line. argv holds the words after unquoting and escape processing but before
+ * $VAR expansion (which needs the environment at spawn time); argv[0] is the path to execute
+ * (argv0 holds the "@" override, or NULL). */
+struct exec_command {
+    char *path;
+    char **argv; /* NULL-terminated */
+    char *argv0; /* NULL unless "@" was used */
+    unsigned flags;
+    unsigned line; /* line in the unit file, for diagnostics */
+};
+
+struct exec_list {
+    struct exec_command *items;
+    size_t n;
+};
+
+/* Exit statuses and signals that count as success (SuccessExitStatus=) or steer restarts. */
+struct exit_status_set {
+    uint8_t status[256 / 8]; /* bit per exit status */
+    uint64_t signals;        /* bit (1 << signo) */
+};
+
+/* Time span: "5", "5s", "1min 30s", "500ms", "2h", "us"/"µs", "infinity". A bare number is
+ * seconds (default_unit = USEC_PER_SEC) except where a key says otherwise. -ERANGE on overflow,
+ * -EINVAL on syntax. */
+int parse_timespan(const char *s, uint64_t default_unit, uint64_t *ret_usec);
+
+/* Formats like systemd's format_timespan(): "1min 30s", "100ms", "infinity". */
+char *format_timespan(char *buf, size_t size, uint64_t usec);
+
+/* 1/yes/y/true/t/on and 0/no/n/false/f/off, case-insensitive. 1, 0 or -EINVAL. */
+int parse_boolean(const char *s);
+
+/* "SIGTERM", "TERM" or "15". Returns the signal number or -EINVAL. */
+int parse_signal(const char *s);
+/* "TERM" for 15; NULL for unknown. */
+const char *signal_to_string(int signo);
+
+/* Adds the space-separated numbers and signal names of `s` to *set. -EINVAL on a bad word. An
+ * empty string resets the set (the caller decides, as systemd does). */
+int parse_exit_status_set(const char *s, struct exit_status_set *set);
+bool exit_status_set_has_status(const struct exit_status_set *set, int status);
+bool exit_status_set_has_signal(const struct exit_status_set *set, int signo);
+
+/* Splits `s` into words with systemd's quoting rules ("..." '...' and C escapes). With
+ * `separate_commands`, a lone ";" word separates several commands (ExecStartPre= style).
+ * Appends the commands to *list. -EINVAL with *reterr_msg set (static string) on bad quoting. */
+int parse_exec_line(const char *s, unsigned line, struct exec_list *list, const char **reterr_msg);
+
+/* Expands $VAR (word split) and ${VAR} (in-word) in cmd's words using env ("K=V" strv). Returns
+ * a new NULL-terminated argv (caller frees with strv_free) or NULL on out-of-memory. */
+char **exec_command_expand(const struct exec_command *cmd, char *const *env);
+
+void exec_list_done(struct exec_list *list);
+
+/* Environment= value: several assignments, each possibly quoted. Appends "K=V" to *env. */
+int parse_environment_line(const char *s, char ***env);
+
+/* Reads an EnvironmentFile= (KEY=VALUE lines, comments, quoting) into *env. */
+int load_environment_file(const char *path, char ***env);
+
+/* Sets or replaces "K=V" in an environment strv. */
+int strv_env_set(char ***env, const char *assignment);
+const char *strv_env_get(char *const *env, const char *key);
+
+/* NULL-terminated string arrays. */
+size_t strv_length(char *const *l);
+int strv_push(char ***l, char *owned); /* takes ownership, even on failure */
+int strv_extend(char ***l, const char *s);
+/* Splits on whitespace and appends each word (After=a b c). */
+int strv_split_append(char ***l, const char *s);
+char **strv_free(char **l);
+
+#endif
