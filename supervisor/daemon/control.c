@@ -1,0 +1,633 @@
+/* Varlink server. One call is handled at a time per connection: a call that waits (a job, a
+ * follow stream) holds back the calls pipelined after it, so replies come in order. Output per
+ * connection is bounded; a client that does not read is dropped, never buffered without limit.
+ * Nothing a client sends is ever run or used as a path. */
+#include "control.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "manager.h"
+#include "unit_file.h"
+#include "varlink.h"
+
+#define CONNECTIONS_MAX 256
+#define OUTPUT_MAX (8 * 1024 * 1024)
+#define JOURNAL_CHUNK 512
+#define IFACE "io.minisup.Manager."
+
+struct conn {
+    uv_pipe_t pipe;
+    struct control *ctl;
+    struct varlink_buffer in;
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+    bool privileged;
+    bool busy;       /* a call is in progress (job or stream) */
+    bool processing; /* inside conn_process(): completions must not re-enter it */
+    bool closing;
+    bool more; /* the call in progress asked for "more" */
+    struct job_waiter waiter;
+    struct unit *job_unit; /* units live as long as the daemon (no reload yet) */
+    bool waiting_job;
+    void *follow; /* journal follower while a follow stream is open */
+    char **follow_units;
+    char *follow_invocation;
+    struct conn *prev, *next;
+};
+
+struct control {
+    uv_loop_t *loop;
+    uv_pipe_t server;
+    char *path;
+    struct control_info info;
+    struct manager *m;
+    struct journal *j;
+    struct conn *conns;
+    unsigned n_conns;
+    bool closing;
+};
+
+static void conn_close(struct conn *c);
+static void conn_process(struct conn *c);
+
+struct write_req {
+    uv_write_t req;
+    char *data;
+};
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+
+    free(w->data);
+    free(w);
+}
+
+/* Queues one message. Takes no ownership of msg. Drops the connection when the client lets
+ * its output pile up past OUTPUT_MAX. */
+static void conn_send(struct conn *c, json_t *msg)
+{
+    struct write_req *w;
+    size_t len;
+    char *data;
+
+    if (c->closing || !msg)
+        return;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > OUTPUT_MAX) {
+        log_warning("Control client pid %d does not read its replies; disconnecting.", (int)c->pid);
+        conn_close(c);
+        return;
+    }
+    data = varlink_encode(msg, &len);
+    w = calloc(1, sizeof(*w));
+    if (!data || !w) {
+        free(data);
+        free(w);
+        conn_close(c);
+        return;
+    }
+    w->data = data;
+    uv_buf_t buf = uv_buf_init(data, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+        free(data);
+        free(w);
+        conn_close(c);
+    }
+}
+
+static void reply(struct conn *c, json_t *params, bool continues)
+{
+    json_t *m = varlink_reply_new(params, continues);
+
+    conn_send(c, m);
+    json_decref(m);
+}
+
+static void reply_error(struct conn *c, const char *error, json_t *params)
+{
+    json_t *m = varlink_error_new(error, params);
+
+    conn_send(c, m);
+    json_decref(m);
+}
+
+static json_t *unit_json(const struct unit *u)
+{
+    struct unit_status st;
+    json_t *o;
+
+    manager_unit_status(u, &st);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:i, s:i, "
+                  "s:s}",
+                  "name", st.name, "description", st.description, "loadState", st.load_state,
+                  "fragmentPath", st.fragment_path, "enabled", st.enabled, "activeState",
+                  st.active_state, "subState", st.sub_state, "result", st.result,
+                  "stateChangeTimestamp", (json_int_t)st.state_change_usec, "activeEnterTimestamp",
+                  (json_int_t)st.active_enter_usec, "inactiveEnterTimestamp",
+                  (json_int_t)st.inactive_enter_usec, "mainPid", (json_int_t)st.main_pid,
+                  "execMainCode", st.exec_main_code, "execMainStatus", st.exec_main_status,
+                  "nRestarts", (int)st.n_restarts, "invocationId", st.invocation);
+    if (!o)
+        return NULL;
+    if (st.load_error)
+        json_object_set_new(o, "loadError", json_string(st.load_error));
+    if (st.main_command)
+        json_object_set_new(o, "mainCommand", json_string(st.main_command));
+    return o;
+}
+
+static json_t *entry_json(const struct journal_record *r)
+{
+    json_t *o = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i}", "realtime",
+                          (json_int_t)r->realtime_usec, "monotonic", (json_int_t)r->monotonic_usec,
+                          "seq", (json_int_t)r->seq, "unit", r->unit, "invocationId",
+                          r->invocation ? r->invocation : "", "identifier",
+                          r->identifier ? r->identifier : "", "pid", (int)r->pid, "stream",
+                          journal_stream_to_string(r->stream), "priority", r->priority);
+    json_t *msg;
+
+    if (!o)
+        return NULL;
+    /* jansson refuses invalid UTF-8: such messages travel as bytes, as journald's JSON does. */
+    msg = json_stringn(r->message, r->message_len);
+    if (msg) {
+        json_object_set_new(o, "message", msg);
+    } else {
+        json_t *bytes = json_array();
+        for (size_t i = 0; i < r->message_len; i++)
+            json_array_append_new(bytes, json_integer((unsigned char)r->message[i]));
+        json_object_set_new(o, "messageBytes", bytes);
+    }
+    return o;
+}
+
+static struct unit *lookup_unit(struct conn *c, json_t *params)
+{
+    const char *name = json_string_value(json_object_get(params, "name"));
+    struct unit *u = name ? manager_find(c->ctl->m, name) : NULL;
+
+    if (!u) {
+        char *n = name ? unit_name_normalize(name) : NULL;
+        reply_error(c, IFACE "NoSuchUnit", json_pack("{s:s}", "name", n ? n : ""));
+        free(n);
+    }
+    return u;
+}
+
+static void method_list_units(struct conn *c, json_t *params)
+{
+    json_t *states = json_object_get(params, "states");
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < manager_unit_count(c->ctl->m); i++) {
+        struct unit *u = manager_unit_at(c->ctl->m, i);
+        if (json_array_size(states) > 0) {
+            struct unit_status st;
+            bool match = false;
+            size_t k;
+            json_t *v;
+            manager_unit_status(u, &st);
+            json_array_foreach(states, k, v)
+            {
+                const char *s = json_string_value(v);
+                if (s && (!strcmp(s, st.active_state) || !strcmp(s, st.sub_state) ||
+                          !strcmp(s, st.load_state)))
+                    match = true;
+            }
+            if (!match)
+                continue;
+        }
+        json_array_append_new(arr, unit_json(u));
+    }
+    reply(c, json_pack("{s:o}", "units", arr), false);
+}
+
+static void method_get_unit(struct conn *c, json_t *params)
+{
+    struct unit *u = lookup_unit(c, params);
+
+    if (u)
+        reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);
+}
+
+static void on_job_done(struct job_waiter *w, const char *result)
+{
+    struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, waiter));
+    c->waiting_job = false;
+    c->busy = false;
+    reply(c, json_pack("{s:s, s:o}", "result", result, "unit", unit_json(c->job_unit)), false);
+    if (!c->processing)
+        conn_process(c);
+}
+
+static void method_job(struct conn *c, json_t *params, enum job_type type)
+{
+    struct unit *u = lookup_unit(c, params);
+    bool no_block = json_is_true(json_object_get(params, "noBlock"));
+    int r;
+
+    if (!u)
+        return;
+    if (!unit_is_loaded(u)) {
+        struct unit_status st;
+        manager_unit_status(u, &st);
+        reply_error(c, IFACE "UnitNotLoaded",
+                    json_pack("{s:s, s:s, s:s}", "name", st.name, "loadState", st.load_state,
+                              "loadError", st.load_error ? st.load_error : ""));
+        return;
+    }
+    if (no_block) {
+        r = manager_job(c->ctl->m, u, type, NULL);
+        if (r == -ESHUTDOWN)
+            reply_error(c, IFACE "ShuttingDown", NULL);
+        else
+            reply(c, json_pack("{s:s}", "result", "queued"), false);
+        return;
+    }
+    c->busy = true;
+    c->waiting_job = true;
+    c->job_unit = u;
+    c->waiter.cb = on_job_done;
+    r = manager_job(c->ctl->m, u, type, &c->waiter);
+    if (r < 0) {
+        c->busy = false;
+        c->waiting_job = false;
+        manager_job_cancel(&c->waiter);
+        if (r == -ESHUTDOWN)
+            reply_error(c, IFACE "ShuttingDown", NULL);
+        else
+            reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(-r)));
+    }
+}
+
+struct journal_collect {
+    struct conn *c;
+    json_t *entries;
+    bool stream;
+};
+
+static int collect_entry(const struct journal_record *r, void *userdata)
+{
+    struct journal_collect *jc = userdata;
+
+    json_array_append_new(jc->entries, entry_json(r));
+    if (jc->stream && json_array_size(jc->entries) >= JOURNAL_CHUNK) {
+        reply(jc->c, json_pack("{s:o}", "entries", jc->entries), true);
+        jc->entries = json_array();
+    }
+    return 0;
+}
+
+static bool follow_matches(struct conn *c, const struct journal_record *r)
+{
+    if (c->follow_invocation && strcmp(c->follow_invocation, r->invocation ? r->invocation : ""))
+        return false;
+    if (!c->follow_units)
+        return true;
+    for (char **u = c->follow_units; *u; u++)
+        if (strcmp(*u, r->unit) == 0)
+            return true;
+    return false;
+}
+
+static void on_follow(const struct journal_record *recs, size_t n, void *userdata)
+{
+    struct conn *c = userdata;
+    json_t *entries = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!follow_matches(c, &recs[i]))
+            continue;
+        if (!entries)
+            entries = json_array();
+        json_array_append_new(entries, entry_json(&recs[i]));
+    }
+    if (entries)
+        reply(c, json_pack("{s:o}", "entries", entries), true);
+}
+
+static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
+{
+    json_t *units = json_object_get(params, "units");
+    json_t *lines = json_object_get(params, "lines");
+    const char *inv = json_string_value(json_object_get(params, "invocationId"));
+    bool follow = json_is_true(json_object_get(params, "follow"));
+    struct journal_query q = {.max_priority = -1};
+    struct journal_collect jc = {.c = c, .stream = (flags & VARLINK_CALL_MORE) != 0};
+    char **names = NULL;
+    size_t k;
+    json_t *v;
+
+    if (follow && !(flags & VARLINK_CALL_MORE)) {
+        reply_error(c, "org.varlink.service.InvalidParameter",
+                    json_pack("{s:s}", "parameter", "follow"));
+        return;
+    }
+    json_array_foreach(units, k, v)
+    {
+        const char *s = json_string_value(v);
+        char *n = s ? unit_name_normalize(s) : NULL;
+        if (!n || !unit_name_is_valid(n)) {
+            free(n);
+            strv_free(names);
+            reply_error(c, "org.varlink.service.InvalidParameter",
+                        json_pack("{s:s}", "parameter", "units"));
+            return;
+        }
+        strv_push(&names, n);
+    }
+    q.units = (const char *const *)names;
+    if (json_is_integer(lines) && json_integer_value(lines) > 0)
+        q.lines = (size_t)json_integer_value(lines);
+    q.invocation = inv && *inv ? inv : NULL;
+
+    jc.entries = json_array();
+    int r = journal_query(c->ctl->j, &q, collect_entry, &jc);
+    if (r < 0 && r != -ENOENT) {
+        json_decref(jc.entries);
+        strv_free(names);
+        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
+        return;
+    }
+    reply(c, json_pack("{s:o}", "entries", jc.entries), follow);
+    if (!follow) {
+        strv_free(names);
+        return;
+    }
+    /* The stream stays open until the client hangs up; later calls wait behind it. */
+    c->busy = true;
+    c->follow_units = names;
+    c->follow_invocation = q.invocation ? strdup(q.invocation) : NULL;
+    c->follow = journal_follow(c->ctl->j, on_follow, c);
+}
+
+static void method_get_version(struct conn *c)
+{
+    const struct control_info *i = &c->ctl->info;
+
+    reply(c,
+          json_pack("{s:s, s:s, s:s, s:s, s:i}", "version", i->version, "runtimeDirectory",
+                    i->runtime_dir, "logDirectory", i->log_dir, "unitDirectory", i->unit_dir, "pid",
+                    (int)getpid()),
+          false);
+}
+
+static void method_get_info(struct conn *c)
+{
+    reply(c,
+          json_pack("{s:s, s:s, s:s, s:s, s:[s, s]}", "vendor", "minisup", "product", "minisupd",
+                    "version", c->ctl->info.version, "url", "https://example.invalid/minisup",
+                    "interfaces", "org.varlink.service", VARLINK_INTERFACE),
+          false);
+}
+
+/* Methods anyone may call; everything else needs a privileged peer (RELIABILITY.md §4.1). */
+static bool is_read_only(const char *method)
+{
+    static const char *const open_methods[] = {"org.varlink.service.GetInfo",
+                                               "org.varlink.service.GetInterfaceDescription",
+                                               IFACE "ListUnits",
+                                               IFACE "GetUnit",
+                                               IFACE "GetVersion",
+                                               NULL};
+    for (size_t i = 0; open_methods[i]; i++)
+        if (strcmp(method, open_methods[i]) == 0)
+            return true;
+    return false;
+}
+
+static void handle_call(struct conn *c, json_t *msg)
+{
+    const char *method;
+    json_t *params;
+    unsigned flags;
+
+    if (varlink_call_parse(msg, &method, &params, &flags) < 0) {
+        /* A malformed call gets no reply: the connection is closed (dinit's BADREQ rule). */
+        conn_close(c);
+        return;
+    }
+    if (!params)
+        params = json_object();
+    else
+        json_incref(params);
+    c->more = (flags & VARLINK_CALL_MORE) != 0;
+
+    if (!c->privileged && !is_read_only(method)) {
+        log_notice("Denied %s to uid %u pid %d.", method, (unsigned)c->uid, (int)c->pid);
+        reply_error(c, IFACE "PermissionDenied", NULL);
+    } else if (!strcmp(method, "org.varlink.service.GetInfo")) {
+        method_get_info(c);
+    } else if (!strcmp(method, IFACE "ListUnits")) {
+        method_list_units(c, params);
+    } else if (!strcmp(method, IFACE "GetUnit")) {
+        method_get_unit(c, params);
+    } else if (!strcmp(method, IFACE "StartUnit")) {
+        method_job(c, params, JOB_START);
+    } else if (!strcmp(method, IFACE "StopUnit")) {
+        method_job(c, params, JOB_STOP);
+    } else if (!strcmp(method, IFACE "RestartUnit")) {
+        method_job(c, params, JOB_RESTART);
+    } else if (!strcmp(method, IFACE "GetJournal")) {
+        method_get_journal(c, params, flags);
+    } else if (!strcmp(method, IFACE "GetVersion")) {
+        method_get_version(c);
+    } else {
+        reply_error(c, "org.varlink.service.MethodNotFound", json_pack("{s:s}", "method", method));
+    }
+    json_decref(params);
+}
+
+static void conn_process(struct conn *c)
+{
+    c->processing = true;
+    while (!c->busy && !c->closing) {
+        json_t *msg = NULL;
+        int r = varlink_buffer_next(&c->in, &msg);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            conn_close(c);
+            break;
+        }
+        handle_call(c, msg);
+        json_decref(msg);
+    }
+    c->processing = false;
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+
+    varlink_buffer_done(&c->in);
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    struct control *ctl = c->ctl;
+
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->waiting_job)
+        manager_job_cancel(&c->waiter);
+    if (c->follow)
+        journal_unfollow(ctl->j, c->follow);
+    c->follow = NULL;
+    strv_free(c->follow_units);
+    free(c->follow_invocation);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        ctl->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ctl->n_conns--;
+    uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static char read_buf[64 * 1024];
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    buf->base = read_buf;
+    buf->len = sizeof(read_buf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+
+    if (nread < 0) {
+        conn_close(c);
+        return;
+    }
+    if (nread == 0)
+        return;
+    if (varlink_buffer_append(&c->in, buf->base, (size_t)nread) < 0) {
+        log_notice("Control message from pid %d too large; disconnecting.", (int)c->pid);
+        conn_close(c);
+        return;
+    }
+    conn_process(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct control *ctl = server->data;
+    struct conn *c;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    uv_os_fd_t fd;
+
+    if (status < 0)
+        return;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->ctl = ctl;
+    uv_pipe_init(ctl->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+        uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+        return;
+    }
+    c->next = ctl->conns;
+    if (ctl->conns)
+        ctl->conns->prev = c;
+    ctl->conns = c;
+    ctl->n_conns++;
+    if (ctl->n_conns > CONNECTIONS_MAX) {
+        log_warning("Too many control connections; refusing one.");
+        conn_close(c);
+        return;
+    }
+    /* Identity comes from the kernel, never from what the client says (S1). */
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        conn_close(c);
+        return;
+    }
+    c->uid = cred.uid;
+    c->gid = cred.gid;
+    c->pid = cred.pid;
+    c->privileged = cred.uid == 0 || cred.uid == geteuid();
+    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_server_closed(uv_handle_t *h);
+
+int control_new(uv_loop_t *loop, const char *socket_path, const struct control_info *info,
+                struct manager *m, struct journal *j, struct control **ret)
+{
+    struct control *ctl = calloc(1, sizeof(*ctl));
+    mode_t old;
+    int r;
+
+    if (!ctl)
+        return -ENOMEM;
+    ctl->loop = loop;
+    ctl->info = *info;
+    ctl->m = m;
+    ctl->j = j;
+    ctl->path = strdup(socket_path);
+    if (!ctl->path) {
+        free(ctl);
+        return -ENOMEM;
+    }
+    r = uv_pipe_init(loop, &ctl->server, 0);
+    if (r < 0) {
+        free(ctl->path);
+        free(ctl);
+        return r;
+    }
+    ctl->server.data = ctl;
+    /* We hold the instance lock, so a socket file left here is stale. */
+    (void)unlink(socket_path);
+    /* Bind under a tight umask so the socket never exists with looser permissions. */
+    old = umask(0177);
+    r = uv_pipe_bind(&ctl->server, socket_path);
+    umask(old);
+    if (r >= 0 && geteuid() == 0)
+        r = chmod(socket_path, 0666) < 0 ? -errno : 0;
+    if (r >= 0)
+        r = uv_listen((uv_stream_t *)&ctl->server, 128, on_connection);
+    if (r < 0) {
+        /* ctl is freed by the close callback; the caller runs the loop to finish. */
+        uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+        return r;
+    }
+    *ret = ctl;
+    return 0;
+}
+
+static void on_server_closed(uv_handle_t *h)
+{
+    struct control *ctl = h->data;
+
+    free(ctl->path);
+    free(ctl);
+}
+
+void control_close(struct control *ctl)
+{
+    if (!ctl)
+        return;
+    while (ctl->conns)
+        conn_close(ctl->conns);
+    if (ctl->path)
+        (void)unlink(ctl->path);
+    if (!uv_is_closing((uv_handle_t *)&ctl->server))
+        uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+}

@@ -1,0 +1,64 @@
+/* The journal collector: reads services' stdout/stderr pipes, assembles lines (LineMax, <N>
+ * priority prefixes), stamps and attributes each record, appends it to the store and hands it to
+ * live followers. Knows units only as name tags. */
+#ifndef MINISUP_JOURNAL_H
+#define MINISUP_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "journal_file.h"
+
+#define JOURNAL_LINE_MAX_DEFAULT (48 * 1024)
+
+struct journal;
+
+/* Who wrote a stream: copied by journal_attach(). */
+struct journal_source {
+    const char *unit;
+    const char *invocation;
+    const char *identifier;
+    pid_t pid;
+    enum journal_stream stream;
+    int default_priority; /* SyslogLevel= */
+    bool level_prefix;    /* SyslogLevelPrefix= */
+};
+
+/* Opens the store under dir and prepares the collector. 0 or a negative errno. */
+int journal_new(uv_loop_t *loop, const char *dir, struct journal **ret);
+
+/* Called once per attached stream when it reached EOF and its last bytes are stored. */
+typedef void (*journal_eof_cb)(void *userdata);
+
+/* Starts reading fd (the read end of a service's pipe; the journal owns it from now on, also on
+ * failure). 0 or a negative errno. */
+int journal_attach(struct journal *j, int fd, const struct journal_source *src,
+                   journal_eof_cb on_eof, void *userdata);
+
+/* A message of minisupd's own about a unit, stored with stream "manager". */
+void journal_log_unit(struct journal *j, const char *unit, const char *invocation, int priority,
+                      const char *message);
+
+/* Live followers: cb sees every batch of records right after it was stored. Returns a handle
+ * for journal_unfollow(), or NULL on out-of-memory. */
+typedef void (*journal_follow_cb)(const struct journal_record *recs, size_t n, void *userdata);
+void *journal_follow(struct journal *j, journal_follow_cb cb, void *userdata);
+void journal_unfollow(struct journal *j, void *handle);
+
+/* Reads stored records (everything appended so far is visible). As journal_read(). */
+int journal_query(struct journal *j, const struct journal_query *q, journal_record_cb cb,
+                  void *userdata);
+
+const char *journal_directory(const struct journal *j);
+
+/* Records the store could not take (disk full and the like), for status. */
+uint64_t journal_dropped(const struct journal *j);
+
+/* Closes every stream handle (pending bytes already read are stored), syncs and frees the store
+ * once the loop has run the close callbacks. */
+void journal_close(struct journal *j);
+
+#endif

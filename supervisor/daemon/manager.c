@@ -1,0 +1,903 @@
+/* Units and the real service_ops. A run (one main process) is finished only when it has been
+ * reaped AND both its output pipes reached EOF, or a short drain deadline passed: so the last
+ * lines a service wrote are in the journal before status can say it stopped (DESIGN.md,
+ * "Nothing lost at exit"). */
+#include "manager.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "proc.h"
+#include "service.h"
+#include "unit_file.h"
+#include "values.h"
+
+/* How long a reaped main process's pipes may stay open (held by a descendant) before its exit
+ * is acted on anyway; the pipes are still read and attributed to that run afterwards. */
+#define DRAIN_TIMEOUT_USEC (1000 * 1000ULL)
+
+/* One main process and its two output streams. Shared by the unit (while current) and each
+ * stream still open; freed when the last reference goes. */
+struct run {
+    struct unit *unit; /* NULL once the unit let go of it */
+    pid_t pid;
+    int pidfd;
+    unsigned streams_open;
+    bool reaped, delivered;
+    struct exit_info exit;
+    unsigned refs;
+};
+
+struct unit {
+    struct manager *m;
+    char *name;
+    char *path;
+    enum load_state load_state;
+    char *load_error;
+    struct unit_config *config;
+    struct service service;
+    uv_timer_t timer;       /* the state machine's one timer */
+    uv_timer_t drain_timer; /* the drain deadline of the current run */
+    struct run *run;
+    char invocation[33];
+    char *main_command;
+    uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
+    struct job_waiter *waiters;
+    bool restart_pending; /* a restart job's start half waits for the stop */
+};
+
+struct manager {
+    uv_loop_t *loop;
+    struct manager_options opts;
+    struct journal *journal;
+    struct unit **units;
+    size_t n_units;
+    bool shutting_down;
+    void (*shutdown_done)(void *);
+    void *shutdown_userdata;
+};
+
+static const char *const load_state_names[LOAD_STATE_MAX] = {
+    [LOAD_STATE_LOADED] = "loaded",
+    [LOAD_STATE_NOT_FOUND] = "not-found",
+    [LOAD_STATE_BAD_SETTING] = "bad-setting",
+    [LOAD_STATE_ERROR] = "error",
+};
+
+const char *load_state_to_string(enum load_state s)
+{
+    return s < LOAD_STATE_MAX ? load_state_names[s] : "invalid";
+}
+
+static uint64_t realtime_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static void new_invocation(char out[33])
+{
+    unsigned char b[16];
+
+    if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
+        /* Early boot without entropy: uniqueness is what matters here, not secrecy. */
+        uint64_t t = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)i;
+    }
+    for (size_t i = 0; i < sizeof(b); i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static struct run *run_unref(struct run *r)
+{
+    if (r && --r->refs == 0) {
+        if (r->pidfd >= 0)
+            close(r->pidfd);
+        free(r);
+    }
+    return NULL;
+}
+
+/* ---- service_ops: the state machine's world ---- */
+
+static void unit_log(struct unit *u, int priority, const char *message)
+{
+    char line[600];
+
+    snprintf(line, sizeof(line), "%s: %s", u->name, message);
+    journal_log_unit(u->m->journal, u->name, u->invocation, priority, line);
+    log_full(priority, "%s", line);
+}
+
+static void op_log(void *ud, int priority, const char *message)
+{
+    unit_log(ud, priority, message);
+}
+
+static uint64_t op_now(void *ud)
+{
+    return uv_hrtime() / 1000;
+}
+
+static void on_unit_timer(uv_timer_t *t)
+{
+    struct unit *u = t->data;
+
+    service_timer_fired(&u->service);
+}
+
+static void op_timer_arm(void *ud, uint64_t usec)
+{
+    struct unit *u = ud;
+    /* Round up so a deadline never fires early. */
+    uint64_t ms = usec == USEC_INFINITY ? UINT64_MAX / 2 : (usec + 999) / 1000;
+
+    uv_timer_start(&u->timer, on_unit_timer, ms, 0);
+}
+
+static void op_timer_cancel(void *ud)
+{
+    struct unit *u = ud;
+
+    uv_timer_stop(&u->timer);
+}
+
+static int op_kill(void *ud, pid_t pid, int sig, bool group)
+{
+    struct unit *u = ud;
+    int pidfd = (!group && u->run && u->run->pid == pid) ? u->run->pidfd : -1;
+
+    return proc_kill(pidfd, pid, sig, group);
+}
+
+static bool op_group_alive(void *ud)
+{
+    struct unit *u = ud;
+
+    return proc_group_alive(u->service.group);
+}
+
+static void deliver_exit(struct unit *u, struct run *r)
+{
+    if (r->delivered)
+        return;
+    r->delivered = true;
+    uv_timer_stop(&u->drain_timer);
+    if (u->run == r) {
+        u->run = NULL;
+        r->unit = NULL;
+        run_unref(r);
+    }
+    service_main_exited(&u->service, r->pid, &r->exit);
+}
+
+static void on_stream_eof(void *userdata)
+{
+    struct run *r = userdata;
+
+    r->streams_open--;
+    if (r->streams_open == 0 && r->reaped && r->unit)
+        deliver_exit(r->unit, r);
+    run_unref(r);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    struct unit *u = t->data;
+
+    if (u->run && u->run->reaped)
+        deliver_exit(u, u->run);
+}
+
+/* The environment a service starts with: a few variables of ours, then the unit's. */
+static char **build_environment(struct unit *u)
+{
+    static const char *const passed[] = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ",
+                                         "HOME", "USER", "LOGNAME",  "SHELL",  NULL};
+    const struct unit_config *c = u->config;
+    char **env = NULL;
+    char buf[128];
+
+    for (size_t i = 0; passed[i]; i++) {
+        const char *v = getenv(passed[i]);
+        if (v) {
+            char *kv;
+            if (asprintf(&kv, "%s=%s", passed[i], v) < 0 || strv_push(&env, kv) < 0)
+                goto oom;
+        }
+    }
+    if (!strv_env_get(env, "PATH") &&
+        strv_env_set(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+        goto oom;
+    snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
+    if (strv_env_set(&env, buf) < 0)
+        goto oom;
+    for (char **e = c->environment; e && *e; e++)
+        if (strv_env_set(&env, *e) < 0)
+            goto oom;
+    for (char **f = c->environment_files; f && *f; f++) {
+        const char *path = **f == '-' ? *f + 1 : *f;
+        int r = load_environment_file(path, &env);
+        if (r < 0 && **f != '-')
+            unit_log(u, LOG_WARNING, "Failed to load environment file; ignoring.");
+    }
+    for (char **e = c->unset_environment; e && *e; e++) {
+        size_t n = strlen(*e);
+        for (size_t i = 0; env && env[i]; i++) {
+            bool match = strchr(*e, '=') ? strcmp(env[i], *e) == 0
+                                         : strncmp(env[i], *e, n) == 0 && env[i][n] == '=';
+            if (match) {
+                free(env[i]);
+                memmove(env + i, env + i + 1, (strv_length(env + i + 1) + 1) * sizeof(char *));
+                i--;
+            }
+        }
+    }
+    return env;
+oom:
+    strv_free(env);
+    return NULL;
+}
+
+static int open_output(struct unit *u, enum std_output how, const char *path, int pipefd[2])
+{
+    pipefd[0] = pipefd[1] = -1;
+    switch (how) {
+    case STD_OUTPUT_NULL:
+        return 0;
+    case STD_OUTPUT_INHERIT:
+        /* minisupd's own stdout/stderr; duplicated so the child's copy is independent. */
+        pipefd[1] = -2;
+        return 0;
+    case STD_OUTPUT_FILE:
+    case STD_OUTPUT_APPEND:
+    case STD_OUTPUT_TRUNCATE: {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+        flags |= how == STD_OUTPUT_APPEND ? O_APPEND : how == STD_OUTPUT_TRUNCATE ? O_TRUNC : 0;
+        pipefd[1] = open(path, flags, 0644);
+        return pipefd[1] < 0 ? -errno : 0;
+    }
+    case STD_OUTPUT_JOURNAL:
+    default:
+        return pipe2(pipefd, O_CLOEXEC) < 0 ? -errno : 0;
+    }
+}
+
+static void close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (p[i] >= 0)
+            close(p[i]);
+}
+
+static int op_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, char *ret_error,
+                    size_t error_size)
+{
+    struct unit *u = ud;
+    struct manager *m = u->m;
+    const struct unit_config *c = u->config;
+    struct spawn_params p = {0};
+    struct spawn_result sr;
+    int out[2] = {-1, -1}, err[2] = {-1, -1};
+    char **env = NULL, **argv = NULL, *path = NULL;
+    struct run *run = NULL;
+    int r;
+
+    /* Every start (including automatic restarts) is a new invocation, as in systemd. */
+    if (u->service.exec_index == 0 || u->invocation[0] == '\0')
+        new_invocation(u->invocation);
+
+    env = build_environment(u);
+    if (!env) {
+        r = -ENOMEM;
+        goto fail_msg;
+    }
+    if (cmd->flags & EXEC_FLAG_NO_ENV_EXPAND) {
+        for (char **a = cmd->argv; a && *a; a++)
+            if (strv_extend(&argv, *a) < 0) {
+                r = -ENOMEM;
+                goto fail_msg;
+            }
+    } else {
+        argv = exec_command_expand(cmd, env);
+    }
+    if (!argv || !argv[0]) {
+        r = -ENOMEM;
+        goto fail_msg;
+    }
+    path = proc_find_executable(cmd->path, m->opts.bin_dir, strv_env_get(env, "PATH"));
+    if (!path) {
+        r = -errno;
+        snprintf(ret_error, error_size, "Failed to execute '%s': %s", cmd->path, strerror(-r));
+        goto fail;
+    }
+    if (cmd->argv0) {
+        free(argv[0]);
+        argv[0] = strdup(cmd->argv0);
+        if (!argv[0]) {
+            r = -ENOMEM;
+            goto fail_msg;
+        }
+    }
+
+    r = open_output(u, c->std_output, c->std_output_path, out);
+    if (r >= 0) {
+        if (c->std_error == STD_OUTPUT_INHERIT && c->std_output == STD_OUTPUT_JOURNAL)
+            r = pipe2(err, O_CLOEXEC) < 0 ? -errno : 0; /* journal, but as its own stream */
+        else
+            r = open_output(u, c->std_error, c->std_error_path, err);
+    }
+    if (r < 0) {
+        snprintf(ret_error, error_size, "Failed to set up output for '%s': %s", path, strerror(-r));
+        goto fail;
+    }
+
+    p.path = path;
+    p.argv = argv;
+    p.envp = env;
+    p.working_directory = c->working_directory;
+    if (p.working_directory && p.working_directory[0] == '-') {
+        p.working_directory++;
+        p.working_directory_optional = true;
+    }
+    if (p.working_directory && strcmp(p.working_directory, "~") == 0)
+        p.working_directory = getenv("HOME");
+    p.umask = c->umask;
+    p.ignore_sigpipe = c->ignore_sigpipe;
+    p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];
+    p.stderr_fd = err[1] == -2 ? STDERR_FILENO : err[1];
+
+    r = proc_spawn(&p, &sr, ret_error, error_size);
+    /* The write ends belong to the child now; keeping them would hide its EOF. */
+    if (out[1] >= 0)
+        close(out[1]);
+    if (err[1] >= 0)
+        close(err[1]);
+    out[1] = err[1] = -1;
+    if (r < 0)
+        goto fail;
+
+    run = calloc(1, sizeof(*run));
+    if (!run) {
+        /* Cannot track it: kill it rather than leave it unsupervised. */
+        kill(sr.pid, SIGKILL);
+        if (sr.pidfd >= 0)
+            close(sr.pidfd);
+        r = -ENOMEM;
+        goto fail_msg;
+    }
+    run->unit = u;
+    run->pid = sr.pid;
+    run->pidfd = sr.pidfd;
+    run->refs = 1;
+    run_unref(u->run); /* a previous run still draining keeps its own references */
+    u->run = run;
+    free(u->main_command);
+    const char *base = strrchr(path, '/');
+    u->main_command = strdup(base ? base + 1 : path);
+
+    const char *ident = c->syslog_identifier ? c->syslog_identifier : u->main_command;
+    int fds[2] = {out[0], err[0]};
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] < 0)
+            continue;
+        struct journal_source src = {
+            .unit = u->name,
+            .invocation = u->invocation,
+            .identifier = ident ? ident : u->name,
+            .pid = sr.pid,
+            .stream = i == 0 ? JOURNAL_STREAM_STDOUT : JOURNAL_STREAM_STDERR,
+            /* stderr lines default to the same level as stdout, as journald does. */
+            .default_priority = c->syslog_level,
+            .level_prefix = c->syslog_level_prefix,
+        };
+        run->refs++;
+        run->streams_open++;
+        if (journal_attach(m->journal, fds[i], &src, on_stream_eof, run) < 0) {
+            run->refs--;
+            run->streams_open--;
+        }
+        out[0] = err[0] = -1; /* owned by the journal now, even on failure */
+    }
+    *ret_pid = sr.pid;
+    strv_free(env);
+    strv_free(argv);
+    free(path);
+    return 0;
+
+fail_msg:
+    snprintf(ret_error, error_size, "Failed to spawn '%s': %s", cmd->path, strerror(-r));
+fail:
+    close_pair(out);
+    close_pair(err);
+    strv_free(env);
+    strv_free(argv);
+    free(path);
+    return r;
+}
+
+static void jobs_check(struct unit *u, enum service_state now);
+
+static void op_state_changed(void *ud, enum service_state old, enum service_state now)
+{
+    struct unit *u = ud;
+    uint64_t t = realtime_usec();
+    enum active_state a = service_active_state(&u->service);
+
+    u->state_change_usec = t;
+    if (a == ACTIVE_STATE_ACTIVE)
+        u->active_enter_usec = t;
+    if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED)
+        u->inactive_enter_usec = t;
+    log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
+              service_state_to_string(now));
+    jobs_check(u, now);
+}
+
+static const struct service_ops real_ops = {
+    .spawn = op_spawn,
+    .kill = op_kill,
+    .group_alive = op_group_alive,
+    .timer_arm = op_timer_arm,
+    .timer_cancel = op_timer_cancel,
+    .now = op_now,
+    .log = op_log,
+    .state_changed = op_state_changed,
+};
+
+/* ---- jobs ---- */
+
+static void waiter_unlink(struct job_waiter *w)
+{
+    if (!w->unit)
+        return;
+    for (struct job_waiter **p = &w->unit->waiters; *p; p = &(*p)->next) {
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    }
+    w->unit = NULL;
+    w->next = NULL;
+}
+
+static void waiter_finish(struct job_waiter *w, const char *result)
+{
+    waiter_unlink(w);
+    w->cb(w, result);
+}
+
+static void maybe_shutdown_done(struct manager *m);
+
+/* Decides which waiting jobs the new state finishes. */
+static void jobs_check(struct unit *u, enum service_state now)
+{
+    struct manager *m = u->m;
+    bool inactive = now == SERVICE_STATE_DEAD || now == SERVICE_STATE_FAILED;
+    bool active = now == SERVICE_STATE_RUNNING || now == SERVICE_STATE_EXITED;
+
+    if (u->restart_pending && inactive && !m->shutting_down) {
+        /* The stop half of a restart is over: start again (the start limit still applies). */
+        u->restart_pending = false;
+        for (struct job_waiter *w = u->waiters; w; w = w->next)
+            w->stop_done = true;
+        service_start(&u->service);
+        return;
+    }
+
+    struct job_waiter *w = u->waiters;
+    while (w) {
+        struct job_waiter *next = w->next;
+        const char *result = NULL;
+
+        switch (w->type) {
+        case JOB_STOP:
+            if (inactive)
+                result = "done";
+            break;
+        case JOB_RESTART:
+        case JOB_START:
+            if (w->type == JOB_RESTART && !w->stop_done)
+                break;
+            if (active)
+                result = "done";
+            else if (now == SERVICE_STATE_DEAD)
+                result = u->service.result == SERVICE_RESULT_SUCCESS ? "done" : "failed";
+            else if (now == SERVICE_STATE_FAILED || now == SERVICE_STATE_AUTO_RESTART)
+                result = "failed";
+            break;
+        default:
+            break;
+        }
+        if (result)
+            waiter_finish(w, result);
+        w = next;
+    }
+    if (m->shutting_down && inactive)
+        maybe_shutdown_done(m);
+}
+
+int manager_job(struct manager *m, struct unit *u, enum job_type type, struct job_waiter *w)
+{
+    struct service *s = &u->service;
+    int r;
+
+    if (m->shutting_down && type != JOB_STOP)
+        return -ESHUTDOWN;
+    if (u->load_state != LOAD_STATE_LOADED)
+        return -EPERM;
+    if (w) {
+        w->type = type;
+        w->stop_done = false;
+        w->unit = u;
+        w->next = u->waiters;
+        u->waiters = w;
+    }
+    switch (type) {
+    case JOB_START:
+        r = service_start(s);
+        if (r == -EBUSY) {
+            /* Stopping right now: start once it is down, like a queued systemd job. */
+            u->restart_pending = true;
+            if (w)
+                w->stop_done = true;
+            return 0;
+        }
+        if (r == -EALREADY && w && service_is_active(s))
+            waiter_finish(w, "done");
+        else if (r == -ECANCELED && w && w->unit)
+            waiter_finish(w, "failed");
+        return 0;
+    case JOB_STOP:
+        u->restart_pending = false;
+        r = service_stop(s);
+        if (r == -EALREADY && w && service_is_inactive(s))
+            waiter_finish(w, "done");
+        return 0;
+    case JOB_RESTART:
+        if (service_is_inactive(s) || s->state == SERVICE_STATE_AUTO_RESTART) {
+            if (w)
+                w->stop_done = true;
+            r = service_start(s);
+            if (r == -ECANCELED && w && w->unit)
+                waiter_finish(w, "failed");
+            return 0;
+        }
+        u->restart_pending = true;
+        r = service_stop(s);
+        if (r == -EALREADY && service_is_inactive(s))
+            jobs_check(u, s->state);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+void manager_job_cancel(struct job_waiter *w)
+{
+    waiter_unlink(w);
+}
+
+/* ---- units ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct unit *u = h->data;
+
+    /* Two handles per unit: the second close frees it. */
+    if (h == (uv_handle_t *)&u->timer)
+        u->timer.data = NULL;
+    else
+        u->drain_timer.data = NULL;
+    if (u->timer.data || u->drain_timer.data)
+        return;
+    free(u);
+}
+
+static struct unit *unit_new(struct manager *m, const char *name, const char *path)
+{
+    struct unit *u = calloc(1, sizeof(*u));
+
+    if (!u)
+        return NULL;
+    u->m = m;
+    u->name = strdup(name);
+    u->path = strdup(path);
+    if (!u->name || !u->path) {
+        free(u->name);
+        free(u->path);
+        free(u);
+        return NULL;
+    }
+    uv_timer_init(m->loop, &u->timer);
+    uv_timer_init(m->loop, &u->drain_timer);
+    u->timer.data = u;
+    u->drain_timer.data = u;
+    return u;
+}
+
+static void unit_free(struct unit *u)
+{
+    while (u->waiters)
+        waiter_finish(u->waiters, "canceled");
+    if (u->run) {
+        u->run->unit = NULL;
+        run_unref(u->run);
+        u->run = NULL;
+    }
+    unit_config_free(u->config);
+    free(u->name);
+    free(u->path);
+    free(u->load_error);
+    free(u->main_command);
+    uv_close((uv_handle_t *)&u->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&u->drain_timer, on_handle_closed);
+}
+
+int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct journal *journal,
+                struct manager **ret)
+{
+    struct manager *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return -ENOMEM;
+    m->loop = loop;
+    m->opts = *opts;
+    m->journal = journal;
+    *ret = m;
+    return 0;
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+    return strcmp((*(struct unit *const *)a)->name, (*(struct unit *const *)b)->name);
+}
+
+static bool is_loadable_name(const char *name)
+{
+    enum unit_kind kind;
+
+    if (unit_name_kind(name, &kind) < 0 || kind != UNIT_KIND_SERVICE)
+        return false;
+    /* A template ("x@.service") is only a pattern for instances. */
+    return strstr(name, "@.") == NULL;
+}
+
+int manager_load(struct manager *m)
+{
+    struct unit_load_context ctx = {
+        .runtime_dir = m->opts.runtime_dir,
+        .state_dir = m->opts.runtime_dir,
+        .logs_dir = m->opts.log_dir,
+    };
+    struct dirent **list = NULL;
+    int n, failed = 0;
+
+    n = scandir(m->opts.unit_dir, &list, NULL, alphasort);
+    if (n < 0)
+        return -errno;
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        struct unit_diags diags = {0};
+        struct unit *u;
+        char *path;
+        int r;
+
+        if (!is_loadable_name(name) || manager_find(m, name)) {
+            free(list[i]);
+            continue;
+        }
+        if (asprintf(&path, "%s/%s", m->opts.unit_dir, name) < 0) {
+            free(list[i]);
+            continue;
+        }
+        u = unit_new(m, name, path);
+        struct unit **grown = realloc(m->units, (m->n_units + 1) * sizeof(*grown));
+        if (!u || !grown) {
+            if (u)
+                unit_free(u);
+            if (grown)
+                m->units = grown;
+            free(path);
+            free(list[i]);
+            continue;
+        }
+        m->units = grown;
+        m->units[m->n_units++] = u;
+
+        r = unit_file_load(path, name, &ctx, &u->config, &diags);
+        for (size_t k = 0; k < diags.n; k++) {
+            const struct unit_diag *d = &diags.items[k];
+            if (d->line)
+                log_full(d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s:%u: %s", d->file,
+                         d->line, d->message);
+            else
+                log_full(d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s: %s", d->file,
+                         d->message);
+            if (d->level == DIAG_ERROR && !u->load_error)
+                u->load_error = strdup(d->message);
+        }
+        if (r < 0) {
+            u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
+            if (!u->load_error)
+                u->load_error = strdup(strerror(-r));
+            failed++;
+        } else {
+            u->load_state = LOAD_STATE_LOADED;
+            service_init(&u->service, u->config, &real_ops, u);
+        }
+        unit_diags_done(&diags);
+        free(path);
+        free(list[i]);
+    }
+    free(list);
+    qsort(m->units, m->n_units, sizeof(*m->units), cmp_unit);
+    return failed;
+}
+
+static bool unit_is_enabled(const struct unit *u)
+{
+    return u->config &&
+           (strv_length(u->config->wanted_by) > 0 || strv_length(u->config->required_by) > 0);
+}
+
+void manager_start_default(struct manager *m)
+{
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (u->load_state == LOAD_STATE_LOADED && unit_is_enabled(u))
+            manager_job(m, u, JOB_START, NULL);
+    }
+}
+
+struct unit *manager_find(struct manager *m, const char *name)
+{
+    char *n = unit_name_normalize(name);
+    struct unit *found = NULL;
+
+    if (!n)
+        return NULL;
+    for (size_t i = 0; i < m->n_units; i++) {
+        if (strcmp(m->units[i]->name, n) == 0) {
+            found = m->units[i];
+            break;
+        }
+    }
+    free(n);
+    return found;
+}
+
+size_t manager_unit_count(const struct manager *m)
+{
+    return m->n_units;
+}
+
+struct unit *manager_unit_at(const struct manager *m, size_t i)
+{
+    return i < m->n_units ? m->units[i] : NULL;
+}
+
+bool unit_is_loaded(const struct unit *u)
+{
+    return u->load_state == LOAD_STATE_LOADED;
+}
+
+void manager_unit_status(const struct unit *u, struct unit_status *ret)
+{
+    const struct service *s = &u->service;
+    bool loaded = u->load_state == LOAD_STATE_LOADED;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->name = u->name;
+    ret->description = u->config && u->config->description ? u->config->description : "";
+    ret->fragment_path = u->path;
+    ret->load_state = load_state_to_string(u->load_state);
+    ret->load_error = u->load_error;
+    ret->enabled = unit_is_enabled(u);
+    ret->active_state = loaded ? active_state_to_string(service_active_state(s)) : "inactive";
+    ret->sub_state = loaded ? service_state_to_string(s->state) : "dead";
+    ret->result = service_result_to_string(loaded ? s->result : SERVICE_RESULT_SUCCESS);
+    ret->state_change_usec = u->state_change_usec;
+    ret->active_enter_usec = u->active_enter_usec;
+    ret->inactive_enter_usec = u->inactive_enter_usec;
+    ret->main_pid = loaded ? s->main_pid : 0;
+    ret->main_command = u->main_command;
+    ret->exec_main_code = "";
+    if (loaded && s->main_exited) {
+        ret->exec_main_code = s->main_exit.code == CLD_EXITED   ? "exited"
+                              : s->main_exit.code == CLD_DUMPED ? "dumped"
+                                                                : "killed";
+        ret->exec_main_status = s->main_exit.status;
+    }
+    ret->n_restarts = loaded ? s->n_restarts : 0;
+    ret->invocation = u->invocation;
+    ret->is_active = loaded && service_is_active(s);
+}
+
+void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
+{
+    bool owned = false;
+
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        struct run *r = u->run;
+
+        if (!r || r->pid != pid || r->reaped)
+            continue;
+        owned = true;
+        r->reaped = true;
+        r->exit.code = code;
+        r->exit.status = status;
+        if (r->streams_open == 0)
+            deliver_exit(u, r);
+        else
+            uv_timer_start(&u->drain_timer, on_drain_timeout, DRAIN_TIMEOUT_USEC / 1000, 0);
+        break;
+    }
+    if (!owned)
+        log_debug("Reaped process %d (not a main process).", (int)pid);
+
+    /* Any exit may have been the last of a group a unit is waiting on. */
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        struct service *s = &u->service;
+        if (u->load_state != LOAD_STATE_LOADED || s->main_pid != 0 || s->group == 0)
+            continue;
+        if (service_active_state(s) == ACTIVE_STATE_DEACTIVATING && !proc_group_alive(s->group))
+            service_group_empty(s);
+    }
+}
+
+static void maybe_shutdown_done(struct manager *m)
+{
+    if (!m->shutting_down || !m->shutdown_done)
+        return;
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (u->load_state == LOAD_STATE_LOADED && !service_is_inactive(&u->service))
+            return;
+    }
+    void (*done)(void *) = m->shutdown_done;
+    m->shutdown_done = NULL;
+    done(m->shutdown_userdata);
+}
+
+void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *userdata)
+{
+    m->shutting_down = true;
+    m->shutdown_done = done;
+    m->shutdown_userdata = userdata;
+    /* Reverse name order stands in for reverse dependency order until dependencies exist. */
+    for (size_t i = m->n_units; i-- > 0;) {
+        struct unit *u = m->units[i];
+        if (u->load_state == LOAD_STATE_LOADED && !service_is_inactive(&u->service))
+            manager_job(m, u, JOB_STOP, NULL);
+    }
+    maybe_shutdown_done(m);
+}
+
+void manager_free(struct manager *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_units; i++)
+        unit_free(m->units[i]);
+    free(m->units);
+    free(m);
+}

@@ -1,0 +1,114 @@
+/* The manager: the table of units loaded from the unit directory, the real service_ops behind
+ * each state machine (spawn through proc, output into the journal, libuv timers), jobs that
+ * clients wait for, and shutdown. The control server talks to units only through this face. */
+#ifndef MINISUP_MANAGER_H
+#define MINISUP_MANAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+struct journal;
+struct unit;
+
+struct manager_options {
+    const char *unit_dir;
+    const char *runtime_dir; /* %t */
+    const char *log_dir;
+    const char *bin_dir; /* where minisupd lives: bare ExecStart= names are looked up here first */
+};
+
+enum load_state {
+    LOAD_STATE_LOADED,
+    LOAD_STATE_NOT_FOUND,
+    LOAD_STATE_BAD_SETTING,
+    LOAD_STATE_ERROR,
+    LOAD_STATE_MAX,
+};
+
+enum job_type {
+    JOB_START,
+    JOB_STOP,
+    JOB_RESTART,
+    JOB_TYPE_MAX,
+};
+
+/* A client waiting for a job. Embedded in the caller's object; the manager links it to the unit
+ * until the job finishes (then cb runs once and the waiter is unlinked) or the caller cancels. */
+struct job_waiter {
+    enum job_type type;
+    bool stop_done; /* restart: the stop half is over */
+    void (*cb)(struct job_waiter *w, const char *result);
+    struct unit *unit;
+    struct job_waiter *next;
+};
+
+/* A snapshot of one unit for status, show and list. Strings are borrowed from the unit and
+ * stay valid until the next manager call that may change it. */
+struct unit_status {
+    const char *name;
+    const char *description;
+    const char *fragment_path;
+    const char *load_state;
+    const char *load_error; /* NULL when loaded */
+    bool enabled;
+    const char *active_state;
+    const char *sub_state;
+    const char *result;
+    uint64_t state_change_usec, active_enter_usec, inactive_enter_usec; /* realtime */
+    pid_t main_pid;
+    const char *main_command;
+    const char *exec_main_code; /* "exited", "killed", "dumped", or "" */
+    int exec_main_status;
+    unsigned n_restarts;
+    const char *invocation;
+    bool is_active;
+};
+
+struct manager;
+
+/* Creates the manager. The journal is borrowed and must outlive it. 0 or a negative errno. */
+int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct journal *journal,
+                struct manager **ret);
+
+/* Loads every unit file of the unit directory. Diagnostics are logged as "file:line: message";
+ * a unit that fails to load stays listed with its load state. Returns the number of units that
+ * failed to load, or a negative errno when the directory cannot be read. */
+int manager_load(struct manager *m);
+
+/* Starts the units that [Install] WantedBy=/RequiredBy= (start-up). */
+void manager_start_default(struct manager *m);
+
+/* Finds a unit by name, with or without ".service". NULL when unknown. */
+struct unit *manager_find(struct manager *m, const char *name);
+
+/* Number of units and the i-th one, in name order. */
+size_t manager_unit_count(const struct manager *m);
+struct unit *manager_unit_at(const struct manager *m, size_t i);
+
+void manager_unit_status(const struct unit *u, struct unit_status *ret);
+bool unit_is_loaded(const struct unit *u);
+
+/* Starts a job on u. With a waiter, its cb runs once the job is over ("done" or "failed"),
+ * possibly before this returns. Returns 0, -EPERM when the unit is not loaded, or -ESHUTDOWN
+ * while the daemon shuts down. */
+int manager_job(struct manager *m, struct unit *u, enum job_type type, struct job_waiter *w);
+
+/* Forgets a waiter whose client went away. */
+void manager_job_cancel(struct job_waiter *w);
+
+/* Called by the reaper for every exited child. */
+void manager_child_exited(struct manager *m, pid_t pid, int code, int status);
+
+/* Stops every unit; calls done once all are inactive and their output is drained. */
+void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *userdata);
+
+/* Closes every handle and frees; the loop must run afterwards for the close callbacks. */
+void manager_free(struct manager *m);
+
+const char *load_state_to_string(enum load_state s);
+
+#endif

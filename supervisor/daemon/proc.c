@@ -1,0 +1,285 @@
+/* fork/exec done by hand rather than uv_spawn: libuv's own SIGCHLD handling would race our
+ * waitid(P_ALL) reaper, and socket activation needs work between fork and exec. The child's
+ * set-up follows libuv's process.c and RELIABILITY.md §4.2: new session, fds 0-2 only, default
+ * signal dispositions and an empty mask, then exec; any failure goes back as (step, errno). */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "service.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+enum spawn_step {
+    STEP_EXEC,
+    STEP_SETSID,
+    STEP_STDIO,
+    STEP_CHDIR,
+    STEP_SIGNALS,
+    STEP_MAX,
+};
+
+/* What the child writes into the error pipe when it cannot exec. */
+struct spawn_failure {
+    int step;
+    int error;
+};
+
+static const char *const step_names[STEP_MAX] = {
+    [STEP_EXEC] = "execute",
+    [STEP_SETSID] = "create a new session for",
+    [STEP_STDIO] = "set up standard I/O for",
+    [STEP_CHDIR] = "change to the working directory for",
+    [STEP_SIGNALS] = "reset signals for",
+};
+
+static void child_fail(int fd, int step)
+{
+    struct spawn_failure f = {.step = step, .error = errno};
+
+    /* Only async-signal-safe calls from here: this is a forked copy of the daemon. */
+    (void)!write(fd, &f, sizeof(f));
+    _exit(127);
+}
+
+static void close_from(int lowfd)
+{
+    if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+        return;
+    /* Older kernels: close what could be open, one by one. */
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lowfd; fd < (max > 0 ? max : 65536); fd++)
+        close((int)fd);
+}
+
+static int move_fd_above(int fd, int min)
+{
+    if (fd < 0 || fd >= min)
+        return fd;
+    return fcntl(fd, F_DUPFD_CLOEXEC, min);
+}
+
+static void child_exec(const struct spawn_params *p, int errfd)
+{
+    sigset_t none;
+    int devnull, out, err;
+
+    if (setsid() < 0)
+        child_fail(errfd, STEP_SETSID);
+
+    /* Keep every fd we still need out of the 0..2 range before dup2 onto it. */
+    errfd = move_fd_above(errfd, 3);
+    out = move_fd_above(p->stdout_fd, 3);
+    err = move_fd_above(p->stderr_fd, 3);
+    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || errfd < 0)
+        child_fail(errfd < 0 ? 2 : errfd, STEP_STDIO);
+    devnull = move_fd_above(devnull, 3);
+    if (dup2(devnull, 0) < 0 || dup2(out >= 0 ? out : devnull, 1) < 0 ||
+        dup2(err >= 0 ? err : devnull, 2) < 0)
+        child_fail(errfd, STEP_STDIO);
+    /* dup2 clears CLOEXEC on 0..2; everything else goes, except the error pipe (CLOEXEC). */
+    if (errfd != 3) {
+        if (dup3(errfd, 3, O_CLOEXEC) < 0)
+            child_fail(errfd, STEP_STDIO);
+        errfd = 3;
+    }
+    close_from(4);
+
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        signal(sig, SIG_DFL); /* fails harmlessly for the numbers libc reserves */
+    }
+    if (p->ignore_sigpipe)
+        signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+        child_fail(errfd, STEP_SIGNALS);
+
+    umask(p->umask);
+    if (chdir(p->working_directory ? p->working_directory : "/") < 0) {
+        if (!p->working_directory_optional)
+            child_fail(errfd, STEP_CHDIR);
+        (void)!chdir("/");
+    }
+    execve(p->path, p->argv, p->envp);
+    child_fail(errfd, STEP_EXEC);
+}
+
+int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret_error,
+               size_t error_size)
+{
+    struct spawn_failure f;
+    int errpipe[2];
+    sigset_t all, old;
+    pid_t pid;
+    ssize_t n;
+
+    if (pipe2(errpipe, O_CLOEXEC) < 0) {
+        int r = -errno;
+        snprintf(ret_error, error_size, "Failed to create a pipe for '%s': %s", p->path,
+                 strerror(-r));
+        return r;
+    }
+    /* Block signals across fork so no libuv handler runs in the child before it resets them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid = fork();
+    if (pid == 0) {
+        close(errpipe[0]);
+        child_exec(p, errpipe[1]);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(errpipe[1]);
+    if (pid < 0) {
+        close(errpipe[0]);
+        snprintf(ret_error, error_size, "Failed to fork for '%s': %s", p->path,
+                 strerror(fork_errno));
+        return -fork_errno;
+    }
+
+    /* EOF means exec happened (the pipe was CLOEXEC); a record means it did not. */
+    do
+        n = read(errpipe[0], &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    close(errpipe[0]);
+    if (n == (ssize_t)sizeof(f)) {
+        /* The child _exit()s at once; the reaper collects it and finds no owner. */
+        snprintf(ret_error, error_size, "Failed to %s '%s': %s",
+                 f.step >= 0 && f.step < STEP_MAX ? step_names[f.step] : "start", p->path,
+                 strerror(f.error));
+        return f.error > 0 ? -f.error : -EIO;
+    }
+
+    ret->pid = pid;
+    ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (ret->pidfd >= 0)
+        (void)fcntl(ret->pidfd, F_SETFD, FD_CLOEXEC); /* pidfd_open sets it; be explicit */
+    return 0;
+}
+
+int proc_kill(int pidfd, pid_t pid, int sig, bool group)
+{
+    int r;
+
+    if (group)
+        r = kill(-pid, sig);
+    else if (pidfd >= 0)
+        r = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+    else
+        r = kill(pid, sig);
+    return r < 0 ? -errno : 0;
+}
+
+bool proc_group_alive(pid_t pgid)
+{
+    if (pgid <= 0)
+        return false;
+    /* EPERM still means someone is there. */
+    return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+static uv_signal_t sigchld;
+static proc_exit_cb exit_cb;
+static void *exit_userdata;
+
+void proc_reap_all(void)
+{
+    for (;;) {
+        siginfo_t si;
+
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* ECHILD: nothing left */
+        }
+        if (si.si_pid == 0)
+            return;
+        struct exit_info e = {.code = si.si_code, .status = si.si_status};
+        if (exit_cb)
+            exit_cb(si.si_pid, &e, exit_userdata);
+    }
+}
+
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+    /* SIGCHLD does not queue: one signal may stand for many exits, so reap in a loop. */
+    proc_reap_all();
+}
+
+int proc_reaper_start(uv_loop_t *loop, proc_exit_cb cb, void *userdata)
+{
+    int r;
+
+    exit_cb = cb;
+    exit_userdata = userdata;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        log_debug("Failed to become a child subreaper: %s", strerror(errno));
+    r = uv_signal_init(loop, &sigchld);
+    if (r < 0)
+        return r;
+    r = uv_signal_start(&sigchld, on_sigchld, SIGCHLD);
+    if (r < 0)
+        return r;
+    proc_reap_all();
+    return 0;
+}
+
+void proc_reaper_stop(void)
+{
+    if (!uv_is_closing((uv_handle_t *)&sigchld))
+        uv_close((uv_handle_t *)&sigchld, NULL);
+}
+
+char *proc_find_executable(const char *cmd, const char *bin_dir, const char *path_env)
+{
+    char *candidate;
+
+    if (strchr(cmd, '/'))
+        return strdup(cmd);
+    if (bin_dir) {
+        if (asprintf(&candidate, "%s/%s", bin_dir, cmd) < 0)
+            return NULL;
+        if (access(candidate, X_OK) == 0)
+            return candidate;
+        free(candidate);
+    }
+    if (!path_env || !*path_env)
+        path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *p = path_env; *p;) {
+        const char *end = strchrnul(p, ':');
+        if (end > p) {
+            if (asprintf(&candidate, "%.*s/%s", (int)(end - p), p, cmd) < 0)
+                return NULL;
+            struct stat st;
+            if (access(candidate, X_OK) == 0 && stat(candidate, &st) == 0 && S_ISREG(st.st_mode))
+                return candidate;
+            free(candidate);
+        }
+        p = *end ? end + 1 : end;
+    }
+    errno = ENOENT;
+    return NULL;
+}

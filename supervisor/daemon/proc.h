@@ -1,0 +1,60 @@
+/* Processes: fork/exec of a service (own session, clean fds and signal state, output pipes,
+ * exec errors reported through a CLOEXEC pipe), signalling through pidfds, and the one SIGCHLD
+ * reaper. Decides no policy and never logs above debug. */
+#ifndef MINISUP_PROC_H
+#define MINISUP_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+struct exit_info;
+
+/* What to run and how. Strings are borrowed for the duration of proc_spawn(). */
+struct spawn_params {
+    const char *path;                /* resolved executable path */
+    char *const *argv;               /* NULL-terminated, argv[0] included */
+    char *const *envp;               /* NULL-terminated "K=V" */
+    const char *working_directory;   /* NULL: "/" */
+    bool working_directory_optional; /* "-" prefix: a missing directory is not an error */
+    mode_t umask;
+    bool ignore_sigpipe;
+    int stdout_fd; /* dup'ed onto 1 in the child (the journal pipe), or -1 for /dev/null */
+    int stderr_fd; /* dup'ed onto 2 */
+};
+
+struct spawn_result {
+    pid_t pid;
+    int pidfd; /* -1 when the kernel has no pidfd_open */
+};
+
+/* Forks and execs. Waits only until exec succeeded or failed (the child reports failure through
+ * a close-on-exec pipe), so exec errors are known on return: then returns a negative errno and
+ * fills ret_error with "Failed to execute '<path>': <reason>" (or the failing set-up step). */
+int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret_error,
+               size_t error_size);
+
+/* Sends sig through pidfd when >= 0 (so a reused pid is never hit), else by pid. With group,
+ * signals the process group pid instead. 0, or -ESRCH when nobody was there. */
+int proc_kill(int pidfd, pid_t pid, int sig, bool group);
+
+/* True while any process is left in process group pgid. */
+bool proc_group_alive(pid_t pgid);
+
+/* Called for every reaped child, ours or an adopted orphan. */
+typedef void (*proc_exit_cb)(pid_t pid, const struct exit_info *exit, void *userdata);
+
+/* The one reaper: a uv_signal on SIGCHLD running a waitid(P_ALL, WNOHANG) loop. Makes minisupd a
+ * child subreaper so double-forked descendants stay ours. */
+int proc_reaper_start(uv_loop_t *loop, proc_exit_cb cb, void *userdata);
+void proc_reaper_stop(void);
+/* Reaps whatever is pending now (also run at start-up and from tests). */
+void proc_reap_all(void);
+
+/* Looks cmd up: a name with a slash is used as is; else beside minisupd (bin_dir), then in the
+ * PATH given. Returns a new string, or NULL with errno set. */
+char *proc_find_executable(const char *cmd, const char *bin_dir, const char *path_env);
+
+#endif
