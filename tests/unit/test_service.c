@@ -1,0 +1,414 @@
+/* The service state machine against fake processes and a fake clock (dinit's proctests idea):
+ * no fork, no signals, no sleeping; TERM-then-KILL and restart timing are checked in
+ * microseconds. Also the Restart= decision table (RST-3). */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "service.h"
+#include "unit_file.h"
+#include "values.h"
+
+struct fake {
+    uint64_t now;
+    bool timer_armed;
+    uint64_t timer_deadline;
+    unsigned spawns;
+    int spawn_error; /* next spawn fails with this when non-zero */
+    pid_t next_pid;
+    int kills[32][3]; /* pid, sig, group */
+    unsigned n_kills;
+    bool group_alive;
+    unsigned state_changes;
+    char last_log[256];
+};
+
+static int f_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, char *err, size_t n)
+{
+    struct fake *f = ud;
+
+    f->spawns++;
+    if (f->spawn_error) {
+        snprintf(err, n, "Failed to execute '%s': %s", cmd->path, strerror(f->spawn_error));
+        return -f->spawn_error;
+    }
+    *ret_pid = f->next_pid++;
+    f->group_alive = true;
+    return 0;
+}
+
+static int f_kill(void *ud, pid_t pid, int sig, bool group)
+{
+    struct fake *f = ud;
+
+    if (f->n_kills < 32) {
+        f->kills[f->n_kills][0] = pid;
+        f->kills[f->n_kills][1] = sig;
+        f->kills[f->n_kills][2] = group;
+        f->n_kills++;
+    }
+    return 0;
+}
+
+static bool f_group_alive(void *ud)
+{
+    return ((struct fake *)ud)->group_alive;
+}
+
+static void f_timer_arm(void *ud, uint64_t usec)
+{
+    struct fake *f = ud;
+
+    f->timer_armed = true;
+    f->timer_deadline = f->now + usec;
+}
+
+static void f_timer_cancel(void *ud)
+{
+    ((struct fake *)ud)->timer_armed = false;
+}
+
+static uint64_t f_now(void *ud)
+{
+    return ((struct fake *)ud)->now;
+}
+
+static void f_log(void *ud, int prio, const char *msg)
+{
+    struct fake *f = ud;
+
+    snprintf(f->last_log, sizeof(f->last_log), "%s", msg);
+}
+
+static void f_state_changed(void *ud, enum service_state o, enum service_state n)
+{
+    ((struct fake *)ud)->state_changes++;
+}
+
+static const struct service_ops fake_ops = {
+    .spawn = f_spawn,
+    .kill = f_kill,
+    .group_alive = f_group_alive,
+    .timer_arm = f_timer_arm,
+    .timer_cancel = f_timer_cancel,
+    .now = f_now,
+    .log = f_log,
+    .state_changed = f_state_changed,
+};
+
+static char *argv_true[] = {"/bin/true", NULL};
+static struct exec_command cmd_true = {.path = "/bin/true", .argv = argv_true};
+
+/* A config with systemd's defaults, as the unit-file loader produces them. */
+static void config_defaults(struct unit_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = "t.service";
+    c->type = SERVICE_TYPE_SIMPLE;
+    c->exec_start.items = &cmd_true;
+    c->exec_start.n = 1;
+    c->restart = RESTART_NO;
+    c->restart_usec = 100 * USEC_PER_MSEC;
+    c->timeout_start_usec = 90 * USEC_PER_SEC;
+    c->timeout_stop_usec = 90 * USEC_PER_SEC;
+    c->start_limit_interval_usec = 10 * USEC_PER_SEC;
+    c->start_limit_burst = 5;
+    c->kill_mode = KILL_MODE_CONTROL_GROUP;
+    c->kill_signal = SIGTERM;
+    c->restart_kill_signal = SIGTERM;
+    c->final_kill_signal = SIGKILL;
+    c->send_sigkill = true;
+}
+
+static struct fake fk;
+static struct unit_config cfg;
+static struct service svc;
+
+static void setup(void)
+{
+    memset(&fk, 0, sizeof(fk));
+    fk.next_pid = 100;
+    fk.now = 1000 * USEC_PER_SEC;
+    config_defaults(&cfg);
+    service_init(&svc, &cfg, &fake_ops, &fk);
+}
+
+static void exit_main(int code, int status)
+{
+    struct exit_info e = {.code = code, .status = status};
+
+    fk.group_alive = false;
+    service_main_exited(&svc, svc.main_pid, &e);
+}
+
+static void fire_timer(void)
+{
+    cr_assert(fk.timer_armed, "no timer armed in state %s", service_state_to_string(svc.state));
+    fk.now = fk.timer_deadline;
+    fk.timer_armed = false;
+    service_timer_fired(&svc);
+}
+
+Test(service, start_simple_is_running, .init = setup)
+{
+    cr_assert_eq(service_start(&svc), 0);
+    cr_assert_eq(fk.spawns, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 100);
+    cr_assert_str_eq(active_state_to_string(service_active_state(&svc)), "active");
+    cr_assert_eq(service_start(&svc), -EALREADY);
+}
+
+/* STOP-2 on a fake clock: TERM to the group (+CONT), KILL at TimeoutStopSec, still stopping
+ * until the exit is seen, then failed with result timeout and no timer left armed. */
+Test(service, stop_timeout_escalates_to_sigkill_STOP_2, .init = setup)
+{
+    cfg.timeout_stop_usec = 2 * USEC_PER_SEC;
+    service_start(&svc);
+    cr_assert_eq(service_stop(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(fk.kills[0][0], 100);
+    cr_assert_eq(fk.kills[0][1], SIGTERM);
+    cr_assert_eq(fk.kills[0][2], true);
+    cr_assert_eq(fk.kills[1][1], SIGCONT);
+    cr_assert(fk.timer_armed);
+    cr_assert_eq(fk.timer_deadline - fk.now, 2 * USEC_PER_SEC);
+
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGKILL);
+    cr_assert_eq(fk.kills[fk.n_kills - 1][1], SIGKILL);
+    cr_assert_str_eq(fk.last_log, "State 'stop-sigterm' timed out. Killing.");
+
+    exit_main(CLD_KILLED, SIGKILL);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_TIMEOUT);
+    cr_assert_not(fk.timer_armed);
+}
+
+Test(service, clean_stop_is_dead_and_never_restarts, .init = setup)
+{
+    cfg.restart = RESTART_ALWAYS;
+    service_start(&svc);
+    service_stop(&svc);
+    exit_main(CLD_KILLED, SIGTERM);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+    cr_assert_not(fk.timer_armed);
+    cr_assert_eq(fk.spawns, 1);
+}
+
+Test(service, on_failure_restarts_after_restart_sec, .init = setup)
+{
+    cfg.restart = RESTART_ON_FAILURE;
+    service_start(&svc);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    cr_assert_eq(fk.timer_deadline - fk.now, 100 * USEC_PER_MSEC);
+    fire_timer();
+    cr_assert_eq(fk.spawns, 2);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.n_restarts, 1);
+    cr_assert_str_eq(fk.last_log, "Started t.service.");
+}
+
+Test(service, restart_no_fails_and_stays, .init = setup)
+{
+    service_start(&svc);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXIT_CODE);
+    cr_assert_not(fk.timer_armed);
+}
+
+Test(service, sigkill_is_result_signal, .init = setup)
+{
+    service_start(&svc);
+    exit_main(CLD_KILLED, SIGKILL);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SIGNAL);
+}
+
+/* RST-2 on a fake clock: 5 starts within the interval, the 6th is refused with
+ * start-limit-hit; no timer is left to spawn again. */
+Test(service, start_limit_hit_RST_2, .init = setup)
+{
+    cfg.restart = RESTART_ALWAYS;
+    cfg.restart_usec = 0;
+    service_start(&svc);
+    for (int i = 0; i < 10 && svc.state != SERVICE_STATE_FAILED; i++) {
+        exit_main(CLD_EXITED, 1);
+        if (svc.state == SERVICE_STATE_AUTO_RESTART)
+            fire_timer();
+    }
+    cr_assert_eq(fk.spawns, 5);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_START_LIMIT_HIT);
+    cr_assert_not(fk.timer_armed);
+    /* An explicit start is refused too until reset-failed, as in systemd. */
+    cr_assert_eq(service_start(&svc), -ECANCELED);
+    cr_assert_eq(fk.spawns, 5);
+    cr_assert_eq(service_reset_failed(&svc), 0);
+    cr_assert_eq(service_start(&svc), 0);
+    cr_assert_eq(fk.spawns, 6);
+}
+
+Test(service, start_limit_window_slides_on_monotonic_clock, .init = setup)
+{
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(service_start(&svc), 0);
+        exit_main(CLD_EXITED, 0);
+        fk.now += 3 * USEC_PER_SEC; /* 20 starts, never more than 5 per 10 s */
+    }
+    cr_assert_eq(fk.spawns, 20);
+}
+
+Test(service, exec_failure_is_result_exec_PROC_5, .init = setup)
+{
+    fk.spawn_error = ENOENT;
+    cr_assert_eq(service_start(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXEC);
+    cr_assert_str_eq(fk.last_log, "Failed with result 'exec'.");
+    cr_assert(strstr(svc.spawn_error, "No such file or directory"));
+}
+
+Test(service, oneshot_runs_each_command_then_exits, .init = setup)
+{
+    static struct exec_command two[2];
+    two[0] = cmd_true;
+    two[1] = cmd_true;
+    cfg.type = SERVICE_TYPE_ONESHOT;
+    cfg.exec_start.items = two;
+    cfg.exec_start.n = 2;
+    cfg.remain_after_exit = true;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    exit_main(CLD_EXITED, 0);
+    cr_assert_eq(fk.spawns, 2);
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    exit_main(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_EXITED);
+    cr_assert(service_is_active(&svc));
+    cr_assert_eq(service_stop(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+}
+
+Test(service, leftover_group_is_killed_after_main_exit, .init = setup)
+{
+    service_start(&svc);
+    struct exit_info e = {.code = CLD_EXITED, .status = 0};
+    fk.group_alive = true; /* a background child stays behind */
+    service_main_exited(&svc, svc.main_pid, &e);
+    cr_assert_eq(svc.state, SERVICE_STATE_FINAL_SIGTERM);
+    cr_assert_eq(fk.kills[0][1], SIGTERM);
+    cr_assert_eq(fk.kills[0][2], true);
+    fk.group_alive = false;
+    service_group_empty(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+}
+
+Test(service, kill_mode_process_signals_main_only, .init = setup)
+{
+    cfg.kill_mode = KILL_MODE_PROCESS;
+    service_start(&svc);
+    service_stop(&svc);
+    cr_assert_eq(fk.kills[0][2], false);
+    cr_assert_eq(fk.kills[0][0], 100);
+}
+
+/* RST-3: every Restart= policy against every way a run can end, as systemd.service(5)'s table
+ * says. Columns: exit 0, exit 1, SIGKILL, SIGABRT (core), SIGTERM by our stop, timeout. */
+enum exit_kind { EK_CLEAN, EK_EXIT1, EK_SIGKILL, EK_SIGABRT, EK_STOP, EK_TIMEOUT, EK_MAX };
+
+struct rst_cell {
+    enum restart_policy policy;
+    bool expect[EK_MAX];
+};
+
+ParameterizedTestParameters(service, restart_table_RST_3)
+{
+    static struct rst_cell cells[] = {
+        /*                         clean  exit1  KILL   ABRT   stop   timeout */
+        {RESTART_NO, {false, false, false, false, false, false}},
+        {RESTART_ALWAYS, {true, true, true, true, false, true}},
+        {RESTART_ON_SUCCESS, {true, false, false, false, false, false}},
+        {RESTART_ON_FAILURE, {false, true, true, true, false, true}},
+        {RESTART_ON_ABNORMAL, {false, false, true, true, false, true}},
+        {RESTART_ON_ABORT, {false, false, true, true, false, false}},
+        {RESTART_ON_WATCHDOG, {false, false, false, false, false, false}},
+    };
+    return cr_make_param_array(struct rst_cell, cells, sizeof(cells) / sizeof(cells[0]));
+}
+
+ParameterizedTest(struct rst_cell *cell, service, restart_table_RST_3)
+{
+    struct unit_config c;
+    const char *reason;
+
+    config_defaults(&c);
+    c.restart = cell->policy;
+    for (int k = 0; k < EK_MAX; k++) {
+        struct exit_info e = {CLD_EXITED, 0};
+        bool stop = false;
+        enum service_result res;
+
+        switch (k) {
+        case EK_EXIT1:
+            e.status = 1;
+            break;
+        case EK_SIGKILL:
+            e = (struct exit_info){CLD_KILLED, SIGKILL};
+            break;
+        case EK_SIGABRT:
+            e = (struct exit_info){CLD_DUMPED, SIGABRT};
+            break;
+        case EK_STOP:
+            e = (struct exit_info){CLD_KILLED, SIGTERM};
+            stop = true;
+            break;
+        default:
+            break;
+        }
+        res = k == EK_TIMEOUT ? SERVICE_RESULT_TIMEOUT : service_result_from_exit(&c, &e);
+        bool got = service_should_restart(&c, res, &e, stop, &reason);
+        cr_expect_eq(got, cell->expect[k], "Restart=%s, exit kind %d: got %d (%s)",
+                     restart_policy_to_string(cell->policy), k, got, reason);
+    }
+}
+
+Test(service, clean_signals_count_as_success)
+{
+    struct unit_config c;
+
+    config_defaults(&c);
+    int clean[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
+    for (size_t i = 0; i < 4; i++) {
+        struct exit_info e = {CLD_KILLED, clean[i]};
+        cr_assert_eq(service_result_from_exit(&c, &e), SERVICE_RESULT_SUCCESS);
+    }
+    struct exit_info e = {CLD_KILLED, SIGUSR1};
+    cr_assert_eq(service_result_from_exit(&c, &e), SERVICE_RESULT_SIGNAL);
+}
+
+Test(service, prevent_and_force_exit_status)
+{
+    struct unit_config c;
+    const char *reason;
+
+    config_defaults(&c);
+    c.restart = RESTART_ALWAYS;
+    cr_assert_eq(parse_exit_status_set("42", &c.restart_prevent_exit_status), 0);
+    struct exit_info e42 = {CLD_EXITED, 42};
+    cr_assert_not(service_should_restart(&c, SERVICE_RESULT_EXIT_CODE, &e42, false, &reason));
+    cr_assert_str_eq(reason, "prevented by exit status");
+
+    c.restart = RESTART_NO;
+    cr_assert_eq(parse_exit_status_set("7", &c.restart_force_exit_status), 0);
+    struct exit_info e7 = {CLD_EXITED, 7};
+    cr_assert(service_should_restart(&c, SERVICE_RESULT_EXIT_CODE, &e7, false, &reason));
+    cr_assert_str_eq(reason, "forced by exit status");
+}
