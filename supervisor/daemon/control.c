@@ -328,8 +328,7 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     json_t *v;
 
     if (follow && !(flags & VARLINK_CALL_MORE)) {
-        reply_error(c, "org.varlink.service.InvalidParameter",
-                    json_pack("{s:s}", "parameter", "follow"));
+        reply_error(c, "org.varlink.service.ExpectedMore", NULL);
         return;
     }
     json_array_foreach(units, k, v)
@@ -390,6 +389,49 @@ static void method_get_info(struct conn *c)
           false);
 }
 
+/* The text of docs/io.minisup.Manager.varlink, embedded at build time (cmake/embed.cmake). */
+extern const char varlink_interface_description[];
+
+static void method_get_interface_description(struct conn *c, json_t *params)
+{
+    const char *iface = json_string_value(json_object_get(params, "interface"));
+
+    if (iface && strcmp(iface, VARLINK_INTERFACE) == 0) {
+        reply(c, json_pack("{s:s}", "description", varlink_interface_description), false);
+        return;
+    }
+    if (iface && strcmp(iface, "org.varlink.service") == 0) {
+        reply(c,
+              json_pack("{s:s}", "description",
+                        "# The Varlink Service Interface is provided by every varlink service.\n"
+                        "interface org.varlink.service\n\n"
+                        "# Get information about a service.\n"
+                        "method GetInfo() -> (vendor: string, product: string, version: string,\n"
+                        "  url: string, interfaces: []string)\n\n"
+                        "# Get the description of an interface that is implemented by this "
+                        "service.\n"
+                        "method GetInterfaceDescription(interface: string) -> (description: "
+                        "string)\n\n"
+                        "# The requested interface was not found.\n"
+                        "error InterfaceNotFound (interface: string)\n\n"
+                        "# The requested method was not found\n"
+                        "error MethodNotFound (method: string)\n\n"
+                        "# The interface defines the requested method, but the service does not "
+                        "implement it.\n"
+                        "error MethodNotImplemented (method: string)\n\n"
+                        "# One of the passed parameters is invalid.\n"
+                        "error InvalidParameter (parameter: string)\n\n"
+                        "# Client is denied access\n"
+                        "error PermissionDenied ()\n\n"
+                        "# Method is expected to be called with 'more' set to true, but wasn't\n"
+                        "error ExpectedMore ()\n"),
+              false);
+        return;
+    }
+    reply_error(c, "org.varlink.service.InterfaceNotFound",
+                json_pack("{s:s}", "interface", iface ? iface : ""));
+}
+
 /* Methods anyone may call; everything else needs a privileged peer (RELIABILITY.md §4.1). */
 static bool is_read_only(const char *method)
 {
@@ -427,6 +469,8 @@ static void handle_call(struct conn *c, json_t *msg)
         reply_error(c, IFACE "PermissionDenied", NULL);
     } else if (!strcmp(method, "org.varlink.service.GetInfo")) {
         method_get_info(c);
+    } else if (!strcmp(method, "org.varlink.service.GetInterfaceDescription")) {
+        method_get_interface_description(c, params);
     } else if (!strcmp(method, IFACE "ListUnits")) {
         method_list_units(c, params);
     } else if (!strcmp(method, IFACE "GetUnit")) {
@@ -441,6 +485,13 @@ static void handle_call(struct conn *c, json_t *msg)
         method_get_journal(c, params, flags);
     } else if (!strcmp(method, IFACE "GetVersion")) {
         method_get_version(c);
+    } else if (strncmp(method, IFACE, strlen(IFACE)) != 0 &&
+               strncmp(method, "org.varlink.service.", 20) != 0) {
+        const char *dot = strrchr(method, '.');
+        char *iface = strndup(method, dot ? (size_t)(dot - method) : strlen(method));
+        reply_error(c, "org.varlink.service.InterfaceNotFound",
+                    json_pack("{s:s}", "interface", iface ? iface : ""));
+        free(iface);
     } else {
         reply_error(c, "org.varlink.service.MethodNotFound", json_pack("{s:s}", "method", method));
     }
