@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
  * stream still open; freed when the last reference goes. */
 struct run {
     struct unit *unit; /* NULL once the unit let go of it */
+    enum service_role role;
     pid_t pid;
     int pidfd;
     unsigned streams_open;
@@ -50,8 +52,8 @@ struct unit {
     struct unit_config *config;
     struct service service;
     uv_timer_t timer;       /* the state machine's one timer */
-    uv_timer_t drain_timer; /* the drain deadline of the current run */
-    struct run *run;
+    uv_timer_t drain_timer; /* the drain deadline of the current runs */
+    struct run *runs[2];    /* by enum service_role: main and control process */
     char invocation[33];
     char *main_command;
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
@@ -161,30 +163,35 @@ static void op_timer_cancel(void *ud)
 static int op_kill(void *ud, pid_t pid, int sig, bool group)
 {
     struct unit *u = ud;
-    int pidfd = (!group && u->run && u->run->pid == pid) ? u->run->pidfd : -1;
+    int pidfd = -1;
 
+    for (int i = 0; i < 2 && !group; i++)
+        if (u->runs[i] && u->runs[i]->pid == pid)
+            pidfd = u->runs[i]->pidfd;
     return proc_kill(pidfd, pid, sig, group);
 }
 
-static bool op_group_alive(void *ud)
+static bool op_group_alive(void *ud, pid_t pgid)
 {
-    struct unit *u = ud;
-
-    return proc_group_alive(u->service.group);
+    return proc_group_alive(pgid);
 }
 
 static void deliver_exit(struct unit *u, struct run *r)
 {
+    pid_t pid = r->pid;
+    struct exit_info exit = r->exit;
+
     if (r->delivered)
         return;
     r->delivered = true;
-    uv_timer_stop(&u->drain_timer);
-    if (u->run == r) {
-        u->run = NULL;
+    if (u->runs[r->role] == r) {
+        u->runs[r->role] = NULL;
         r->unit = NULL;
         run_unref(r);
     }
-    service_main_exited(&u->service, r->pid, &r->exit);
+    if (!(u->runs[0] && u->runs[0]->reaped) && !(u->runs[1] && u->runs[1]->reaped))
+        uv_timer_stop(&u->drain_timer);
+    service_child_exited(&u->service, pid, &exit);
 }
 
 static void on_stream_eof(void *userdata)
@@ -201,8 +208,9 @@ static void on_drain_timeout(uv_timer_t *t)
 {
     struct unit *u = t->data;
 
-    if (u->run && u->run->reaped)
-        deliver_exit(u, u->run);
+    for (int i = 0; i < 2; i++)
+        if (u->runs[i] && u->runs[i]->reaped)
+            deliver_exit(u, u->runs[i]);
 }
 
 /* The environment a service starts with: a few variables of ours, then the unit's. */
@@ -228,6 +236,12 @@ static char **build_environment(struct unit *u)
     snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
     if (strv_env_set(&env, buf) < 0)
         goto oom;
+    if (u->service.main_pid > 0) {
+        /* ExecStop=/ExecReload= address the main process as $MAINPID, as in systemd. */
+        snprintf(buf, sizeof(buf), "MAINPID=%d", (int)u->service.main_pid);
+        if (strv_env_set(&env, buf) < 0)
+            goto oom;
+    }
     for (char **e = c->environment; e && *e; e++)
         if (strv_env_set(&env, *e) < 0)
             goto oom;
@@ -286,8 +300,8 @@ static void close_pair(int p[2])
             close(p[i]);
 }
 
-static int op_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, char *ret_error,
-                    size_t error_size)
+static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role role,
+                    pid_t *ret_pid, char *ret_error, size_t error_size)
 {
     struct unit *u = ud;
     struct manager *m = u->m;
@@ -299,8 +313,9 @@ static int op_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, ch
     struct run *run = NULL;
     int r;
 
-    /* Every start (including automatic restarts) is a new invocation, as in systemd. */
-    if (u->service.exec_index == 0 || u->invocation[0] == '\0')
+    /* Every start (including automatic restarts) is a new invocation, as in systemd: the first
+     * process of a run is spawned while the state machine is still outside any running state. */
+    if (u->service.n_groups == 0 || u->invocation[0] == '\0')
         new_invocation(u->invocation);
 
     env = build_environment(u);
@@ -383,16 +398,24 @@ static int op_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, ch
         goto fail_msg;
     }
     run->unit = u;
+    run->role = role;
     run->pid = sr.pid;
     run->pidfd = sr.pidfd;
     run->refs = 1;
-    run_unref(u->run); /* a previous run still draining keeps its own references */
-    u->run = run;
-    free(u->main_command);
+    if (u->runs[role]) {
+        /* A previous process still draining keeps its own references. */
+        u->runs[role]->unit = NULL;
+        run_unref(u->runs[role]);
+    }
+    u->runs[role] = run;
     const char *base = strrchr(path, '/');
-    u->main_command = strdup(base ? base + 1 : path);
+    base = base ? base + 1 : path;
+    if (role == SERVICE_ROLE_MAIN) {
+        free(u->main_command);
+        u->main_command = strdup(base);
+    }
 
-    const char *ident = c->syslog_identifier ? c->syslog_identifier : u->main_command;
+    const char *ident = c->syslog_identifier ? c->syslog_identifier : base;
     int fds[2] = {out[0], err[0]};
     for (int i = 0; i < 2; i++) {
         if (fds[i] < 0)
@@ -450,10 +473,118 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     jobs_check(u, now);
 }
 
+/* Reads a pid from PIDFile=; 0 or a negative errno. */
+static int read_pid_file(const char *path, pid_t *ret)
+{
+    char buf[32];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd < 0)
+        return -errno;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -EINVAL;
+    buf[n] = '\0';
+    char *end;
+    long v = strtol(buf, &end, 10);
+    if (v <= 1 || v > INT32_MAX || (*end && *end != '\n'))
+        return -EINVAL;
+    *ret = (pid_t)v;
+    return 0;
+}
+
+/* Our direct children that no unit tracks yet: after a double fork, the daemon is reparented
+ * to us (we are a subreaper). Exactly one such process makes the guess safe. */
+static int guess_orphan_main(struct manager *m, pid_t *ret)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    pid_t found = 0, self = getpid();
+    int count = 0;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        char path[64], buf[512];
+        pid_t pid = (pid_t)atoi(de->d_name);
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        char st;
+        int ppid;
+        if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2 || ppid != self || st == 'Z')
+            continue;
+        bool tracked = false;
+        for (size_t i = 0; i < m->n_units && !tracked; i++)
+            for (int k = 0; k < 2; k++)
+                if (m->units[i]->runs[k] && m->units[i]->runs[k]->pid == pid)
+                    tracked = true;
+        if (!tracked) {
+            found = pid;
+            count++;
+        }
+    }
+    closedir(d);
+    if (count != 1)
+        return -ESRCH;
+    *ret = found;
+    return 0;
+}
+
+static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
+{
+    struct unit *u = ud;
+    const struct unit_config *c = u->config;
+    struct run *run;
+    pid_t pid = 0;
+    int r;
+
+    if (c->pid_file)
+        r = read_pid_file(c->pid_file, &pid);
+    else if (c->guess_main_pid)
+        r = guess_orphan_main(u->m, &pid);
+    else
+        r = -ESRCH;
+    if (r < 0) {
+        unit_log(u, LOG_WARNING,
+                 c->pid_file ? "Can't open PID file (yet?) after start; no main process known."
+                             : "Cannot determine the main process; supervising the group only.");
+        return r;
+    }
+    run = calloc(1, sizeof(*run));
+    if (!run)
+        return -ENOMEM;
+    /* The daemon writes no output to our pipes (it has none), so its exit is final at once. */
+    run->unit = u;
+    run->role = SERVICE_ROLE_MAIN;
+    run->pid = pid;
+    run->pidfd = proc_pidfd_open(pid);
+    run->refs = 1;
+    if (u->runs[SERVICE_ROLE_MAIN]) {
+        u->runs[SERVICE_ROLE_MAIN]->unit = NULL;
+        run_unref(u->runs[SERVICE_ROLE_MAIN]);
+    }
+    u->runs[SERVICE_ROLE_MAIN] = run;
+    *ret_pid = pid;
+    return 0;
+}
+
 static const struct service_ops real_ops = {
     .spawn = op_spawn,
     .kill = op_kill,
     .group_alive = op_group_alive,
+    .find_main_pid = op_find_main_pid,
     .timer_arm = op_timer_arm,
     .timer_cancel = op_timer_cancel,
     .now = op_now,
@@ -507,6 +638,12 @@ static void jobs_check(struct unit *u, enum service_state now)
         const char *result = NULL;
 
         switch (w->type) {
+        case JOB_RELOAD:
+            if (active)
+                result = "done";
+            else if (inactive || now == SERVICE_STATE_AUTO_RESTART)
+                result = "failed";
+            break;
         case JOB_STOP:
             if (inactive)
                 result = "done";
@@ -542,6 +679,13 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
         return -ESHUTDOWN;
     if (u->load_state != LOAD_STATE_LOADED)
         return -EPERM;
+    if (type == JOB_RELOAD) {
+        /* Refused up front, so the client hears why: not active, or no ExecReload=. */
+        if (!service_is_active(s))
+            return -ENOTCONN;
+        if (s->config->exec_reload.n == 0)
+            return -EOPNOTSUPP;
+    }
     if (w) {
         w->type = type;
         w->stop_done = false;
@@ -570,6 +714,11 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
         if (r == -EALREADY && w && service_is_inactive(s))
             waiter_finish(w, "done");
         return 0;
+    case JOB_RELOAD:
+        r = service_reload(s);
+        if (r < 0 && w && w->unit)
+            waiter_finish(w, "failed");
+        return 0;
     case JOB_RESTART:
         if (service_is_inactive(s) || s->state == SERVICE_STATE_AUTO_RESTART) {
             if (w)
@@ -580,7 +729,7 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
             return 0;
         }
         u->restart_pending = true;
-        r = service_stop(s);
+        r = service_stop_for_restart(s);
         if (r == -EALREADY && service_is_inactive(s))
             jobs_check(u, s->state);
         return 0;
@@ -636,10 +785,12 @@ static void unit_free(struct unit *u)
 {
     while (u->waiters)
         waiter_finish(u->waiters, "canceled");
-    if (u->run) {
-        u->run->unit = NULL;
-        run_unref(u->run);
-        u->run = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (u->runs[i]) {
+            u->runs[i]->unit = NULL;
+            run_unref(u->runs[i]);
+            u->runs[i] = NULL;
+        }
     }
     unit_config_free(u->config);
     free(u->name);
@@ -834,33 +985,32 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
 {
     bool owned = false;
 
-    for (size_t i = 0; i < m->n_units; i++) {
+    for (size_t i = 0; i < m->n_units && !owned; i++) {
         struct unit *u = m->units[i];
-        struct run *r = u->run;
 
-        if (!r || r->pid != pid || r->reaped)
-            continue;
-        owned = true;
-        r->reaped = true;
-        r->exit.code = code;
-        r->exit.status = status;
-        if (r->streams_open == 0)
-            deliver_exit(u, r);
-        else
-            uv_timer_start(&u->drain_timer, on_drain_timeout, DRAIN_TIMEOUT_USEC / 1000, 0);
-        break;
+        for (int k = 0; k < 2; k++) {
+            struct run *r = u->runs[k];
+            if (!r || r->pid != pid || r->reaped)
+                continue;
+            owned = true;
+            r->reaped = true;
+            r->exit.code = code;
+            r->exit.status = status;
+            if (r->streams_open == 0)
+                deliver_exit(u, r);
+            else
+                uv_timer_start(&u->drain_timer, on_drain_timeout, DRAIN_TIMEOUT_USEC / 1000, 0);
+            break;
+        }
     }
     if (!owned)
-        log_debug("Reaped process %d (not a main process).", (int)pid);
+        log_debug("Reaped process %d (an orphan or a descendant of a service).", (int)pid);
 
     /* Any exit may have been the last of a group a unit is waiting on. */
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        struct service *s = &u->service;
-        if (u->load_state != LOAD_STATE_LOADED || s->main_pid != 0 || s->group == 0)
-            continue;
-        if (service_active_state(s) == ACTIVE_STATE_DEACTIVATING && !proc_group_alive(s->group))
-            service_group_empty(s);
+        if (u->load_state == LOAD_STATE_LOADED && service_is_waiting_for_group(&u->service))
+            service_group_changed(&u->service);
     }
 }
 

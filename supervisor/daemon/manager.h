@@ -33,6 +33,7 @@ enum job_type {
     JOB_START,
     JOB_STOP,
     JOB_RESTART,
+    JOB_RELOAD,
     JOB_TYPE_MAX,
 };
 
@@ -93,8 +94,9 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret);
 bool unit_is_loaded(const struct unit *u);
 
 /* Starts a job on u. With a waiter, its cb runs once the job is over ("done" or "failed"),
- * possibly before this returns. Returns 0, -EPERM when the unit is not loaded, or -ESHUTDOWN
- * while the daemon shuts down. */
+ * possibly before this returns. Returns 0, -EPERM when the unit is not loaded, -ESHUTDOWN
+ * while the daemon shuts down, and for reload -ENOTCONN (not active) or -EOPNOTSUPP (no
+ * ExecReload=). */
 int manager_job(struct manager *m, struct unit *u, enum job_type type, struct job_waiter *w);
 
 /* Forgets a waiter whose client went away. */

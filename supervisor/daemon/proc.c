@@ -179,6 +179,11 @@ int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret
     return 0;
 }
 
+int proc_pidfd_open(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 int proc_kill(int pidfd, pid_t pid, int sig, bool group)
 {
     int r;

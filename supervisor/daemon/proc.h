@@ -40,6 +40,9 @@ int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret
  * signals the process group pid instead. 0, or -ESRCH when nobody was there. */
 int proc_kill(int pidfd, pid_t pid, int sig, bool group);
 
+/* A pidfd for a process we did not spawn (Type=forking's daemon), or -1. */
+int proc_pidfd_open(pid_t pid);
+
 /* True while any process is left in process group pgid. */
 bool proc_group_alive(pid_t pgid);
 

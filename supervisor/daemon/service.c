@@ -15,11 +15,16 @@
 
 static const char *const state_names[SERVICE_STATE_MAX] = {
     [SERVICE_STATE_DEAD] = "dead",
+    [SERVICE_STATE_START_PRE] = "start-pre",
     [SERVICE_STATE_START] = "start",
+    [SERVICE_STATE_START_POST] = "start-post",
     [SERVICE_STATE_RUNNING] = "running",
     [SERVICE_STATE_EXITED] = "exited",
+    [SERVICE_STATE_RELOAD] = "reload",
+    [SERVICE_STATE_STOP] = "stop",
     [SERVICE_STATE_STOP_SIGTERM] = "stop-sigterm",
     [SERVICE_STATE_STOP_SIGKILL] = "stop-sigkill",
+    [SERVICE_STATE_STOP_POST] = "stop-post",
     [SERVICE_STATE_FINAL_SIGTERM] = "final-sigterm",
     [SERVICE_STATE_FINAL_SIGKILL] = "final-sigkill",
     [SERVICE_STATE_FAILED] = "failed",
@@ -65,9 +70,10 @@ const char *service_result_to_string(enum service_result r)
 const char *exit_status_to_string(int status)
 {
     /* The LSB names systemd prints after the number. */
-    static const char *const names[] = {"SUCCESS",        "FAILURE",      "INVALIDARGUMENT",
-                                        "NOTIMPLEMENTED", "NOPERMISSION", "NOTINSTALLED",
-                                        "NOTCONFIGURED",  "NOTRUNNING"};
+    static const char *const names[] = {
+        "SUCCESS",      "FAILURE",      "INVALIDARGUMENT", "NOTIMPLEMENTED",
+        "NOPERMISSION", "NOTINSTALLED", "NOTCONFIGURED",   "NOTRUNNING",
+    };
     if (status >= 0 && status < (int)(sizeof(names) / sizeof(names[0])))
         return names[status];
     return NULL;
@@ -76,21 +82,26 @@ const char *exit_status_to_string(int status)
 enum active_state service_active_state(const struct service *s)
 {
     switch (s->state) {
-    case SERVICE_STATE_DEAD:
-        return ACTIVE_STATE_INACTIVE;
+    case SERVICE_STATE_START_PRE:
     case SERVICE_STATE_START:
+    case SERVICE_STATE_START_POST:
     case SERVICE_STATE_AUTO_RESTART:
         return ACTIVE_STATE_ACTIVATING;
     case SERVICE_STATE_RUNNING:
     case SERVICE_STATE_EXITED:
         return ACTIVE_STATE_ACTIVE;
+    case SERVICE_STATE_RELOAD:
+        return ACTIVE_STATE_RELOADING;
+    case SERVICE_STATE_STOP:
     case SERVICE_STATE_STOP_SIGTERM:
     case SERVICE_STATE_STOP_SIGKILL:
+    case SERVICE_STATE_STOP_POST:
     case SERVICE_STATE_FINAL_SIGTERM:
     case SERVICE_STATE_FINAL_SIGKILL:
         return ACTIVE_STATE_DEACTIVATING;
     case SERVICE_STATE_FAILED:
         return ACTIVE_STATE_FAILED;
+    case SERVICE_STATE_DEAD:
     default:
         return ACTIVE_STATE_INACTIVE;
     }
@@ -98,12 +109,27 @@ enum active_state service_active_state(const struct service *s)
 
 bool service_is_active(const struct service *s)
 {
-    return service_active_state(s) == ACTIVE_STATE_ACTIVE;
+    enum active_state a = service_active_state(s);
+
+    return a == ACTIVE_STATE_ACTIVE || a == ACTIVE_STATE_RELOADING;
 }
 
 bool service_is_inactive(const struct service *s)
 {
     return s->state == SERVICE_STATE_DEAD || s->state == SERVICE_STATE_FAILED;
+}
+
+bool service_is_waiting_for_group(const struct service *s)
+{
+    switch (s->state) {
+    case SERVICE_STATE_STOP_SIGTERM:
+    case SERVICE_STATE_STOP_SIGKILL:
+    case SERVICE_STATE_FINAL_SIGTERM:
+    case SERVICE_STATE_FINAL_SIGKILL:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_clean_signal(int sig)
@@ -138,7 +164,6 @@ bool service_should_restart(const struct unit_config *c, enum service_result res
                             const struct exit_info *exit, bool stop_requested,
                             const char **ret_reason)
 {
-    const char *reason = "restart setting";
     bool r;
 
     if (stop_requested) {
@@ -185,7 +210,7 @@ bool service_should_restart(const struct unit_config *c, enum service_result res
         r = false;
         break;
     }
-    *ret_reason = reason;
+    *ret_reason = "restart setting";
     return r;
 }
 
@@ -201,6 +226,12 @@ static void service_log(struct service *s, int priority, const char *fmt, ...)
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     s->ops->log(s->ud, priority, buf);
+}
+
+static const char *describe(const struct service *s)
+{
+    return s->config->description && *s->config->description ? s->config->description
+                                                             : s->config->name;
 }
 
 static void service_set_state(struct service *s, enum service_state state)
@@ -229,39 +260,95 @@ void service_init(struct service *s, const struct unit_config *config,
     s->state = SERVICE_STATE_DEAD;
 }
 
+static void arm_timeout(struct service *s, uint64_t usec)
+{
+    if (usec == USEC_INFINITY || usec == 0)
+        s->ops->timer_cancel(s->ud);
+    else
+        s->ops->timer_arm(s->ud, usec);
+}
+
 static bool uses_group(const struct service *s)
 {
     return s->config->kill_mode == KILL_MODE_CONTROL_GROUP ||
            s->config->kill_mode == KILL_MODE_MIXED;
 }
 
-static bool leftovers_alive(struct service *s)
+static void add_group(struct service *s, pid_t pgid)
 {
-    return s->group > 0 && uses_group(s) && s->ops->group_alive(s->ud);
+    for (size_t i = 0; i < s->n_groups; i++)
+        if (s->groups[i] == pgid)
+            return;
+    if (s->n_groups < SERVICE_GROUPS_MAX) {
+        s->groups[s->n_groups++] = pgid;
+        return;
+    }
+    /* Very long ExecStartPre= chains: forget the oldest group, which is almost surely empty. */
+    memmove(s->groups, s->groups + 1, (SERVICE_GROUPS_MAX - 1) * sizeof(pid_t));
+    s->groups[SERVICE_GROUPS_MAX - 1] = pgid;
 }
 
-static void service_enter_start(struct service *s);
+static bool groups_alive(struct service *s)
+{
+    if (!uses_group(s))
+        return false;
+    for (size_t i = 0; i < s->n_groups; i++)
+        if (s->ops->group_alive(s->ud, s->groups[i]))
+            return true;
+    return false;
+}
+
+static bool anything_left(struct service *s)
+{
+    return s->main_pid > 0 || s->control_pid > 0 || groups_alive(s);
+}
+
+static void record_death(struct service *s, bool restart, const char *reason)
+{
+    struct service_death *d;
+
+    if (!s->main_exited && s->result == SERVICE_RESULT_SUCCESS)
+        return; /* a clean stop of something that never ran is no death */
+    d = &s->deaths[s->n_deaths % SERVICE_DEATHS_MAX];
+    memset(d, 0, sizeof(*d));
+    d->when_usec = s->ops->now(s->ud);
+    d->runtime_usec = s->main_start_usec ? d->when_usec - s->main_start_usec : 0;
+    d->exit = s->main_exited ? s->main_exit : (struct exit_info){0, 0};
+    d->result = s->result;
+    d->restart = restart;
+    d->reason = reason;
+    d->restart_number = restart ? s->n_restarts + 1 : 0;
+    s->n_deaths++;
+}
 
 static void service_enter_dead(struct service *s, enum service_result f, bool allow_restart)
 {
-    const char *reason;
-    bool restart;
+    const char *reason = "manual stop";
+    bool restart = false;
 
     set_result(s, f);
     s->ops->timer_cancel(s->ud);
     s->main_pid = 0;
-    s->group = 0;
+    s->control_pid = 0;
+    s->n_groups = 0;
+    s->started = false;
 
-    restart = allow_restart &&
-              service_should_restart(s->config, s->result, s->main_exited ? &s->main_exit : NULL,
-                                     s->stop_requested, &reason);
+    if (allow_restart)
+        restart =
+            service_should_restart(s->config, s->result, s->main_exited ? &s->main_exit : NULL,
+                                   s->stop_requested, &reason);
+    else if (s->result == SERVICE_RESULT_START_LIMIT_HIT)
+        reason = "start limit hit";
+    record_death(s, restart, reason);
+
     if (s->result != SERVICE_RESULT_SUCCESS)
         service_log(s, LOG_WARNING, "Failed with result '%s'.",
                     service_result_to_string(s->result));
+    else if (s->stop_requested)
+        service_log(s, LOG_INFO, "Stopped %s.", describe(s));
+    else
+        service_log(s, LOG_INFO, "Deactivated successfully.");
 
-    if (s->stop_requested)
-        service_log(s, LOG_INFO, "Stopped %s.",
-                    s->config->description ? s->config->description : s->config->name);
     if (restart) {
         service_set_state(s, SERVICE_STATE_AUTO_RESTART);
         s->ops->timer_arm(s->ud, s->config->restart_usec);
@@ -271,58 +358,228 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
                                                              : SERVICE_STATE_FAILED);
 }
 
-/* Signals the main process or the group according to KillMode=, for a stop or a final kill. */
+/* Signals what is left according to KillMode=; the control process is always signalled. */
 static void service_send_signal(struct service *s, int sig, bool final)
 {
     enum kill_mode mode = s->config->kill_mode;
+    bool cont = sig != SIGKILL && sig != SIGCONT;
 
+    if (s->control_pid > 0) {
+        s->ops->kill(s->ud, s->control_pid, sig, false);
+        if (cont)
+            s->ops->kill(s->ud, s->control_pid, SIGCONT, false);
+    }
     if (mode == KILL_MODE_NONE)
         return;
-    /* mixed: the first signal goes to the main process only, SIGKILL to the whole group. */
-    bool group = mode == KILL_MODE_CONTROL_GROUP || (mode == KILL_MODE_MIXED && final);
-    if (group && s->group > 0) {
-        s->ops->kill(s->ud, s->group, sig, true);
-        if (sig != SIGKILL && sig != SIGCONT)
-            s->ops->kill(s->ud, s->group, SIGCONT, true);
+    /* mixed: the first signal goes to the main process only, SIGKILL to every group. */
+    if (mode == KILL_MODE_CONTROL_GROUP || (mode == KILL_MODE_MIXED && final)) {
+        for (size_t i = 0; i < s->n_groups; i++) {
+            s->ops->kill(s->ud, s->groups[i], sig, true);
+            if (cont)
+                s->ops->kill(s->ud, s->groups[i], SIGCONT, true);
+        }
+        if (s->main_pid > 0 && s->config->type == SERVICE_TYPE_FORKING)
+            s->ops->kill(s->ud, s->main_pid, sig, false); /* a daemon that left our groups */
         return;
     }
     if (s->main_pid > 0) {
         s->ops->kill(s->ud, s->main_pid, sig, false);
-        if (sig != SIGKILL && sig != SIGCONT)
+        if (cont)
             s->ops->kill(s->ud, s->main_pid, SIGCONT, false);
     }
 }
 
-static bool anything_left(struct service *s)
+static void service_enter_stop_post(struct service *s, enum service_result f);
+static void service_enter_running(struct service *s, enum service_result f);
+static void service_enter_stop(struct service *s, enum service_result f);
+
+static bool is_stop_state(enum service_state st)
 {
-    return s->main_pid > 0 || leftovers_alive(s);
+    return st == SERVICE_STATE_STOP_SIGTERM || st == SERVICE_STATE_STOP_SIGKILL;
 }
 
-/* Stop (stop-sigterm/stop-sigkill) or clean up after the main exit (final-*). */
 static void service_enter_signal(struct service *s, enum service_state state, enum service_result f)
 {
     const struct unit_config *c = s->config;
     bool kill = state == SERVICE_STATE_STOP_SIGKILL || state == SERVICE_STATE_FINAL_SIGKILL;
 
     set_result(s, f);
-    if (!anything_left(s)) {
-        service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
-        return;
+    if (anything_left(s) && !(kill && !c->send_sigkill)) {
+        int sig = kill                                      ? c->final_kill_signal
+                  : (s->restarting && is_stop_state(state)) ? c->restart_kill_signal
+                                                            : c->kill_signal;
+        service_send_signal(s, sig, kill);
+        if (!kill && c->send_sighup)
+            service_send_signal(s, SIGHUP, false);
+        service_set_state(s, state);
+        arm_timeout(s, c->timeout_stop_usec);
+        /* The signal may already have emptied everything (nothing will report it then). */
+        if (anything_left(s))
+            return;
     }
-    if (kill && !c->send_sigkill) {
-        /* SendSIGKILL=no: leave the rest alone, as systemd does. */
-        service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
-        return;
-    }
-    int sig = kill ? c->final_kill_signal : c->kill_signal;
-    service_send_signal(s, sig, kill);
-    if (!kill && c->send_sighup)
-        service_send_signal(s, SIGHUP, false);
-    service_set_state(s, state);
-    if (c->timeout_stop_usec != USEC_INFINITY)
-        s->ops->timer_arm(s->ud, c->timeout_stop_usec);
+    if (is_stop_state(state))
+        service_enter_stop_post(s, SERVICE_RESULT_SUCCESS);
     else
+        service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+}
+
+/* Spawns the next command of a control list. Returns false when the list is done. */
+static bool run_next_control(struct service *s, enum service_result *ret_failure)
+{
+    pid_t pid;
+
+    *ret_failure = SERVICE_RESULT_SUCCESS;
+    while (s->control_index < s->control_n) {
+        const struct exec_command *cmd = &s->control_cmds[s->control_index];
+        int r = s->ops->spawn(s->ud, cmd, SERVICE_ROLE_CONTROL, &pid, s->spawn_error,
+                              sizeof(s->spawn_error));
+        if (r >= 0) {
+            s->control_pid = pid;
+            add_group(s, pid);
+            return true;
+        }
+        service_log(s, LOG_ERR, "%s", s->spawn_error);
+        s->control_index++;
+        if (!(cmd->flags & EXEC_FLAG_IGNORE_FAILURE)) {
+            *ret_failure = SERVICE_RESULT_EXEC;
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Starts a list of control commands in `state`; returns false when there was nothing to run
+ * (or the first spawn failed: *ret_failure says which). */
+static bool start_controls(struct service *s, enum service_state state,
+                           const struct exec_list *list, uint64_t timeout,
+                           enum service_result *ret_failure)
+{
+    s->control_cmds = list->items;
+    s->control_n = list->n;
+    s->control_index = 0;
+    s->control_pid = 0;
+    if (!run_next_control(s, ret_failure))
+        return false;
+    service_set_state(s, state);
+    arm_timeout(s, timeout);
+    return true;
+}
+
+static void service_enter_stop_post(struct service *s, enum service_result f)
+{
+    enum service_result failure;
+
+    set_result(s, f);
+    if (start_controls(s, SERVICE_STATE_STOP_POST, &s->config->exec_stop_post,
+                       s->config->timeout_stop_usec, &failure))
+        return;
+    service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, failure);
+}
+
+static void service_enter_stop(struct service *s, enum service_result f)
+{
+    enum service_result failure;
+
+    set_result(s, f);
+    if (s->started && start_controls(s, SERVICE_STATE_STOP, &s->config->exec_stop,
+                                     s->config->timeout_stop_usec, &failure))
+        return;
+    service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM,
+                         s->started ? failure : SERVICE_RESULT_SUCCESS);
+}
+
+static void service_enter_running(struct service *s, enum service_result f)
+{
+    const struct unit_config *c = s->config;
+
+    set_result(s, f);
+    if (s->result != SERVICE_RESULT_SUCCESS) {
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_SUCCESS);
+        return;
+    }
+    s->started = true;
+    if (s->main_pid > 0) {
         s->ops->timer_cancel(s->ud);
+        service_set_state(s, SERVICE_STATE_RUNNING);
+        service_log(s, LOG_INFO, "Started %s.", describe(s));
+        return;
+    }
+    if (c->type == SERVICE_TYPE_ONESHOT)
+        service_log(s, LOG_INFO, "Finished %s.", describe(s));
+    if (c->remain_after_exit) {
+        s->ops->timer_cancel(s->ud);
+        service_set_state(s, SERVICE_STATE_EXITED);
+        return;
+    }
+    service_enter_stop(s, SERVICE_RESULT_SUCCESS);
+}
+
+static void service_enter_start_post(struct service *s)
+{
+    enum service_result failure;
+
+    if (start_controls(s, SERVICE_STATE_START_POST, &s->config->exec_start_post,
+                       s->config->timeout_start_usec, &failure))
+        return;
+    if (failure != SERVICE_RESULT_SUCCESS) {
+        s->started = true; /* the main process runs: ExecStop= applies */
+        service_enter_stop(s, failure);
+        return;
+    }
+    service_enter_running(s, SERVICE_RESULT_SUCCESS);
+}
+
+/* Spawns ExecStart= number exec_index as the main process. */
+static void service_spawn_main(struct service *s)
+{
+    const struct unit_config *c = s->config;
+    const struct exec_command *cmd;
+    pid_t pid;
+    int r;
+
+    while (s->exec_index < c->exec_start.n) {
+        cmd = &c->exec_start.items[s->exec_index];
+        r = s->ops->spawn(s->ud, cmd, SERVICE_ROLE_MAIN, &pid, s->spawn_error,
+                          sizeof(s->spawn_error));
+        if (r >= 0) {
+            s->main_pid = pid;
+            add_group(s, pid);
+            s->main_exited = false;
+            s->main_start_usec = s->ops->now(s->ud);
+            break;
+        }
+        service_log(s, LOG_ERR, "%s", s->spawn_error);
+        if (!(cmd->flags & EXEC_FLAG_IGNORE_FAILURE)) {
+            s->main_exited = false;
+            service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_EXEC);
+            return;
+        }
+        /* "-": the failure counts as success; a oneshot goes on with its next command. */
+        s->exec_index++;
+    }
+    if (s->main_pid == 0) {
+        service_enter_start_post(s); /* every command was a failed "-" one, or none at all */
+        return;
+    }
+    switch (c->type) {
+    case SERVICE_TYPE_ONESHOT:
+    case SERVICE_TYPE_FORKING:
+        /* Wait for the command (oneshot) or the parent (forking) to exit. */
+        service_set_state(s, SERVICE_STATE_START);
+        arm_timeout(s, c->timeout_start_usec);
+        return;
+    default:
+        /* simple, exec, idle, dbus, notify: the exec already succeeded (spawn waits for it). */
+        service_set_state(s, SERVICE_STATE_START);
+        service_enter_start_post(s);
+        return;
+    }
+}
+
+static void service_enter_start(struct service *s)
+{
+    s->exec_index = 0;
+    service_spawn_main(s);
 }
 
 static bool start_limit_hit(struct service *s)
@@ -341,98 +598,48 @@ static bool start_limit_hit(struct service *s)
     return s->limit_count > c->start_limit_burst;
 }
 
-static void service_enter_running_or_next(struct service *s);
-
-static void service_spawn_main(struct service *s)
+/* A new run: the start limit, then ExecStartPre=. */
+static void service_enter_start_pre(struct service *s)
 {
-    const struct unit_config *c = s->config;
-    const struct exec_command *cmd = &c->exec_start.items[s->exec_index];
-    pid_t pid;
-    int r;
+    enum service_result failure;
 
-    s->spawn_error[0] = '\0';
-    r = s->ops->spawn(s->ud, cmd, &pid, s->spawn_error, sizeof(s->spawn_error));
-    if (r < 0) {
-        if (cmd->flags & EXEC_FLAG_IGNORE_FAILURE) {
-            /* "-": a failure counts as success; a oneshot goes on with its next command. */
-            s->exec_index++;
-            service_enter_running_or_next(s);
-            return;
-        }
-        service_log(s, LOG_ERR, "%s", s->spawn_error[0] ? s->spawn_error : "Failed to spawn.");
-        s->main_exited = false;
-        service_enter_dead(s, SERVICE_RESULT_EXEC, true);
-        return;
-    }
-    s->main_pid = pid;
-    if (s->group == 0)
-        s->group = pid; /* each spawn is a session leader: pgid == pid */
-    s->main_exited = false;
-    s->main_start_usec = s->ops->now(s->ud);
-    if (c->type == SERVICE_TYPE_ONESHOT) {
-        service_set_state(s, SERVICE_STATE_START);
-        if (c->timeout_start_usec != USEC_INFINITY)
-            s->ops->timer_arm(s->ud, c->timeout_start_usec);
-        return;
-    }
-    /* simple and exec: the exec already succeeded (spawn waits for it), so we are running. */
-    s->ops->timer_cancel(s->ud);
-    service_set_state(s, SERVICE_STATE_RUNNING);
-    service_log(s, LOG_INFO, "Started %s.", c->description ? c->description : c->name);
-}
-
-/* Runs the next ExecStart= of a oneshot, or settles once all have run. */
-static void service_enter_running_or_next(struct service *s)
-{
-    const struct unit_config *c = s->config;
-
-    if (s->exec_index < c->exec_start.n) {
-        service_spawn_main(s);
-        return;
-    }
-    s->main_pid = 0;
-    service_log(s, LOG_INFO, "Finished %s.", c->description ? c->description : c->name);
-    if (c->remain_after_exit) {
-        s->ops->timer_cancel(s->ud);
-        service_set_state(s, SERVICE_STATE_EXITED);
-        return;
-    }
-    if (leftovers_alive(s)) {
-        service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, SERVICE_RESULT_SUCCESS);
-        return;
-    }
-    service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
-}
-
-static void service_enter_start(struct service *s)
-{
     s->result = SERVICE_RESULT_SUCCESS;
-    s->exec_index = 0;
-    s->group = 0;
+    s->main_pid = s->control_pid = 0;
+    s->n_groups = 0;
+    s->main_exited = false;
+    s->main_start_usec = 0;
     s->stop_requested = false;
+    s->restarting = false;
+    s->started = false;
     if (start_limit_hit(s)) {
         service_log(s, LOG_WARNING, "Start request repeated too quickly.");
-        s->main_exited = false;
         service_enter_dead(s, SERVICE_RESULT_START_LIMIT_HIT, false);
         return;
     }
-    if (s->config->exec_start.n == 0) {
-        /* Only a oneshot may lack ExecStart= (the loader refuses others). */
-        service_enter_running_or_next(s);
+    if (start_controls(s, SERVICE_STATE_START_PRE, &s->config->exec_start_pre,
+                       s->config->timeout_start_usec, &failure))
+        return;
+    if (failure != SERVICE_RESULT_SUCCESS) {
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, failure);
         return;
     }
-    service_spawn_main(s);
+    service_enter_start(s);
 }
 
 int service_start(struct service *s)
 {
     switch (s->state) {
+    case SERVICE_STATE_START_PRE:
     case SERVICE_STATE_START:
+    case SERVICE_STATE_START_POST:
     case SERVICE_STATE_RUNNING:
     case SERVICE_STATE_EXITED:
+    case SERVICE_STATE_RELOAD:
         return -EALREADY;
+    case SERVICE_STATE_STOP:
     case SERVICE_STATE_STOP_SIGTERM:
     case SERVICE_STATE_STOP_SIGKILL:
+    case SERVICE_STATE_STOP_POST:
     case SERVICE_STATE_FINAL_SIGTERM:
     case SERVICE_STATE_FINAL_SIGKILL:
         return -EBUSY;
@@ -445,11 +652,11 @@ int service_start(struct service *s)
     }
     /* An explicit start begins a new count of automatic restarts. */
     s->n_restarts = 0;
-    service_enter_start(s);
+    service_enter_start_pre(s);
     return s->result == SERVICE_RESULT_START_LIMIT_HIT ? -ECANCELED : 0;
 }
 
-int service_stop(struct service *s)
+static int do_stop(struct service *s, bool restarting)
 {
     switch (s->state) {
     case SERVICE_STATE_DEAD:
@@ -460,31 +667,64 @@ int service_stop(struct service *s)
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_DEAD);
         return 0;
+    case SERVICE_STATE_STOP:
     case SERVICE_STATE_STOP_SIGTERM:
     case SERVICE_STATE_STOP_SIGKILL:
-        return -EALREADY;
+    case SERVICE_STATE_STOP_POST:
     case SERVICE_STATE_FINAL_SIGTERM:
     case SERVICE_STATE_FINAL_SIGKILL:
-        s->stop_requested = true; /* already on its way down; just forbid the restart */
-        return 0;
+        /* Already on its way down: just make sure it stays down. */
+        s->stop_requested = true;
+        return -EALREADY;
     default:
         break;
     }
     s->stop_requested = true;
-    service_log(s, LOG_INFO, "Stopping %s...",
-                s->config->description ? s->config->description : s->config->name);
-    if (s->state == SERVICE_STATE_EXITED) {
-        service_enter_dead(s, SERVICE_RESULT_SUCCESS, false);
-        return 0;
+    s->restarting = restarting;
+    service_log(s, LOG_INFO, "Stopping %s...", describe(s));
+    switch (s->state) {
+    case SERVICE_STATE_START_PRE:
+    case SERVICE_STATE_START:
+    case SERVICE_STATE_START_POST:
+        /* A start that has not finished has nothing for ExecStop= to stop cleanly. */
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_SUCCESS);
+        break;
+    default:
+        service_enter_stop(s, SERVICE_RESULT_SUCCESS);
+        break;
     }
-    service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_SUCCESS);
     return 0;
+}
+
+int service_stop(struct service *s)
+{
+    return do_stop(s, false);
+}
+
+int service_stop_for_restart(struct service *s)
+{
+    return do_stop(s, true);
+}
+
+int service_reload(struct service *s)
+{
+    enum service_result failure;
+
+    if (s->state != SERVICE_STATE_RUNNING && s->state != SERVICE_STATE_EXITED)
+        return -EALREADY;
+    if (s->config->exec_reload.n == 0)
+        return -EOPNOTSUPP;
+    service_log(s, LOG_INFO, "Reloading %s...", describe(s));
+    if (start_controls(s, SERVICE_STATE_RELOAD, &s->config->exec_reload,
+                       s->config->timeout_start_usec, &failure))
+        return 0;
+    service_log(s, LOG_WARNING, "Reload failed.");
+    return -EIO;
 }
 
 int service_reset_failed(struct service *s)
 {
     s->limit_count = 0;
-    s->n_restarts = 0;
     if (s->state != SERVICE_STATE_FAILED)
         return -EALREADY;
     s->result = SERVICE_RESULT_SUCCESS;
@@ -492,7 +732,7 @@ int service_reset_failed(struct service *s)
     return 0;
 }
 
-static void log_exit(struct service *s, const struct exit_info *exit)
+static void log_exit(struct service *s, const char *who, const struct exit_info *exit)
 {
     const char *name;
 
@@ -500,82 +740,172 @@ static void log_exit(struct service *s, const struct exit_info *exit)
         name = exit_status_to_string(exit->status);
         if (name)
             service_log(s, exit->status ? LOG_NOTICE : LOG_INFO,
-                        "Main process exited, code=exited, status=%d/%s", exit->status, name);
+                        "%s exited, code=exited, status=%d/%s", who, exit->status, name);
         else
-            service_log(s, LOG_NOTICE, "Main process exited, code=exited, status=%d", exit->status);
+            service_log(s, LOG_NOTICE, "%s exited, code=exited, status=%d", who, exit->status);
         return;
     }
     name = signal_to_string(exit->status);
-    service_log(s, LOG_NOTICE, "Main process exited, code=%s, status=%d/%s",
+    service_log(s, LOG_NOTICE, "%s exited, code=%s, status=%d/%s", who,
                 exit->code == CLD_DUMPED ? "dumped" : "killed", exit->status, name ? name : "?");
 }
 
-void service_main_exited(struct service *s, pid_t pid, const struct exit_info *exit)
+static void main_exited(struct service *s, const struct exit_info *exit)
 {
     const struct unit_config *c = s->config;
-    enum service_result f;
+    enum service_result f = service_result_from_exit(c, exit);
 
-    if (pid != s->main_pid || pid <= 0)
-        return;
     s->main_pid = 0;
     s->main_exit = *exit;
     s->main_exited = true;
-    f = service_result_from_exit(c, exit);
+    /* Our own kill signal ending a stop is clean, whatever SuccessExitStatus= says. */
+    if ((s->state == SERVICE_STATE_STOP_SIGTERM || s->state == SERVICE_STATE_STOP) &&
+        exit->code != CLD_EXITED &&
+        (exit->status == c->kill_signal || exit->status == c->restart_kill_signal))
+        f = SERVICE_RESULT_SUCCESS;
     /* A clean death from our own stop is expected; anything else is worth a line. */
-    if (f != SERVICE_RESULT_SUCCESS || s->state == SERVICE_STATE_RUNNING)
-        log_exit(s, exit);
+    if (f != SERVICE_RESULT_SUCCESS || s->state == SERVICE_STATE_RUNNING ||
+        (s->state == SERVICE_STATE_START && c->type != SERVICE_TYPE_ONESHOT))
+        log_exit(s, "Main process", exit);
 
     switch (s->state) {
     case SERVICE_STATE_START:
-        /* A oneshot command finished: a failure ends the start, else run the next one. */
-        if (f != SERVICE_RESULT_SUCCESS &&
-            !(c->exec_start.items[s->exec_index].flags & EXEC_FLAG_IGNORE_FAILURE)) {
-            set_result(s, f);
-            if (leftovers_alive(s))
-                service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, f);
-            else
-                service_enter_dead(s, f, true);
+        if (c->type == SERVICE_TYPE_FORKING) {
+            pid_t pid;
+            if (f != SERVICE_RESULT_SUCCESS) {
+                service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
+                return;
+            }
+            /* The parent is gone; the daemon it left behind is the main process now. */
+            if (s->ops->find_main_pid(s->ud, s->groups[0], &pid) >= 0) {
+                s->main_pid = pid;
+                s->main_exited = false;
+            }
+            service_enter_start_post(s);
             return;
         }
-        s->exec_index++;
-        service_enter_running_or_next(s);
+        if (c->type == SERVICE_TYPE_ONESHOT) {
+            if (f != SERVICE_RESULT_SUCCESS &&
+                !(c->exec_start.items[s->exec_index].flags & EXEC_FLAG_IGNORE_FAILURE)) {
+                service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
+                return;
+            }
+            s->exec_index++;
+            if (s->exec_index < c->exec_start.n) {
+                service_spawn_main(s);
+                return;
+            }
+            service_enter_start_post(s);
+            return;
+        }
+        /* simple/exec: an exit before start-post ran (cannot happen: we go on at once). */
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
+        return;
+    case SERVICE_STATE_START_POST:
+    case SERVICE_STATE_RELOAD:
+        /* Recorded; the control process's end decides what happens next. */
+        set_result(s, f);
         return;
     case SERVICE_STATE_RUNNING:
-        if (leftovers_alive(s))
-            service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, f);
-        else
-            service_enter_dead(s, f, true);
+        service_enter_stop(s, f);
+        return;
+    case SERVICE_STATE_STOP:
+        set_result(s, f);
         return;
     case SERVICE_STATE_STOP_SIGTERM:
     case SERVICE_STATE_STOP_SIGKILL:
     case SERVICE_STATE_FINAL_SIGTERM:
     case SERVICE_STATE_FINAL_SIGKILL:
-        /* Our own kill signal is a clean end of a stop, unless the timeout already failed it. */
-        if (s->state == SERVICE_STATE_STOP_SIGTERM && exit->code != CLD_EXITED &&
-            exit->status == c->kill_signal)
-            f = SERVICE_RESULT_SUCCESS;
         set_result(s, f);
-        if (!leftovers_alive(s))
-            service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+        service_group_changed(s);
         return;
     default:
         return;
     }
 }
 
-void service_group_empty(struct service *s)
+static void control_exited(struct service *s, const struct exit_info *exit)
 {
+    const struct unit_config *c = s->config;
+    const struct exec_command *cmd = &s->control_cmds[s->control_index];
+    enum service_result f = service_result_from_exit(c, exit);
+    enum service_result failure;
+
+    s->control_pid = 0;
+    if (f != SERVICE_RESULT_SUCCESS) {
+        log_exit(s, "Control process", exit);
+        if (cmd->flags & EXEC_FLAG_IGNORE_FAILURE)
+            f = SERVICE_RESULT_SUCCESS;
+    }
+    if (f == SERVICE_RESULT_SUCCESS) {
+        s->control_index++;
+        if (run_next_control(s, &failure))
+            return; /* the next command of the same list */
+        f = failure;
+    }
+
     switch (s->state) {
+    case SERVICE_STATE_START_PRE:
+        if (f == SERVICE_RESULT_SUCCESS)
+            service_enter_start(s);
+        else
+            service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
+        return;
+    case SERVICE_STATE_START_POST:
+        if (f != SERVICE_RESULT_SUCCESS) {
+            s->started = true;
+            service_enter_stop(s, f);
+            return;
+        }
+        service_enter_running(s, SERVICE_RESULT_SUCCESS);
+        return;
+    case SERVICE_STATE_RELOAD:
+        if (f != SERVICE_RESULT_SUCCESS)
+            service_log(s, LOG_WARNING, "Reload failed.");
+        else
+            service_log(s, LOG_INFO, "Reloaded %s.", describe(s));
+        if (s->main_pid > 0 || c->remain_after_exit) {
+            s->ops->timer_cancel(s->ud);
+            service_set_state(s, s->main_pid > 0 ? SERVICE_STATE_RUNNING : SERVICE_STATE_EXITED);
+        } else {
+            service_enter_stop(s, SERVICE_RESULT_SUCCESS);
+        }
+        return;
+    case SERVICE_STATE_STOP:
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
+        return;
+    case SERVICE_STATE_STOP_POST:
+        service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, f);
+        return;
     case SERVICE_STATE_STOP_SIGTERM:
     case SERVICE_STATE_STOP_SIGKILL:
     case SERVICE_STATE_FINAL_SIGTERM:
     case SERVICE_STATE_FINAL_SIGKILL:
-        if (s->main_pid == 0)
-            service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+        service_group_changed(s);
         return;
     default:
         return;
     }
+}
+
+void service_child_exited(struct service *s, pid_t pid, const struct exit_info *exit)
+{
+    if (pid <= 0)
+        return;
+    if (pid == s->main_pid)
+        main_exited(s, exit);
+    else if (pid == s->control_pid)
+        control_exited(s, exit);
+}
+
+void service_group_changed(struct service *s)
+{
+    if (!service_is_waiting_for_group(s) || anything_left(s))
+        return;
+    if (is_stop_state(s->state))
+        service_enter_stop_post(s, SERVICE_RESULT_SUCCESS);
+    else
+        service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
 }
 
 void service_timer_fired(struct service *s)
@@ -583,40 +913,64 @@ void service_timer_fired(struct service *s)
     const struct unit_config *c = s->config;
 
     switch (s->state) {
+    case SERVICE_STATE_START_PRE:
     case SERVICE_STATE_START:
-        service_log(s, LOG_WARNING, "Start operation timed out. Terminating.");
-        service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, SERVICE_RESULT_TIMEOUT);
+        service_log(s, LOG_WARNING, "%s operation timed out. Terminating.",
+                    s->state == SERVICE_STATE_START ? "Start" : "Start-pre");
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_TIMEOUT);
+        return;
+    case SERVICE_STATE_START_POST:
+        service_log(s, LOG_WARNING, "Start-post operation timed out. Stopping.");
+        s->started = true;
+        service_enter_stop(s, SERVICE_RESULT_TIMEOUT);
+        return;
+    case SERVICE_STATE_RELOAD:
+        service_log(s, LOG_WARNING, "Reload operation timed out. Killing reload process.");
+        if (s->control_pid > 0)
+            s->ops->kill(s->ud, s->control_pid, SIGKILL, false);
+        return;
+    case SERVICE_STATE_STOP:
+        service_log(s, LOG_WARNING, "State 'stop' timed out. Terminating.");
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_TIMEOUT);
         return;
     case SERVICE_STATE_STOP_SIGTERM:
-        service_log(s, LOG_WARNING, "State 'stop-sigterm' timed out. Killing.");
-        set_result(s, SERVICE_RESULT_TIMEOUT);
         if (!c->send_sigkill) {
-            service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+            service_log(s, LOG_WARNING, "State 'stop-sigterm' timed out. Skipping SIGKILL.");
+            service_enter_stop_post(s, SERVICE_RESULT_TIMEOUT);
             return;
         }
+        service_log(s, LOG_WARNING, "State 'stop-sigterm' timed out. Killing.");
         service_enter_signal(s, SERVICE_STATE_STOP_SIGKILL, SERVICE_RESULT_TIMEOUT);
         return;
+    case SERVICE_STATE_STOP_SIGKILL:
+        /* SIGKILL cannot be ignored; a process stuck in the kernel is reported and left. */
+        service_log(s, LOG_WARNING, "Processes still around after SIGKILL. Ignoring.");
+        s->main_pid = s->control_pid = 0;
+        service_enter_stop_post(s, SERVICE_RESULT_TIMEOUT);
+        return;
+    case SERVICE_STATE_STOP_POST:
+        service_log(s, LOG_WARNING, "State 'stop-post' timed out. Terminating.");
+        service_enter_signal(s, SERVICE_STATE_FINAL_SIGTERM, SERVICE_RESULT_TIMEOUT);
+        return;
     case SERVICE_STATE_FINAL_SIGTERM:
-        service_log(s, LOG_WARNING, "State 'final-sigterm' timed out. Killing.");
-        set_result(s, SERVICE_RESULT_TIMEOUT);
         if (!c->send_sigkill) {
-            service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+            service_log(s, LOG_WARNING, "State 'final-sigterm' timed out. Skipping SIGKILL.");
+            service_enter_dead(s, SERVICE_RESULT_TIMEOUT, true);
             return;
         }
+        service_log(s, LOG_WARNING, "State 'final-sigterm' timed out. Killing.");
         service_enter_signal(s, SERVICE_STATE_FINAL_SIGKILL, SERVICE_RESULT_TIMEOUT);
         return;
-    case SERVICE_STATE_STOP_SIGKILL:
     case SERVICE_STATE_FINAL_SIGKILL:
-        /* SIGKILL cannot be ignored; a process stuck in the kernel is reported and left. */
         service_log(s, LOG_WARNING,
                     "Processes still around after final SIGKILL. Entering failed mode.");
-        s->main_pid = 0;
+        s->main_pid = s->control_pid = 0;
         service_enter_dead(s, SERVICE_RESULT_TIMEOUT, true);
         return;
     case SERVICE_STATE_AUTO_RESTART:
         s->n_restarts++;
         service_log(s, LOG_INFO, "Scheduled restart job, restart counter is at %u.", s->n_restarts);
-        service_enter_start(s);
+        service_enter_start_pre(s);
         return;
     default:
         return;

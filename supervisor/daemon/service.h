@@ -3,42 +3,58 @@
  * tests drive it with a fake clock and fake processes.
  *
  * States (SubState, with the ActiveState each maps to):
- *   dead (inactive)            nothing runs; the last run succeeded or was never started
- *   start (activating)         main process spawned; Type=oneshot waits here for its exit
- *   running (active)           main process alive (simple, exec)
- *   exited (active)            oneshot with RemainAfterExit=yes finished successfully
- *   stop-sigterm (deactivating) KillSignal= sent, waiting for the group to go, TimeoutStopSec=
- *   stop-sigkill (deactivating) FinalKillSignal= sent after the timeout
- *   final-sigterm (deactivating) main exited by itself; the rest of its group is being killed
- *   final-sigkill (deactivating) ditto, after the timeout
- *   failed (failed)            the last run failed; Result= says how
- *   auto-restart (activating)  waiting RestartSec= before the next start
+ *   dead (inactive)              nothing runs; the last run succeeded or was never started
+ *   start-pre (activating)       ExecStartPre= commands, one control process at a time
+ *   start (activating)           main process spawned; oneshot waits for each ExecStart= to
+ *                                finish, forking for the parent to exit
+ *   start-post (activating)      ExecStartPost= commands
+ *   running (active)             the main process is alive
+ *   exited (active)              oneshot with RemainAfterExit=yes finished successfully
+ *   reload (reloading)           ExecReload= commands
+ *   stop (deactivating)          ExecStop= commands ($MAINPID set)
+ *   stop-sigterm (deactivating)  KillSignal= sent to what is left, waiting TimeoutStopSec=
+ *   stop-sigkill (deactivating)  FinalKillSignal= sent after that timeout
+ *   stop-post (deactivating)     ExecStopPost= commands
+ *   final-sigterm (deactivating) KillSignal= to what ExecStopPost= left behind
+ *   final-sigkill (deactivating) FinalKillSignal= after the timeout
+ *   failed (failed)              the last run failed; Result= says how
+ *   auto-restart (activating)    waiting RestartSec= before the next start
  *
- * Inputs: start, stop and restart requests; the main process's exit (delivered only once it is
- * reaped AND its output reached the journal); the unit's one timer; reset-failed.
+ * Inputs: start, stop, restart and reload requests; exits of the main and control processes
+ * (delivered only once reaped AND the process's output reached the journal); the group of the
+ * unit going empty; the unit's one timer; reset-failed.
  *
- * Transitions:
- *   dead|failed   --start-->          start-limit check: over -> failed (start-limit-hit)
- *                                     else spawn: error -> failed (exec) [+ restart policy]
- *                                     simple/exec -> running; oneshot -> start
- *   auto-restart  --timer-->          as start, counting NRestarts
- *   auto-restart  --stop-->           dead (no restart)
- *   start         --exit(clean)-->    oneshot: next ExecStart=, or exited/dead
- *   start|running --exit-->           result from the exit; group left? final-sigterm :
- * dead-or-failed start|running --stop-->           stop-sigterm (KillSignal= to main or group, +
- * SIGCONT) start         --timer-->          result timeout, stop-sigterm (TimeoutStartSec=)
- *   stop-sigterm  --timer-->          "State 'stop-sigterm' timed out. Killing."; result timeout;
- *                                     stop-sigkill (SendSIGKILL=no: dead-or-failed)
- *   stop-sigkill  --timer-->          give up waiting: dead-or-failed
- *   stop-*|final-* --exit, group gone--> dead-or-failed
- *   exited        --stop-->           dead
- *   dead-or-failed: result success -> dead, else failed; then, unless a stop was requested,
- *                   the Restart= decision (service_should_restart) -> auto-restart.
+ * Transitions (f = the result so far; the first failure of a run sticks):
+ *   dead|failed|auto-restart --start--> start limit hit? failed (start-limit-hit)
+ *                                      : start-pre (or start when there is no ExecStartPre=)
+ *   start-pre  --control ok-->  next command, or start;  --control failed--> stop-sigterm(f)
+ *   start      --spawn failed--> stop-sigterm(exec)
+ *              simple/exec/idle/dbus: spawned -> start-post
+ *              oneshot: each ExecStart= in turn, then start-post; a failure -> stop-sigterm(f)
+ *              forking: the parent's clean exit -> main pid from PIDFile= or the group ->
+ * start-post start-post --control ok-->  next command, or running (exited / stop when the main is
+ * gone)
+ *              --control failed--> stop(f)
+ *   running    --main exit-->   stop(f from the exit)
+ *   running    --reload-->      reload --done--> running
+ *   running|exited|start-*  --stop--> stop (ExecStop=, or stop-sigterm when there is none;
+ *                                      from start-*, straight to stop-sigterm)
+ *   stop       --controls done--> stop-sigterm
+ *   stop-sigterm --all gone--> stop-post; --timer--> "State 'stop-sigterm' timed out. Killing."
+ *                result timeout, stop-sigkill (SendSIGKILL=no: stop-post)
+ *   stop-sigkill --all gone or timer--> stop-post
+ *   stop-post  --controls done--> final-sigterm --all gone--> dead-or-failed
+ *   final-sigterm --timer--> final-sigkill --timer--> dead-or-failed (timeout)
+ *   start-* --timer (TimeoutStartSec=)--> result timeout, stop-sigterm
+ *   stop|stop-post --timer (TimeoutStopSec=)--> result timeout, next kill state
+ *   dead-or-failed: result success -> dead, else failed; then, unless a stop was requested, the
+ *                   Restart= decision (service_should_restart) -> auto-restart --timer--> start.
  */
 #ifndef MINISUP_SERVICE_H
 #define MINISUP_SERVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,11 +63,16 @@ struct exec_command;
 
 enum service_state {
     SERVICE_STATE_DEAD,
+    SERVICE_STATE_START_PRE,
     SERVICE_STATE_START,
+    SERVICE_STATE_START_POST,
     SERVICE_STATE_RUNNING,
     SERVICE_STATE_EXITED,
+    SERVICE_STATE_RELOAD,
+    SERVICE_STATE_STOP,
     SERVICE_STATE_STOP_SIGTERM,
     SERVICE_STATE_STOP_SIGKILL,
+    SERVICE_STATE_STOP_POST,
     SERVICE_STATE_FINAL_SIGTERM,
     SERVICE_STATE_FINAL_SIGKILL,
     SERVICE_STATE_FAILED,
@@ -82,25 +103,32 @@ enum service_result {
     SERVICE_RESULT_MAX,
 };
 
+/* Which process a spawn or an exit is about. */
+enum service_role {
+    SERVICE_ROLE_MAIN,
+    SERVICE_ROLE_CONTROL,
+};
+
 /* How a process ended, as waitid() reports it (CLD_EXITED, CLD_KILLED, CLD_DUMPED). */
 struct exit_info {
     int code;
     int status; /* exit status, or signal number */
 };
 
-struct service;
-
-/* The world as the state machine sees it. `ud` is service_ops_userdata of the service. */
+/* The world as the state machine sees it. `ud` is the userdata given to service_init(). */
 struct service_ops {
-    /* Starts cmd as the main process in a new session. 0 with *ret_pid set, or a negative errno
-     * with a message in ret_error (e.g. "Failed to execute '/x': No such file or directory"). */
-    int (*spawn)(void *ud, const struct exec_command *cmd, pid_t *ret_pid, char *ret_error,
-                 size_t error_size);
-    /* Sends sig to pid (through its pidfd) or, with group, to its whole process group. Returns
-     * 0, or -ESRCH when nothing was there. */
+    /* Starts cmd in a new session. 0 with *ret_pid set, or a negative errno with a message in
+     * ret_error ("Failed to execute '/x': No such file or directory"). */
+    int (*spawn)(void *ud, const struct exec_command *cmd, enum service_role role, pid_t *ret_pid,
+                 char *ret_error, size_t error_size);
+    /* Sends sig to a process (through its pidfd) or, with group, to a process group. 0, or
+     * -ESRCH when nobody was there. */
     int (*kill)(void *ud, pid_t pid, int sig, bool group);
-    /* True while any process of the unit's group (pgid = first main pid) is alive. */
-    bool (*group_alive)(void *ud);
+    /* True while any process of process group pgid is alive. */
+    bool (*group_alive)(void *ud, pid_t pgid);
+    /* Type=forking: the daemon's pid, from PIDFile= or as the only process left in pgid.
+     * 0 with *ret_pid, or a negative errno. The manager starts watching that pid. */
+    int (*find_main_pid)(void *ud, pid_t pgid, pid_t *ret_pid);
     /* The unit's one timer: arm replaces any armed deadline. */
     void (*timer_arm)(void *ud, uint64_t usec_from_now);
     void (*timer_cancel)(void *ud);
@@ -111,14 +139,18 @@ struct service_ops {
     void (*state_changed)(void *ud, enum service_state old_state, enum service_state new_state);
 };
 
-/* A run's history entry: how it ended and what was decided (`minisupctl why`). */
+#define SERVICE_GROUPS_MAX 8
+#define SERVICE_DEATHS_MAX 8
+
+/* One end of a run, for `minisupctl why` and status. */
 struct service_death {
-    uint64_t realtime_usec;
-    uint64_t runtime_usec;
+    uint64_t when_usec;    /* monotonic */
+    uint64_t runtime_usec; /* how long the main process ran */
     struct exit_info exit;
     enum service_result result;
-    bool restarted;
-    const char *reason;
+    bool restart;
+    const char *reason; /* static string */
+    unsigned restart_number;
 };
 
 struct service {
@@ -129,18 +161,28 @@ struct service {
     enum service_state state;
     enum service_result result; /* first failure of the current run sticks */
     pid_t main_pid;             /* 0 when none */
-    pid_t group;                /* process group of the current run, 0 when none */
+    pid_t control_pid;          /* 0 when none */
+    /* Process groups of this run: each spawned process leads its own session. */
+    pid_t groups[SERVICE_GROUPS_MAX];
+    size_t n_groups;
     struct exit_info main_exit; /* last main process exit */
     bool main_exited;
+    const struct exec_command *control_cmds; /* the list the control process walks */
+    size_t control_n, control_index;
     size_t exec_index;   /* which ExecStart= a oneshot is running */
     bool stop_requested; /* a stop the user asked for never restarts */
+    bool restarting;     /* the stop half of a restart: RestartKillSignal= */
+    bool started;        /* the start succeeded: ExecStop= applies */
 
     unsigned n_restarts;
-    uint64_t main_start_usec; /* monotonic, for runtime in the death history */
+    uint64_t main_start_usec; /* monotonic */
 
     /* Start rate limit (StartLimitIntervalSec=/StartLimitBurst=) on the monotonic clock. */
     uint64_t limit_begin_usec;
     unsigned limit_count;
+
+    struct service_death deaths[SERVICE_DEATHS_MAX]; /* ring, newest at (n_deaths - 1) % MAX */
+    unsigned n_deaths;
 
     char spawn_error[256]; /* the last exec failure, for status */
 };
@@ -149,20 +191,26 @@ void service_init(struct service *s, const struct unit_config *config,
                   const struct service_ops *ops, void *ud);
 
 /* Requests. Each returns 0, or -EALREADY (nothing to do), -ECANCELED (start limit hit: the
- * unit is failed with result start-limit-hit), or -EBUSY (stopping; try again when dead). */
+ * unit is failed with result start-limit-hit), -EBUSY (stopping; try again when down), or
+ * -EOPNOTSUPP (reload without ExecReload=). */
 int service_start(struct service *s);
 int service_stop(struct service *s);
+/* The stop half of a restart: like stop, with RestartKillSignal=. */
+int service_stop_for_restart(struct service *s);
+int service_reload(struct service *s);
 int service_reset_failed(struct service *s);
 
 /* Events. */
-void service_main_exited(struct service *s, pid_t pid, const struct exit_info *exit);
+void service_child_exited(struct service *s, pid_t pid, const struct exit_info *exit);
 void service_timer_fired(struct service *s);
-/* The group went empty after the main process had exited (leftover processes died). */
-void service_group_empty(struct service *s);
+/* Some process of the unit went away: re-check whether anything is left. */
+void service_group_changed(struct service *s);
 
 enum active_state service_active_state(const struct service *s);
-bool service_is_active(const struct service *s);   /* running or exited */
+bool service_is_active(const struct service *s);   /* running, exited or reload */
 bool service_is_inactive(const struct service *s); /* dead or failed */
+/* True while the state machine waits for processes to go (stop-*, final-*). */
+bool service_is_waiting_for_group(const struct service *s);
 
 /* The Restart= decision: a pure function of the policy and how the run ended, as the table in
  * systemd.service(5) and systemd's service_shall_restart(). *ret_reason explains it. */
@@ -170,7 +218,7 @@ bool service_should_restart(const struct unit_config *c, enum service_result res
                             const struct exit_info *exit, bool stop_requested,
                             const char **ret_reason);
 
-/* The result a main-process exit gives: success for a clean exit (0, SuccessExitStatus=, or
+/* The result a process exit gives: success for a clean exit (0, SuccessExitStatus=, or
  * SIGHUP/SIGINT/SIGTERM/SIGPIPE), else exit-code, signal or core-dump. */
 enum service_result service_result_from_exit(const struct unit_config *c,
                                              const struct exit_info *exit);
@@ -179,7 +227,7 @@ const char *service_state_to_string(enum service_state s);
 const char *active_state_to_string(enum active_state s);
 const char *service_result_to_string(enum service_result r);
 
-/* "status=1/FAILURE" or "signal=KILL" style text for logs and status. */
+/* "FAILURE" for 1 and the other LSB names systemd prints after a status; NULL if none. */
 const char *exit_status_to_string(int status);
 
 #endif

@@ -17,7 +17,7 @@ struct fake {
     uint64_t now;
     bool timer_armed;
     uint64_t timer_deadline;
-    unsigned spawns;
+    unsigned spawns, control_spawns;
     int spawn_error; /* next spawn fails with this when non-zero */
     pid_t next_pid;
     int kills[32][3]; /* pid, sig, group */
@@ -27,11 +27,14 @@ struct fake {
     char last_log[256];
 };
 
-static int f_spawn(void *ud, const struct exec_command *cmd, pid_t *ret_pid, char *err, size_t n)
+static int f_spawn(void *ud, const struct exec_command *cmd, enum service_role role, pid_t *ret_pid,
+                   char *err, size_t n)
 {
     struct fake *f = ud;
 
     f->spawns++;
+    if (role == SERVICE_ROLE_CONTROL)
+        f->control_spawns++;
     if (f->spawn_error) {
         snprintf(err, n, "Failed to execute '%s': %s", cmd->path, strerror(f->spawn_error));
         return -f->spawn_error;
@@ -54,9 +57,15 @@ static int f_kill(void *ud, pid_t pid, int sig, bool group)
     return 0;
 }
 
-static bool f_group_alive(void *ud)
+static bool f_group_alive(void *ud, pid_t pgid)
 {
     return ((struct fake *)ud)->group_alive;
+}
+
+static int f_find_main_pid(void *ud, pid_t pgid, pid_t *ret)
+{
+    *ret = 4242;
+    return 0;
 }
 
 static void f_timer_arm(void *ud, uint64_t usec)
@@ -93,6 +102,7 @@ static const struct service_ops fake_ops = {
     .spawn = f_spawn,
     .kill = f_kill,
     .group_alive = f_group_alive,
+    .find_main_pid = f_find_main_pid,
     .timer_arm = f_timer_arm,
     .timer_cancel = f_timer_cancel,
     .now = f_now,
@@ -142,7 +152,7 @@ static void exit_main(int code, int status)
     struct exit_info e = {.code = code, .status = status};
 
     fk.group_alive = false;
-    service_main_exited(&svc, svc.main_pid, &e);
+    service_child_exited(&svc, svc.main_pid, &e);
 }
 
 static void fire_timer(void)
@@ -297,18 +307,119 @@ Test(service, oneshot_runs_each_command_then_exits, .init = setup)
     cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
 }
 
+static struct exec_command cmds3[3];
+
+static void control_exit(int code, int status)
+{
+    struct exit_info e = {.code = code, .status = status};
+    service_child_exited(&svc, svc.control_pid, &e);
+}
+
+Test(service, pre_post_and_stop_commands_run_in_order, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cfg.exec_start_pre.items = cmds3;
+    cfg.exec_start_pre.n = 1;
+    cfg.exec_start_post.items = cmds3 + 1;
+    cfg.exec_start_post.n = 1;
+    cfg.exec_stop.items = cmds3 + 2;
+    cfg.exec_stop.n = 1;
+    cmds3[1] = cmd_true;
+    cmds3[2] = cmd_true;
+
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_START_PRE);
+    cr_assert_eq(svc.main_pid, 0);
+    control_exit(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_START_POST);
+    cr_assert_neq(svc.main_pid, 0);
+    control_exit(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    service_stop(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP, "ExecStop= runs before any signal");
+    cr_assert_eq(fk.n_kills, 0);
+    control_exit(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    exit_main(CLD_KILLED, SIGTERM);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(fk.control_spawns, 3);
+}
+
+Test(service, failing_start_pre_fails_the_start_without_main, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cfg.exec_start_pre.items = cmds3;
+    cfg.exec_start_pre.n = 1;
+    service_start(&svc);
+    fk.group_alive = false;
+    control_exit(CLD_EXITED, 3);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXIT_CODE);
+    cr_assert_eq(fk.spawns, 1, "ExecStart= must not run after a failed ExecStartPre=");
+}
+
+Test(service, ignored_failure_prefix_goes_on, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cmds3[0].flags = EXEC_FLAG_IGNORE_FAILURE;
+    cfg.exec_start_pre.items = cmds3;
+    cfg.exec_start_pre.n = 1;
+    service_start(&svc);
+    control_exit(CLD_EXITED, 3);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cmds3[0].flags = 0;
+}
+
+Test(service, forking_takes_the_daemon_as_main, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    struct exit_info e = {CLD_EXITED, 0};
+    service_child_exited(&svc, svc.main_pid, &e);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 4242);
+}
+
+Test(service, reload_runs_exec_reload, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cfg.exec_reload.items = cmds3;
+    cfg.exec_reload.n = 1;
+    service_start(&svc);
+    cr_assert_eq(service_reload(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_RELOAD);
+    cr_assert_str_eq(active_state_to_string(service_active_state(&svc)), "reloading");
+    control_exit(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+}
+
+Test(service, start_timeout_kills_oneshot, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_ONESHOT;
+    cfg.timeout_start_usec = 5 * USEC_PER_SEC;
+    service_start(&svc);
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(svc.result, SERVICE_RESULT_TIMEOUT);
+    exit_main(CLD_KILLED, SIGTERM);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_TIMEOUT);
+}
+
 Test(service, leftover_group_is_killed_after_main_exit, .init = setup)
 {
     service_start(&svc);
     struct exit_info e = {.code = CLD_EXITED, .status = 0};
     fk.group_alive = true; /* a background child stays behind */
-    service_main_exited(&svc, svc.main_pid, &e);
-    cr_assert_eq(svc.state, SERVICE_STATE_FINAL_SIGTERM);
+    service_child_exited(&svc, svc.main_pid, &e);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
     cr_assert_eq(fk.kills[0][1], SIGTERM);
     cr_assert_eq(fk.kills[0][2], true);
     fk.group_alive = false;
-    service_group_empty(&svc);
+    service_group_changed(&svc);
     cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_str_eq(fk.last_log, "Deactivated successfully.");
 }
 
 Test(service, kill_mode_process_signals_main_only, .init = setup)
