@@ -5,6 +5,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,32 @@ static void on_job_done(struct job_waiter *w, const char *result)
         conn_process(c);
 }
 
+static const char *st_name(const struct unit *u)
+{
+    struct unit_status st;
+
+    manager_unit_status(u, &st);
+    return st.name;
+}
+
+static void reply_job_error(struct conn *c, const struct unit *u, int r)
+{
+    switch (r) {
+    case -ESHUTDOWN:
+        reply_error(c, IFACE "ShuttingDown", NULL);
+        break;
+    case -ENOTCONN:
+        reply_error(c, IFACE "UnitNotActive", json_pack("{s:s}", "name", st_name(u)));
+        break;
+    case -EOPNOTSUPP:
+        reply_error(c, IFACE "JobNotApplicable", json_pack("{s:s}", "name", st_name(u)));
+        break;
+    default:
+        reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(-r)));
+        break;
+    }
+}
+
 static void method_job(struct conn *c, json_t *params, enum job_type type)
 {
     struct unit *u = lookup_unit(c, params);
@@ -247,8 +274,8 @@ static void method_job(struct conn *c, json_t *params, enum job_type type)
     }
     if (no_block) {
         r = manager_job(c->ctl->m, u, type, NULL);
-        if (r == -ESHUTDOWN)
-            reply_error(c, IFACE "ShuttingDown", NULL);
+        if (r < 0)
+            reply_job_error(c, u, r);
         else
             reply(c, json_pack("{s:s}", "result", "queued"), false);
         return;
@@ -262,11 +289,64 @@ static void method_job(struct conn *c, json_t *params, enum job_type type)
         c->busy = false;
         c->waiting_job = false;
         manager_job_cancel(&c->waiter);
-        if (r == -ESHUTDOWN)
-            reply_error(c, IFACE "ShuttingDown", NULL);
-        else
-            reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(-r)));
+        reply_job_error(c, u, r);
     }
+}
+
+/* try-restart: restart only what runs; reload-or-restart: reload when it can, else restart. */
+static void method_conditional(struct conn *c, json_t *params, bool reload_first)
+{
+    struct unit *u = lookup_unit(c, params);
+    struct unit_status st;
+
+    if (!u)
+        return;
+    manager_unit_status(u, &st);
+    if (!reload_first && !st.is_active) {
+        reply(c, json_pack("{s:s, s:o}", "result", "done", "unit", unit_json(u)), false);
+        return;
+    }
+    method_job(c, params, reload_first && st.is_active && st.can_reload ? JOB_RELOAD : JOB_RESTART);
+}
+
+static void method_reset_failed(struct conn *c, json_t *params)
+{
+    struct unit *u = lookup_unit(c, params);
+
+    if (!u)
+        return;
+    manager_reset_failed(c->ctl->m, u);
+    reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);
+}
+
+static void method_kill(struct conn *c, json_t *params)
+{
+    struct unit *u = lookup_unit(c, params);
+    json_t *sig = json_object_get(params, "signal");
+    const char *whom = json_string_value(json_object_get(params, "whom"));
+    int signo = SIGTERM, r;
+
+    if (!u)
+        return;
+    if (sig &&
+        (!json_is_integer(sig) || json_integer_value(sig) < 1 || json_integer_value(sig) >= NSIG)) {
+        reply_error(c, "org.varlink.service.InvalidParameter",
+                    json_pack("{s:s}", "parameter", "signal"));
+        return;
+    }
+    if (sig)
+        signo = (int)json_integer_value(sig);
+    if (whom && strcmp(whom, "main") && strcmp(whom, "all")) {
+        reply_error(c, "org.varlink.service.InvalidParameter",
+                    json_pack("{s:s}", "parameter", "whom"));
+        return;
+    }
+    r = manager_kill(c->ctl->m, u, signo, whom && !strcmp(whom, "main"));
+    if (r == -ESRCH) {
+        reply_error(c, IFACE "NoSuchProcess", json_pack("{s:s}", "name", st_name(u)));
+        return;
+    }
+    reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);
 }
 
 struct journal_collect {
@@ -481,6 +561,16 @@ static void handle_call(struct conn *c, json_t *msg)
         method_job(c, params, JOB_STOP);
     } else if (!strcmp(method, IFACE "RestartUnit")) {
         method_job(c, params, JOB_RESTART);
+    } else if (!strcmp(method, IFACE "ReloadUnit")) {
+        method_job(c, params, JOB_RELOAD);
+    } else if (!strcmp(method, IFACE "TryRestartUnit")) {
+        method_conditional(c, params, false);
+    } else if (!strcmp(method, IFACE "ReloadOrRestartUnit")) {
+        method_conditional(c, params, true);
+    } else if (!strcmp(method, IFACE "ResetFailedUnit")) {
+        method_reset_failed(c, params);
+    } else if (!strcmp(method, IFACE "KillUnit")) {
+        method_kill(c, params);
     } else if (!strcmp(method, IFACE "GetJournal")) {
         method_get_journal(c, params, flags);
     } else if (!strcmp(method, IFACE "GetVersion")) {

@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "paths.h"
 #include "proc.h"
+#include "service.h"
 
 struct daemon {
     uv_loop_t loop;

@@ -738,6 +738,34 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
     }
 }
 
+void manager_reset_failed(struct manager *m, struct unit *u)
+{
+    if (u->load_state == LOAD_STATE_LOADED)
+        service_reset_failed(&u->service);
+}
+
+int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only)
+{
+    struct service *s = &u->service;
+    bool any = false;
+
+    if (u->load_state != LOAD_STATE_LOADED)
+        return -ESRCH;
+    if (main_only) {
+        if (s->main_pid <= 0)
+            return -ESRCH;
+        return op_kill(u, s->main_pid, signo, false);
+    }
+    if (s->main_pid > 0 && op_kill(u, s->main_pid, signo, false) == 0)
+        any = true;
+    if (s->control_pid > 0 && op_kill(u, s->control_pid, signo, false) == 0)
+        any = true;
+    for (size_t i = 0; i < s->n_groups; i++)
+        if (proc_kill(-1, s->groups[i], signo, true) == 0)
+            any = true;
+    return any ? 0 : -ESRCH;
+}
+
 void manager_job_cancel(struct job_waiter *w)
 {
     waiter_unlink(w);
@@ -979,6 +1007,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->n_restarts = loaded ? s->n_restarts : 0;
     ret->invocation = u->invocation;
     ret->is_active = loaded && service_is_active(s);
+    ret->can_reload = loaded && u->config->exec_reload.n > 0;
 }
 
 void manager_child_exited(struct manager *m, pid_t pid, int code, int status)

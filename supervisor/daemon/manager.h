@@ -67,6 +67,7 @@ struct unit_status {
     unsigned n_restarts;
     const char *invocation;
     bool is_active;
+    bool can_reload; /* ExecReload= is set */
 };
 
 struct manager;
@@ -98,6 +99,13 @@ bool unit_is_loaded(const struct unit *u);
  * while the daemon shuts down, and for reload -ENOTCONN (not active) or -EOPNOTSUPP (no
  * ExecReload=). */
 int manager_job(struct manager *m, struct unit *u, enum job_type type, struct job_waiter *w);
+
+/* reset-failed: back to inactive (dead), and the start-limit counter starts afresh. */
+void manager_reset_failed(struct manager *m, struct unit *u);
+
+/* Sends signo to the main process (main_only) or to every process of the unit. 0, or -ESRCH
+ * when there was nothing to signal. */
+int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only);
 
 /* Forgets a waiter whose client went away. */
 void manager_job_cancel(struct job_waiter *w);
