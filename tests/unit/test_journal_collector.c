@@ -1,0 +1,233 @@
+/* The collector end to end on a real libuv loop and real pipes, without processes: bytes go in
+ * one end, records come out of the store. Line assembly, LineMax splitting (LOG-5), the last
+ * line without a newline (LOG-2), <N> priority prefixes and per-stream attribution (LOG-8). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <uv.h>
+
+#include "journal.h"
+
+static char dir[] = "/tmp/minisup-collector-XXXXXX";
+static uv_loop_t loop;
+static struct journal *j;
+static unsigned eofs;
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    cr_assert_eq(journal_new(&loop, dir, &j), 0);
+    eofs = 0;
+}
+
+static void teardown(void)
+{
+    char cmd[256];
+
+    journal_close(j);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    (void)!system(cmd);
+}
+
+static void on_eof(void *userdata)
+{
+    eofs++;
+}
+
+/* Attaches a pipe as `stream` of unit t.service with the given invocation; returns the write
+ * end. */
+static int attach(const char *invocation, enum journal_stream stream)
+{
+    int p[2];
+
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    struct journal_source src = {
+        .unit = "t.service",
+        .invocation = invocation,
+        .identifier = "t",
+        .pid = 42,
+        .stream = stream,
+        .default_priority = LOG_INFO,
+        .level_prefix = true,
+    };
+    cr_assert_eq(journal_attach(j, p[0], &src, on_eof, NULL), 0);
+    return p[1];
+}
+
+static void write_all(int fd, const char *data, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, data, n);
+        cr_assert_gt(w, 0);
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Runs the loop until `want` streams reached EOF; the loop itself is the deadline keeper:
+ * each iteration blocks only on our pipes, which are closed by now. */
+static void run_until_eofs(unsigned want)
+{
+    for (int i = 0; i < 100000 && eofs < want; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    cr_assert_eq(eofs, want);
+}
+
+struct collected {
+    char *text; /* messages joined, pieces of a split line joined without separator */
+    size_t len, n;
+    unsigned flags_or;
+    int priorities[16];
+    char invocations[16][40];
+};
+
+static int collect(const struct journal_record *r, void *userdata)
+{
+    struct collected *c = userdata;
+
+    c->text = realloc(c->text, c->len + r->message_len + 1);
+    memcpy(c->text + c->len, r->message, r->message_len);
+    c->len += r->message_len;
+    if (!(r->flags & JOURNAL_FLAG_CONTINUED))
+        c->text[c->len++] = '\n';
+    c->flags_or |= r->flags;
+    if (c->n < 16) {
+        c->priorities[c->n] = r->priority;
+        snprintf(c->invocations[c->n], sizeof(c->invocations[0]), "%s", r->invocation);
+    }
+    c->n++;
+    return 0;
+}
+
+static void read_back(struct collected *c)
+{
+    memset(c, 0, sizeof(*c));
+    struct journal_query q = {.max_priority = -1};
+    cr_assert_eq(journal_query(j, &q, collect, c), 0);
+}
+
+Test(journal_collector, lines_in_order_and_last_without_newline_LOG_2, .init = setup,
+     .fini = teardown)
+{
+    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT);
+    struct collected c;
+
+    write_all(fd, "one\ntwo\nthr", 11);
+    write_all(fd, "ee\nlast words", 13);
+    close(fd);
+    run_until_eofs(1);
+    read_back(&c);
+    cr_assert_eq(c.n, 4);
+    cr_assert_eq(c.len, strlen("one\ntwo\nthree\nlast words\n"));
+    cr_assert_arr_eq(c.text, "one\ntwo\nthree\nlast words\n", c.len);
+    cr_assert(c.flags_or & JOURNAL_FLAG_NO_NEWLINE);
+    free(c.text);
+}
+
+Test(journal_collector, long_line_split_at_line_max_and_rebuilt_LOG_5, .init = setup,
+     .fini = teardown)
+{
+    size_t n = JOURNAL_LINE_MAX_DEFAULT * 3 + 123;
+    char *line = malloc(n + 1);
+    struct collected c;
+
+    for (size_t i = 0; i < n; i++)
+        line[i] = (char)('a' + i % 26);
+    line[n] = '\n';
+    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT);
+    write_all(fd, line, n + 1);
+    write_all(fd, "after\n", 6);
+    close(fd);
+    run_until_eofs(1);
+    read_back(&c);
+    cr_assert_eq(c.n, 5, "three full pieces, the rest, and the next line: got %zu", c.n);
+    cr_assert_eq(c.len, n + 1 + 6);
+    cr_assert_arr_eq(c.text, line, n + 1, "the pieces must rebuild the original bytes");
+    cr_assert_arr_eq(c.text + n + 1, "after\n", 6);
+    cr_assert(c.flags_or & JOURNAL_FLAG_CONTINUED);
+    free(line);
+    free(c.text);
+}
+
+Test(journal_collector, priority_prefix_parsed, .init = setup, .fini = teardown)
+{
+    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDERR);
+    struct collected c;
+
+    write_all(fd, "<3>broken\nplain\n<9>not a level\n", 32);
+    close(fd);
+    run_until_eofs(1);
+    read_back(&c);
+    cr_assert_eq(c.n, 3);
+    cr_assert_eq(c.priorities[0], LOG_ERR);
+    cr_assert_eq(c.priorities[1], LOG_INFO);
+    cr_assert_eq(c.priorities[2], LOG_INFO);
+    cr_assert_arr_eq(c.text, "broken\nplain\n<9>not a level\n", c.len);
+    free(c.text);
+}
+
+/* LOG-8: two runs of one unit write at the same time (the old pipe still drains while the new
+ * run starts); every line keeps the invocation of the stream it came from. */
+Test(journal_collector, streams_keep_their_invocation_LOG_8, .init = setup, .fini = teardown)
+{
+    int old_run = attach("11111111111111111111111111111111", JOURNAL_STREAM_STDOUT);
+    int new_run = attach("22222222222222222222222222222222", JOURNAL_STREAM_STDOUT);
+    struct collected c;
+
+    write_all(new_run, "new 1\n", 6);
+    write_all(old_run, "old 1\n", 6);
+    close(old_run);
+    close(new_run);
+    run_until_eofs(2);
+    read_back(&c);
+    cr_assert_eq(c.n, 2);
+    /* Records come back in time order; check the pairing message -> invocation. */
+    for (size_t i = 0; i < c.n; i++) {
+        const char *msg = c.text + i * 6;
+        cr_assert_str_eq(c.invocations[i], strncmp(msg, "old", 3) == 0
+                                               ? "11111111111111111111111111111111"
+                                               : "22222222222222222222222222222222");
+    }
+    free(c.text);
+}
+
+Test(journal_collector, many_lines_none_lost, .init = setup, .fini = teardown)
+{
+    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT);
+    struct collected c;
+    char buf[32];
+
+    /* More than a pipe holds: the loop must read while we write, so write from a child. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 20000; i++) {
+            int n = snprintf(buf, sizeof(buf), "line %d\n", i);
+            if (write(fd, buf, (size_t)n) != n)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fd);
+    run_until_eofs(1);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert_eq(status, 0);
+    read_back(&c);
+    cr_assert_eq(c.n, 20000);
+    char *p = c.text;
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(buf, sizeof(buf), "line %d\n", i);
+        cr_assert_arr_eq(p, buf, (size_t)n, "line %d out of order or damaged", i);
+        p += n;
+    }
+    free(c.text);
+}
