@@ -57,8 +57,12 @@ struct unit {
     char invocation[33];
     char *main_command;
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
-    struct job_waiter *waiters;
-    bool restart_pending; /* a restart job's start half waits for the stop */
+    struct job_waiter *waiters; /* clients waiting for the end of `job` */
+    enum job_type job;          /* the pending job, JOB_NONE when none */
+    bool job_running;           /* its service request has been made */
+    bool restart_phase_stop;    /* a restart job is in its stop half */
+    bool ignore_order;          /* the job closes an ordering cycle: run it regardless */
+    bool dependency_missing;    /* a required unit is missing: the job fails "dependency" */
 };
 
 struct manager {
@@ -68,6 +72,7 @@ struct manager {
     struct unit **units;
     size_t n_units;
     bool shutting_down;
+    bool dispatching, dispatch_again;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
@@ -592,7 +597,17 @@ static const struct service_ops real_ops = {
     .state_changed = op_state_changed,
 };
 
-/* ---- jobs ---- */
+/* ---- jobs ----
+ *
+ * A job is what a client (or a dependency) asked of a unit: start, stop, restart or reload.
+ * Each unit has at most one pending job. Jobs are installed together with the jobs their
+ * dependencies imply (systemd.unit(5)): a start pulls in Requires=, Wants=, BindsTo= and checks
+ * Requisite=; a stop propagates to units that Require=, BindTo= or are PartOf= it; Conflicts=
+ * turns a start into stops of the other side. After=/Before= only order jobs that exist: a
+ * start waits for the starts of the units it comes after, a stop for the stops of the units
+ * that come after it. A job runs once nothing orders it later; when it ends, its waiters hear
+ * the result and the dispatcher looks for the next runnable jobs.
+ */
 
 static void waiter_unlink(struct job_waiter *w)
 {
@@ -615,65 +630,398 @@ static void waiter_finish(struct job_waiter *w, const char *result)
 }
 
 static void maybe_shutdown_done(struct manager *m);
+static void dispatch(struct manager *m);
 
-/* Decides which waiting jobs the new state finishes. */
+static const char *describe_unit(const struct unit *u)
+{
+    return u->config && u->config->description && *u->config->description ? u->config->description
+                                                                          : u->name;
+}
+
+/* Targets are not loaded as units: every *.target counts as reached (DESIGN: WantedBy=
+ * multi-user.target means "at start-up"). */
+static bool is_target(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 7 && strcmp(name + n - 7, ".target") == 0;
+}
+
+static bool unit_active(const struct unit *u)
+{
+    return u->load_state == LOAD_STATE_LOADED && service_is_active(&u->service);
+}
+
+static bool unit_inactive(const struct unit *u)
+{
+    return u->load_state != LOAD_STATE_LOADED || service_is_inactive(&u->service);
+}
+
+static bool strv_has(char *const *l, const char *s)
+{
+    for (; l && *l; l++)
+        if (strcmp(*l, s) == 0)
+            return true;
+    return false;
+}
+
+/* Ends u's job: waiters hear `result`; a failed start fails the starts that require it. */
+static void job_finish(struct unit *u, const char *result)
+{
+    struct manager *m = u->m;
+    bool failed = strcmp(result, "done") != 0;
+    enum job_type type = u->job;
+
+    if (u->job == JOB_NONE)
+        return;
+    u->job = JOB_NONE;
+    u->job_running = false;
+    u->restart_phase_stop = false;
+    while (u->waiters)
+        waiter_finish(u->waiters, result);
+
+    if (failed && (type == JOB_START || type == JOB_RESTART)) {
+        for (size_t i = 0; i < m->n_units; i++) {
+            struct unit *d = m->units[i];
+            if ((d->job != JOB_START && d->job != JOB_RESTART) || !d->config || d->job_running)
+                continue;
+            if (strv_has(d->config->requires, u->name) || strv_has(d->config->binds_to, u->name) ||
+                strv_has(d->config->requisite, u->name)) {
+                char msg[300];
+                snprintf(msg, sizeof(msg), "Dependency failed for %s.", describe_unit(d));
+                unit_log(d, LOG_WARNING, msg);
+                job_finish(d, "dependency");
+            }
+        }
+    }
+}
+
+/* Is `a` ordered after `b` (a After=b, or b Before=a)? */
+static bool ordered_after(const struct unit *a, const struct unit *b)
+{
+    return (a->config && strv_has(a->config->after, b->name)) ||
+           (b->config && strv_has(b->config->before, a->name));
+}
+
+static bool is_start_job(enum job_type t)
+{
+    return t == JOB_START || t == JOB_RESTART || t == JOB_RELOAD;
+}
+
+/* May u's pending job run now, or must it wait for a job ordered before it? */
+static bool job_runnable(struct manager *m, struct unit *u)
+{
+    if (u->ignore_order)
+        return true;
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *o = m->units[i];
+        if (o == u || o->job == JOB_NONE)
+            continue;
+        if (u->job == JOB_STOP) {
+            /* Stops run in reverse order: units after us stop first. */
+            if (o->job == JOB_STOP && ordered_after(o, u))
+                return false;
+        } else if (is_start_job(u->job)) {
+            if (is_start_job(o->job) && ordered_after(u, o))
+                return false;
+            /* A unit being stopped that we come after, or that comes after us, goes first. */
+            if (o->job == JOB_STOP && (ordered_after(u, o) || ordered_after(o, u)))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Runs u's job. Returns true when it finished at once. */
+static void job_run(struct unit *u)
+{
+    struct service *s = &u->service;
+    int r;
+
+    u->job_running = true;
+    switch (u->job) {
+    case JOB_START:
+        if (u->config)
+            for (char **n = u->config->requisite; n && *n; n++) {
+                struct unit *d = manager_find(u->m, *n);
+                if (is_target(*n) || (d && unit_active(d)))
+                    continue;
+                unit_log(u, LOG_WARNING, "Requisite dependency is not active; not starting.");
+                job_finish(u, "dependency");
+                return;
+            }
+        r = service_start(s);
+        if (r == -EBUSY) {
+            u->job_running = false; /* stopping: run again once it is down */
+            return;
+        }
+        if (r == -EALREADY && service_is_active(s))
+            job_finish(u, "done");
+        else if (r == -ECANCELED)
+            job_finish(u, "failed");
+        return;
+    case JOB_STOP:
+        r = service_stop(s);
+        if (r == -EALREADY && service_is_inactive(s))
+            job_finish(u, "done");
+        return;
+    case JOB_RESTART:
+        if (service_is_inactive(s) || s->state == SERVICE_STATE_AUTO_RESTART) {
+            u->restart_phase_stop = false;
+            r = service_start(s);
+            if (r == -ECANCELED)
+                job_finish(u, "failed");
+            else if (r == -EALREADY && service_is_active(s))
+                job_finish(u, "done");
+            return;
+        }
+        u->restart_phase_stop = true;
+        r = service_stop_for_restart(s);
+        if (r == -EALREADY && service_is_inactive(s)) {
+            u->restart_phase_stop = false;
+            service_start(s);
+        }
+        return;
+    case JOB_RELOAD:
+        r = service_reload(s);
+        if (r < 0)
+            job_finish(u, "failed");
+        return;
+    default:
+        return;
+    }
+}
+
+/* Logs an ordering cycle the way systemd does and lets the unit that closes it run anyway, so
+ * the daemon never waits forever. */
+static bool break_cycle(struct manager *m)
+{
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (u->job == JOB_NONE || u->job_running)
+            continue;
+        /* Follow "waits for" edges from u; coming back to u is a cycle. */
+        struct unit *path[64];
+        size_t n = 0;
+        struct unit *cur = u;
+        while (n < 64) {
+            struct unit *next = NULL;
+            for (size_t k = 0; k < m->n_units && !next; k++) {
+                struct unit *o = m->units[k];
+                if (o == cur || o->job == JOB_NONE)
+                    continue;
+                bool waits = cur->job == JOB_STOP ? (o->job == JOB_STOP && ordered_after(o, cur))
+                                                  : (is_start_job(o->job) && ordered_after(cur, o));
+                if (waits)
+                    next = o;
+            }
+            if (!next)
+                break;
+            path[n++] = next;
+            if (next == u) {
+                const char *verb = u->job == JOB_STOP ? "stop" : "start";
+                log_warning("%s: Found ordering cycle on %s/%s", u->name, path[0]->name, verb);
+                for (size_t k = 1; k < n; k++)
+                    log_warning("%s: Found dependency on %s/%s", u->name, path[k]->name, verb);
+                log_warning("%s: Job %s/%s ignores its ordering to break the ordering cycle "
+                            "starting with %s/%s",
+                            u->name, u->name, verb, u->name, verb);
+                unit_log(u, LOG_WARNING, "Found ordering cycle; ignoring ordering to break it.");
+                u->ignore_order = true;
+                return true;
+            }
+            cur = next;
+        }
+    }
+    return false;
+}
+
+static void dispatch(struct manager *m)
+{
+    bool progress;
+
+    if (m->dispatching) {
+        m->dispatch_again = true;
+        return;
+    }
+    m->dispatching = true;
+    do {
+        m->dispatch_again = false;
+        progress = false;
+        for (size_t i = 0; i < m->n_units; i++) {
+            struct unit *u = m->units[i];
+            if (u->job == JOB_NONE || u->job_running || !job_runnable(m, u))
+                continue;
+            job_run(u);
+            progress = true;
+        }
+        if (!progress) {
+            /* Pending jobs, none runnable, none running: only a cycle can do that. */
+            bool pending = false, running = false;
+            for (size_t i = 0; i < m->n_units; i++) {
+                pending |= m->units[i]->job != JOB_NONE && !m->units[i]->job_running;
+                running |= m->units[i]->job_running;
+            }
+            if (pending && !running && break_cycle(m))
+                progress = true;
+        }
+    } while (progress || m->dispatch_again);
+    m->dispatching = false;
+}
+
+/* Installs a job on u (replacing a different pending one) and the jobs its dependencies imply. */
+static void job_add(struct manager *m, struct unit *u, enum job_type type, unsigned depth);
+
+static void job_add_named(struct manager *m, char *const *names, enum job_type type, bool required,
+                          struct unit *from, unsigned depth)
+{
+    for (; names && *names; names++) {
+        struct unit *d;
+        if (is_target(*names))
+            continue;
+        d = manager_find(m, *names);
+        if (!d || d->load_state != LOAD_STATE_LOADED) {
+            if (required && type != JOB_STOP) {
+                char msg[300];
+                snprintf(msg, sizeof(msg), "Unit %s not found or not loaded; dependency fails.",
+                         *names);
+                unit_log(from, LOG_WARNING, msg);
+                from->dependency_missing = true;
+            }
+            continue;
+        }
+        job_add(m, d, type, depth + 1);
+    }
+}
+
+static void job_add(struct manager *m, struct unit *u, enum job_type type, unsigned depth)
+{
+    /* Dependency chains deeper than this are cycles of Requires= (which systemd allows). */
+    if (depth > 32 || u->load_state != LOAD_STATE_LOADED)
+        return;
+    if (u->job == type)
+        return; /* merged with the pending job of the same kind */
+    if (u->job != JOB_NONE && u->job_running && u->job != type && depth > 0)
+        return; /* a dependency's running job is left alone */
+    if (u->job != JOB_NONE && u->job != type) {
+        while (u->waiters)
+            waiter_finish(u->waiters, "canceled");
+    }
+    if (depth > 0 && type == JOB_START && service_is_active(&u->service))
+        return; /* an active dependency needs nothing */
+    if (depth > 0 && type == JOB_STOP && service_is_inactive(&u->service))
+        return;
+    u->job = type;
+    u->job_running = false;
+    u->ignore_order = false;
+    u->dependency_missing = false;
+
+    const struct unit_config *c = u->config;
+    if (type == JOB_START || type == JOB_RESTART) {
+        job_add_named(m, c->requires, JOB_START, true, u, depth);
+        job_add_named(m, c->binds_to, JOB_START, true, u, depth);
+        job_add_named(m, c->wants, JOB_START, false, u, depth);
+        job_add_named(m, c->conflicts, JOB_STOP, false, u, depth);
+        /* Conflicts= works both ways. */
+        for (size_t i = 0; i < m->n_units; i++) {
+            struct unit *o = m->units[i];
+            if (o != u && o->config && strv_has(o->config->conflicts, u->name))
+                job_add(m, o, JOB_STOP, depth + 1);
+        }
+    }
+    if (type == JOB_STOP || type == JOB_RESTART) {
+        /* Units that need us go down (or restart, for PartOf=) with us. */
+        for (size_t i = 0; i < m->n_units; i++) {
+            struct unit *o = m->units[i];
+            if (o == u || !o->config)
+                continue;
+            if (strv_has(o->config->part_of, u->name))
+                job_add(m, o, type == JOB_RESTART && unit_active(o) ? JOB_RESTART : JOB_STOP,
+                        depth + 1);
+            else if (type == JOB_STOP && (strv_has(o->config->requires, u->name) ||
+                                          strv_has(o->config->binds_to, u->name)))
+                job_add(m, o, JOB_STOP, depth + 1);
+        }
+    }
+}
+
+/* Decides which job the new state finishes. */
 static void jobs_check(struct unit *u, enum service_state now)
 {
     struct manager *m = u->m;
     bool inactive = now == SERVICE_STATE_DEAD || now == SERVICE_STATE_FAILED;
     bool active = now == SERVICE_STATE_RUNNING || now == SERVICE_STATE_EXITED;
+    const char *result = NULL;
 
-    if (u->restart_pending && inactive && !m->shutting_down) {
-        /* The stop half of a restart is over: start again (the start limit still applies). */
-        u->restart_pending = false;
-        for (struct job_waiter *w = u->waiters; w; w = w->next)
-            w->stop_done = true;
-        service_start(&u->service);
-        return;
-    }
-
-    struct job_waiter *w = u->waiters;
-    while (w) {
-        struct job_waiter *next = w->next;
-        const char *result = NULL;
-
-        switch (w->type) {
-        case JOB_RELOAD:
-            if (active)
-                result = "done";
-            else if (inactive || now == SERVICE_STATE_AUTO_RESTART)
-                result = "failed";
-            break;
-        case JOB_STOP:
-            if (inactive)
-                result = "done";
-            break;
-        case JOB_RESTART:
-        case JOB_START:
-            if (w->type == JOB_RESTART && !w->stop_done)
-                break;
-            if (active)
-                result = "done";
-            else if (now == SERVICE_STATE_DEAD)
-                result = u->service.result == SERVICE_RESULT_SUCCESS ? "done" : "failed";
-            else if (now == SERVICE_STATE_FAILED || now == SERVICE_STATE_AUTO_RESTART)
-                result = "failed";
-            break;
-        default:
+    switch (u->job) {
+    case JOB_START:
+    case JOB_RESTART:
+        if (u->job == JOB_RESTART && u->restart_phase_stop) {
+            if (inactive) {
+                /* The stop half of a restart is over: start again (the start limit applies). */
+                u->restart_phase_stop = false;
+                int r = service_start(&u->service);
+                if (r == -ECANCELED)
+                    result = "failed";
+            }
             break;
         }
-        if (result)
-            waiter_finish(w, result);
-        w = next;
+        if (!u->job_running)
+            break;
+        if (active)
+            result = "done";
+        else if (now == SERVICE_STATE_DEAD)
+            result = u->service.result == SERVICE_RESULT_SUCCESS ? "done" : "failed";
+        else if (now == SERVICE_STATE_FAILED || now == SERVICE_STATE_AUTO_RESTART)
+            result = "failed";
+        break;
+    case JOB_STOP:
+        if (inactive)
+            result = "done";
+        break;
+    case JOB_RELOAD:
+        if (active)
+            result = "done";
+        else if (inactive || now == SERVICE_STATE_AUTO_RESTART)
+            result = "failed";
+        break;
+    default:
+        break;
     }
+    if (result)
+        job_finish(u, result);
+
+    /* BindsTo=: a unit whose bound unit went down goes down too, whoever stopped it. */
+    if (inactive && !m->shutting_down) {
+        for (size_t i = 0; i < m->n_units; i++) {
+            struct unit *o = m->units[i];
+            if (o != u && o->config && strv_has(o->config->binds_to, u->name) && unit_active(o) &&
+                o->job == JOB_NONE)
+                job_add(m, o, JOB_STOP, 1);
+        }
+    }
+    dispatch(m);
     if (m->shutting_down && inactive)
         maybe_shutdown_done(m);
+}
+
+/* Jobs whose required units do not exist fail "dependency", as systemd's do. */
+static void fail_missing_dependencies(struct manager *m)
+{
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (u->dependency_missing && u->job != JOB_NONE) {
+            char msg[300];
+            u->dependency_missing = false;
+            snprintf(msg, sizeof(msg), "Dependency failed for %s.", describe_unit(u));
+            unit_log(u, LOG_WARNING, msg);
+            job_finish(u, "dependency");
+        }
+    }
 }
 
 int manager_job(struct manager *m, struct unit *u, enum job_type type, struct job_waiter *w)
 {
     struct service *s = &u->service;
-    int r;
 
     if (m->shutting_down && type != JOB_STOP)
         return -ESHUTDOWN;
@@ -686,56 +1034,17 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
         if (s->config->exec_reload.n == 0)
             return -EOPNOTSUPP;
     }
+    job_add(m, u, type, 0);
     if (w) {
         w->type = type;
-        w->stop_done = false;
         w->unit = u;
         w->next = u->waiters;
         u->waiters = w;
     }
-    switch (type) {
-    case JOB_START:
-        r = service_start(s);
-        if (r == -EBUSY) {
-            /* Stopping right now: start once it is down, like a queued systemd job. */
-            u->restart_pending = true;
-            if (w)
-                w->stop_done = true;
-            return 0;
-        }
-        if (r == -EALREADY && w && service_is_active(s))
-            waiter_finish(w, "done");
-        else if (r == -ECANCELED && w && w->unit)
-            waiter_finish(w, "failed");
-        return 0;
-    case JOB_STOP:
-        u->restart_pending = false;
-        r = service_stop(s);
-        if (r == -EALREADY && w && service_is_inactive(s))
-            waiter_finish(w, "done");
-        return 0;
-    case JOB_RELOAD:
-        r = service_reload(s);
-        if (r < 0 && w && w->unit)
-            waiter_finish(w, "failed");
-        return 0;
-    case JOB_RESTART:
-        if (service_is_inactive(s) || s->state == SERVICE_STATE_AUTO_RESTART) {
-            if (w)
-                w->stop_done = true;
-            r = service_start(s);
-            if (r == -ECANCELED && w && w->unit)
-                waiter_finish(w, "failed");
-            return 0;
-        }
-        u->restart_pending = true;
-        r = service_stop_for_restart(s);
-        if (r == -EALREADY && service_is_inactive(s))
-            jobs_check(u, s->state);
-        return 0;
-    default:
-        return -EINVAL;
-    }
+    /* Missing required dependencies fail the jobs that needed them, once waiters are on. */
+    fail_missing_dependencies(m);
+    dispatch(m);
+    return 0;
 }
 
 void manager_reset_failed(struct manager *m, struct unit *u)
@@ -806,6 +1115,7 @@ static struct unit *unit_new(struct manager *m, const char *name, const char *pa
     uv_timer_init(m->loop, &u->drain_timer);
     u->timer.data = u;
     u->drain_timer.data = u;
+    u->job = JOB_NONE;
     return u;
 }
 
@@ -938,11 +1248,14 @@ static bool unit_is_enabled(const struct unit *u)
 
 void manager_start_default(struct manager *m)
 {
+    /* All start jobs first, then one dispatch, so After=/Before= order them among each other. */
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
         if (u->load_state == LOAD_STATE_LOADED && unit_is_enabled(u))
-            manager_job(m, u, JOB_START, NULL);
+            job_add(m, u, JOB_START, 0);
     }
+    fail_missing_dependencies(m);
+    dispatch(m);
 }
 
 struct unit *manager_find(struct manager *m, const char *name)
@@ -1062,12 +1375,19 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
     m->shutting_down = true;
     m->shutdown_done = done;
     m->shutdown_userdata = userdata;
-    /* Reverse name order stands in for reverse dependency order until dependencies exist. */
-    for (size_t i = m->n_units; i-- > 0;) {
+    /* Stop jobs for everything, then one dispatch: After=/Before= give the reverse order. */
+    for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->load_state == LOAD_STATE_LOADED && !service_is_inactive(&u->service))
-            manager_job(m, u, JOB_STOP, NULL);
+        if (u->load_state != LOAD_STATE_LOADED)
+            continue;
+        if (u->job != JOB_NONE && u->job != JOB_STOP)
+            job_finish(u, "canceled");
+        if (!service_is_inactive(&u->service)) {
+            u->job = JOB_STOP;
+            u->job_running = false;
+        }
     }
+    dispatch(m);
     maybe_shutdown_done(m);
 }
 

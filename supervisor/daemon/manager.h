@@ -30,6 +30,7 @@ enum load_state {
 };
 
 enum job_type {
+    JOB_NONE = -1,
     JOB_START,
     JOB_STOP,
     JOB_RESTART,
@@ -41,7 +42,6 @@ enum job_type {
  * until the job finishes (then cb runs once and the waiter is unlinked) or the caller cancels. */
 struct job_waiter {
     enum job_type type;
-    bool stop_done; /* restart: the stop half is over */
     void (*cb)(struct job_waiter *w, const char *result);
     struct unit *unit;
     struct job_waiter *next;
