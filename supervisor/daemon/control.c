@@ -143,6 +143,7 @@ static json_t *unit_json(const struct unit *u)
         json_object_set_new(o, "loadError", json_string(st.load_error));
     if (st.main_command)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
+    json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
     return o;
 }
 
@@ -191,6 +192,8 @@ static void method_list_units(struct conn *c, json_t *params)
 
     for (size_t i = 0; i < manager_unit_count(c->ctl->m); i++) {
         struct unit *u = manager_unit_at(c->ctl->m, i);
+        if (!unit_is_visible(u))
+            continue;
         if (json_array_size(states) > 0) {
             struct unit_status st;
             bool match = false;
@@ -240,7 +243,15 @@ static const char *st_name(const struct unit *u)
 
 static void reply_job_error(struct conn *c, const struct unit *u, int r)
 {
+    struct unit_status st;
+
     switch (r) {
+    case -EPERM:
+        manager_unit_status(u, &st);
+        reply_error(c, IFACE "UnitNotLoaded",
+                    json_pack("{s:s, s:s, s:s}", "name", st.name, "loadState", st.load_state,
+                              "loadError", st.load_error ? st.load_error : ""));
+        break;
     case -ESHUTDOWN:
         reply_error(c, IFACE "ShuttingDown", NULL);
         break;
@@ -264,14 +275,6 @@ static void method_job(struct conn *c, json_t *params, enum job_type type)
 
     if (!u)
         return;
-    if (!unit_is_loaded(u)) {
-        struct unit_status st;
-        manager_unit_status(u, &st);
-        reply_error(c, IFACE "UnitNotLoaded",
-                    json_pack("{s:s, s:s, s:s}", "name", st.name, "loadState", st.load_state,
-                              "loadError", st.load_error ? st.load_error : ""));
-        return;
-    }
     if (no_block) {
         r = manager_job(c->ctl->m, u, type, NULL);
         if (r < 0)
@@ -571,6 +574,12 @@ static void handle_call(struct conn *c, json_t *msg)
         method_reset_failed(c, params);
     } else if (!strcmp(method, IFACE "KillUnit")) {
         method_kill(c, params);
+    } else if (!strcmp(method, IFACE "Reload")) {
+        int r = manager_reload(c->ctl->m);
+        if (r < 0)
+            reply_error(c, IFACE "ReloadFailed", json_pack("{s:s}", "reason", strerror(-r)));
+        else
+            reply(c, json_pack("{s:i}", "failedUnits", r), false);
     } else if (!strcmp(method, IFACE "GetJournal")) {
         method_get_journal(c, params, flags);
     } else if (!strcmp(method, IFACE "GetVersion")) {

@@ -123,7 +123,12 @@ static void on_signal(uv_signal_t *h, int signum)
     struct daemon *d = h->data;
 
     if (signum == SIGHUP) {
-        log_notice("SIGHUP received; reloading unit files is not supported yet, ignoring.");
+        /* The notes' convention: SIGHUP re-reads the configuration. */
+        if (!d->stopping) {
+            int r = manager_reload(d->manager);
+            if (r < 0)
+                log_error_errno(r, "Failed to reload unit files");
+        }
         return;
     }
     if (d->stopping)

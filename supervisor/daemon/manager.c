@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "paths.h"
 #include "proc.h"
 #include "service.h"
 #include "unit_file.h"
@@ -57,12 +59,15 @@ struct unit {
     char invocation[33];
     char *main_command;
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
-    struct job_waiter *waiters; /* clients waiting for the end of `job` */
-    enum job_type job;          /* the pending job, JOB_NONE when none */
-    bool job_running;           /* its service request has been made */
-    bool restart_phase_stop;    /* a restart job is in its stop half */
-    bool ignore_order;          /* the job closes an ordering cycle: run it regardless */
-    bool dependency_missing;    /* a required unit is missing: the job fails "dependency" */
+    struct job_waiter *waiters;         /* clients waiting for the end of `job` */
+    enum job_type job;                  /* the pending job, JOB_NONE when none */
+    bool job_running;                   /* its service request has been made */
+    bool restart_phase_stop;            /* a restart job is in its stop half */
+    bool ignore_order;                  /* the job closes an ordering cycle: run it regardless */
+    bool dependency_missing;            /* a required unit is missing: the job fails "dependency" */
+    struct unit_config *pending_config; /* read by daemon-reload, applies at the next start */
+    bool changed_on_disk;               /* pending_config differs from what runs */
+    bool seen;                          /* found in the current scan of the directory */
 };
 
 struct manager {
@@ -73,6 +78,7 @@ struct manager {
     size_t n_units;
     bool shutting_down;
     bool dispatching, dispatch_again;
+    char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
@@ -142,10 +148,15 @@ static uint64_t op_now(void *ud)
     return uv_hrtime() / 1000;
 }
 
+static void apply_pending_config(struct unit *u);
+
 static void on_unit_timer(uv_timer_t *t)
 {
     struct unit *u = t->data;
 
+    /* An automatic restart is a start too: it picks up a configuration read by a reload. */
+    if (u->service.state == SERVICE_STATE_AUTO_RESTART)
+        apply_pending_config(u);
     service_timer_fired(&u->service);
 }
 
@@ -648,12 +659,12 @@ static bool is_target(const char *name)
 
 static bool unit_active(const struct unit *u)
 {
-    return u->load_state == LOAD_STATE_LOADED && service_is_active(&u->service);
+    return u->config && service_is_active(&u->service);
 }
 
 static bool unit_inactive(const struct unit *u)
 {
-    return u->load_state != LOAD_STATE_LOADED || service_is_inactive(&u->service);
+    return !u->config || service_is_inactive(&u->service);
 }
 
 static bool strv_has(char *const *l, const char *s)
@@ -738,6 +749,8 @@ static void job_run(struct unit *u)
     int r;
 
     u->job_running = true;
+    if (u->job == JOB_START || u->job == JOB_RESTART)
+        apply_pending_config(u);
     switch (u->job) {
     case JOB_START:
         if (u->config)
@@ -896,7 +909,7 @@ static void job_add_named(struct manager *m, char *const *names, enum job_type t
 static void job_add(struct manager *m, struct unit *u, enum job_type type, unsigned depth)
 {
     /* Dependency chains deeper than this are cycles of Requires= (which systemd allows). */
-    if (depth > 32 || u->load_state != LOAD_STATE_LOADED)
+    if (depth > 32 || !u->config || (u->load_state != LOAD_STATE_LOADED && type != JOB_STOP))
         return;
     if (u->job == type)
         return; /* merged with the pending job of the same kind */
@@ -1025,7 +1038,8 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
 
     if (m->shutting_down && type != JOB_STOP)
         return -ESHUTDOWN;
-    if (u->load_state != LOAD_STATE_LOADED)
+    /* A unit removed from disk can still be stopped, nothing else. */
+    if (!u->config || (u->load_state != LOAD_STATE_LOADED && type != JOB_STOP))
         return -EPERM;
     if (type == JOB_RELOAD) {
         /* Refused up front, so the client hears why: not active, or no ExecReload=. */
@@ -1049,7 +1063,7 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
 
 void manager_reset_failed(struct manager *m, struct unit *u)
 {
-    if (u->load_state == LOAD_STATE_LOADED)
+    if (u->config)
         service_reset_failed(&u->service);
 }
 
@@ -1058,7 +1072,7 @@ int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only)
     struct service *s = &u->service;
     bool any = false;
 
-    if (u->load_state != LOAD_STATE_LOADED)
+    if (!u->config)
         return -ESRCH;
     if (main_only) {
         if (s->main_pid <= 0)
@@ -1131,6 +1145,7 @@ static void unit_free(struct unit *u)
         }
     }
     unit_config_free(u->config);
+    unit_config_free(u->pending_config);
     free(u->name);
     free(u->path);
     free(u->load_error);
@@ -1168,76 +1183,195 @@ static bool is_loadable_name(const char *name)
     return strstr(name, "@.") == NULL;
 }
 
-int manager_load(struct manager *m)
+/* Parses one unit file and logs its diagnostics as "file:line: message". On failure returns a
+ * negative errno with *ret_error set to the first error (owned by the caller). */
+static int load_file(struct manager *m, const char *name, const char *path,
+                     struct unit_config **ret_config, char **ret_error)
 {
     struct unit_load_context ctx = {
         .runtime_dir = m->opts.runtime_dir,
         .state_dir = m->opts.runtime_dir,
         .logs_dir = m->opts.log_dir,
     };
+    struct unit_diags diags = {0};
+    char *error = NULL;
+    int r;
+
+    r = unit_file_load(path, name, &ctx, ret_config, &diags);
+    for (size_t k = 0; k < diags.n; k++) {
+        const struct unit_diag *d = &diags.items[k];
+        int level = d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
+        if (d->line)
+            log_full(level, "%s:%u: %s", d->file, d->line, d->message);
+        else
+            log_full(level, "%s: %s", d->file, d->message);
+        if (d->level == DIAG_ERROR && !error)
+            error = strdup(d->message);
+    }
+    unit_diags_done(&diags);
+    if (r < 0 && !error)
+        error = strdup(strerror(-r));
+    if (r < 0)
+        *ret_error = error;
+    else
+        free(error);
+    return r;
+}
+
+static struct unit *find_exact(struct manager *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_units; i++)
+        if (strcmp(m->units[i]->name, name) == 0)
+            return m->units[i];
+    return NULL;
+}
+
+static struct unit *add_unit(struct manager *m, const char *name, const char *path)
+{
+    struct unit **grown = realloc(m->units, (m->n_units + 1) * sizeof(*grown));
+    struct unit *u;
+
+    if (!grown)
+        return NULL;
+    m->units = grown;
+    u = unit_new(m, name, path);
+    if (!u)
+        return NULL;
+    m->units[m->n_units++] = u;
+    return u;
+}
+
+/* A unit that is not running takes a new configuration at once; a running one at its next
+ * start (the running processes were started from the old one). */
+static void apply_pending_config(struct unit *u)
+{
+    struct service *s = &u->service;
+
+    if (!u->pending_config)
+        return;
+    if (u->load_state == LOAD_STATE_LOADED && u->config && !service_is_inactive(s) &&
+        s->state != SERVICE_STATE_AUTO_RESTART)
+        return;
+    unit_config_free(u->config);
+    u->config = u->pending_config;
+    u->pending_config = NULL;
+    u->changed_on_disk = false;
+    if (u->load_state != LOAD_STATE_LOADED) {
+        u->load_state = LOAD_STATE_LOADED;
+        service_init(s, u->config, &real_ops, u);
+    } else {
+        s->config = u->config;
+    }
+    free(u->load_error);
+    u->load_error = NULL;
+}
+
+/* Reads the unit directory into the table: new units appear, changed ones get their new
+ * configuration (at once, or at the next start), removed ones are marked not-found and stay
+ * until they are stopped. A file that fails to parse never disturbs another unit. */
+static int scan_units(struct manager *m, bool reload)
+{
     struct dirent **list = NULL;
     int n, failed = 0;
 
     n = scandir(m->opts.unit_dir, &list, NULL, alphasort);
     if (n < 0)
         return -errno;
+    for (size_t i = 0; i < m->n_units; i++)
+        m->units[i]->seen = false;
+
     for (int i = 0; i < n; i++) {
         const char *name = list[i]->d_name;
-        struct unit_diags diags = {0};
+        struct unit_config *config = NULL;
+        char *error = NULL, *path = NULL, target[PATH_MAX];
+        struct stat st;
         struct unit *u;
-        char *path;
         int r;
 
-        if (!is_loadable_name(name) || manager_find(m, name)) {
-            free(list[i]);
-            continue;
+        if (!is_loadable_name(name))
+            goto next;
+        path = path_join(m->opts.unit_dir, name);
+        if (!path || lstat(path, &st) < 0)
+            goto next;
+        if (S_ISLNK(st.st_mode)) {
+            /* A link to another unit name is an alias, as systemd reads unit directories. */
+            ssize_t len = readlink(path, target, sizeof(target) - 1);
+            if (len > 0) {
+                target[len] = '\0';
+                const char *base = strrchr(target, '/');
+                base = base ? base + 1 : target;
+                if (strcmp(base, name) != 0 && is_loadable_name(base)) {
+                    strv_extend(&m->aliases, name);
+                    strv_extend(&m->aliases, base);
+                    goto next;
+                }
+            }
         }
-        if (asprintf(&path, "%s/%s", m->opts.unit_dir, name) < 0) {
-            free(list[i]);
-            continue;
+        r = load_file(m, name, path, &config, &error);
+        u = find_exact(m, name);
+        if (!u) {
+            u = add_unit(m, name, path);
+            if (!u) {
+                unit_config_free(config);
+                free(error);
+                goto next;
+            }
         }
-        u = unit_new(m, name, path);
-        struct unit **grown = realloc(m->units, (m->n_units + 1) * sizeof(*grown));
-        if (!u || !grown) {
-            if (u)
-                unit_free(u);
-            if (grown)
-                m->units = grown;
-            free(path);
-            free(list[i]);
-            continue;
-        }
-        m->units = grown;
-        m->units[m->n_units++] = u;
-
-        r = unit_file_load(path, name, &ctx, &u->config, &diags);
-        for (size_t k = 0; k < diags.n; k++) {
-            const struct unit_diag *d = &diags.items[k];
-            if (d->line)
-                log_full(d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s:%u: %s", d->file,
-                         d->line, d->message);
-            else
-                log_full(d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s: %s", d->file,
-                         d->message);
-            if (d->level == DIAG_ERROR && !u->load_error)
-                u->load_error = strdup(d->message);
-        }
+        u->seen = true;
         if (r < 0) {
-            u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
-            if (!u->load_error)
-                u->load_error = strdup(strerror(-r));
             failed++;
+            if (u->config && u->load_state == LOAD_STATE_LOADED) {
+                log_warning("%s: the unit file no longer loads; keeping the configuration it "
+                            "had.",
+                            name);
+            } else {
+                u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
+                free(u->load_error);
+                u->load_error = error;
+                error = NULL;
+            }
         } else {
-            u->load_state = LOAD_STATE_LOADED;
-            service_init(&u->service, u->config, &real_ops, u);
+            if (reload && u->config)
+                u->changed_on_disk = true;
+            unit_config_free(u->pending_config);
+            u->pending_config = config;
+            config = NULL;
+            apply_pending_config(u);
         }
-        unit_diags_done(&diags);
+        free(error);
+    next:
         free(path);
         free(list[i]);
     }
     free(list);
+
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (u->seen)
+            continue;
+        /* Gone from disk: a running unit keeps running until stopped, shown as not-found. */
+        if (u->load_state != LOAD_STATE_NOT_FOUND)
+            log_info("%s: unit file removed; %s.", u->name,
+                     u->config && !service_is_inactive(&u->service)
+                         ? "it keeps running until stopped"
+                         : "forgetting it");
+        u->load_state = LOAD_STATE_NOT_FOUND;
+    }
     qsort(m->units, m->n_units, sizeof(*m->units), cmp_unit);
     return failed;
+}
+
+int manager_load(struct manager *m)
+{
+    return scan_units(m, false);
+}
+
+int manager_reload(struct manager *m)
+{
+    strv_free(m->aliases);
+    m->aliases = NULL;
+    log_info("Reloading unit files from %s.", m->opts.unit_dir);
+    return scan_units(m, true);
 }
 
 static bool unit_is_enabled(const struct unit *u)
@@ -1258,6 +1392,13 @@ void manager_start_default(struct manager *m)
     dispatch(m);
 }
 
+/* A unit removed from disk that no longer runs is not shown or found any more. */
+static bool unit_is_forgotten(const struct unit *u)
+{
+    return u->load_state == LOAD_STATE_NOT_FOUND &&
+           (!u->config || service_is_inactive(&u->service)) && u->job == JOB_NONE;
+}
+
 struct unit *manager_find(struct manager *m, const char *name)
 {
     char *n = unit_name_normalize(name);
@@ -1265,13 +1406,16 @@ struct unit *manager_find(struct manager *m, const char *name)
 
     if (!n)
         return NULL;
-    for (size_t i = 0; i < m->n_units; i++) {
-        if (strcmp(m->units[i]->name, n) == 0) {
-            found = m->units[i];
+    for (size_t i = 0; m->aliases && m->aliases[i] && m->aliases[i + 1]; i += 2)
+        if (strcmp(m->aliases[i], n) == 0) {
+            found = find_exact(m, m->aliases[i + 1]);
             break;
         }
-    }
+    if (!found)
+        found = find_exact(m, n);
     free(n);
+    if (found && unit_is_forgotten(found))
+        found = NULL;
     return found;
 }
 
@@ -1290,10 +1434,15 @@ bool unit_is_loaded(const struct unit *u)
     return u->load_state == LOAD_STATE_LOADED;
 }
 
+bool unit_is_visible(const struct unit *u)
+{
+    return !unit_is_forgotten(u);
+}
+
 void manager_unit_status(const struct unit *u, struct unit_status *ret)
 {
     const struct service *s = &u->service;
-    bool loaded = u->load_state == LOAD_STATE_LOADED;
+    bool loaded = u->config != NULL;
 
     memset(ret, 0, sizeof(*ret));
     ret->name = u->name;
@@ -1321,6 +1470,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->invocation = u->invocation;
     ret->is_active = loaded && service_is_active(s);
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
+    ret->changed_on_disk = u->changed_on_disk;
 }
 
 void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
@@ -1351,7 +1501,7 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
     /* Any exit may have been the last of a group a unit is waiting on. */
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->load_state == LOAD_STATE_LOADED && service_is_waiting_for_group(&u->service))
+        if (u->config && service_is_waiting_for_group(&u->service))
             service_group_changed(&u->service);
     }
 }
@@ -1362,7 +1512,7 @@ static void maybe_shutdown_done(struct manager *m)
         return;
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->load_state == LOAD_STATE_LOADED && !service_is_inactive(&u->service))
+        if (u->config && !service_is_inactive(&u->service))
             return;
     }
     void (*done)(void *) = m->shutdown_done;
@@ -1378,7 +1528,7 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
     /* Stop jobs for everything, then one dispatch: After=/Before= give the reverse order. */
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->load_state != LOAD_STATE_LOADED)
+        if (!u->config)
             continue;
         if (u->job != JOB_NONE && u->job != JOB_STOP)
             job_finish(u, "canceled");
@@ -1398,5 +1548,6 @@ void manager_free(struct manager *m)
     for (size_t i = 0; i < m->n_units; i++)
         unit_free(m->units[i]);
     free(m->units);
+    strv_free(m->aliases);
     free(m);
 }

@@ -67,7 +67,8 @@ struct unit_status {
     unsigned n_restarts;
     const char *invocation;
     bool is_active;
-    bool can_reload; /* ExecReload= is set */
+    bool can_reload;      /* ExecReload= is set */
+    bool changed_on_disk; /* daemon-reload read a new configuration for the next start */
 };
 
 struct manager;
@@ -81,6 +82,10 @@ int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct jour
  * failed to load, or a negative errno when the directory cannot be read. */
 int manager_load(struct manager *m);
 
+/* daemon-reload: re-reads the unit directory (see scan rules in manager.c). Returns the number
+ * of files that failed to load, or a negative errno. */
+int manager_reload(struct manager *m);
+
 /* Starts the units that [Install] WantedBy=/RequiredBy= (start-up). */
 void manager_start_default(struct manager *m);
 
@@ -93,6 +98,8 @@ struct unit *manager_unit_at(const struct manager *m, size_t i);
 
 void manager_unit_status(const struct unit *u, struct unit_status *ret);
 bool unit_is_loaded(const struct unit *u);
+/* False for a unit removed from disk that no longer runs: list and find skip it. */
+bool unit_is_visible(const struct unit *u);
 
 /* Starts a job on u. With a waiter, its cb runs once the job is over ("done" or "failed"),
  * possibly before this returns. Returns 0, -EPERM when the unit is not loaded, -ESHUTDOWN
