@@ -1,0 +1,85 @@
+/* Human output of minisupctl, modelled on systemctl and journalctl: the status block, unit
+ * tables, journal line formats and time formatting. Pure functions from the JSON the daemon
+ * sends to text on a FILE; no I/O besides that stream, no clock, no environment, so tests can
+ * pin "now", the host name and the time zone. No logging. */
+#ifndef MINISUP_CTL_OUTPUT_H
+#define MINISUP_CTL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* The -o/--output modes, named as journalctl names them. */
+enum ctl_output_mode {
+    CTL_OUTPUT_SHORT,
+    CTL_OUTPUT_SHORT_ISO,
+    CTL_OUTPUT_SHORT_PRECISE,
+    CTL_OUTPUT_CAT,
+    CTL_OUTPUT_JSON,
+    CTL_OUTPUT_MAX,
+};
+
+/* What every formatter needs besides its data; filled once by main, fixed by tests. */
+struct ctl_style {
+    uint64_t now_usec;    /* wall clock, for "5s ago" */
+    const char *hostname; /* the host column of journal lines */
+    bool colour;          /* ANSI colours (stdout is a terminal and NO_COLOR is unset) */
+};
+
+/* Buffer sizes that always hold the formatted results below. */
+#define CTL_TIMESTAMP_MAX 64
+#define CTL_TIMESPAN_MAX 64
+#define CTL_EXIT_MAX 96
+
+const char *ctl_output_mode_to_string(enum ctl_output_mode m);
+
+/* The mode named `s`, or -EINVAL. */
+int ctl_output_mode_from_string(const char *s);
+
+/* "SUCCESS", "FAILURE", ... for the LSB exit codes 0..7; NULL for other codes. */
+const char *ctl_exit_status_to_string(int status);
+
+/* "KILL", "TERM", ... without the SIG prefix; NULL for an unknown signal number. */
+const char *ctl_signal_to_string(int sig);
+
+/* "code=exited, status=1/FAILURE", "code=killed, status=9/KILL", "code=exited, status=42" from
+ * a UnitStatus's execMainCode and execMainStatus. Always NUL-terminates buf; returns buf. */
+char *ctl_format_exit(char *buf, size_t n, const char *code, int status);
+
+/* "Sat 2026-11-21 19:01:45 UTC" in local time, as systemctl prints timestamps; "n/a" for 0. */
+char *ctl_format_timestamp(char *buf, size_t n, uint64_t usec);
+
+/* "5s ago", "1min 30s ago", "2h 5min ago", "3 days ago", or "... left" for the future, "now"
+ * for no difference; systemd's format_timestamp_relative() rules. */
+char *ctl_format_timestamp_relative(char *buf, size_t n, uint64_t usec, uint64_t now_usec);
+
+/* The text after "Active: " for a UnitStatus object, e.g. "active (running) since Sat
+ * 2026-11-21 19:01:45 UTC; 5s ago" or "failed (Result: exit-code) since ...". */
+void ctl_print_active(FILE *f, const json_t *unit, const struct ctl_style *st);
+
+/* The systemctl-like status block of one UnitStatus, then, when `entries` (a JSON array of
+ * JournalEntry objects, may be NULL) is not empty, a blank line and the entries in `mode`. */
+void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
+                           enum ctl_output_mode mode, const struct ctl_style *st);
+
+/* One journal entry as one line in `mode` (JSON: the object as received). A message sent as
+ * messageBytes is written raw. */
+void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
+                             const struct ctl_style *st);
+
+/* Flags for ctl_print_unit_table(). */
+enum ctl_table_flags {
+    CTL_TABLE_LEGEND = 1 << 0,   /* header, LOAD/ACTIVE/SUB legend and the count footer */
+    CTL_TABLE_ALL_HINT = 1 << 1, /* footer hints at --all (inactive units were left out) */
+    CTL_TABLE_DOTS = 1 << 2,     /* a state dot before every unit (compact status list) */
+};
+
+/* The list-units table of a JSON array of UnitStatus objects, columns as wide as their
+ * content: "UNIT LOAD ACTIVE SUB DESCRIPTION". Failed and unloaded units get a "●" marker
+ * (red on colour); with CTL_TABLE_DOTS every unit gets a dot coloured by its state. */
+void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const struct ctl_style *st);
+
+#endif

@@ -1,0 +1,1030 @@
+/* minisupctl, the command-line client of minisupd: parses argv, makes plain blocking Varlink
+ * calls on one connection (no event loop, nothing opened that the command does not need), prints
+ * the replies as systemctl and journalctl would and maps the outcome to their exit codes. All
+ * formatting lives in ctl_output.c; this file decides what to ask and what it means. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl_output.h"
+#include "paths.h"
+#include "varlink.h"
+
+#define IFACE VARLINK_INTERFACE "."
+
+/* systemctl's exit codes (LSB for status), plus 2 for usage errors. */
+enum ctl_exit {
+    CTL_EXIT_OK = 0,
+    CTL_EXIT_FAILURE = 1,
+    CTL_EXIT_USAGE = 2,
+    CTL_EXIT_NOT_ACTIVE = 3,
+    CTL_EXIT_NO_UNIT = 4,
+};
+
+/* How long a query may take before we call the daemon hung: systemctl's D-Bus default. Jobs and
+ * journal follow wait without a deadline, as systemctl and journalctl do. */
+#define QUERY_TIMEOUT_MS 25000
+#define STATUS_JOURNAL_LINES 10
+#define FOLLOW_JOURNAL_LINES 10
+
+/* -n: not given, or "all". Values >= 0 are a count. */
+#define LINES_UNSET (-1)
+#define LINES_ALL (-2)
+
+/* Everything argv decided, and the one connection, opened on first use. */
+struct ctl {
+    const char *socket_option;
+    char *socket_path;
+    struct varlink_client *client;
+    int mode; /* enum ctl_output_mode, or -1 when -o was not given */
+    bool no_block, all, follow, quiet, no_legend;
+    long long lines;
+    json_t *units;  /* -u, for journal */
+    json_t *states; /* --state, for list-units */
+    const char *invocation;
+    char hostname[HOST_NAME_MAX + 1];
+    struct ctl_style style;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static bool streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Several units, one exit code: the most specific wins (no such unit, then not active, then
+ * failed), whatever the order of the units on the command line. */
+static int exit_merge(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+static void help(void)
+{
+    printf("minisupctl [OPTIONS...] COMMAND ...\n"
+           "\n"
+           "Query or send control commands to minisupd.\n"
+           "\n"
+           "Commands:\n"
+           "  list-units [PATTERN...]    List units (the default command)\n"
+           "  status [UNIT...]           Show runtime status and recent log of units\n"
+           "  start UNIT...              Start units\n"
+           "  stop UNIT...               Stop units\n"
+           "  restart UNIT...            Stop and start units\n"
+           "  is-active UNIT...          Check whether units are active\n"
+           "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
+           "  version                    Show client and daemon versions and paths\n"
+           "\n"
+           "Options:\n"
+           "  -s --socket=PATH           Talk to minisupd on this socket\n"
+           "  -o --output=MODE           short, short-iso, short-precise, cat or json\n"
+           "  -a --all                   list-units: show inactive units too\n"
+           "     --state=STATE,...       list-units: only units in these states\n"
+           "     --no-legend             list-units: no header and footer\n"
+           "     --no-block              Do not wait for start/stop/restart to finish\n"
+           "  -q --quiet                 is-active: print nothing, only set the exit code\n"
+           "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
+           "  -n --lines=N|all           journal, status: number of journal lines\n"
+           "  -f --follow                journal: keep printing new entries\n"
+           "     --invocation=ID         journal: only entries of this invocation\n"
+           "     --no-pager              Accepted for compatibility; there is no pager\n"
+           "  -h --help                  Show this help\n"
+           "     --version               Show the version\n"
+           "\n"
+           "The socket is -s, else $MINISUP_SOCKET, else $MINISUP_RUNTIME_DIR/minisupd.sock,\n"
+           "else the runtime directory's default. See minisupctl(1) in docs/minisupctl.md.\n");
+}
+
+static int usage_error(void)
+{
+    fprintf(stderr, "Try 'minisupctl --help' for more information.\n");
+    return CTL_EXIT_USAGE;
+}
+
+/* "fifo-echo" -> "fifo-echo.service"; a name with a known suffix is kept. The daemon does the
+ * same, but we print names, so they must already be the normalized ones. NULL on ENOMEM. */
+static char *unit_name_normalize(const char *name)
+{
+    static const char *const suffixes[] = {".service", ".socket", ".target"};
+    size_t len = strlen(name);
+    char *r;
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len > sl && strcmp(name + len - sl, suffixes[i]) == 0)
+            return strdup(name);
+    }
+    if (asprintf(&r, "%s.service", name) < 0)
+        return NULL;
+    return r;
+}
+
+/* Normalized copies of n names, NULL-terminated; NULL on ENOMEM. */
+static char **normalize_names(char **names, int n)
+{
+    char **r = calloc((size_t)n + 1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        r[i] = unit_name_normalize(names[i]);
+        if (!r[i]) {
+            for (int k = 0; k < i; k++)
+                free(r[k]);
+            free(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+static void strv_free(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+static int oom(void)
+{
+    fprintf(stderr, "Out of memory.\n");
+    return CTL_EXIT_FAILURE;
+}
+
+static int ctl_connect(struct ctl *c)
+{
+    int r;
+
+    if (c->client)
+        return 0;
+    c->socket_path = paths_control_socket(c->socket_option);
+    if (!c->socket_path)
+        return -ENOMEM;
+    r = varlink_client_connect(c->socket_path, &c->client);
+    if (r < 0) {
+        fprintf(stderr, "Failed to connect to minisupd at %s: %s\n", c->socket_path, strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
+/* Sends one call; steals params. Prints the failure. */
+static int ctl_send(struct ctl *c, const char *method, json_t *params, unsigned flags)
+{
+    int r = params ? varlink_client_send(c->client, method, params, flags) : -ENOMEM;
+
+    if (r < 0)
+        fprintf(stderr, "Failed to send %s to minisupd at %s: %s\n", method, c->socket_path,
+                strerror(-r));
+    return r;
+}
+
+/* The text for a transport failure; a hang-up is the daemon's doing, not ours. */
+static const char *transport_error(int r)
+{
+    if (r == -ECONNRESET)
+        return "minisupd closed the connection";
+    if (r == -ETIMEDOUT)
+        return "minisupd did not answer in time";
+    return strerror(-r);
+}
+
+/* One reply, split. Returns 0 with *ret_msg (owned; the other results borrow from it) or a
+ * negative errno (transport or framing), without printing. */
+static int ctl_receive(struct ctl *c, int timeout_ms, json_t **ret_msg, const char **ret_error,
+                       json_t **ret_params, bool *ret_continues)
+{
+    json_t *msg = NULL;
+    int r = varlink_client_receive(c->client, timeout_ms, &msg);
+
+    if (r < 0)
+        return r;
+    r = varlink_reply_parse(msg, ret_error, ret_params, ret_continues);
+    if (r < 0) {
+        json_decref(msg);
+        return r;
+    }
+    *ret_msg = msg;
+    return 0;
+}
+
+/* Like ctl_receive() without a deadline, but returns -EINTR once SIGINT or SIGTERM arrived: the
+ * client's own wait restarts on EINTR, so we wait for readability here and let it read only when
+ * bytes are there (a partial message stays in its buffer for the next round). */
+static int ctl_receive_interruptible(struct ctl *c, json_t **ret_msg, const char **ret_error,
+                                     json_t **ret_params, bool *ret_continues)
+{
+    for (;;) {
+        int r = ctl_receive(c, 0, ret_msg, ret_error, ret_params, ret_continues);
+        if (r != -ETIMEDOUT)
+            return r;
+        if (interrupted)
+            return -EINTR;
+        struct pollfd p = {.fd = varlink_client_fd(c->client), .events = POLLIN};
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        r = ctl_receive(c, 100, ret_msg, ret_error, ret_params, ret_continues);
+        if (r != -ETIMEDOUT)
+            return r;
+    }
+}
+
+/* Prints a Varlink error reply as systemctl words it and returns the exit code. `what` is the
+ * action ("start"), `unit` the unit it was for or NULL. */
+static int report_error(const char *what, const char *unit, const char *error, const json_t *params)
+{
+    const char *sep = unit ? " " : "";
+    const char *u = unit ? unit : "";
+
+    /* Keep stdout and stderr in order when both go to one place. */
+    fflush(stdout);
+
+    if (streq(error, IFACE "NoSuchUnit")) {
+        fprintf(stderr, "Failed to %s%s%s: Unit %s not found.\n", what, sep, u, u);
+        return CTL_EXIT_NO_UNIT;
+    }
+    if (streq(error, IFACE "UnitNotLoaded")) {
+        const char *reason = json_string_value(json_object_get(params, "loadError"));
+        fprintf(stderr, "Failed to %s%s%s: Unit %s has a bad unit file setting.\n", what, sep, u,
+                u);
+        if (reason && *reason)
+            fprintf(stderr, "%s\n", reason);
+        return CTL_EXIT_FAILURE;
+    }
+    if (streq(error, IFACE "PermissionDenied")) {
+        /* systemctl answers a polkit refusal with 4, "insufficient privilege" in LSB terms. */
+        fprintf(stderr, "Failed to %s%s%s: Access denied\n", what, sep, u);
+        return CTL_EXIT_NO_UNIT;
+    }
+    if (streq(error, IFACE "ShuttingDown")) {
+        fprintf(stderr, "Failed to %s%s%s: minisupd is shutting down.\n", what, sep, u);
+        return CTL_EXIT_FAILURE;
+    }
+    const char *reason = json_string_value(json_object_get(params, "reason"));
+    const char *parameter = json_string_value(json_object_get(params, "parameter"));
+    if (reason)
+        fprintf(stderr, "Failed to %s%s%s: %s\n", what, sep, u, reason);
+    else if (parameter)
+        fprintf(stderr, "Failed to %s%s%s: %s (parameter '%s')\n", what, sep, u, error, parameter);
+    else
+        fprintf(stderr, "Failed to %s%s%s: %s\n", what, sep, u, error);
+    return CTL_EXIT_FAILURE;
+}
+
+/* One call and its single reply, with the query deadline. Returns 0 with *ret_msg and
+ * *ret_params, or an exit code after printing why. */
+static int ctl_call(struct ctl *c, const char *what, const char *method, json_t *params,
+                    json_t **ret_msg, json_t **ret_params)
+{
+    const char *error;
+    bool continues;
+    json_t *msg;
+    int r = ctl_connect(c);
+
+    if (r < 0) {
+        json_decref(params);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    if (ctl_send(c, method, params, 0) < 0)
+        return CTL_EXIT_FAILURE;
+    r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, ret_params, &continues);
+    if (r < 0) {
+        fprintf(stderr, "Failed to %s: %s\n", what, transport_error(r));
+        return CTL_EXIT_FAILURE;
+    }
+    if (error) {
+        r = report_error(what, NULL, error, *ret_params);
+        json_decref(msg);
+        return r;
+    }
+    *ret_msg = msg;
+    return CTL_EXIT_OK;
+}
+
+static void fill_hostname(struct ctl *c)
+{
+    if (gethostname(c->hostname, sizeof(c->hostname)) < 0 || !c->hostname[0])
+        snprintf(c->hostname, sizeof(c->hostname), "localhost");
+    c->hostname[sizeof(c->hostname) - 1] = '\0';
+    c->style.hostname = c->hostname;
+}
+
+static void print_json_line(const json_t *j)
+{
+    json_dumpf(j, stdout, JSON_COMPACT);
+    putchar('\n');
+}
+
+static bool is_active_state(const char *s)
+{
+    return streq(s, "active") || streq(s, "reloading");
+}
+
+/* systemctl's explanation of a failed service job, keyed by the unit's Result. */
+static const char *failure_explanation(const char *result)
+{
+    static const struct {
+        const char *result, *explanation;
+    } table[] = {
+        {"resources", "of unavailable resources or another system error"},
+        {"timeout", "a timeout was exceeded"},
+        {"exit-code", "the control process exited with error code"},
+        {"signal", "a fatal signal was delivered to the control process"},
+        {"core-dump", "a fatal signal was delivered causing the control process to dump core"},
+        {"start-limit-hit", "start of the service was attempted too often"},
+        {"exec", "the service's program could not be executed"},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (streq(result, table[i].result))
+            return table[i].explanation;
+    return "the control process exited with error code";
+}
+
+static void print_job_failure(const char *name, const char *result, const json_t *unit)
+{
+    if (streq(result, "dependency")) {
+        fprintf(stderr, "A dependency job for %s failed. See 'minisupctl journal' for details.\n",
+                name);
+        return;
+    }
+    if (streq(result, "canceled")) {
+        fprintf(stderr, "Job for %s canceled.\n", name);
+        return;
+    }
+    if (streq(result, "timeout"))
+        fprintf(stderr, "Job for %s failed because a timeout was exceeded.\n", name);
+    else
+        fprintf(stderr, "Job for %s failed because %s.\n", name,
+                failure_explanation(json_string_value(json_object_get(unit, "result"))));
+    fprintf(stderr, "See \"minisupctl status %s\" and \"minisupctl journal %s\" for details.\n",
+            name, name);
+}
+
+/* start, stop, restart: one call per unit, all sent before the first reply is read (the daemon
+ * answers them in order), each waited for without a deadline. */
+static int run_job(struct ctl *c, const char *method, const char *verb, char **args, int n)
+{
+    char **names = normalize_names(args, n);
+    int ret = CTL_EXIT_OK, r, sent = 0;
+
+    if (!names)
+        return oom();
+    r = ctl_connect(c);
+    if (r < 0) {
+        strv_free(names);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    for (; sent < n; sent++) {
+        json_t *params = json_pack("{s:s}", "name", names[sent]);
+        if (params && c->no_block)
+            json_object_set_new(params, "noBlock", json_true());
+        if (ctl_send(c, method, params, 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+    }
+    for (int i = 0; i < sent; i++) {
+        const char *error;
+        json_t *msg, *params;
+        bool continues;
+
+        r = ctl_receive(c, -1, &msg, &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to %s %s: %s\n", verb, names[i], transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        if (error) {
+            r = report_error(verb, names[i], error, params);
+        } else {
+            const char *result = json_string_value(json_object_get(params, "result"));
+            r = CTL_EXIT_OK;
+            if (!streq(result, "done") && !streq(result, "queued")) {
+                print_job_failure(names[i], result ? result : "", json_object_get(params, "unit"));
+                r = CTL_EXIT_FAILURE;
+            }
+        }
+        ret = exit_merge(ret, r);
+        json_decref(msg);
+    }
+    strv_free(names);
+    return ret;
+}
+
+/* Whether list-units shows a unit: PATTERN arguments match its name, and without --all or
+ * --state inactive units are left out, as systemctl does. */
+static bool list_shows(const struct ctl *c, const json_t *u, char **patterns, int n)
+{
+    const char *name = json_string_value(json_object_get(u, "name"));
+    const char *active = json_string_value(json_object_get(u, "activeState"));
+    bool match = n == 0;
+
+    for (int i = 0; i < n && !match; i++)
+        match = name && fnmatch(patterns[i], name, 0) == 0;
+    if (!match)
+        return false;
+    if (c->all || c->states)
+        return true;
+    return !streq(active, "inactive");
+}
+
+static int run_list_units(struct ctl *c, char **patterns, int n)
+{
+    json_t *params = json_object(), *msg, *reply, *shown;
+    size_t i;
+    json_t *u;
+    int r;
+
+    if (params && c->states)
+        json_object_set(params, "states", c->states);
+    r = ctl_call(c, "list units", IFACE "ListUnits", params, &msg, &reply);
+    if (r != CTL_EXIT_OK)
+        return r;
+    shown = json_array();
+    if (!shown) {
+        json_decref(msg);
+        return oom();
+    }
+    json_array_foreach(json_object_get(reply, "units"), i, u)
+    {
+        if (list_shows(c, u, patterns, n))
+            json_array_append(shown, u);
+    }
+    if (c->mode == CTL_OUTPUT_JSON)
+        print_json_line(shown);
+    else
+        ctl_print_unit_table(stdout, shown,
+                             (c->no_legend ? 0 : CTL_TABLE_LEGEND) |
+                                 (c->all || c->states ? 0 : CTL_TABLE_ALL_HINT),
+                             &c->style);
+    json_decref(shown);
+    json_decref(msg);
+    return CTL_EXIT_OK;
+}
+
+/* status without units: every unit on one line behind its state dot. */
+static int run_status_all(struct ctl *c)
+{
+    json_t *msg, *reply;
+    int r = ctl_call(c, "list units", IFACE "ListUnits", json_object(), &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    if (c->mode == CTL_OUTPUT_JSON)
+        print_json_line(json_object_get(reply, "units"));
+    else
+        ctl_print_unit_table(stdout, json_object_get(reply, "units"), CTL_TABLE_DOTS, &c->style);
+    json_decref(msg);
+    return CTL_EXIT_OK;
+}
+
+/* GetJournal parameters shared by status and journal; NULL on ENOMEM. */
+static json_t *journal_params(json_t *units, long long lines, bool follow, const char *invocation)
+{
+    json_t *p = json_object();
+
+    if (!p)
+        return NULL;
+    if (units && json_array_size(units) > 0)
+        json_object_set(p, "units", units);
+    if (lines > 0)
+        json_object_set_new(p, "lines", json_integer(lines));
+    if (follow)
+        json_object_set_new(p, "follow", json_true());
+    if (invocation && *invocation)
+        json_object_set_new(p, "invocationId", json_string(invocation));
+    return p;
+}
+
+/* Reads the replies of one non-following GetJournal call and appends their entries to `into`.
+ * A refused journal (PermissionDenied) just leaves `into` empty: status still shows the state.
+ * Returns 0 or a negative errno (transport failure, printed). */
+static int collect_journal(struct ctl *c, const char *unit, json_t *into)
+{
+    for (;;) {
+        const char *error;
+        json_t *msg, *params;
+        bool continues;
+        int r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
+
+        if (r < 0) {
+            fprintf(stderr, "Failed to read journal of %s: %s\n", unit, transport_error(r));
+            return r;
+        }
+        if (!error)
+            json_array_extend(into, json_object_get(params, "entries"));
+        json_decref(msg);
+        if (error || !continues)
+            return 0;
+    }
+}
+
+static int run_status(struct ctl *c, char **args, int n)
+{
+    char **names;
+    json_t **replies, **journals;
+    long long lines = c->lines == LINES_UNSET ? STATUS_JOURNAL_LINES : c->lines;
+    int ret = CTL_EXIT_OK, r;
+    bool first = true;
+
+    if (n == 0)
+        return run_status_all(c);
+    names = normalize_names(args, n);
+    replies = calloc((size_t)n, sizeof(*replies));
+    journals = calloc((size_t)n, sizeof(*journals));
+    if (!names || !replies || !journals) {
+        ret = oom();
+        goto out;
+    }
+    r = ctl_connect(c);
+    if (r < 0) {
+        ret = r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+        goto out;
+    }
+    fill_hostname(c);
+
+    /* Round trip one: every unit's state. */
+    for (int i = 0; i < n; i++)
+        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            goto out;
+        }
+    for (int i = 0; i < n; i++) {
+        const char *error;
+        json_t *params;
+        bool continues;
+        r = ctl_receive(c, QUERY_TIMEOUT_MS, &replies[i], &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to get status of %s: %s\n", names[i], transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            goto out;
+        }
+    }
+
+    /* Round trip two: the recent journal of each unit found, of its current invocation. */
+    if (c->mode != CTL_OUTPUT_JSON && lines != 0) {
+        for (int i = 0; i < n; i++) {
+            json_t *unit = json_object_get(json_object_get(replies[i], "parameters"), "unit");
+            if (!unit || json_object_get(replies[i], "error"))
+                continue;
+            json_t *units = json_pack("[s]", names[i]);
+            json_t *p =
+                units ? journal_params(units, lines, false,
+                                       json_string_value(json_object_get(unit, "invocationId")))
+                      : NULL;
+            json_decref(units);
+            journals[i] = json_array();
+            if (!journals[i] || ctl_send(c, IFACE "GetJournal", p, VARLINK_CALL_MORE) < 0) {
+                ret = CTL_EXIT_FAILURE;
+                goto out;
+            }
+        }
+        for (int i = 0; i < n; i++)
+            if (journals[i] && collect_journal(c, names[i], journals[i]) < 0) {
+                ret = CTL_EXIT_FAILURE;
+                goto out;
+            }
+    }
+
+    for (int i = 0; i < n; i++) {
+        json_t *params = json_object_get(replies[i], "parameters");
+        const char *error = json_string_value(json_object_get(replies[i], "error"));
+        json_t *unit = json_object_get(params, "unit");
+
+        if (streq(error, IFACE "NoSuchUnit")) {
+            fflush(stdout);
+            fprintf(stderr, "Unit %s could not be found.\n", names[i]);
+            r = CTL_EXIT_NO_UNIT;
+        } else if (error || !unit) {
+            r = report_error("get status of", names[i], error ? error : "no unit in reply", params);
+        } else {
+            if (c->mode == CTL_OUTPUT_JSON) {
+                print_json_line(unit);
+            } else {
+                if (!first)
+                    putchar('\n');
+                ctl_print_unit_status(stdout, unit, journals[i],
+                                      c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode, &c->style);
+            }
+            first = false;
+            r = is_active_state(json_string_value(json_object_get(unit, "activeState")))
+                    ? CTL_EXIT_OK
+                    : CTL_EXIT_NOT_ACTIVE;
+        }
+        ret = exit_merge(ret, r);
+    }
+
+out:
+    for (int i = 0; replies && i < n; i++)
+        json_decref(replies[i]);
+    for (int i = 0; journals && i < n; i++)
+        json_decref(journals[i]);
+    free(replies);
+    free(journals);
+    strv_free(names);
+    return ret;
+}
+
+/* is-active: prints each unit's activeState (an unknown unit is "inactive"); 0 when any is
+ * active, else 4 when one was unknown, else 3, as systemctl does. */
+static int run_is_active(struct ctl *c, char **args, int n)
+{
+    char **names = normalize_names(args, n);
+    bool any_active = false, not_found = false;
+    int ret = CTL_EXIT_OK;
+
+    if (!names)
+        return oom();
+    for (int i = 0; i < n && ret == CTL_EXIT_OK; i++) {
+        const char *error = NULL, *state = "inactive";
+        json_t *msg = NULL, *params;
+        bool continues;
+        int r = ctl_connect(c);
+
+        if (r < 0) {
+            ret = r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+            break;
+        }
+        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to get state of %s: %s\n", names[i], transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        if (streq(error, IFACE "NoSuchUnit")) {
+            not_found = true;
+        } else if (error) {
+            ret = report_error("get state of", names[i], error, params);
+        } else {
+            const char *s =
+                json_string_value(json_object_get(json_object_get(params, "unit"), "activeState"));
+            state = s ? s : "unknown";
+        }
+        if (ret == CTL_EXIT_OK) {
+            any_active = any_active || is_active_state(state);
+            if (!c->quiet)
+                puts(state);
+        }
+        json_decref(msg);
+    }
+    strv_free(names);
+    if (ret != CTL_EXIT_OK)
+        return ret;
+    return any_active ? CTL_EXIT_OK : not_found ? CTL_EXIT_NO_UNIT : CTL_EXIT_NOT_ACTIVE;
+}
+
+static void install_interrupt_handlers(void)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt};
+
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+}
+
+/* journal: the selected entries, oldest first; with -f then every new one until the daemon
+ * hangs up or we are interrupted (both exit 0, as journalctl -f does). */
+static int run_journal(struct ctl *c, char **args, int n)
+{
+    enum ctl_output_mode mode = c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode;
+    long long lines = c->lines;
+    bool skip_first = false;
+    size_t printed = 0;
+    json_t *params;
+    int r;
+
+    for (int i = 0; i < n; i++) {
+        char *name = unit_name_normalize(args[i]);
+        if (!name || json_array_append_new(c->units, json_string(name)) < 0) {
+            free(name);
+            return oom();
+        }
+        free(name);
+    }
+    if (lines == LINES_UNSET && c->follow)
+        lines = FOLLOW_JOURNAL_LINES;
+    if (lines == 0) {
+        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all. */
+        if (!c->follow)
+            return CTL_EXIT_OK;
+        lines = 1;
+        skip_first = true;
+    }
+    params = journal_params(c->units, lines, c->follow, c->invocation);
+    if (!params)
+        return oom();
+    r = ctl_connect(c);
+    if (r < 0) {
+        json_decref(params);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    fill_hostname(c);
+    if (c->follow)
+        install_interrupt_handlers();
+    if (ctl_send(c, IFACE "GetJournal", params, VARLINK_CALL_MORE) < 0)
+        return CTL_EXIT_FAILURE;
+
+    for (bool first = true;; first = false) {
+        const char *error;
+        json_t *msg, *reply, *e;
+        bool continues;
+        size_t i;
+
+        if (c->follow)
+            r = ctl_receive_interruptible(c, &msg, &error, &reply, &continues);
+        else
+            r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &reply, &continues);
+        if (r < 0) {
+            if (c->follow && (r == -EINTR || r == -ECONNRESET))
+                break;
+            fprintf(stderr, "Failed to read journal: %s\n", transport_error(r));
+            return CTL_EXIT_FAILURE;
+        }
+        if (error) {
+            r = report_error("read journal", NULL, error, reply);
+            json_decref(msg);
+            return r;
+        }
+        if (!(first && skip_first))
+            json_array_foreach(json_object_get(reply, "entries"), i, e)
+            {
+                ctl_print_journal_entry(stdout, e, mode, &c->style);
+                printed++;
+            }
+        json_decref(msg);
+        if (c->follow)
+            fflush(stdout);
+        if (!continues)
+            break;
+    }
+    if (printed == 0 && !c->follow && mode != CTL_OUTPUT_JSON && mode != CTL_OUTPUT_CAT)
+        puts("-- No entries --");
+    return CTL_EXIT_OK;
+}
+
+static int run_version(struct ctl *c)
+{
+    json_t *msg, *reply;
+    int r = ctl_call(c, "get version", IFACE "GetVersion", json_object(), &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    if (c->mode == CTL_OUTPUT_JSON) {
+        print_json_line(reply);
+    } else {
+        printf("minisupctl %s\n", MINISUP_VERSION);
+        printf("minisupd %s (pid %lld)\n",
+               json_string_value(json_object_get(reply, "version")) ?: "unknown",
+               (long long)json_integer_value(json_object_get(reply, "pid")));
+        printf("Socket: %s\n", c->socket_path);
+        printf("Runtime directory: %s\n",
+               json_string_value(json_object_get(reply, "runtimeDirectory")) ?: "");
+        printf("Log directory: %s\n",
+               json_string_value(json_object_get(reply, "logDirectory")) ?: "");
+        printf("Unit directory: %s\n",
+               json_string_value(json_object_get(reply, "unitDirectory")) ?: "");
+    }
+    json_decref(msg);
+    return CTL_EXIT_OK;
+}
+
+/* Appends the comma-separated states of --state to c->states. */
+static int add_states(struct ctl *c, const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL;
+
+    if (!copy)
+        return -ENOMEM;
+    if (!c->states)
+        c->states = json_array();
+    for (char *t = strtok_r(copy, ",", &save); t && c->states; t = strtok_r(NULL, ",", &save))
+        json_array_append_new(c->states, json_string(t));
+    free(copy);
+    return c->states ? 0 : -ENOMEM;
+}
+
+static int parse_lines(const char *arg, long long *ret)
+{
+    char *end;
+    long long v;
+
+    if (streq(arg, "all")) {
+        *ret = LINES_ALL;
+        return 0;
+    }
+    errno = 0;
+    v = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || v < 0)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+enum {
+    ARG_VERSION = 0x100,
+    ARG_NO_BLOCK,
+    ARG_NO_PAGER,
+    ARG_NO_LEGEND,
+    ARG_STATE,
+    ARG_INVOCATION,
+};
+
+/* Returns -1 to go on, or the exit code to leave with. */
+static int parse_argv(struct ctl *c, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {"all", no_argument, NULL, 'a'},
+        {"state", required_argument, NULL, ARG_STATE},
+        {"no-legend", no_argument, NULL, ARG_NO_LEGEND},
+        {"no-block", no_argument, NULL, ARG_NO_BLOCK},
+        {"no-pager", no_argument, NULL, ARG_NO_PAGER},
+        {"quiet", no_argument, NULL, 'q'},
+        {"unit", required_argument, NULL, 'u'},
+        {"lines", required_argument, NULL, 'n'},
+        {"follow", no_argument, NULL, 'f'},
+        {"invocation", required_argument, NULL, ARG_INVOCATION},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fh", options, NULL)) >= 0) {
+        switch (opt) {
+        case 's':
+            c->socket_option = optarg;
+            break;
+        case 'o':
+            c->mode = ctl_output_mode_from_string(optarg);
+            if (c->mode < 0) {
+                fprintf(stderr, "Unknown output format '%s'.\n", optarg);
+                return usage_error();
+            }
+            break;
+        case 'a':
+            c->all = true;
+            break;
+        case ARG_STATE:
+            if (add_states(c, optarg) < 0)
+                return oom();
+            break;
+        case ARG_NO_LEGEND:
+            c->no_legend = true;
+            break;
+        case ARG_NO_BLOCK:
+            c->no_block = true;
+            break;
+        case ARG_NO_PAGER:
+            break;
+        case 'q':
+            c->quiet = true;
+            break;
+        case 'u': {
+            char *name = unit_name_normalize(optarg);
+            if (!name || json_array_append_new(c->units, json_string(name)) < 0) {
+                free(name);
+                return oom();
+            }
+            free(name);
+            break;
+        }
+        case 'n':
+            if (parse_lines(optarg, &c->lines) < 0) {
+                fprintf(stderr, "Invalid number of lines '%s'.\n", optarg);
+                return usage_error();
+            }
+            break;
+        case 'f':
+            c->follow = true;
+            break;
+        case ARG_INVOCATION:
+            c->invocation = optarg;
+            break;
+        case 'h':
+            help();
+            return CTL_EXIT_OK;
+        case ARG_VERSION:
+            printf("minisupctl %s\n", MINISUP_VERSION);
+            return CTL_EXIT_OK;
+        default:
+            return usage_error();
+        }
+    }
+    return -1;
+}
+
+struct command {
+    const char *name;
+    int min_args, max_args; /* max -1: any number */
+    int (*run)(struct ctl *c, char **args, int n);
+};
+
+static int cmd_start(struct ctl *c, char **args, int n)
+{
+    return run_job(c, IFACE "StartUnit", "start", args, n);
+}
+
+static int cmd_stop(struct ctl *c, char **args, int n)
+{
+    return run_job(c, IFACE "StopUnit", "stop", args, n);
+}
+
+static int cmd_restart(struct ctl *c, char **args, int n)
+{
+    return run_job(c, IFACE "RestartUnit", "restart", args, n);
+}
+
+static int cmd_version(struct ctl *c, char **args, int n)
+{
+    return run_version(c);
+}
+
+static const struct command commands[] = {
+    {"list-units", 0, -1, run_list_units}, {"status", 0, -1, run_status},
+    {"start", 1, -1, cmd_start},           {"stop", 1, -1, cmd_stop},
+    {"restart", 1, -1, cmd_restart},       {"is-active", 1, -1, run_is_active},
+    {"journal", 0, -1, run_journal},       {"version", 0, 0, cmd_version},
+};
+
+int main(int argc, char **argv)
+{
+    struct ctl c = {.mode = -1, .lines = LINES_UNSET};
+    const struct command *cmd = &commands[0];
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    struct timespec now;
+    int ret, n;
+
+    c.units = json_array();
+    if (!c.units)
+        return oom();
+    ret = parse_argv(&c, argc, argv);
+    if (ret >= 0)
+        goto out;
+
+    if (optind < argc) {
+        cmd = NULL;
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (streq(argv[optind], commands[i].name))
+                cmd = &commands[i];
+        if (!cmd) {
+            fprintf(stderr, "Unknown command verb '%s'.\n", argv[optind]);
+            ret = usage_error();
+            goto out;
+        }
+        optind++;
+    }
+    n = argc - optind;
+    if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {
+        fprintf(stderr, "%s for '%s'.\n",
+                n < cmd->min_args ? "Too few arguments" : "Too many arguments", cmd->name);
+        ret = usage_error();
+        goto out;
+    }
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    c.style.now_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+    c.style.colour = isatty(STDOUT_FILENO) && !(no_color && *no_color) && !streq(term, "dumb");
+    c.style.hostname = "localhost";
+
+    ret = cmd->run(&c, argv + optind, n);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "Failed to write to standard output: %s\n", strerror(errno));
+        if (ret == CTL_EXIT_OK)
+            ret = CTL_EXIT_FAILURE;
+    }
+
+out:
+    varlink_client_free(c.client);
+    free(c.socket_path);
+    json_decref(c.units);
+    json_decref(c.states);
+    return ret;
+}

@@ -1,0 +1,420 @@
+/* minisupctl's human output from fixed JSON, a fixed "now", a fixed host name and TZ=UTC: the
+ * status block and its Active: variants, exit status names, relative times, the journal line
+ * formats and the list-units table, compared as exact text. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <criterion/criterion.h>
+
+/* Unit tests link the daemon's libraries, not minisupctl, so the module under test is built in. */
+#include "../../supervisor/ctl/ctl_output.c"
+
+/* Sat 2026-11-21 19:01:45 UTC, and "now" five seconds later. */
+#define T0 UINT64_C(1795287705000000)
+#define NOW (T0 + 5 * USEC_PER_SEC)
+
+static const struct ctl_style plain = {.now_usec = NOW, .hostname = "host", .colour = false};
+
+static void utc(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+}
+
+/* Runs one formatter into a string; the caller frees it. */
+#define CAPTURE(out, call)                                                                         \
+    do {                                                                                           \
+        size_t len_;                                                                               \
+        FILE *f = open_memstream(&(out), &len_);                                                   \
+        cr_assert_not_null(f);                                                                     \
+        call;                                                                                      \
+        fclose(f);                                                                                 \
+    } while (0)
+
+static json_t *unit_new(const char *active, const char *sub, const char *result)
+{
+    json_t *u =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:s, s:s, "
+                  "s:i, s:i, s:s}",
+                  "name", "fifo-echo.service", "description", "FIFO echo service", "loadState",
+                  "loaded", "fragmentPath", "/path/etc/units/fifo-echo.service", "enabled", 1,
+                  "activeState", active, "subState", sub, "result", result, "stateChangeTimestamp",
+                  (json_int_t)T0, "activeEnterTimestamp", (json_int_t)T0, "inactiveEnterTimestamp",
+                  (json_int_t)0, "mainPid", 0, "mainCommand", "fifo-echo", "execMainCode", "",
+                  "execMainStatus", 0, "nRestarts", 0, "invocationId", "");
+    cr_assert_not_null(u);
+    return u;
+}
+
+static json_t *entry_new(uint64_t realtime, const char *identifier, int pid, const char *message)
+{
+    json_t *e = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "realtime",
+                          (json_int_t)realtime, "monotonic", (json_int_t)1, "seq", (json_int_t)7,
+                          "unit", "fifo-echo.service", "invocationId", "", "identifier", identifier,
+                          "pid", pid, "stream", "stdout", "priority", 6, "message", message);
+    cr_assert_not_null(e);
+    return e;
+}
+
+static char *active_line(const json_t *u)
+{
+    char *out = NULL;
+    CAPTURE(out, ctl_print_active(f, u, &plain));
+    return out;
+}
+
+Test(ctl_output, exit_status_names)
+{
+    static const char *const want[] = {"SUCCESS",        "FAILURE",      "INVALIDARGUMENT",
+                                       "NOTIMPLEMENTED", "NOPERMISSION", "NOTINSTALLED",
+                                       "NOTCONFIGURED",  "NOTRUNNING"};
+    char buf[CTL_EXIT_MAX];
+
+    for (int i = 0; i < 8; i++)
+        cr_expect_str_eq(ctl_exit_status_to_string(i), want[i]);
+    cr_expect_null(ctl_exit_status_to_string(8));
+    cr_expect_null(ctl_exit_status_to_string(-1));
+    cr_expect_str_eq(ctl_signal_to_string(9), "KILL");
+    cr_expect_str_eq(ctl_signal_to_string(15), "TERM");
+    cr_expect_null(ctl_signal_to_string(0));
+    cr_expect_null(ctl_signal_to_string(99));
+
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 1),
+                     "code=exited, status=1/FAILURE");
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 0),
+                     "code=exited, status=0/SUCCESS");
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 42), "code=exited, status=42");
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "killed", 9), "code=killed, status=9/KILL");
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "dumped", 11),
+                     "code=dumped, status=11/SEGV");
+}
+
+Test(ctl_output, output_modes)
+{
+    cr_expect_eq(ctl_output_mode_from_string("short"), CTL_OUTPUT_SHORT);
+    cr_expect_eq(ctl_output_mode_from_string("short-iso"), CTL_OUTPUT_SHORT_ISO);
+    cr_expect_eq(ctl_output_mode_from_string("short-precise"), CTL_OUTPUT_SHORT_PRECISE);
+    cr_expect_eq(ctl_output_mode_from_string("cat"), CTL_OUTPUT_CAT);
+    cr_expect_eq(ctl_output_mode_from_string("json"), CTL_OUTPUT_JSON);
+    cr_expect_eq(ctl_output_mode_from_string("verbose"), -EINVAL);
+    cr_expect_str_eq(ctl_output_mode_to_string(CTL_OUTPUT_SHORT_ISO), "short-iso");
+    cr_expect_null(ctl_output_mode_to_string(CTL_OUTPUT_MAX));
+}
+
+Test(ctl_output, timestamp, .init = utc)
+{
+    char buf[CTL_TIMESTAMP_MAX];
+
+    cr_expect_str_eq(ctl_format_timestamp(buf, sizeof(buf), T0), "Sat 2026-11-21 19:01:45 UTC");
+    cr_expect_str_eq(ctl_format_timestamp(buf, sizeof(buf), 0), "n/a");
+}
+
+Test(ctl_output, timestamp_relative)
+{
+    static const struct {
+        uint64_t ago;
+        const char *want;
+    } cases[] = {
+        {0, "now"},
+        {500, "500us ago"},
+        {5 * USEC_PER_MSEC, "5ms ago"},
+        {5 * USEC_PER_SEC, "5s ago"},
+        {65 * USEC_PER_SEC, "1min 5s ago"},
+        {5 * USEC_PER_MINUTE + 7 * USEC_PER_SEC, "5min ago"},
+        {USEC_PER_HOUR + 5 * USEC_PER_MINUTE, "1h 5min ago"},
+        {7 * USEC_PER_HOUR + 5 * USEC_PER_MINUTE, "7h ago"},
+        {26 * USEC_PER_HOUR, "1 day 2h ago"},
+        {3 * USEC_PER_DAY + USEC_PER_HOUR, "3 days ago"},
+        {8 * USEC_PER_DAY, "1 week 1 day ago"},
+        {15 * USEC_PER_DAY, "2 weeks 1 day ago"},
+        {40 * USEC_PER_DAY, "1 month 9 days ago"},
+        {400 * USEC_PER_DAY, "1 year 1 month ago"},
+    };
+    char buf[CTL_TIMESPAN_MAX];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect_str_eq(ctl_format_timestamp_relative(buf, sizeof(buf), NOW - cases[i].ago, NOW),
+                         cases[i].want, "%" PRIu64 " us ago", cases[i].ago);
+    cr_expect_str_eq(ctl_format_timestamp_relative(buf, sizeof(buf), NOW + 5 * USEC_PER_SEC, NOW),
+                     "5s left");
+}
+
+Test(ctl_output, active_running, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = active_line(u);
+
+    cr_expect_str_eq(out, "active (running) since Sat 2026-11-21 19:01:45 UTC; 5s ago");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, active_inactive, .init = utc)
+{
+    json_t *u = unit_new("inactive", "dead", "success");
+    char *out = active_line(u);
+
+    /* Never stopped: no inactiveEnterTimestamp, so no "since". */
+    cr_expect_str_eq(out, "inactive (dead)");
+    free(out);
+    json_object_set_new(u, "inactiveEnterTimestamp", json_integer((json_int_t)T0));
+    out = active_line(u);
+    cr_expect_str_eq(out, "inactive (dead) since Sat 2026-11-21 19:01:45 UTC; 5s ago");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, active_failed, .init = utc)
+{
+    json_t *u = unit_new("failed", "failed", "exit-code");
+    char *out;
+
+    json_object_set_new(u, "inactiveEnterTimestamp",
+                        json_integer((json_int_t)(T0 - 60 * USEC_PER_SEC)));
+    out = active_line(u);
+    cr_expect_str_eq(out,
+                     "failed (Result: exit-code) since Sat 2026-11-21 19:00:45 UTC; 1min 5s ago");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, active_auto_restart, .init = utc)
+{
+    json_t *u = unit_new("activating", "auto-restart", "exit-code");
+    char *out;
+
+    json_object_set_new(u, "stateChangeTimestamp", json_integer((json_int_t)(NOW - 300000)));
+    out = active_line(u);
+    cr_expect_str_eq(out, "activating (auto-restart) (Result: exit-code) since Sat 2026-11-21 "
+                          "19:01:49 UTC; 300ms ago");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, status_block_running, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    json_t *entries = json_array();
+    char *out = NULL;
+
+    json_object_set_new(u, "mainPid", json_integer(1234));
+    json_array_append_new(
+        entries, entry_new(T0, "fifo-echo", 1234, "Listening on /run/minisup/fifo-echo.fifo"));
+    CAPTURE(out, ctl_print_unit_status(f, u, entries, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out,
+                     "● fifo-echo.service - FIFO echo service\n"
+                     "     Loaded: loaded (/path/etc/units/fifo-echo.service; enabled)\n"
+                     "     Active: active (running) since Sat 2026-11-21 19:01:45 UTC; 5s ago\n"
+                     "   Main PID: 1234 (fifo-echo)\n"
+                     "\n"
+                     "Nov 21 19:01:45 host fifo-echo[1234]: Listening on "
+                     "/run/minisup/fifo-echo.fifo\n");
+    free(out);
+    json_decref(entries);
+    json_decref(u);
+}
+
+Test(ctl_output, status_block_failed_no_journal, .init = utc)
+{
+    json_t *u = unit_new("failed", "failed", "exit-code");
+    char *out = NULL;
+
+    json_object_set_new(u, "enabled", json_false());
+    json_object_set_new(u, "inactiveEnterTimestamp", json_integer((json_int_t)T0));
+    json_object_set_new(u, "execMainCode", json_string("exited"));
+    json_object_set_new(u, "execMainStatus", json_integer(1));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "● fifo-echo.service - FIFO echo service\n"
+                          "     Loaded: loaded (/path/etc/units/fifo-echo.service; disabled)\n"
+                          "     Active: failed (Result: exit-code) since Sat 2026-11-21 19:01:45 "
+                          "UTC; 5s ago\n"
+                          "    Process: fifo-echo (code=exited, status=1/FAILURE)\n");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, status_block_killed, .init = utc)
+{
+    json_t *u = unit_new("inactive", "dead", "signal");
+    json_t *none = json_array();
+    char *out = NULL;
+
+    json_object_set_new(u, "execMainCode", json_string("killed"));
+    json_object_set_new(u, "execMainStatus", json_integer(9));
+    CAPTURE(out, ctl_print_unit_status(f, u, none, CTL_OUTPUT_SHORT, &plain));
+    /* An empty journal adds no blank line. */
+    cr_expect_eq(out[strlen(out) - 1], '\n');
+    cr_expect_null(strstr(out, "\n\n"), "%s", out);
+    cr_expect(strstr(out, "     Active: inactive (dead) (Result: signal)\n"), "%s", out);
+    cr_expect(strstr(out, "    Process: fifo-echo (code=killed, status=9/KILL)\n"), "%s", out);
+    free(out);
+    json_decref(none);
+    json_decref(u);
+}
+
+Test(ctl_output, status_block_bad_setting, .init = utc)
+{
+    json_t *u = unit_new("inactive", "dead", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "loadState", json_string("bad-setting"));
+    json_object_set_new(u, "loadError", json_string("fifo-echo.service:9: Missing ExecStart="));
+    json_object_set_new(u, "description", json_string(""));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "● fifo-echo.service\n"
+                          "     Loaded: bad-setting (Reason: fifo-echo.service:9: Missing "
+                          "ExecStart=)\n"
+                          "     Active: inactive (dead)\n");
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, status_colour, .init = utc)
+{
+    struct ctl_style colour = plain;
+    json_t *u = unit_new("failed", "failed", "exit-code");
+    char *out = NULL;
+
+    colour.colour = true;
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &colour));
+    cr_expect(strncmp(out, ANSI_RED "●" ANSI_NORMAL " fifo-echo.service", 30) == 0, "%s", out);
+    cr_expect(strstr(out, "Active: " ANSI_RED "failed" ANSI_NORMAL " (Result: exit-code)"), "%s",
+              out);
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, journal_formats, .init = utc)
+{
+    json_t *e = entry_new(T0 + 42, "fifo-echo", 1234, "hello");
+    static const struct {
+        enum ctl_output_mode mode;
+        const char *want;
+    } cases[] = {
+        {CTL_OUTPUT_SHORT, "Nov 21 19:01:45 host fifo-echo[1234]: hello\n"},
+        {CTL_OUTPUT_SHORT_ISO, "2026-11-21T19:01:45+0000 host fifo-echo[1234]: hello\n"},
+        {CTL_OUTPUT_SHORT_PRECISE, "Nov 21 19:01:45.000042 host fifo-echo[1234]: hello\n"},
+        {CTL_OUTPUT_CAT, "hello\n"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = NULL;
+        CAPTURE(out, ctl_print_journal_entry(f, e, cases[i].mode, &plain));
+        cr_expect_str_eq(out, cases[i].want);
+        free(out);
+    }
+    json_decref(e);
+}
+
+Test(ctl_output, journal_json_is_the_entry)
+{
+    json_t *e = entry_new(T0, "fifo-echo", 1234, "hello");
+    json_t *back;
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_JSON, &plain));
+    cr_expect_eq(out[strlen(out) - 1], '\n');
+    cr_expect_eq(strchr(out, '\n'), out + strlen(out) - 1, "one line: %s", out);
+    back = json_loads(out, 0, NULL);
+    cr_assert_not_null(back);
+    cr_expect(json_equal(back, e));
+    json_decref(back);
+    free(out);
+    json_decref(e);
+}
+
+Test(ctl_output, journal_bytes_and_missing_fields, .init = utc)
+{
+    json_t *e = entry_new(T0, "", 0, "x");
+    char *out = NULL;
+
+    /* A non-UTF-8 message arrives as bytes and leaves as the same bytes. */
+    json_object_del(e, "message");
+    json_object_set_new(e, "messageBytes", json_pack("[i, i, i]", 0xff, 'A', 0xfe));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_CAT, &plain));
+    cr_expect_str_eq(out, "\xff"
+                          "A\xfe\n");
+    free(out);
+    /* No pid: no brackets; no identifier: the unit name stands in. */
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host fifo-echo.service: \xff"
+                          "A\xfe\n");
+    free(out);
+    json_decref(e);
+}
+
+Test(ctl_output, journal_priority_colour, .init = utc)
+{
+    struct ctl_style colour = plain;
+    json_t *e = entry_new(T0, "x", 1, "boom");
+    char *out = NULL;
+
+    colour.colour = true;
+    json_object_set_new(e, "priority", json_integer(3));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &colour));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[1]: " ANSI_RED "boom" ANSI_NORMAL "\n");
+    free(out);
+    json_decref(e);
+}
+
+static json_t *table_units(void)
+{
+    json_t *units = json_array();
+    json_t *a = unit_new("active", "running", "success");
+    json_t *b = unit_new("failed", "failed", "exit-code");
+
+    json_object_set_new(b, "name", json_string("a-much-longer-name.service"));
+    json_object_set_new(b, "description", json_string("Crashes"));
+    json_array_append_new(units, a);
+    json_array_append_new(units, b);
+    return units;
+}
+
+Test(ctl_output, unit_table)
+{
+    json_t *units = table_units();
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_unit_table(f, units, CTL_TABLE_LEGEND | CTL_TABLE_ALL_HINT, &plain));
+    cr_expect_str_eq(out,
+                     "  UNIT                       LOAD   ACTIVE SUB     DESCRIPTION\n"
+                     "  fifo-echo.service          loaded active running FIFO echo service\n"
+                     "● a-much-longer-name.service loaded failed failed  Crashes\n"
+                     "\n"
+                     "LOAD   = Reflects whether the unit definition was properly loaded.\n"
+                     "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
+                     "SUB    = The low-level unit activation state, values depend on unit type.\n"
+                     "2 loaded units listed. Pass --all to see loaded but inactive units, too.\n");
+    free(out);
+    json_decref(units);
+}
+
+Test(ctl_output, unit_table_plain_and_dots)
+{
+    json_t *units = table_units();
+    char *out = NULL;
+
+    json_object_set_new(json_array_get(units, 0), "description", json_string(""));
+    CAPTURE(out, ctl_print_unit_table(f, units, 0, &plain));
+    /* No header, no footer, and no trailing blanks after an empty description. */
+    cr_expect_str_eq(out, "  fifo-echo.service          loaded active running\n"
+                          "● a-much-longer-name.service loaded failed failed  Crashes\n");
+    free(out);
+    CAPTURE(out, ctl_print_unit_table(f, units, CTL_TABLE_DOTS, &plain));
+    cr_expect_str_eq(out, "● fifo-echo.service          loaded active running\n"
+                          "● a-much-longer-name.service loaded failed failed  Crashes\n");
+    free(out);
+    json_decref(units);
+}
+
+Test(ctl_output, unit_table_empty)
+{
+    json_t *units = json_array();
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_unit_table(f, units, CTL_TABLE_LEGEND, &plain));
+    cr_expect_str_eq(out, "0 loaded units listed.\n");
+    free(out);
+    json_decref(units);
+}
