@@ -6,10 +6,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -24,17 +27,22 @@
 
 struct daemon {
     uv_loop_t loop;
+    bool log_to_console;
+    const char *exit_with; /* --exit-with UNIT */
+    int ready_fd;          /* --daemonize: tells the waiting parent we are up */
     uv_signal_t sig_term, sig_int, sig_hup;
     struct journal *journal;
     struct manager *manager;
     struct control *control;
+    struct unit *exit_unit;
+    bool exit_unit_started;
     bool stopping;
     int exit_code;
 };
 
 static void usage(FILE *f)
 {
-    fputs("Usage: minisupd -d DIR [--runtime-dir DIR] [--log-dir DIR] [--debug]\n"
+    fputs("Usage: minisupd -d DIR [--runtime-dir DIR] [--log-dir DIR] [OPTIONS]\n"
           "\n"
           "Supervise the services described by the unit files in DIR.\n"
           "\n"
@@ -43,6 +51,12 @@ static void usage(FILE *f)
           "                         default /run/minisup, or $XDG_RUNTIME_DIR/minisup)\n"
           "      --log-dir DIR      the journal ($MINISUP_LOG_DIR; default /var/log/minisup,\n"
           "                         or $XDG_STATE_HOME/minisup)\n"
+          "      --log-to-console   mirror every journal record to stdout (docker logs)\n"
+          "      --exit-with UNIT   exit when UNIT ends, with its exit code, after stopping\n"
+          "                         the other units (containers)\n"
+          "      --daemonize        detach in the classic way (fork, setsid, fork, umask,\n"
+          "                         chdir /, /dev/null on 0-2); the parent exits once the\n"
+          "                         control socket accepts connections\n"
           "      --debug            log state changes\n"
           "  -h, --help             show this help\n"
           "      --version          show the version\n",
@@ -118,6 +132,53 @@ static void on_units_stopped(void *userdata)
     uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
+/* --log-to-console: every record, as "unit: message", so `docker logs` shows them. */
+static void on_console_records(const struct journal_record *recs, size_t n, void *userdata)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct journal_record *r = &recs[i];
+        struct iovec iov[4] = {
+            /* writev only reads these; iovec's non-const pointer is historical. */
+            {(void *)(uintptr_t)r->unit, strlen(r->unit)},
+            {(void *)(uintptr_t) ": ", 2},
+            {(void *)(uintptr_t)r->message, r->message_len},
+            {(void *)(uintptr_t) "\n", 1},
+        };
+        /* Console output is best effort: a closed stdout must not stop the journal. */
+        (void)!writev(STDOUT_FILENO, iov, 4);
+    }
+}
+
+static void start_shutdown(struct daemon *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    log_info("%s; stopping all units.", why);
+    manager_shutdown(d->manager, on_units_stopped, d);
+}
+
+/* --exit-with: the container lives as long as its main unit. */
+static void on_unit_changed(struct unit *u, void *userdata)
+{
+    struct daemon *d = userdata;
+    struct unit_status st;
+
+    if (u != d->exit_unit || d->stopping)
+        return;
+    manager_unit_status(u, &st);
+    if (strcmp(st.active_state, "inactive") != 0 && strcmp(st.active_state, "failed") != 0) {
+        d->exit_unit_started = true;
+        return;
+    }
+    if (!d->exit_unit_started)
+        return;
+    d->exit_code = unit_exit_code(u);
+    char why[300];
+    snprintf(why, sizeof(why), "%s ended (exit code %d)", st.name, d->exit_code);
+    start_shutdown(d, why);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -131,11 +192,7 @@ static void on_signal(uv_signal_t *h, int signum)
         }
         return;
     }
-    if (d->stopping)
-        return;
-    d->stopping = true;
-    log_info("Received %s; stopping all units.", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    manager_shutdown(d->manager, on_units_stopped, d);
+    start_shutdown(d, signum == SIGTERM ? "Received SIGTERM" : "Received SIGINT");
 }
 
 static char *self_dir(void)
@@ -152,6 +209,69 @@ static char *self_dir(void)
     return strdup(buf);
 }
 
+/* The classic daemon steps of the course notes (001_*.txt): fork (the shell gets its prompt
+ * back), setsid (no controlling terminal), fork again (never reacquire one), umask, chdir("/"),
+ * /dev/null on 0-2. Returns 1 in the original parent once the daemon reported ready (or fails
+ * with -1 if it did not), 0 in the daemon with *ready_fd to report on. */
+static int daemonize_classic(int *ready_fd)
+{
+    int p[2];
+    pid_t pid;
+    char c;
+
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return log_error_errno(-errno, "Failed to create a pipe");
+    pid = fork();
+    if (pid < 0)
+        return log_error_errno(-errno, "Failed to fork");
+    if (pid > 0) {
+        close(p[1]);
+        ssize_t n;
+        do
+            n = read(p[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        (void)waitpid(pid, NULL, 0);
+        if (n == 1)
+            return 1;
+        log_error("The daemon failed to start; see its messages above or the journal.");
+        return -1;
+    }
+    close(p[0]);
+    if (setsid() < 0)
+        _exit(1);
+    pid = fork();
+    if (pid < 0)
+        _exit(1);
+    if (pid > 0)
+        _exit(0); /* the session leader goes; its child can never get a terminal back */
+    umask(022);
+    if (chdir("/") < 0)
+        _exit(1);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0)
+        _exit(1);
+    /* stderr stays until start-up is over, so errors still reach the waiting terminal. */
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    close(null);
+    /* Close inherited fds, except 0-2 and the readiness pipe. */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != p[1])
+            close(fd);
+    *ready_fd = p[1];
+    return 0;
+}
+
+static char *absolute_new(const char *p)
+{
+    char cwd[PATH_MAX];
+
+    if (!getcwd(cwd, sizeof(cwd)))
+        return strdup(p);
+    return path_join(cwd, p);
+}
+
 static char *absolute(const char *p)
 {
     char *r = realpath(p, NULL);
@@ -162,18 +282,19 @@ static char *absolute(const char *p)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"unit-dir", required_argument, NULL, 'd'},
-        {"runtime-dir", required_argument, NULL, 'R'},
-        {"log-dir", required_argument, NULL, 'L'},
-        {"debug", no_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {0},
+        {"unit-dir", required_argument, NULL, 'd'}, {"runtime-dir", required_argument, NULL, 'R'},
+        {"log-dir", required_argument, NULL, 'L'},  {"debug", no_argument, NULL, 'D'},
+        {"log-to-console", no_argument, NULL, 'C'}, {"exit-with", required_argument, NULL, 'X'},
+        {"daemonize", no_argument, NULL, 'Z'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {0},
     };
     struct daemon d = {0};
     char *unit_dir = NULL, *runtime_dir = NULL, *log_dir = NULL, *bin_dir = NULL;
     char *socket_path = NULL;
     int c, r, lock_fd = -1;
+    bool daemonize = false;
+
+    d.ready_fd = -1;
 
     while ((c = getopt_long(argc, argv, "d:h", options, NULL)) >= 0) {
         switch (c) {
@@ -191,6 +312,15 @@ int main(int argc, char **argv)
             break;
         case 'D':
             log_max_level = LOG_DEBUG;
+            break;
+        case 'C':
+            d.log_to_console = true;
+            break;
+        case 'X':
+            d.exit_with = optarg;
+            break;
+        case 'Z':
+            daemonize = true;
             break;
         case 'h':
             usage(stdout);
@@ -211,6 +341,17 @@ int main(int argc, char **argv)
         runtime_dir = paths_default_runtime_dir();
     if (!log_dir)
         log_dir = paths_default_log_dir();
+    /* Every path is resolved before --daemonize changes to "/". */
+    if (runtime_dir && runtime_dir[0] != '/') {
+        char *abs = absolute_new(runtime_dir);
+        free(runtime_dir);
+        runtime_dir = abs;
+    }
+    if (log_dir && log_dir[0] != '/') {
+        char *abs = absolute_new(log_dir);
+        free(log_dir);
+        log_dir = abs;
+    }
     bin_dir = self_dir();
     if (!runtime_dir || !log_dir) {
         log_error("Out of memory.");
@@ -224,6 +365,20 @@ int main(int argc, char **argv)
     if (r < 0) {
         log_error_errno(r, "Failed to create runtime directory '%s'", runtime_dir);
         return 1;
+    }
+    if (daemonize) {
+        /* Refuse in the foreground, where the user can read why; the lock itself is taken
+         * again by the daemon (fcntl locks do not survive fork). */
+        r = take_instance_lock(runtime_dir, &lock_fd);
+        if (r < 0)
+            return 1;
+        close(lock_fd);
+        lock_fd = -1;
+        r = daemonize_classic(&d.ready_fd);
+        if (r < 0)
+            return 1;
+        if (r > 0)
+            return 0; /* the parent: the daemon reported ready */
     }
     r = take_instance_lock(runtime_dir, &lock_fd);
     if (r < 0)
@@ -295,7 +450,32 @@ int main(int argc, char **argv)
     log_info("control socket: %s", socket_path);
     log_info("journal: %s", log_dir);
 
-    manager_start_default(d.manager);
+    if (d.log_to_console && !journal_follow(d.journal, on_console_records, &d))
+        log_warning("Out of memory; --log-to-console is off.");
+    if (d.exit_with) {
+        d.exit_unit = manager_find(d.manager, d.exit_with);
+        if (!d.exit_unit) {
+            log_error("Unit '%s' of --exit-with not found.", d.exit_with);
+            d.exit_code = 1;
+            d.stopping = true;
+            manager_shutdown(d.manager, on_units_stopped, &d);
+        } else {
+            manager_watch(d.manager, on_unit_changed, &d);
+        }
+    }
+    if (d.ready_fd >= 0) {
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, STDERR_FILENO);
+            close(null);
+        }
+        /* The socket accepts connections now: `minisupd --daemonize && minisupctl` can't race. */
+        (void)!write(d.ready_fd, "R", 1);
+        close(d.ready_fd);
+        d.ready_fd = -1;
+    }
+    if (!d.stopping)
+        manager_start_default(d.manager);
     uv_run(&d.loop, UV_RUN_DEFAULT);
 
 out:

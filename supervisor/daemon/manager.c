@@ -70,6 +70,12 @@ struct unit {
     bool seen;                          /* found in the current scan of the directory */
 };
 
+struct watcher {
+    manager_watch_cb cb;
+    void *userdata;
+    struct watcher *next;
+};
+
 struct manager {
     uv_loop_t *loop;
     struct manager_options opts;
@@ -79,6 +85,7 @@ struct manager {
     bool shutting_down;
     bool dispatching, dispatch_again;
     char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
+    struct watcher *watchers;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
@@ -487,6 +494,12 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
               service_state_to_string(now));
     jobs_check(u, now);
+    /* Watchers hear about the change after the jobs it finished (a watcher may shut down). */
+    for (struct watcher *w = u->m->watchers; w;) {
+        struct watcher *next = w->next;
+        w->cb(u, w->userdata);
+        w = next;
+    }
 }
 
 /* Reads a pid from PIDFile=; 0 or a negative errno. */
@@ -1089,6 +1102,42 @@ int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only)
     return any ? 0 : -ESRCH;
 }
 
+void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata)
+{
+    struct watcher *w = calloc(1, sizeof(*w));
+
+    if (!w)
+        return NULL;
+    w->cb = cb;
+    w->userdata = userdata;
+    w->next = m->watchers;
+    m->watchers = w;
+    return w;
+}
+
+void manager_unwatch(struct manager *m, void *handle)
+{
+    for (struct watcher **p = &m->watchers; *p; p = &(*p)->next) {
+        if (*p == handle) {
+            struct watcher *w = *p;
+            *p = w->next;
+            free(w);
+            return;
+        }
+    }
+}
+
+int unit_exit_code(const struct unit *u)
+{
+    const struct service *s = &u->service;
+
+    if (!u->config)
+        return 1;
+    if (s->main_exited)
+        return s->main_exit.code == CLD_EXITED ? s->main_exit.status : 128 + s->main_exit.status;
+    return s->result == SERVICE_RESULT_SUCCESS ? 0 : 1;
+}
+
 void manager_job_cancel(struct job_waiter *w)
 {
     waiter_unlink(w);
@@ -1549,5 +1598,10 @@ void manager_free(struct manager *m)
         unit_free(m->units[i]);
     free(m->units);
     strv_free(m->aliases);
+    while (m->watchers) {
+        struct watcher *w = m->watchers;
+        m->watchers = w->next;
+        free(w);
+    }
     free(m);
 }

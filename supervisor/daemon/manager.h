@@ -114,6 +114,16 @@ void manager_reset_failed(struct manager *m, struct unit *u);
  * when there was nothing to signal. */
 int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only);
 
+/* State watchers (subscribe, --exit-with): cb runs after every state change of any unit.
+ * Returns a handle for manager_unwatch(), or NULL on out-of-memory. */
+typedef void (*manager_watch_cb)(struct unit *u, void *userdata);
+void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata);
+void manager_unwatch(struct manager *m, void *handle);
+
+/* The exit code a container should end with for u: its main exit status, 128+N for a
+ * signal N, else 0 for success and 1 for any other failure. */
+int unit_exit_code(const struct unit *u);
+
 /* Forgets a waiter whose client went away. */
 void manager_job_cancel(struct job_waiter *w);
 
