@@ -78,6 +78,27 @@ const char *ctl_signal_to_string(int sig)
     return names[sig];
 }
 
+int ctl_signal_from_string(const char *s)
+{
+    char *end;
+    long v;
+
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (int sig = 1; sig < 64; sig++) {
+        const char *name = ctl_signal_to_string(sig);
+        if (!name)
+            break;
+        if (strcmp(s, name) == 0)
+            return sig;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v > 64)
+        return -EINVAL;
+    return (int)v;
+}
+
 char *ctl_format_exit(char *buf, size_t n, const char *code, int status)
 {
     bool by_signal = strcmp(code, "killed") == 0 || strcmp(code, "dumped") == 0;

@@ -45,6 +45,9 @@ const char *ctl_exit_status_to_string(int status);
 /* "KILL", "TERM", ... without the SIG prefix; NULL for an unknown signal number. */
 const char *ctl_signal_to_string(int sig);
 
+/* The number of a signal given as "KILL", "SIGKILL" or "9"; -EINVAL when it is none. */
+int ctl_signal_from_string(const char *s);
+
 /* "code=exited, status=1/FAILURE", "code=killed, status=9/KILL", "code=exited, status=42" from
  * a UnitStatus's execMainCode and execMainStatus. Always NUL-terminates buf; returns buf. */
 char *ctl_format_exit(char *buf, size_t n, const char *code, int status);

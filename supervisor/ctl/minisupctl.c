@@ -53,6 +53,8 @@ struct ctl {
     json_t *units;  /* -u, for journal */
     json_t *states; /* --state, for list-units */
     const char *invocation;
+    int kill_signal;       /* --signal, 0 = the daemon's default */
+    const char *kill_whom; /* --kill-whom, NULL = the daemon's default */
     char hostname[HOST_NAME_MAX + 1];
     struct ctl_style style;
 };
@@ -89,8 +91,15 @@ static void help(void)
            "  start UNIT...              Start units\n"
            "  stop UNIT...               Stop units\n"
            "  restart UNIT...            Stop and start units\n"
+           "  reload UNIT...             Reload units (ExecReload=)\n"
+           "  try-restart UNIT...        Restart units that are active\n"
+           "  reload-or-restart UNIT...  Reload units if they support it, else restart\n"
+           "  reset-failed [UNIT...]     Leave the failed state (all failed units by default)\n"
+           "  kill UNIT...               Send a signal to the processes of units\n"
            "  is-active UNIT...          Check whether units are active\n"
+           "  is-failed UNIT...          Check whether units are failed\n"
            "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
+           "  daemon-reload              Make minisupd re-read its unit files\n"
            "  version                    Show client and daemon versions and paths\n"
            "\n"
            "Options:\n"
@@ -100,7 +109,10 @@ static void help(void)
            "     --state=STATE,...       list-units: only units in these states\n"
            "     --no-legend             list-units: no header and footer\n"
            "     --no-block              Do not wait for start/stop/restart to finish\n"
-           "  -q --quiet                 is-active: print nothing, only set the exit code\n"
+           "  -q --quiet                 is-active, is-failed: print nothing, only set the\n"
+           "                             exit code\n"
+           "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
+           "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
            "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
            "  -n --lines=N|all           journal, status: number of journal lines\n"
            "  -f --follow                journal: keep printing new entries\n"
@@ -277,8 +289,26 @@ static int report_error(const char *what, const char *unit, const char *error, c
         fprintf(stderr, "Failed to %s%s%s: Access denied\n", what, sep, u);
         return CTL_EXIT_NO_UNIT;
     }
+    if (streq(error, IFACE "UnitNotActive")) {
+        fprintf(stderr, "Failed to %s%s%s: Unit %s is not active.\n", what, sep, u, u);
+        return CTL_EXIT_FAILURE;
+    }
+    if (streq(error, IFACE "JobNotApplicable")) {
+        fprintf(stderr, "Failed to %s%s%s: Job type %s is not applicable for unit %s.\n", what, sep,
+                u, what, u);
+        return CTL_EXIT_FAILURE;
+    }
+    if (streq(error, IFACE "NoSuchProcess")) {
+        fprintf(stderr, "Failed to %s%s%s: No process to signal.\n", what, sep, u);
+        return CTL_EXIT_FAILURE;
+    }
     if (streq(error, IFACE "ShuttingDown")) {
         fprintf(stderr, "Failed to %s%s%s: minisupd is shutting down.\n", what, sep, u);
+        return CTL_EXIT_FAILURE;
+    }
+    if (streq(error, "org.varlink.service.MethodNotFound")) {
+        fprintf(stderr, "Failed to %s%s%s: minisupd does not know %s (an older version?)\n", what,
+                sep, u, json_string_value(json_object_get(params, "method")) ?: "the method");
         return CTL_EXIT_FAILURE;
     }
     const char *reason = json_string_value(json_object_get(params, "reason"));
@@ -381,29 +411,44 @@ static void print_job_failure(const char *name, const char *result, const json_t
             name, name);
 }
 
-/* start, stop, restart: one call per unit, all sent before the first reply is read (the daemon
- * answers them in order), each waited for without a deadline. */
-static int run_job(struct ctl *c, const char *method, const char *verb, char **args, int n)
+/* A command that makes one call per unit: the jobs, reset-failed and kill. */
+struct unit_call {
+    const char *method;
+    const char *verb; /* for "Failed to <verb> x.service: ..." */
+    bool job;         /* answers with a job result and takes noBlock */
+};
+
+/* Parameters of one unit's call; NULL on ENOMEM. */
+static json_t *unit_call_params(const struct ctl *c, const struct unit_call *call, const char *name)
 {
-    char **names = normalize_names(args, n);
+    json_t *p = json_pack("{s:s}", "name", name);
+
+    if (!p)
+        return NULL;
+    if (call->job && c->no_block)
+        json_object_set_new(p, "noBlock", json_true());
+    if (c->kill_signal > 0)
+        json_object_set_new(p, "signal", json_integer(c->kill_signal));
+    if (c->kill_whom)
+        json_object_set_new(p, "whom", json_string(c->kill_whom));
+    return p;
+}
+
+/* One call per unit, all sent before the first reply is read (the daemon answers them in
+ * order), each waited for without a deadline: a job takes as long as the unit's own timeouts
+ * allow. Every outcome is reported; the exit code is the highest. */
+static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **names, int n)
+{
     int ret = CTL_EXIT_OK, r, sent = 0;
 
-    if (!names)
-        return oom();
     r = ctl_connect(c);
-    if (r < 0) {
-        strv_free(names);
+    if (r < 0)
         return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-    }
-    for (; sent < n; sent++) {
-        json_t *params = json_pack("{s:s}", "name", names[sent]);
-        if (params && c->no_block)
-            json_object_set_new(params, "noBlock", json_true());
-        if (ctl_send(c, method, params, 0) < 0) {
+    for (; sent < n; sent++)
+        if (ctl_send(c, call->method, unit_call_params(c, call, names[sent]), 0) < 0) {
             ret = CTL_EXIT_FAILURE;
             break;
         }
-    }
     for (int i = 0; i < sent; i++) {
         const char *error;
         json_t *msg, *params;
@@ -411,16 +456,16 @@ static int run_job(struct ctl *c, const char *method, const char *verb, char **a
 
         r = ctl_receive(c, -1, &msg, &error, &params, &continues);
         if (r < 0) {
-            fprintf(stderr, "Failed to %s %s: %s\n", verb, names[i], transport_error(r));
+            fprintf(stderr, "Failed to %s %s: %s\n", call->verb, names[i], transport_error(r));
             ret = CTL_EXIT_FAILURE;
             break;
         }
         if (error) {
-            r = report_error(verb, names[i], error, params);
+            r = report_error(call->verb, names[i], error, params);
         } else {
             const char *result = json_string_value(json_object_get(params, "result"));
             r = CTL_EXIT_OK;
-            if (!streq(result, "done") && !streq(result, "queued")) {
+            if (call->job && !streq(result, "done") && !streq(result, "queued")) {
                 print_job_failure(names[i], result ? result : "", json_object_get(params, "unit"));
                 r = CTL_EXIT_FAILURE;
             }
@@ -428,8 +473,50 @@ static int run_job(struct ctl *c, const char *method, const char *verb, char **a
         ret = exit_merge(ret, r);
         json_decref(msg);
     }
-    strv_free(names);
     return ret;
+}
+
+static int run_unit_command(struct ctl *c, const struct unit_call *call, char **args, int n)
+{
+    char **names = normalize_names(args, n);
+    int r;
+
+    if (!names)
+        return oom();
+    r = run_unit_calls(c, call, names, n);
+    strv_free(names);
+    return r;
+}
+
+/* reset-failed without units resets every failed unit, as systemctl does. */
+static int run_reset_failed_all(struct ctl *c, const struct unit_call *call)
+{
+    json_t *msg, *reply, *u;
+    char **names = NULL;
+    size_t i, n = 0;
+    int r = ctl_call(c, "list units", IFACE "ListUnits", json_pack("{s:[s]}", "states", "failed"),
+                     &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    names = calloc(json_array_size(json_object_get(reply, "units")) + 1, sizeof(*names));
+    if (!names) {
+        json_decref(msg);
+        return oom();
+    }
+    json_array_foreach(json_object_get(reply, "units"), i, u)
+    {
+        const char *name = json_string_value(json_object_get(u, "name"));
+        if (name && !(names[n++] = strdup(name))) {
+            strv_free(names);
+            json_decref(msg);
+            return oom();
+        }
+    }
+    json_decref(msg);
+    r = n > 0 ? run_unit_calls(c, call, names, (int)n) : CTL_EXIT_OK;
+    strv_free(names);
+    return r;
 }
 
 /* Whether list-units shows a unit: PATTERN arguments match its name, and without --all or
@@ -646,30 +733,32 @@ out:
     return ret;
 }
 
-/* is-active: prints each unit's activeState (an unknown unit is "inactive"); 0 when any is
- * active, else 4 when one was unknown, else 3, as systemctl does. */
-static int run_is_active(struct ctl *c, char **args, int n)
+/* is-active and is-failed: print each unit's activeState (an unknown unit is "inactive"); 0
+ * when any unit is in the asked-for state, else 4 when one was unknown, else 3 for is-active
+ * and 1 for is-failed, as systemctl does. */
+static int run_is_state(struct ctl *c, char **args, int n, bool failed)
 {
     char **names = normalize_names(args, n);
-    bool any_active = false, not_found = false;
-    int ret = CTL_EXIT_OK;
+    bool any = false, not_found = false;
+    int ret = CTL_EXIT_OK, r, sent = 0;
 
     if (!names)
         return oom();
-    for (int i = 0; i < n && ret == CTL_EXIT_OK; i++) {
-        const char *error = NULL, *state = "inactive";
-        json_t *msg = NULL, *params;
-        bool continues;
-        int r = ctl_connect(c);
-
-        if (r < 0) {
-            ret = r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-            break;
-        }
-        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
+    r = ctl_connect(c);
+    if (r < 0) {
+        strv_free(names);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    for (; sent < n; sent++)
+        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
             ret = CTL_EXIT_FAILURE;
             break;
         }
+    for (int i = 0; i < sent; i++) {
+        const char *error = NULL, *state = "inactive";
+        json_t *msg = NULL, *params;
+        bool continues;
+
         r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
         if (r < 0) {
             fprintf(stderr, "Failed to get state of %s: %s\n", names[i], transport_error(r));
@@ -679,23 +768,46 @@ static int run_is_active(struct ctl *c, char **args, int n)
         if (streq(error, IFACE "NoSuchUnit")) {
             not_found = true;
         } else if (error) {
-            ret = report_error("get state of", names[i], error, params);
+            ret = exit_merge(ret, report_error("get state of", names[i], error, params));
+            json_decref(msg);
+            continue;
         } else {
             const char *s =
                 json_string_value(json_object_get(json_object_get(params, "unit"), "activeState"));
             state = s ? s : "unknown";
         }
-        if (ret == CTL_EXIT_OK) {
-            any_active = any_active || is_active_state(state);
-            if (!c->quiet)
-                puts(state);
-        }
+        any = any || (failed ? streq(state, "failed") : is_active_state(state));
+        if (!c->quiet)
+            puts(state);
         json_decref(msg);
     }
     strv_free(names);
     if (ret != CTL_EXIT_OK)
         return ret;
-    return any_active ? CTL_EXIT_OK : not_found ? CTL_EXIT_NO_UNIT : CTL_EXIT_NOT_ACTIVE;
+    if (any)
+        return CTL_EXIT_OK;
+    if (not_found)
+        return CTL_EXIT_NO_UNIT;
+    return failed ? CTL_EXIT_FAILURE : CTL_EXIT_NOT_ACTIVE;
+}
+
+/* daemon-reload: the daemon re-reads its unit directory; units that failed to parse are named
+ * by status and list-units, so here they only earn a warning. */
+static int run_daemon_reload(struct ctl *c)
+{
+    json_t *msg, *reply;
+    long long failed;
+    int r = ctl_call(c, "reload daemon", IFACE "Reload", json_object(), &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    failed = (long long)json_integer_value(json_object_get(reply, "failedUnits"));
+    if (failed > 0)
+        fprintf(stderr,
+                "Warning: %lld unit file%s failed to load; see 'minisupctl list-units --all'.\n",
+                failed, failed == 1 ? "" : "s");
+    json_decref(msg);
+    return CTL_EXIT_OK;
 }
 
 static void install_interrupt_handlers(void)
@@ -852,6 +964,8 @@ enum {
     ARG_NO_LEGEND,
     ARG_STATE,
     ARG_INVOCATION,
+    ARG_SIGNAL,
+    ARG_KILL_WHOM,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -870,6 +984,9 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"lines", required_argument, NULL, 'n'},
         {"follow", no_argument, NULL, 'f'},
         {"invocation", required_argument, NULL, ARG_INVOCATION},
+        {"signal", required_argument, NULL, ARG_SIGNAL},
+        {"kill-whom", required_argument, NULL, ARG_KILL_WHOM},
+        {"kill-who", required_argument, NULL, ARG_KILL_WHOM}, /* systemctl's older spelling */
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, ARG_VERSION},
         {NULL, 0, NULL, 0},
@@ -927,6 +1044,20 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         case ARG_INVOCATION:
             c->invocation = optarg;
             break;
+        case ARG_SIGNAL:
+            c->kill_signal = ctl_signal_from_string(optarg);
+            if (c->kill_signal < 0) {
+                fprintf(stderr, "Unknown signal '%s'.\n", optarg);
+                return usage_error();
+            }
+            break;
+        case ARG_KILL_WHOM:
+            if (!streq(optarg, "main") && !streq(optarg, "all")) {
+                fprintf(stderr, "Unknown kill target '%s': use main or all.\n", optarg);
+                return usage_error();
+            }
+            c->kill_whom = optarg;
+            break;
         case 'h':
             help();
             return CTL_EXIT_OK;
@@ -943,34 +1074,67 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
 struct command {
     const char *name;
     int min_args, max_args; /* max -1: any number */
-    int (*run)(struct ctl *c, char **args, int n);
+    int (*run)(struct ctl *c, const struct command *cmd, char **args, int n);
+    struct unit_call call; /* for the commands that make one call per unit */
 };
 
-static int cmd_start(struct ctl *c, char **args, int n)
+static int cmd_unit(struct ctl *c, const struct command *cmd, char **args, int n)
 {
-    return run_job(c, IFACE "StartUnit", "start", args, n);
+    if (n == 0 && streq(cmd->name, "reset-failed"))
+        return run_reset_failed_all(c, &cmd->call);
+    return run_unit_command(c, &cmd->call, args, n);
 }
 
-static int cmd_stop(struct ctl *c, char **args, int n)
+static int cmd_list_units(struct ctl *c, const struct command *cmd, char **args, int n)
 {
-    return run_job(c, IFACE "StopUnit", "stop", args, n);
+    return run_list_units(c, args, n);
 }
 
-static int cmd_restart(struct ctl *c, char **args, int n)
+static int cmd_status(struct ctl *c, const struct command *cmd, char **args, int n)
 {
-    return run_job(c, IFACE "RestartUnit", "restart", args, n);
+    return run_status(c, args, n);
 }
 
-static int cmd_version(struct ctl *c, char **args, int n)
+static int cmd_is_active(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_is_state(c, args, n, streq(cmd->name, "is-failed"));
+}
+
+static int cmd_journal(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_journal(c, args, n);
+}
+
+static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_daemon_reload(c);
+}
+
+static int cmd_version(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_version(c);
 }
 
 static const struct command commands[] = {
-    {"list-units", 0, -1, run_list_units}, {"status", 0, -1, run_status},
-    {"start", 1, -1, cmd_start},           {"stop", 1, -1, cmd_stop},
-    {"restart", 1, -1, cmd_restart},       {"is-active", 1, -1, run_is_active},
-    {"journal", 0, -1, run_journal},       {"version", 0, 0, cmd_version},
+    {"list-units", 0, -1, cmd_list_units, {0}},
+    {"status", 0, -1, cmd_status, {0}},
+    {"start", 1, -1, cmd_unit, {IFACE "StartUnit", "start", true}},
+    {"stop", 1, -1, cmd_unit, {IFACE "StopUnit", "stop", true}},
+    {"restart", 1, -1, cmd_unit, {IFACE "RestartUnit", "restart", true}},
+    {"reload", 1, -1, cmd_unit, {IFACE "ReloadUnit", "reload", true}},
+    {"try-restart", 1, -1, cmd_unit, {IFACE "TryRestartUnit", "try-restart", true}},
+    {"reload-or-restart",
+     1,
+     -1,
+     cmd_unit,
+     {IFACE "ReloadOrRestartUnit", "reload-or-restart", true}},
+    {"reset-failed", 0, -1, cmd_unit, {IFACE "ResetFailedUnit", "reset failed state of", false}},
+    {"kill", 1, -1, cmd_unit, {IFACE "KillUnit", "kill unit", false}},
+    {"is-active", 1, -1, cmd_is_active, {0}},
+    {"is-failed", 1, -1, cmd_is_active, {0}},
+    {"journal", 0, -1, cmd_journal, {0}},
+    {"daemon-reload", 0, 0, cmd_daemon_reload, {0}},
+    {"version", 0, 0, cmd_version, {0}},
 };
 
 int main(int argc, char **argv)
@@ -1014,7 +1178,7 @@ int main(int argc, char **argv)
     c.style.colour = isatty(STDOUT_FILENO) && !(no_color && *no_color) && !streq(term, "dumb");
     c.style.hostname = "localhost";
 
-    ret = cmd->run(&c, argv + optind, n);
+    ret = cmd->run(&c, cmd, argv + optind, n);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "Failed to write to standard output: %s\n", strerror(errno));
         if (ret == CTL_EXIT_OK)

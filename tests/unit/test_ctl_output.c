@@ -79,6 +79,12 @@ Test(ctl_output, exit_status_names)
     cr_expect_str_eq(ctl_signal_to_string(15), "TERM");
     cr_expect_null(ctl_signal_to_string(0));
     cr_expect_null(ctl_signal_to_string(99));
+    cr_expect_eq(ctl_signal_from_string("KILL"), 9);
+    cr_expect_eq(ctl_signal_from_string("SIGHUP"), 1);
+    cr_expect_eq(ctl_signal_from_string("15"), 15);
+    cr_expect_eq(ctl_signal_from_string("SIGFOO"), -EINVAL);
+    cr_expect_eq(ctl_signal_from_string("0"), -EINVAL);
+    cr_expect_eq(ctl_signal_from_string(""), -EINVAL);
 
     cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 1),
                      "code=exited, status=1/FAILURE");
