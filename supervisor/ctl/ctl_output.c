@@ -252,6 +252,8 @@ static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st
     fprintf(f, "     Loaded: %s%s%s", on, load, colour_off(on));
     if (*error)
         fprintf(f, " (Reason: %s)", error);
+    else if (streq(load, "not-found"))
+        fprintf(f, " (Reason: Unit %s not found.)", str_field(unit, "name"));
     else if (*path)
         fprintf(f, " (%s; %s)", path,
                 json_is_true(json_object_get(unit, "enabled")) ? "enabled" : "disabled");

@@ -276,6 +276,20 @@ Test(ctl_output, status_block_bad_setting, .init = utc)
     json_decref(u);
 }
 
+Test(ctl_output, status_block_not_found, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = NULL;
+
+    /* A running unit whose file was removed by daemon-reload. */
+    json_object_set_new(u, "loadState", json_string("not-found"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "     Loaded: not-found (Reason: Unit fifo-echo.service not found.)\n"),
+              "%s", out);
+    free(out);
+    json_decref(u);
+}
+
 Test(ctl_output, status_colour, .init = utc)
 {
     struct ctl_style colour = plain;
