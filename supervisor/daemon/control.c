@@ -144,6 +144,8 @@ static json_t *unit_json(const struct unit *u)
     if (st.main_command)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
+    if (st.status_text)
+        json_object_set_new(o, "statusText", json_string(st.status_text));
     return o;
 }
 

@@ -22,6 +22,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "proc.h"
 #include "service.h"
@@ -68,6 +69,7 @@ struct unit {
     struct unit_config *pending_config; /* read by daemon-reload, applies at the next start */
     bool changed_on_disk;               /* pending_config differs from what runs */
     bool seen;                          /* found in the current scan of the directory */
+    char *status_text;                  /* STATUS= from sd_notify */
 };
 
 struct watcher {
@@ -86,6 +88,7 @@ struct manager {
     bool dispatching, dispatch_again;
     char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
     struct watcher *watchers;
+    struct notify *notify;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
@@ -259,6 +262,11 @@ static char **build_environment(struct unit *u)
     snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
     if (strv_env_set(&env, buf) < 0)
         goto oom;
+    if (c->type == SERVICE_TYPE_NOTIFY && u->m->notify) {
+        snprintf(buf, sizeof(buf), "NOTIFY_SOCKET=%s", notify_socket_path(u->m->notify));
+        if (strv_env_set(&env, buf) < 0)
+            goto oom;
+    }
     if (u->service.main_pid > 0) {
         /* ExecStop=/ExecReload= address the main process as $MAINPID, as in systemd. */
         snprintf(buf, sizeof(buf), "MAINPID=%d", (int)u->service.main_pid);
@@ -571,11 +579,31 @@ static int guess_orphan_main(struct manager *m, pid_t *ret)
     return 0;
 }
 
+/* Tracks pid as the unit's main process though we did not spawn it (Type=forking's daemon,
+ * MAINPID=). It writes nothing to our pipes, so its exit is final as soon as it is reaped. */
+static int watch_main_pid(struct unit *u, pid_t pid)
+{
+    struct run *run = calloc(1, sizeof(*run));
+
+    if (!run)
+        return -ENOMEM;
+    run->unit = u;
+    run->role = SERVICE_ROLE_MAIN;
+    run->pid = pid;
+    run->pidfd = proc_pidfd_open(pid);
+    run->refs = 1;
+    if (u->runs[SERVICE_ROLE_MAIN]) {
+        u->runs[SERVICE_ROLE_MAIN]->unit = NULL;
+        run_unref(u->runs[SERVICE_ROLE_MAIN]);
+    }
+    u->runs[SERVICE_ROLE_MAIN] = run;
+    return 0;
+}
+
 static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
 {
     struct unit *u = ud;
     const struct unit_config *c = u->config;
-    struct run *run;
     pid_t pid = 0;
     int r;
 
@@ -591,20 +619,9 @@ static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
                              : "Cannot determine the main process; supervising the group only.");
         return r;
     }
-    run = calloc(1, sizeof(*run));
-    if (!run)
-        return -ENOMEM;
-    /* The daemon writes no output to our pipes (it has none), so its exit is final at once. */
-    run->unit = u;
-    run->role = SERVICE_ROLE_MAIN;
-    run->pid = pid;
-    run->pidfd = proc_pidfd_open(pid);
-    run->refs = 1;
-    if (u->runs[SERVICE_ROLE_MAIN]) {
-        u->runs[SERVICE_ROLE_MAIN]->unit = NULL;
-        run_unref(u->runs[SERVICE_ROLE_MAIN]);
-    }
-    u->runs[SERVICE_ROLE_MAIN] = run;
+    r = watch_main_pid(u, pid);
+    if (r < 0)
+        return r;
     *ret_pid = pid;
     return 0;
 }
@@ -1195,6 +1212,7 @@ static void unit_free(struct unit *u)
     }
     unit_config_free(u->config);
     unit_config_free(u->pending_config);
+    free(u->status_text);
     free(u->name);
     free(u->path);
     free(u->load_error);
@@ -1203,16 +1221,63 @@ static void unit_free(struct unit *u)
     uv_close((uv_handle_t *)&u->drain_timer, on_handle_closed);
 }
 
+/* sd_notify messages, attributed by the sender's kernel-given pid: only a unit's main process
+ * may speak for it (NotifyAccess=main, systemd's default). */
+static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
+{
+    struct manager *m = userdata;
+    struct unit *u = NULL;
+    const char *v;
+    size_t vlen;
+
+    for (size_t i = 0; i < m->n_units && !u; i++)
+        if (m->units[i]->config && m->units[i]->service.main_pid == sender)
+            u = m->units[i];
+    if (!u) {
+        log_debug("Ignoring notification from pid %d: not a main process.", (int)sender);
+        return;
+    }
+    v = notify_message_get(msg, len, "STATUS", &vlen);
+    if (v) {
+        free(u->status_text);
+        u->status_text = strndup(v, vlen);
+    }
+    v = notify_message_get(msg, len, "MAINPID", &vlen);
+    if (v) {
+        char num[16];
+        snprintf(num, sizeof(num), "%.*s", (int)(vlen < 15 ? vlen : 15), v);
+        long pid = strtol(num, NULL, 10);
+        if (pid > 1 && pid != sender && watch_main_pid(u, (pid_t)pid) >= 0)
+            service_set_main_pid(&u->service, (pid_t)pid);
+    }
+    v = notify_message_get(msg, len, "STOPPING", &vlen);
+    if (v && vlen == 1 && *v == '1')
+        unit_log(u, LOG_INFO, "Service is stopping (STOPPING=1).");
+    v = notify_message_get(msg, len, "READY", &vlen);
+    if (v && vlen == 1 && *v == '1')
+        service_notify_ready(&u->service);
+}
+
 int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct journal *journal,
                 struct manager **ret)
 {
     struct manager *m = calloc(1, sizeof(*m));
+    char *path;
+    int r;
 
     if (!m)
         return -ENOMEM;
     m->loop = loop;
     m->opts = *opts;
     m->journal = journal;
+    path = path_join(opts->runtime_dir, "notify.sock");
+    r = path ? notify_new(loop, path, on_notify, m, &m->notify) : -ENOMEM;
+    if (r < 0)
+        log_warning_errno(r,
+                          "Failed to create the notify socket '%s'; Type=notify units will "
+                          "time out",
+                          path ? path : "");
+    free(path);
     *ret = m;
     return 0;
 }
@@ -1520,6 +1585,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->is_active = loaded && service_is_active(s);
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;
+    ret->status_text = u->status_text;
 }
 
 void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
@@ -1597,6 +1663,7 @@ void manager_free(struct manager *m)
     for (size_t i = 0; i < m->n_units; i++)
         unit_free(m->units[i]);
     free(m->units);
+    notify_close(m->notify);
     strv_free(m->aliases);
     while (m->watchers) {
         struct watcher *w = m->watchers;

@@ -67,8 +67,9 @@ struct unit_status {
     unsigned n_restarts;
     const char *invocation;
     bool is_active;
-    bool can_reload;      /* ExecReload= is set */
-    bool changed_on_disk; /* daemon-reload read a new configuration for the next start */
+    bool can_reload;         /* ExecReload= is set */
+    bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
+    const char *status_text; /* STATUS= from sd_notify, or NULL */
 };
 
 struct manager;

@@ -50,6 +50,7 @@ static const char *const result_names[SERVICE_RESULT_MAX] = {
     [SERVICE_RESULT_START_LIMIT_HIT] = "start-limit-hit",
     [SERVICE_RESULT_RESOURCES] = "resources",
     [SERVICE_RESULT_EXEC] = "exec",
+    [SERVICE_RESULT_PROTOCOL] = "protocol",
 };
 
 const char *service_state_to_string(enum service_state s)
@@ -564,12 +565,13 @@ static void service_spawn_main(struct service *s)
     switch (c->type) {
     case SERVICE_TYPE_ONESHOT:
     case SERVICE_TYPE_FORKING:
-        /* Wait for the command (oneshot) or the parent (forking) to exit. */
+    case SERVICE_TYPE_NOTIFY:
+        /* Wait for the command (oneshot), the parent (forking) to exit, or READY=1 (notify). */
         service_set_state(s, SERVICE_STATE_START);
         arm_timeout(s, c->timeout_start_usec);
         return;
     default:
-        /* simple, exec, idle, dbus, notify: the exec already succeeded (spawn waits for it). */
+        /* simple, exec, idle, dbus: the exec already succeeded (spawn waits for it). */
         service_set_state(s, SERVICE_STATE_START);
         service_enter_start_post(s);
         return;
@@ -798,7 +800,11 @@ static void main_exited(struct service *s, const struct exit_info *exit)
             service_enter_start_post(s);
             return;
         }
-        /* simple/exec: an exit before start-post ran (cannot happen: we go on at once). */
+        /* notify: gone before READY=1. A clean exit is still a broken protocol. */
+        if (c->type == SERVICE_TYPE_NOTIFY && f == SERVICE_RESULT_SUCCESS) {
+            service_log(s, LOG_WARNING, "Main process exited before sending READY=1.");
+            f = SERVICE_RESULT_PROTOCOL;
+        }
         service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
         return;
     case SERVICE_STATE_START_POST:
@@ -896,6 +902,27 @@ void service_child_exited(struct service *s, pid_t pid, const struct exit_info *
         main_exited(s, exit);
     else if (pid == s->control_pid)
         control_exited(s, exit);
+}
+
+void service_notify_ready(struct service *s)
+{
+    if (s->state == SERVICE_STATE_START && s->config->type == SERVICE_TYPE_NOTIFY &&
+        s->main_pid > 0) {
+        service_enter_start_post(s);
+        return;
+    }
+    if (s->state == SERVICE_STATE_RELOAD && s->control_pid == 0) {
+        s->ops->timer_cancel(s->ud);
+        service_set_state(s, SERVICE_STATE_RUNNING);
+    }
+}
+
+void service_set_main_pid(struct service *s, pid_t pid)
+{
+    if (pid <= 0 || pid == s->main_pid)
+        return;
+    s->main_pid = pid;
+    s->main_exited = false;
 }
 
 void service_group_changed(struct service *s)

@@ -100,6 +100,7 @@ enum service_result {
     SERVICE_RESULT_START_LIMIT_HIT,
     SERVICE_RESULT_RESOURCES,
     SERVICE_RESULT_EXEC,
+    SERVICE_RESULT_PROTOCOL, /* Type=notify: the main process exited before READY=1 */
     SERVICE_RESULT_MAX,
 };
 
@@ -199,6 +200,11 @@ int service_stop(struct service *s);
 int service_stop_for_restart(struct service *s);
 int service_reload(struct service *s);
 int service_reset_failed(struct service *s);
+
+/* sd_notify: READY=1 ends a Type=notify start (and a RELOADING=1 reload). */
+void service_notify_ready(struct service *s);
+/* MAINPID=: the main process is now pid (the manager watches it). */
+void service_set_main_pid(struct service *s, pid_t pid);
 
 /* Events. */
 void service_child_exited(struct service *s, pid_t pid, const struct exit_info *exit);
