@@ -1,0 +1,219 @@
+/* Socket and FIFO listeners, made the way systemd.socket(5) describes. minisupd holds every
+ * listener open for the life of the socket unit, so bytes written while the service restarts
+ * wait in the kernel (DESIGN: the channel exists before the service). */
+#include "socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+static const char *const kind_names[LISTEN_KIND_MAX] = {
+    [LISTEN_STREAM] = "Stream",
+    [LISTEN_DATAGRAM] = "Datagram",
+    [LISTEN_SEQPACKET] = "SequentialPacket",
+    [LISTEN_FIFO] = "FIFO",
+};
+
+const char *listen_kind_to_string(enum listen_kind k)
+{
+    return k < LISTEN_KIND_MAX ? kind_names[k] : "invalid";
+}
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+    char *end;
+    long v;
+
+    if (!*s)
+        return -EINVAL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < 1 || v > 65535)
+        return -EINVAL;
+    *ret = (uint16_t)v;
+    return 0;
+}
+
+int socket_address_parse(const char *s, struct socket_address *ret)
+{
+    struct socket_address a;
+    uint16_t port;
+
+    memset(&a, 0, sizeof(a));
+    if (s[0] == '/' || s[0] == '@') {
+        struct sockaddr_un *un = (struct sockaddr_un *)&a.sa;
+        size_t n = strlen(s);
+        if (n >= sizeof(un->sun_path) || n < 2)
+            return -EINVAL;
+        un->sun_family = AF_UNIX;
+        a.family = AF_UNIX;
+        if (s[0] == '@') {
+            /* Abstract: a leading NUL, and the length says where the name ends. */
+            a.abstract = true;
+            memcpy(un->sun_path + 1, s + 1, n - 1);
+            a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+        } else {
+            memcpy(un->sun_path, s, n + 1);
+            memcpy(a.path, s, n + 1);
+            a.len = sizeof(*un);
+        }
+        *ret = a;
+        return 0;
+    }
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        char host[INET6_ADDRSTRLEN];
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.sa;
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+            return -EINVAL;
+        memcpy(host, s + 1, (size_t)(close - s - 1));
+        host[close - s - 1] = '\0';
+        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1 || parse_port(close + 2, &port) < 0)
+            return -EINVAL;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        a.family = AF_INET6;
+        a.len = sizeof(*in6);
+        *ret = a;
+        return 0;
+    }
+    const char *colon = strrchr(s, ':');
+    if (!colon) {
+        /* A bare port: every address, IPv6 with IPv4 mapped in, as systemd binds it. */
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.sa;
+        if (parse_port(s, &port) < 0)
+            return -EINVAL;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_any;
+        in6->sin6_port = htons(port);
+        a.family = AF_INET6;
+        a.len = sizeof(*in6);
+        *ret = a;
+        return 0;
+    }
+    char host[INET_ADDRSTRLEN];
+    struct sockaddr_in *in = (struct sockaddr_in *)&a.sa;
+    if ((size_t)(colon - s) >= sizeof(host))
+        return -EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    if (inet_pton(AF_INET, host, &in->sin_addr) != 1 || parse_port(colon + 1, &port) < 0)
+        return -EINVAL;
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    a.family = AF_INET;
+    a.len = sizeof(*in);
+    *ret = a;
+    return 0;
+}
+
+static int make_parent(const char *path, mode_t mode)
+{
+    char *dir = strdup(path);
+    char *slash;
+    int r = 0;
+
+    if (!dir)
+        return -ENOMEM;
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        r = mkdir_p(dir, mode);
+    }
+    free(dir);
+    return r;
+}
+
+static int fail(int r, char *err, size_t size, const char *what, const char *address)
+{
+    snprintf(err, size, "Failed to %s '%s': %s", what, address, strerror(-r));
+    return r;
+}
+
+int socket_listen(enum listen_kind kind, const char *address, const struct listen_options *o,
+                  char *err, size_t error_size)
+{
+    struct socket_address a;
+    int fd, r, type;
+
+    if (kind == LISTEN_FIFO) {
+        struct stat st;
+        if (address[0] != '/')
+            return fail(-EINVAL, err, error_size, "use FIFO path", address);
+        r = make_parent(address, o->directory_mode);
+        if (r < 0)
+            return fail(r, err, error_size, "create the directory of", address);
+        /* SocketMode= is the mode asked for; mkfifo still applies our umask, as systemd does
+         * with its own umask of 0 — so set the mode explicitly afterwards. */
+        if (mkfifo(address, o->socket_mode) < 0 && errno != EEXIST)
+            return fail(-errno, err, error_size, "create FIFO", address);
+        if (lstat(address, &st) < 0 || !S_ISFIFO(st.st_mode))
+            return fail(-EEXIST, err, error_size, "use as FIFO (not a FIFO)", address);
+        (void)chmod(address, o->socket_mode);
+        if (o->uid != (uid_t)-1 || o->gid != (gid_t)-1)
+            if (chown(address, o->uid, o->gid) < 0)
+                return fail(-errno, err, error_size, "chown FIFO", address);
+        /* O_RDWR: we are a writer too, so readers never see EOF between writers, and a writer
+         * never gets ENXIO while the service is down. */
+        fd = open(address, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return fail(-errno, err, error_size, "open FIFO", address);
+        return fd;
+    }
+
+    if (socket_address_parse(address, &a) < 0)
+        return fail(-EINVAL, err, error_size, "parse socket address", address);
+    type = kind == LISTEN_STREAM     ? SOCK_STREAM
+           : kind == LISTEN_DATAGRAM ? SOCK_DGRAM
+                                     : SOCK_SEQPACKET;
+    fd = socket(a.family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail(-errno, err, error_size, "create socket for", address);
+    if (a.family != AF_UNIX) {
+        int one = 1, zero = 0;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (a.family == AF_INET6) /* BindIPv6Only=default: dual-stack */
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    } else if (!a.abstract) {
+        r = make_parent(a.path, o->directory_mode);
+        if (r < 0) {
+            close(fd);
+            return fail(r, err, error_size, "create the directory of", address);
+        }
+        (void)unlink(a.path); /* a stale socket from an earlier run */
+    }
+    if (bind(fd, (struct sockaddr *)&a.sa, a.len) < 0) {
+        r = -errno;
+        close(fd);
+        return fail(r, err, error_size, "bind", address);
+    }
+    if (a.family == AF_UNIX && !a.abstract) {
+        (void)chmod(a.path, o->socket_mode);
+        if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && chown(a.path, o->uid, o->gid) < 0) {
+            r = -errno;
+            close(fd);
+            return fail(r, err, error_size, "chown", address);
+        }
+    }
+    if (type != SOCK_DGRAM && listen(fd, o->backlog > 0 ? o->backlog : SOMAXCONN) < 0) {
+        r = -errno;
+        close(fd);
+        return fail(r, err, error_size, "listen on", address);
+    }
+    return fd;
+}
+
+void socket_remove_path(enum listen_kind kind, const char *address)
+{
+    if (kind == LISTEN_FIFO || address[0] == '/')
+        (void)unlink(address);
+}
