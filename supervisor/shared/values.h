@@ -14,12 +14,12 @@
 
 /* Prefixes of a command line, systemd.service(5) "Command lines". */
 enum exec_flags {
-    EXEC_FLAG_IGNORE_FAILURE = 1 << 0, /* "-" */
-    EXEC_FLAG_ARGV0 = 1 << 1,          /* "@": second word is argv[0] */
-    EXEC_FLAG_NO_ENV_EXPAND = 1 << 2,  /* ":" */
+    EXEC_FLAG_IGNORE_FAILURE = 1 << 0,  /* "-" */
+    EXEC_FLAG_ARGV0 = 1 << 1,           /* "@": second word is argv[0] */
+    EXEC_FLAG_NO_ENV_EXPAND = 1 << 2,   /* ":" */
     EXEC_FLAG_FULL_PRIVILEGES = 1 << 3, /* "+" */
-    EXEC_FLAG_AMBIENT = 1 << 4,        /* "!" */
-    EXEC_FLAG_NO_SETUID = 1 << 5,      /* "!!" */
+    EXEC_FLAG_AMBIENT = 1 << 4,         /* "!!": ambient capabilities instead of setuid */
+    EXEC_FLAG_NO_SETUID = 1 << 5,       /* "!": no user/group change */
 };
 
 /* One command line. argv holds the words after unquoting and escape processing but before
@@ -76,6 +76,41 @@ int parse_exec_line(const char *s, unsigned line, struct exec_list *list, const 
 char **exec_command_expand(const struct exec_command *cmd, char *const *env);
 
 void exec_list_done(struct exec_list *list);
+
+/* Hooks for parse_exec_line_full(): `resolve` expands specifiers in one word (after unquoting,
+ * as systemd does) into a new string, returning a negative errno when it cannot; `diag` receives
+ * each warning (error=false) or error (error=true) in systemd's wording. Either may be NULL. */
+struct exec_parse_hooks {
+    int (*resolve)(void *userdata, const char *word, char **ret);
+    void (*diag)(void *userdata, bool error, const char *message);
+    void *userdata;
+};
+
+/* parse_exec_line() with hooks, following systemd's config_parse_exec(): commands parsed before a
+ * problem stay appended. Returns 0 when all commands were appended; 1 when the rest of the line
+ * was ignored with a warning (bad quoting in a command's first word, or any problem in a command
+ * with the "-" prefix); -EINVAL on a fatal problem (systemd refuses the unit: bad quoting in a
+ * later word, an empty or invalid executable, a specifier that cannot be resolved); -ENOMEM. */
+int parse_exec_line_full(const char *s, unsigned line, const struct exec_parse_hooks *hooks,
+                         struct exec_list *list, const char **reterr_msg);
+
+/* Flags for extract_word(). */
+enum extract_flags {
+    EXTRACT_UNQUOTE = 1 << 0,        /* "..." and '...' group words and are removed */
+    EXTRACT_CUNESCAPE = 1 << 1,      /* C escapes, inside and outside quotes */
+    EXTRACT_UNESCAPE_RELAX = 1 << 2, /* keep unknown escapes verbatim instead of failing */
+    EXTRACT_RELAX = 1 << 3,          /* accept an unterminated quote at the end */
+};
+
+/* Extracts the next whitespace-separated word from *p (systemd's extract_first_word()), advancing
+ * *p. Returns 1 and a new string in *ret, 0 at the end of input (*ret = NULL), -EINVAL on bad
+ * quoting or escapes, -ENOMEM. */
+int extract_word(const char **p, char **ret, unsigned flags);
+
+/* Environment variable names: letters, digits and '_', not starting with a digit. */
+bool env_name_is_valid(const char *s, size_t n);
+/* "NAME=value" with a valid name and no control characters in the value but \t and \n. */
+bool env_assignment_is_valid(const char *s);
 
 /* Environment= value: several assignments, each possibly quoted. Appends "K=V" to *env. */
 int parse_environment_line(const char *s, char ***env);
