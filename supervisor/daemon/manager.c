@@ -408,6 +408,8 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.ignore_sigpipe = c->ignore_sigpipe;
     p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];
     p.stderr_fd = err[1] == -2 ? STDERR_FILENO : err[1];
+    p.stdin_fd = -1;
+    p.listen_pid_env_index = -1;
 
     r = proc_spawn(&p, &sr, ret_error, error_size);
     /* The write ends belong to the child now; keeping them would hide its EOF. */

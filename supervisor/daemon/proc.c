@@ -78,32 +78,63 @@ static int move_fd_above(int fd, int min)
     return fcntl(fd, F_DUPFD_CLOEXEC, min);
 }
 
+/* Writes pid in decimal over the placeholder digits of "LISTEN_PID=..........": no stdio in
+ * a forked child. */
+static void put_pid(char *entry, pid_t pid)
+{
+    char digits[16];
+    int n = 0;
+    char *p = strchr(entry, '=');
+
+    if (!p)
+        return;
+    do {
+        digits[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && n < 15);
+    p++;
+    while (n > 0)
+        *p++ = digits[--n];
+    *p = '\0';
+}
+
 static void child_exec(const struct spawn_params *p, int errfd)
 {
     sigset_t none;
-    int devnull, out, err;
+    int devnull, out, err, in;
+    int first_free = 3 + (int)p->n_listen_fds;
+    int moved[64];
+    size_t n_listen = p->n_listen_fds < 64 ? p->n_listen_fds : 64;
 
     if (setsid() < 0)
         child_fail(errfd, STEP_SETSID);
 
-    /* Keep every fd we still need out of the 0..2 range before dup2 onto it. */
-    errfd = move_fd_above(errfd, 3);
-    out = move_fd_above(p->stdout_fd, 3);
-    err = move_fd_above(p->stderr_fd, 3);
+    /* Move every fd we still need above the range 0..2+n before dup2 onto that range. */
+    errfd = move_fd_above(errfd, first_free);
+    out = move_fd_above(p->stdout_fd, first_free);
+    err = move_fd_above(p->stderr_fd, first_free);
+    in = move_fd_above(p->stdin_fd, first_free);
+    for (size_t i = 0; i < n_listen; i++)
+        moved[i] = move_fd_above(p->listen_fds[i], first_free);
     devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || errfd < 0)
         child_fail(errfd < 0 ? 2 : errfd, STEP_STDIO);
-    devnull = move_fd_above(devnull, 3);
-    if (dup2(devnull, 0) < 0 || dup2(out >= 0 ? out : devnull, 1) < 0 ||
+    devnull = move_fd_above(devnull, first_free);
+    if (dup2(in >= 0 ? in : devnull, 0) < 0 || dup2(out >= 0 ? out : devnull, 1) < 0 ||
         dup2(err >= 0 ? err : devnull, 2) < 0)
         child_fail(errfd, STEP_STDIO);
-    /* dup2 clears CLOEXEC on 0..2; everything else goes, except the error pipe (CLOEXEC). */
-    if (errfd != 3) {
-        if (dup3(errfd, 3, O_CLOEXEC) < 0)
+    /* dup2 clears CLOEXEC: exactly the passed fds survive exec. */
+    for (size_t i = 0; i < n_listen; i++)
+        if (moved[i] < 0 || dup2(moved[i], 3 + (int)i) < 0)
             child_fail(errfd, STEP_STDIO);
-        errfd = 3;
+    if (errfd != first_free) {
+        if (dup3(errfd, first_free, O_CLOEXEC) < 0)
+            child_fail(errfd, STEP_STDIO);
+        errfd = first_free;
     }
-    close_from(4);
+    close_from(first_free + 1);
+    if (p->listen_pid_env_index >= 0)
+        put_pid(p->envp[p->listen_pid_env_index], getpid());
 
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)

@@ -23,6 +23,13 @@ struct spawn_params {
     bool ignore_sigpipe;
     int stdout_fd; /* dup'ed onto 1 in the child (the journal pipe), or -1 for /dev/null */
     int stderr_fd; /* dup'ed onto 2 */
+    int stdin_fd;  /* dup'ed onto 0, or -1 for /dev/null */
+    /* Socket activation: these fds land on 3, 4, ... in this order (sd_listen_fds(3)). */
+    const int *listen_fds;
+    size_t n_listen_fds;
+    /* Index in envp of a "LISTEN_PID=" entry with room for 10 digits: the child writes its own
+     * pid there after fork, since only it knows it. -1 when unused. */
+    int listen_pid_env_index;
 };
 
 struct spawn_result {
