@@ -10,6 +10,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Limits of one record. A longer message is refused with -EMSGSIZE (the collector splits lines
+ * at LineMax, far below this); a longer identifier is cut to JOURNAL_IDENTIFIER_MAX bytes. */
+#define JOURNAL_MESSAGE_MAX (256 * 1024)
+#define JOURNAL_IDENTIFIER_MAX 255
+#define JOURNAL_UNIT_NAME_MAX 255
+/* The longest line a reader accepts: a maximal record with every byte escaped. Longer lines are
+ * damaged by definition and are skipped before anything is allocated for them (JRN-3). */
+#define JOURNAL_LINE_MAX (4 * JOURNAL_MESSAGE_MAX + 4096)
+
 enum journal_stream {
     JOURNAL_STREAM_STDOUT,
     JOURNAL_STREAM_STDERR,
@@ -44,9 +53,9 @@ struct journal_record {
 
 /* Size limits for the store (journald's SystemMaxFileSize= and SystemMaxUse= analogues). */
 struct journal_limits {
-    uint64_t max_file_size;  /* rotate a unit's current segment past this; 0 = default 8 MiB */
-    uint64_t max_unit_use;   /* cap per unit over all its segments; 0 = default 64 MiB */
-    uint64_t max_total_use;  /* cap over all units; 0 = default 512 MiB */
+    uint64_t max_file_size; /* rotate a unit's current segment past this; 0 = default 8 MiB */
+    uint64_t max_unit_use;  /* cap per unit over all its segments; 0 = default 64 MiB */
+    uint64_t max_total_use; /* cap over all units; 0 = default 512 MiB */
 };
 
 struct journal_store;
@@ -76,7 +85,8 @@ struct journal_query {
     uint64_t since_usec;      /* realtime, inclusive; 0 = no bound */
     uint64_t until_usec;      /* realtime, inclusive; 0 = no bound */
     int min_priority;         /* most important accepted, e.g. 0 (emerg) */
-    int max_priority;         /* least important accepted, e.g. 7 (debug); -1 = 7 */
+    int max_priority;         /* least important accepted, e.g. 7 (debug); -1 = 7; so that a
+                               * zeroed query means all, min 0 with max 0 also means 0..7 */
     size_t lines;             /* only the last N matching records; 0 = all */
     uint64_t after_seq;       /* only records with seq > after_seq (follow resumes) */
     bool reverse;             /* newest first */
@@ -103,5 +113,9 @@ size_t journal_record_format(const struct journal_record *r, char *buf, size_t s
 int journal_record_parse(const char *line, size_t len, char *scratch, struct journal_record *ret);
 
 const char *journal_stream_to_string(enum journal_stream s); /* "stdout", "stderr", "manager" */
+
+/* Whether name can be a unit's journal: 1..JOURNAL_UNIT_NAME_MAX bytes of [A-Za-z0-9:_.@\\-],
+ * not starting with '.' (so never "." or ".."). Other names get -EINVAL from the store. */
+bool journal_unit_name_is_valid(const char *name);
 
 #endif

@@ -1,0 +1,17 @@
+/* CRC32C (Castagnoli, the polynomial of iSCSI, ext4 and btrfs metadata): the checksum of journal
+ * lines. Table-driven (slicing-by-8), with the SSE 4.2 instruction on x86-64 when the CPU has it.
+ * No state, no allocation, safe from any thread. */
+#ifndef MINISUP_CRC32C_H
+#define MINISUP_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Continues a checksum: crc32c_update(crc32c_update(0, a, n), b, m) == crc32c of a then b.
+ * Start with 0. The pre- and post-inversion is done inside, as zlib's crc32() does. */
+uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len);
+
+/* The checksum of one buffer; crc32c("123456789", 9) == 0xe3069283. */
+uint32_t crc32c(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,574 @@
+/* One journal record as one text line: validation, escaping, formatting and parsing. Pure
+ * functions on caller memory; the hot paths (integer printing, escaping, the checksum) are
+ * hand-written because the store formats millions of lines a second. The grammar is in
+ * docs/journal-format.md; keep the two in step. */
+#include "journal_format.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "crc32c.h"
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static const char digits2[201] = "0001020304050607080910111213141516171819"
+                                 "2021222324252627282930313233343536373839"
+                                 "4041424344454647484950515253545556575859"
+                                 "6061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
+static const char hexdigits[16] = "0123456789abcdef";
+static const char stream_chars[JOURNAL_STREAM_MAX] = {'o', 'e', 'm'};
+
+const char *journal_stream_to_string(enum journal_stream s)
+{
+    static const char *const names[JOURNAL_STREAM_MAX] = {"stdout", "stderr", "manager"};
+
+    if ((unsigned)s >= JOURNAL_STREAM_MAX)
+        return "unknown";
+    return names[s];
+}
+
+bool journal_unit_name_is_valid(const char *name)
+{
+    size_t n = 0;
+
+    if (!name || name[0] == '\0' || name[0] == '.')
+        return false;
+    for (const char *p = name; *p; p++, n++) {
+        char c = *p;
+
+        if (n >= JOURNAL_UNIT_NAME_MAX)
+            return false;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            continue;
+        if (c == ':' || c == '_' || c == '.' || c == '@' || c == '\\' || c == '-')
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static bool invocation_is_valid(const char *s)
+{
+    for (int i = 0; i < 32; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return s[32] == '\0';
+}
+
+int journal_record_validate(const struct journal_record *r)
+{
+    if (!journal_unit_name_is_valid(r->unit))
+        return -EINVAL;
+    if (r->invocation && r->invocation[0] != '\0' && !invocation_is_valid(r->invocation))
+        return -EINVAL;
+    if (r->priority < 0 || r->priority > 7 || (unsigned)r->stream >= JOURNAL_STREAM_MAX)
+        return -EINVAL;
+    if (r->pid < 0)
+        return -EINVAL;
+    if (r->message_len > JOURNAL_MESSAGE_MAX)
+        return -EMSGSIZE;
+    if (r->message_len > 0 && !r->message)
+        return -EINVAL;
+    return 0;
+}
+
+size_t journal_record_format_bound(const struct journal_record *r)
+{
+    /* Three u64 and a pid (20 digits each), 32 hex, stream, flags, crc, 10 spaces and the newline
+     * fit in 200; the unit is written as is, the identifier and message at most 4x escaped. */
+    return 200 + JOURNAL_UNIT_NAME_MAX + 4 * JOURNAL_IDENTIFIER_MAX + 4 * r->message_len;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *s = e;
+
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+
+        v /= 100;
+        s -= 2;
+        s[0] = digits2[d];
+        s[1] = digits2[d + 1];
+    }
+    if (v >= 10) {
+        unsigned d = (unsigned)v * 2;
+
+        s -= 2;
+        s[0] = digits2[d];
+        s[1] = digits2[d + 1];
+    } else {
+        *--s = (char)('0' + v);
+    }
+    memcpy(p, s, (size_t)(e - s));
+    return p + (e - s);
+}
+
+static size_t u64_len(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* True when none of the 8 bytes needs escaping: all in 0x20..0x7e and none a backslash. The
+ * three tests are the exact "has a byte less than / more than / equal to" tricks of Sean
+ * Anderson's bit hacks. */
+static inline bool word_is_plain(uint64_t w)
+{
+    uint64_t lt = (w - ONES * 0x20) & ~w & HIGHS;
+    uint64_t gt = ((w + ONES * 0x01) | w) & HIGHS;
+    uint64_t bs = w ^ (ONES * '\\');
+
+    bs = (bs - ONES) & ~bs & HIGHS;
+    return (lt | gt | bs) == 0;
+}
+
+/* Length of the valid, printable UTF-8 sequence at s (2..4 bytes), or 0 when s[0] starts none:
+ * a stray continuation byte, an overlong form, a surrogate, a code point over U+10FFFF, a
+ * truncated sequence, or a C1 control (U+0080..U+009F, which terminals would act on). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        if (c == 0xc2)
+            lo = 0xa0; /* C1 controls */
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* over U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+static inline bool byte_is_plain(unsigned char c, bool escape_space)
+{
+    return c >= 0x20 && c < 0x7f && c != '\\' && !(escape_space && c == ' ');
+}
+
+/* Writes s escaped: printable ASCII and valid printable UTF-8 as they are, every other byte and
+ * the backslash as \xHH. With escape_space, ' ' too (for the space-delimited identifier). */
+static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_space)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c;
+        size_t l;
+
+        if (!escape_space) {
+            while (i + 8 <= n) {
+                uint64_t w;
+
+                memcpy(&w, s + i, sizeof(w));
+                if (!word_is_plain(w))
+                    break;
+                memcpy(o, s + i, sizeof(w));
+                o += 8;
+                i += 8;
+            }
+            if (i >= n)
+                break;
+        }
+        c = s[i];
+        if (byte_is_plain(c, escape_space)) {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80 && (l = utf8_len(s + i, n - i)) > 0) {
+            memcpy(o, s + i, l);
+            o += l;
+            i += l;
+            continue;
+        }
+        o[0] = '\\';
+        o[1] = 'x';
+        o[2] = hexdigits[c >> 4];
+        o[3] = hexdigits[c & 15];
+        o += 4;
+        i++;
+    }
+    return o;
+}
+
+static size_t escaped_len(const unsigned char *s, size_t n, bool escape_space)
+{
+    size_t len = 0;
+
+    for (size_t i = 0; i < n;) {
+        size_t l;
+
+        if (byte_is_plain(s[i], escape_space)) {
+            len++;
+            i++;
+        } else if (s[i] >= 0x80 && (l = utf8_len(s + i, n - i)) > 0) {
+            len += l;
+            i += l;
+        } else {
+            len += 4;
+            i++;
+        }
+    }
+    return len;
+}
+
+static size_t identifier_len(const char *id)
+{
+    return id ? strnlen(id, JOURNAL_IDENTIFIER_MAX) : 0;
+}
+
+/* An identifier that is empty, or exactly "-", must not read back as the other. */
+static char *put_identifier(char *p, const char *id)
+{
+    size_t n = identifier_len(id);
+
+    if (n == 0) {
+        *p++ = '-';
+    } else if (n == 1 && id[0] == '-') {
+        memcpy(p, "\\x2d", 4);
+        p += 4;
+    } else {
+        p = put_escaped(p, (const unsigned char *)id, n, true);
+    }
+    return p;
+}
+
+static size_t format_exact_len(const struct journal_record *r)
+{
+    size_t n = identifier_len(r->identifier);
+    size_t len = 0;
+
+    len += u64_len(r->realtime_usec) + 1 + u64_len(r->monotonic_usec) + 1;
+    len += u64_len(r->seq) + 1 + strlen(r->unit) + 1;
+    len += (r->invocation && r->invocation[0] ? 32 : 1) + 1;
+    len += u64_len((uint64_t)r->pid) + 1 + 2 + 1;
+    len += (r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE)
+                ? ((r->flags & JOURNAL_FLAG_CONTINUED) != 0) +
+                      ((r->flags & JOURNAL_FLAG_NO_NEWLINE) != 0)
+                : 1) +
+           1;
+    if (n == 0)
+        len += 1;
+    else if (n == 1 && r->identifier[0] == '-')
+        len += 4;
+    else
+        len += escaped_len((const unsigned char *)r->identifier, n, true);
+    len += 1 + 8 + 1;
+    len += escaped_len((const unsigned char *)r->message, r->message_len, false);
+    return len + 1;
+}
+
+static size_t format_into(const struct journal_record *r, char *buf)
+{
+    char *p = buf, *crc_at;
+    size_t unit_len = strlen(r->unit);
+    uint32_t crc;
+
+    p = put_u64(p, r->realtime_usec);
+    *p++ = ' ';
+    p = put_u64(p, r->monotonic_usec);
+    *p++ = ' ';
+    p = put_u64(p, r->seq);
+    *p++ = ' ';
+    memcpy(p, r->unit, unit_len);
+    p += unit_len;
+    *p++ = ' ';
+    if (r->invocation && r->invocation[0]) {
+        memcpy(p, r->invocation, 32);
+        p += 32;
+    } else {
+        *p++ = '-';
+    }
+    *p++ = ' ';
+    p = put_u64(p, (uint64_t)r->pid);
+    *p++ = ' ';
+    *p++ = stream_chars[r->stream];
+    *p++ = (char)('0' + r->priority);
+    *p++ = ' ';
+    if (!(r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE))) {
+        *p++ = '-';
+    } else {
+        if (r->flags & JOURNAL_FLAG_CONTINUED)
+            *p++ = 'C';
+        if (r->flags & JOURNAL_FLAG_NO_NEWLINE)
+            *p++ = 'N';
+    }
+    *p++ = ' ';
+    p = put_identifier(p, r->identifier);
+    *p++ = ' ';
+    crc_at = p;
+    p += 8;
+    *p++ = ' ';
+    p = put_escaped(p, (const unsigned char *)r->message, r->message_len, false);
+
+    /* The checksum covers every byte of the line but its own eight digits and the newline. */
+    crc = crc32c_update(crc32c(buf, (size_t)(crc_at - buf)), crc_at + 8, (size_t)(p - crc_at - 8));
+    for (int i = 7; i >= 0; i--) {
+        crc_at[i] = hexdigits[crc & 15];
+        crc >>= 4;
+    }
+    *p++ = '\n';
+    return (size_t)(p - buf);
+}
+
+size_t journal_record_format(const struct journal_record *r, char *buf, size_t size)
+{
+    size_t need;
+
+    if (size >= journal_record_format_bound(r))
+        return format_into(r, buf);
+    need = format_exact_len(r);
+    if (need <= size)
+        format_into(r, buf);
+    return need;
+}
+
+/* ---- parsing ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Reads a decimal field and the space after it. */
+static int parse_u64(const char **p, const char *end, uint64_t *ret)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+
+    if (s >= end || *s < '0' || *s > '9')
+        return -EBADMSG;
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+
+        if (v > (UINT64_MAX - d) / 10)
+            return -EBADMSG;
+        v = v * 10 + d;
+    }
+    if (s >= end || *s != ' ')
+        return -EBADMSG;
+    *p = s + 1;
+    *ret = v;
+    return 0;
+}
+
+/* The next non-empty space-terminated field. */
+static int next_field(const char **p, const char *end, const char **ret_start, size_t *ret_len)
+{
+    const char *s = *p;
+    const char *sp = s < end ? memchr(s, ' ', (size_t)(end - s)) : NULL;
+
+    if (!sp || sp == s)
+        return -EBADMSG;
+    *ret_start = s;
+    *ret_len = (size_t)(sp - s);
+    *p = sp + 1;
+    return 0;
+}
+
+/* Lower-case only: the checksum does not cover its own digits, so 'A' for 'a' must not pass. */
+static int parse_crc(const char *s, uint32_t *ret)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < 8; i++) {
+        int h = hexval(s[i]);
+
+        if (h < 0 || (s[i] >= 'A' && s[i] <= 'F'))
+            return -EBADMSG;
+        v = v << 4 | (uint32_t)h;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* Undoes put_escaped(); returns the end of the output or NULL on a malformed escape. */
+static char *unescape(char *o, const char *s, size_t n)
+{
+    const char *end = s + n;
+
+    while (s < end) {
+        const char *bs = memchr(s, '\\', (size_t)(end - s));
+        size_t run = bs ? (size_t)(bs - s) : (size_t)(end - s);
+        int h1, h2;
+
+        memcpy(o, s, run);
+        o += run;
+        if (!bs)
+            break;
+        if (end - bs < 4 || bs[1] != 'x' || (h1 = hexval(bs[2])) < 0 || (h2 = hexval(bs[3])) < 0)
+            return NULL;
+        *o++ = (char)(h1 << 4 | h2);
+        s = bs + 4;
+    }
+    return o;
+}
+
+int journal_line_peek(const char *line, size_t len, uint64_t *ret_realtime, uint64_t *ret_seq)
+{
+    const char *p = line, *end = line + len, *f;
+    uint64_t rt, mono, seq;
+    uint32_t want, got;
+    size_t fl;
+
+    if (parse_u64(&p, end, &rt) < 0 || parse_u64(&p, end, &mono) < 0 ||
+        parse_u64(&p, end, &seq) < 0)
+        return -EBADMSG;
+    /* unit, invocation, pid, stream+priority, flags, identifier */
+    for (int i = 0; i < 6; i++)
+        if (next_field(&p, end, &f, &fl) < 0)
+            return -EBADMSG;
+    if (end - p < 9 || p[8] != ' ' || parse_crc(p, &want) < 0)
+        return -EBADMSG;
+    got = crc32c_update(crc32c(line, (size_t)(p - line)), p + 8, (size_t)(end - p - 8));
+    if (got != want)
+        return -EBADMSG;
+    *ret_realtime = rt;
+    *ret_seq = seq;
+    return 0;
+}
+
+int journal_line_parse(const char *line, size_t len, char *scratch, struct journal_record *ret,
+                       bool verify)
+{
+    const char *p = line, *end, *f, *crc_at;
+    struct journal_record r = {0};
+    char *o = scratch, *e;
+    uint64_t pid;
+    size_t fl;
+    uint32_t want;
+
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    end = line + len;
+    if (parse_u64(&p, end, &r.realtime_usec) < 0 || parse_u64(&p, end, &r.monotonic_usec) < 0 ||
+        parse_u64(&p, end, &r.seq) < 0)
+        return -EBADMSG;
+
+    /* unit */
+    if (next_field(&p, end, &f, &fl) < 0 || fl > JOURNAL_UNIT_NAME_MAX)
+        return -EBADMSG;
+    memcpy(o, f, fl);
+    o[fl] = '\0';
+    if (!journal_unit_name_is_valid(o))
+        return -EBADMSG;
+    r.unit = o;
+    o += fl + 1;
+
+    /* invocation */
+    if (next_field(&p, end, &f, &fl) < 0)
+        return -EBADMSG;
+    if (fl == 1 && f[0] == '-') {
+        o[0] = '\0';
+    } else {
+        if (fl != 32)
+            return -EBADMSG;
+        memcpy(o, f, 32);
+        o[32] = '\0';
+        if (!invocation_is_valid(o))
+            return -EBADMSG;
+    }
+    r.invocation = o;
+    o += fl == 1 ? 1 : 33;
+
+    if (parse_u64(&p, end, &pid) < 0 || pid > INT_MAX)
+        return -EBADMSG;
+    r.pid = (pid_t)pid;
+
+    /* stream and priority */
+    if (next_field(&p, end, &f, &fl) < 0 || fl != 2 || f[1] < '0' || f[1] > '7')
+        return -EBADMSG;
+    if (f[0] == 'o')
+        r.stream = JOURNAL_STREAM_STDOUT;
+    else if (f[0] == 'e')
+        r.stream = JOURNAL_STREAM_STDERR;
+    else if (f[0] == 'm')
+        r.stream = JOURNAL_STREAM_MANAGER;
+    else
+        return -EBADMSG;
+    r.priority = f[1] - '0';
+
+    /* flags: letters we do not know are newer flags and are ignored */
+    if (next_field(&p, end, &f, &fl) < 0)
+        return -EBADMSG;
+    if (!(fl == 1 && f[0] == '-')) {
+        for (size_t i = 0; i < fl; i++) {
+            if (f[i] == 'C')
+                r.flags |= JOURNAL_FLAG_CONTINUED;
+            else if (f[i] == 'N')
+                r.flags |= JOURNAL_FLAG_NO_NEWLINE;
+            else if (f[i] < 'A' || f[i] > 'Z')
+                return -EBADMSG;
+        }
+    }
+
+    /* identifier */
+    if (next_field(&p, end, &f, &fl) < 0)
+        return -EBADMSG;
+    if (fl == 1 && f[0] == '-') {
+        e = o;
+    } else {
+        e = unescape(o, f, fl);
+        if (!e || memchr(o, '\0', (size_t)(e - o)))
+            return -EBADMSG;
+    }
+    *e = '\0';
+    r.identifier = o;
+    o = e + 1;
+
+    /* checksum, then the message: everything after the space that follows it */
+    if (end - p < 9 || p[8] != ' ' || parse_crc(p, &want) < 0)
+        return -EBADMSG;
+    crc_at = p;
+    if (verify && crc32c_update(crc32c(line, (size_t)(crc_at - line)), crc_at + 8,
+                                (size_t)(end - crc_at - 8)) != want)
+        return -EBADMSG;
+    p += 9;
+    e = unescape(o, p, (size_t)(end - p));
+    if (!e)
+        return -EBADMSG;
+    r.message = o;
+    r.message_len = (size_t)(e - o);
+    *ret = r;
+    return 0;
+}
+
+int journal_record_parse(const char *line, size_t len, char *scratch, struct journal_record *ret)
+{
+    return journal_line_parse(line, len, scratch, ret, true);
+}
