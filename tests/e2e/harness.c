@@ -1,0 +1,805 @@
+/* The end-to-end harness: temp dirs, spawning minisupd and minisupctl with deadlines, polling
+ * waits, /proc probes, and the final "nothing left alive" check. Helpers fail the current
+ * criterion test through cr_fatal/cr_assert; harness_cleanup() never does, so .fini can run it
+ * after any failure. No sleep here stands in for synchronisation: sleeps only pace polls. */
+#include "harness.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "varlink.h"
+
+#define POLL_INTERVAL_MS 10
+
+uint64_t harness_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t harness_realtime_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+
+    for (;;) {
+        if (cond(arg))
+            return true;
+        if (harness_now_ms() >= deadline)
+            return cond(arg);
+        sleep_ms(POLL_INTERVAL_MS);
+    }
+}
+
+/* Reads a whole file into a new NUL-terminated string; NULL if it cannot be opened. */
+static char *read_file(const char *path, size_t *ret_len)
+{
+    FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (ret_len)
+        *ret_len = len;
+    return buf;
+}
+
+/* Reads everything an fd holds from offset 0 (a memfd the child wrote to). */
+static char *read_fd_from_start(int fd)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return NULL;
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+void harness_dump_log(const struct daemon *d, size_t bytes)
+{
+    size_t len = 0;
+    char *text = read_file(d->log_file, &len);
+
+    if (!text) {
+        fprintf(stderr, "[harness] no daemon log at %s\n", d->log_file);
+        return;
+    }
+    fprintf(stderr, "[harness] ---- last %zu bytes of %s ----\n%s\n[harness] ---- end ----\n",
+            bytes, d->log_file, len > bytes ? text + len - bytes : text);
+    free(text);
+}
+
+char *harness_path(const struct daemon *d, char *buf, const char *rel)
+{
+    int n = snprintf(buf, PATH_MAX, "%s/%s", d->base, rel);
+
+    cr_assert(n > 0 && n < PATH_MAX, "path too long: %s/%s", d->base, rel);
+    return buf;
+}
+
+void harness_init(struct daemon *d)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    memset(d, 0, sizeof(*d));
+    d->ctl_timeout_ms = HARNESS_CTL_TIMEOUT_MS;
+    snprintf(d->base, sizeof(d->base), "%s/minisup-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    cr_assert_not_null(mkdtemp(d->base), "mkdtemp(%s): %s", d->base, strerror(errno));
+    harness_path(d, d->unit_dir, "units");
+    harness_path(d, d->run_dir, "run");
+    harness_path(d, d->log_dir, "log");
+    harness_path(d, d->log_file, "minisupd.log");
+    harness_path(d, d->socket, "run/minisupd.sock");
+    cr_assert(mkdir(d->unit_dir, 0755) == 0, "mkdir %s: %s", d->unit_dir, strerror(errno));
+    cr_assert(mkdir(d->run_dir, 0755) == 0, "mkdir %s: %s", d->run_dir, strerror(errno));
+    cr_assert(mkdir(d->log_dir, 0755) == 0, "mkdir %s: %s", d->log_dir, strerror(errno));
+}
+
+void harness_write_unit(struct daemon *d, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    cr_assert(snprintf(path, sizeof(path), "%s/%s", d->unit_dir, name) < (int)sizeof(path));
+    f = fopen(path, "we");
+    cr_assert_not_null(f, "cannot create %s: %s", path, strerror(errno));
+    cr_assert(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
+}
+
+void harness_write_unitf(struct daemon *d, const char *name, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    cr_assert(n >= 0, "out of memory");
+    harness_write_unit(d, name, text);
+    free(text);
+}
+
+/* In a forked child before exec: a clean signal state and no fds but 0-2, which the caller set
+ * up. Criterion's own pipes must not leak into the programs under test. */
+static void child_reset(void)
+{
+    sigset_t none;
+
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    close_range(3, ~0U, 0);
+}
+
+/* Forks and execs argv with stdin from /dev/null and stdout/stderr to out_fd/err_fd. With
+ * pdeathsig, the child gets that signal if the test process dies (a test timeout). */
+static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int pdeathsig)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid > 0)
+        return pid;
+
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    if (pdeathsig && (prctl(PR_SET_PDEATHSIG, pdeathsig) < 0 || getppid() != parent))
+        _exit(126);
+    child_reset();
+    /* execv's prototype predates const; the strings are not modified. */
+    execv(argv[0], (char *const *)(uintptr_t)argv);
+    dprintf(2, "harness: cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+bool harness_wait_pid(pid_t pid, int timeout_ms, int *ret_status)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+    int delay = 1;
+
+    for (;;) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+
+        if (r == pid) {
+            if (ret_status)
+                *ret_status = status;
+            return true;
+        }
+        cr_assert(r == 0 || errno == EINTR, "waitpid(%d): %s", (int)pid, strerror(errno));
+        if (harness_now_ms() >= deadline)
+            return false;
+        /* Short programs finish in a few ms; back off to the usual poll interval. */
+        sleep_ms(delay);
+        if (delay < POLL_INTERVAL_MS)
+            delay *= 2;
+    }
+}
+
+pid_t harness_spawn_daemon(struct daemon *d, const char *log_rel)
+{
+    char log_path[PATH_MAX];
+    const char *argv[] = {HARNESS_MINISUPD, "-d",       d->unit_dir,
+                          "--runtime-dir",  d->run_dir, "--log-dir",
+                          d->log_dir,       NULL,       NULL};
+    int fd;
+    pid_t pid;
+
+    if (getenv("MINISUP_E2E_DEBUG"))
+        argv[7] = "--debug";
+    cr_assert(access(HARNESS_MINISUPD, X_OK) == 0, "%s is not built", HARNESS_MINISUPD);
+    harness_path(d, log_path, log_rel);
+    fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0, "open %s: %s", log_path, strerror(errno));
+    pid = spawn(argv, fd, fd, SIGTERM);
+    close(fd);
+    return pid;
+}
+
+static bool daemon_answers(void *arg)
+{
+    struct daemon *d = arg;
+    int status;
+
+    /* Stop polling at once if the daemon died: the caller reports it. */
+    if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        d->exit_status = status;
+        d->pid = -d->pid;
+        return true;
+    }
+    return harness_ctl(d, NULL, NULL, "list-units", NULL) == 0;
+}
+
+void harness_start(struct daemon *d)
+{
+    int saved = d->ctl_timeout_ms;
+    bool ok;
+
+    cr_assert(d->pid == 0, "minisupd is already running");
+    cr_assert(access(HARNESS_MINISUPCTL, X_OK) == 0, "%s is not built", HARNESS_MINISUPCTL);
+    d->stopped_cleanly = false;
+    d->pid = harness_spawn_daemon(d, "minisupd.log");
+    d->ctl_timeout_ms = 2000;
+    ok = wait_until(daemon_answers, d, HARNESS_START_TIMEOUT_MS);
+    d->ctl_timeout_ms = saved;
+    if (d->pid < 0) {
+        d->pid = 0;
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupd exited during start-up (wait status 0x%x)", d->exit_status);
+    }
+    if (!ok) {
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupd did not answer list-units within %d ms", HARNESS_START_TIMEOUT_MS);
+    }
+}
+
+int harness_ctlv(struct daemon *d, char **ret_out, char **ret_err, const char *const *args)
+{
+    const char *argv[64] = {HARNESS_MINISUPCTL, "-s", d->socket};
+    size_t n = 3;
+    int out_fd, err_fd, status;
+    pid_t pid;
+
+    for (const char *const *a = args; *a; a++) {
+        cr_assert(n + 1 < sizeof(argv) / sizeof(argv[0]), "too many minisupctl arguments");
+        argv[n++] = *a;
+    }
+    argv[n] = NULL;
+    out_fd = memfd_create("ctl-out", MFD_CLOEXEC);
+    err_fd = memfd_create("ctl-err", MFD_CLOEXEC);
+    cr_assert(out_fd >= 0 && err_fd >= 0, "memfd_create: %s", strerror(errno));
+    pid = spawn(argv, out_fd, err_fd, SIGKILL);
+    if (!harness_wait_pid(pid, d->ctl_timeout_ms, &status)) {
+        char *err = NULL;
+
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        err = read_fd_from_start(err_fd);
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupctl %s %s did not finish within %d ms (stderr: %s)", args[0],
+                       args[0] && args[1] ? args[1] : "", d->ctl_timeout_ms, err ? err : "");
+    }
+    if (!WIFEXITED(status)) {
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupctl %s died of signal %d", args[0], WTERMSIG(status));
+    }
+    if (ret_out)
+        *ret_out = read_fd_from_start(out_fd);
+    if (ret_err)
+        *ret_err = read_fd_from_start(err_fd);
+    close(out_fd);
+    close(err_fd);
+    return WEXITSTATUS(status);
+}
+
+int harness_ctl(struct daemon *d, char **ret_out, char **ret_err, ...)
+{
+    const char *args[64];
+    size_t n = 0;
+    va_list ap;
+
+    va_start(ap, ret_err);
+    for (const char *a; (a = va_arg(ap, const char *));) {
+        cr_assert(n + 1 < sizeof(args) / sizeof(args[0]), "too many minisupctl arguments");
+        args[n++] = a;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    return harness_ctlv(d, ret_out, ret_err, args);
+}
+
+char *harness_journal_cat(struct daemon *d, const char *unit)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(d, &out, &err, "journal", unit, "-o", "cat", NULL);
+
+    cr_assert_eq(r, 0, "journal %s -o cat exited %d: %s", unit, r, err);
+    free(err);
+    return out;
+}
+
+json_t *harness_journal_json(struct daemon *d, const char *unit)
+{
+    char *out = NULL, *err = NULL, *line, *save = NULL;
+    int r = harness_ctl(d, &out, &err, "journal", unit, "-o", "json", NULL);
+    json_t *entries = json_array();
+
+    cr_assert_eq(r, 0, "journal %s -o json exited %d: %s", unit, r, err);
+    for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_error_t jerr;
+        json_t *e = json_loads(line, 0, &jerr);
+
+        cr_assert(json_is_object(e), "journal -o json printed a line that is not an object: %s",
+                  line);
+        json_array_append_new(entries, e);
+    }
+    free(out);
+    free(err);
+    return entries;
+}
+
+struct journal_wait {
+    struct daemon *d;
+    const char *unit, *text;
+};
+
+static bool journal_has(void *arg)
+{
+    struct journal_wait *w = arg;
+    char *out = NULL;
+    bool found;
+
+    if (harness_ctl(w->d, &out, NULL, "journal", w->unit, "-o", "cat", NULL) != 0) {
+        free(out);
+        return false;
+    }
+    found = strstr(out, w->text) != NULL;
+    free(out);
+    return found;
+}
+
+bool harness_wait_journal_contains(struct daemon *d, const char *unit, const char *text,
+                                   int timeout_ms)
+{
+    struct journal_wait w = {d, unit, text};
+
+    return wait_until(journal_has, &w, timeout_ms);
+}
+
+int harness_active_line(struct daemon *d, const char *unit, char *buf, size_t size)
+{
+    char *out = NULL;
+    int r = harness_ctl(d, &out, NULL, "status", unit, NULL);
+    const char *p = strstr(out, "Active: ");
+
+    buf[0] = '\0';
+    if (p) {
+        size_t n;
+
+        p += strlen("Active: ");
+        n = strcspn(p, "\n");
+        snprintf(buf, size, "%.*s", (int)n, p);
+    }
+    free(out);
+    return r;
+}
+
+struct status_wait {
+    struct daemon *d;
+    const char *unit, *state;
+    char last[256];
+};
+
+static bool status_is(void *arg)
+{
+    struct status_wait *w = arg;
+
+    harness_active_line(w->d, w->unit, w->last, sizeof(w->last));
+    return strncmp(w->last, w->state, strlen(w->state)) == 0;
+}
+
+bool harness_wait_status(struct daemon *d, const char *unit, const char *state, int timeout_ms)
+{
+    struct status_wait w = {d, unit, state, ""};
+
+    if (wait_until(status_is, &w, timeout_ms))
+        return true;
+    fprintf(stderr, "[harness] %s: wanted Active: %s..., last seen Active: %s\n", unit, state,
+            w.last);
+    return false;
+}
+
+pid_t harness_main_pid(struct daemon *d, const char *unit)
+{
+    char *out = NULL;
+    const char *p;
+    long pid = 0;
+
+    harness_ctl(d, &out, NULL, "status", unit, NULL);
+    p = strstr(out, "Main PID: ");
+    if (p)
+        pid = strtol(p + strlen("Main PID: "), NULL, 10);
+    free(out);
+    if (pid > 0)
+        harness_track_pid(d, (pid_t)pid);
+    return (pid_t)pid;
+}
+
+/* Reads state, ppid and start time from /proc/pid/stat. false when the process is gone. */
+static bool proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid,
+                      unsigned long long *ret_starttime)
+{
+    char path[64], buf[1024];
+    const char *p;
+    int fd;
+    ssize_t n;
+    char state;
+    int ppid;
+    unsigned long long start;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    /* The command name may contain spaces and parentheses; fields restart after the last ')'. */
+    p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2,
+                     "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                     "%*d %llu",
+                     &state, &ppid, &start) != 3)
+        return false;
+    if (ret_state)
+        *ret_state = state;
+    if (ret_ppid)
+        *ret_ppid = ppid;
+    if (ret_starttime)
+        *ret_starttime = start;
+    return true;
+}
+
+bool harness_pid_alive(pid_t pid)
+{
+    char state;
+
+    return pid > 0 && proc_stat(pid, &state, NULL, NULL) && state != 'Z' && state != 'X';
+}
+
+/* Whether the recorded process still runs: same pid, same start time, not a zombie. */
+static bool proc_alive(const struct harness_proc *p)
+{
+    char state;
+    unsigned long long start;
+
+    return proc_stat(p->pid, &state, NULL, &start) && start == p->starttime && state != 'Z' &&
+           state != 'X';
+}
+
+void harness_track_pid(struct daemon *d, pid_t pid)
+{
+    struct harness_proc p = {.pid = pid};
+
+    if (pid <= 0 || !proc_stat(pid, NULL, NULL, &p.starttime))
+        return;
+    for (size_t i = 0; i < d->n_procs; i++)
+        if (d->procs[i].pid == pid && d->procs[i].starttime == p.starttime)
+            return;
+    cr_assert(d->n_procs < HARNESS_MAX_PIDS, "too many tracked processes");
+    d->procs[d->n_procs++] = p;
+}
+
+/* Calls fn for every process in /proc with its state and ppid. */
+static void for_each_proc(void (*fn)(void *arg, pid_t pid, char state, pid_t ppid), void *arg)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *de;
+
+    cr_assert_not_null(dir, "opendir /proc: %s", strerror(errno));
+    while ((de = readdir(dir))) {
+        char state;
+        pid_t ppid;
+
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        if (proc_stat(atoi(de->d_name), &state, &ppid, NULL))
+            fn(arg, atoi(de->d_name), state, ppid);
+    }
+    closedir(dir);
+}
+
+struct proc_list {
+    pid_t pid[4096], ppid[4096];
+    char state[4096];
+    size_t n;
+};
+
+static void collect(void *arg, pid_t pid, char state, pid_t ppid)
+{
+    struct proc_list *l = arg;
+
+    if (l->n < sizeof(l->pid) / sizeof(l->pid[0])) {
+        l->pid[l->n] = pid;
+        l->ppid[l->n] = ppid;
+        l->state[l->n] = state;
+        l->n++;
+    }
+}
+
+/* Records every live descendant of pid (services and what they forked). */
+static void track_descendants(struct daemon *d, pid_t root)
+{
+    static struct proc_list l;
+    pid_t tree[HARNESS_MAX_PIDS];
+    size_t n_tree = 0;
+
+    l.n = 0;
+    for_each_proc(collect, &l);
+    tree[n_tree++] = root;
+    for (size_t i = 0; i < n_tree; i++)
+        for (size_t j = 0; j < l.n; j++)
+            if (l.ppid[j] == tree[i] && n_tree < HARNESS_MAX_PIDS) {
+                tree[n_tree++] = l.pid[j];
+                if (l.state[j] != 'Z')
+                    harness_track_pid(d, l.pid[j]);
+            }
+}
+
+int harness_zombies(const struct daemon *d)
+{
+    static struct proc_list l;
+    int n = 0;
+
+    l.n = 0;
+    for_each_proc(collect, &l);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.ppid[i] == d->pid && l.state[i] == 'Z')
+            n++;
+    return n;
+}
+
+struct zombie_wait {
+    const struct daemon *d;
+    struct harness_proc z[64];
+    size_t n;
+};
+
+static bool zombies_reaped(void *arg)
+{
+    struct zombie_wait *w = arg;
+
+    for (size_t i = 0; i < w->n; i++) {
+        char state;
+        pid_t ppid;
+        unsigned long long start;
+
+        if (proc_stat(w->z[i].pid, &state, &ppid, &start) && start == w->z[i].starttime &&
+            state == 'Z' && ppid == w->d->pid)
+            return false;
+    }
+    return true;
+}
+
+/* Fails the test if a zombie child of minisupd stays unreaped for a second: the daemon's reaper
+ * must collect every child, not only main processes. */
+static void check_no_lingering_zombies(struct daemon *d)
+{
+    static struct proc_list l;
+    struct zombie_wait w = {.d = d};
+
+    l.n = 0;
+    for_each_proc(collect, &l);
+    for (size_t i = 0; i < l.n && w.n < 64; i++)
+        if (l.ppid[i] == d->pid && l.state[i] == 'Z' &&
+            proc_stat(l.pid[i], NULL, NULL, &w.z[w.n].starttime))
+            w.z[w.n++].pid = l.pid[i];
+    if (!wait_until(zombies_reaped, &w, 1000)) {
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupd left a zombie child unreaped for more than 1 s (pid %d)",
+                       (int)w.z[0].pid);
+    }
+}
+
+/* Fails the test when the daemon's log holds a sanitizer report. */
+static void check_log_clean(const struct daemon *d)
+{
+    static const char *const reports[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                          "runtime error:", "WARNING: ThreadSanitizer", NULL};
+    char *text = read_file(d->log_file, NULL);
+
+    if (!text)
+        return;
+    for (const char *const *r = reports; *r; r++)
+        if (strstr(text, *r)) {
+            harness_dump_log(d, 16384);
+            free(text);
+            cr_assert_fail("minisupd's log holds a sanitizer report (%s)", *r);
+        }
+    free(text);
+}
+
+void harness_stop(struct daemon *d)
+{
+    int status;
+
+    cr_assert(d->pid > 0, "minisupd is not running");
+    if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        d->pid = 0;
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupd died before the test stopped it (wait status 0x%x)", status);
+    }
+    check_no_lingering_zombies(d);
+    track_descendants(d, d->pid);
+
+    cr_assert(kill(d->pid, SIGTERM) == 0, "kill minisupd: %s", strerror(errno));
+    if (!harness_wait_pid(d->pid, HARNESS_STOP_TIMEOUT_MS, &status)) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+        d->pid = 0;
+        harness_dump_log(d, 4096);
+        cr_assert_fail("minisupd did not exit within %d ms of SIGTERM", HARNESS_STOP_TIMEOUT_MS);
+    }
+    d->pid = 0;
+    d->exit_status = status;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        harness_dump_log(d, 4096);
+        if (WIFSIGNALED(status))
+            cr_assert_fail("minisupd died of signal %d after SIGTERM", WTERMSIG(status));
+        cr_assert_fail("minisupd exited %d after SIGTERM, want 0", WEXITSTATUS(status));
+    }
+    check_log_clean(d);
+    for (size_t i = 0; i < d->n_procs; i++)
+        cr_assert(!proc_alive(&d->procs[i]), "process %d is still alive after minisupd exited",
+                  (int)d->procs[i].pid);
+    d->stopped_cleanly = true;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+void harness_cleanup(struct daemon *d)
+{
+    if (d->base[0] == '\0')
+        return;
+    if (d->pid > 0) {
+        int status;
+
+        /* The test ended early: report what the daemon said, then stop it gently first so its
+         * services go too, and by force if it does not comply. */
+        track_descendants(d, d->pid);
+        harness_dump_log(d, 4096);
+        kill(d->pid, SIGTERM);
+        if (!harness_wait_pid(d->pid, 10000, &status)) {
+            kill(d->pid, SIGKILL);
+            waitpid(d->pid, NULL, 0);
+        }
+        d->pid = 0;
+    }
+    for (size_t i = 0; i < d->n_procs; i++)
+        if (proc_alive(&d->procs[i])) {
+            fprintf(stderr, "[harness] killing leftover process %d\n", (int)d->procs[i].pid);
+            kill(d->procs[i].pid, SIGKILL);
+        }
+    if (getenv("MINISUP_KEEP_TMP"))
+        fprintf(stderr, "[harness] keeping %s\n", d->base);
+    else
+        (void)nftw(d->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    d->base[0] = '\0';
+}
+
+json_t *harness_varlink(struct daemon *d, const char *method, json_t *params)
+{
+    char full[256];
+    struct varlink_client *c = NULL;
+    json_t *reply = NULL, *rparams = NULL;
+    const char *error = NULL;
+    bool continues;
+    int r;
+
+    snprintf(full, sizeof(full), "%s.%s", VARLINK_INTERFACE, method);
+    r = varlink_client_connect(d->socket, &c);
+    cr_assert_eq(r, 0, "cannot connect to %s: %s", d->socket, strerror(-r));
+    r = varlink_client_send(c, full, params, 0);
+    cr_assert_eq(r, 0, "cannot send %s: %s", full, strerror(-r));
+    r = varlink_client_receive(c, 10000, &reply);
+    cr_assert_eq(r, 0, "no reply to %s: %s", full, strerror(-r));
+    r = varlink_reply_parse(reply, &error, &rparams, &continues);
+    cr_assert_eq(r, 0, "malformed reply to %s", full);
+    cr_assert_null(error, "%s failed: %s", full, error);
+    json_incref(rparams);
+    json_decref(reply);
+    varlink_client_free(c);
+    return rparams;
+}
+
+json_t *harness_get_unit(struct daemon *d, const char *name)
+{
+    json_t *r = harness_varlink(d, "GetUnit", json_pack("{s:s}", "name", name));
+    json_t *unit = json_object_get(r, "unit");
+
+    cr_assert(json_is_object(unit), "GetUnit(%s) returned no unit", name);
+    json_incref(unit);
+    json_decref(r);
+    return unit;
+}
+
+/* Counts the lines of text that equal s (whole) or contain it. */
+static size_t count_lines(const char *text, const char *s, bool whole)
+{
+    size_t count = 0, n = strlen(s);
+
+    for (const char *p = text; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (whole ? (len == n && memcmp(p, s, n) == 0) : memmem(p, len, s, n) != NULL)
+            count++;
+        p = end ? end + 1 : NULL;
+    }
+    return count;
+}
+
+size_t harness_count_lines(const char *text, const char *line)
+{
+    return count_lines(text, line, true);
+}
+
+size_t harness_count_lines_containing(const char *text, const char *needle)
+{
+    return count_lines(text, needle, false);
+}
