@@ -887,9 +887,15 @@ static bool list_word_ok(struct parser *ps, const struct key_def *d, const struc
                          const char *w)
 {
     switch ((enum list_kind)d->arg) {
-    case LIST_UNIT_NAMES:
     case LIST_INSTALL:
-        if (!unit_name_check(w, true, true, d->arg == LIST_INSTALL)) {
+        if (!unit_name_check(w, true, true, true)) {
+            diag_add(ps, DIAG_WARNING, a->line, "Invalid unit name '%s' in %s=, ignoring.", w,
+                     a->key);
+            return false;
+        }
+        return true;
+    case LIST_UNIT_NAMES:
+        if (!unit_name_check(w, true, true, false)) {
             diag_add(ps, DIAG_WARNING, a->line,
                      "Failed to add dependency on %s, ignoring: Invalid argument", w);
             return false;
@@ -970,7 +976,9 @@ static void p_list(struct parser *ps, const struct key_def *d, const struct assi
         return;
     }
 
-    flags = d->arg == LIST_UNIT_NAMES || d->arg == LIST_INSTALL ? 0 : EXTRACT_UNQUOTE;
+    /* Unit names keep their backslashes ("dev-disk-by\\x2duuid-....device"). */
+    flags = d->arg == LIST_UNIT_NAMES || d->arg == LIST_INSTALL ? EXTRACT_RETAIN_ESCAPE
+                                                                 : EXTRACT_UNQUOTE;
     if (d->arg == LIST_PASS_ENV || d->arg == LIST_UNSET_ENV)
         flags |= EXTRACT_CUNESCAPE;
     for (;;) {

@@ -274,7 +274,7 @@ int extract_word(const char **p, char **ret, unsigned flags)
                 goto fail;
             continue;
         }
-        if (c == '\\') {
+        if (c == '\\' && !(flags & EXTRACT_RETAIN_ESCAPE)) {
             /* Without C unescaping a backslash only protects the next character. */
             if (s[1] == '\0') {
                 r = buf_addc(&b, '\\');
@@ -867,6 +867,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
                       ignore ? ", ignoring" : "");
             if (reterr_msg)
                 *reterr_msg = "Failed to resolve specifiers";
+            r = -EINVAL;
         }
         goto out;
     }
@@ -935,6 +936,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
                           ignore ? ", ignoring" : "");
                 if (reterr_msg)
                     *reterr_msg = "Failed to resolve specifiers";
+                r = -EINVAL;
             }
             goto out;
         }

@@ -100,6 +100,7 @@ enum extract_flags {
     EXTRACT_CUNESCAPE = 1 << 1,      /* C escapes, inside and outside quotes */
     EXTRACT_UNESCAPE_RELAX = 1 << 2, /* keep unknown escapes verbatim instead of failing */
     EXTRACT_RELAX = 1 << 3,          /* accept an unterminated quote at the end */
+    EXTRACT_RETAIN_ESCAPE = 1 << 4,  /* backslashes are ordinary characters (unit names) */
 };
 
 /* Extracts the next whitespace-separated word from *p (systemd's extract_first_word()), advancing

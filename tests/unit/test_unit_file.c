@@ -2,10 +2,13 @@
  * numbers, specifiers, and the real-world corpus. */
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -101,4 +104,722 @@ Test(unit_file, missing_exec_start)
     cr_assert_not_null(find_diag(&d, "Service has no ExecStart= setting, which is only allowed "
                                      "for Type=oneshot services. Refusing."));
     unit_diags_done(&d);
+}
+
+Test(unit_file, defaults)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    cr_assert_eq(load("[Service]\nExecStart=/bin/true\n", "x.service", &c, &d), 0);
+    cr_assert_eq(d.n, 0);
+    cr_assert_eq(c->kind, UNIT_KIND_SERVICE);
+    cr_assert_eq(c->type, SERVICE_TYPE_SIMPLE);
+    cr_assert_eq(c->start_limit_interval_usec, 10 * USEC_PER_SEC);
+    cr_assert_eq(c->start_limit_burst, 5);
+    cr_assert_eq(c->restart, RESTART_NO);
+    cr_assert_eq(c->restart_usec, 100 * USEC_PER_MSEC);
+    cr_assert_eq(c->timeout_start_usec, 90 * USEC_PER_SEC);
+    cr_assert_eq(c->timeout_stop_usec, 90 * USEC_PER_SEC);
+    cr_assert_eq(c->kill_mode, KILL_MODE_CONTROL_GROUP);
+    cr_assert_eq(c->kill_signal, SIGTERM);
+    cr_assert_eq(c->restart_kill_signal, SIGTERM);
+    cr_assert_eq(c->final_kill_signal, SIGKILL);
+    cr_assert(c->send_sigkill);
+    cr_assert_not(c->send_sighup);
+    cr_assert(c->guess_main_pid);
+    cr_assert_eq(c->umask, 0022);
+    cr_assert(c->ignore_sigpipe);
+    cr_assert_eq(c->syslog_level, 6);
+    cr_assert(c->syslog_level_prefix);
+    cr_assert_eq(c->std_output, STD_OUTPUT_JOURNAL);
+    cr_assert_eq(c->std_error, STD_OUTPUT_INHERIT);
+    cr_assert_null(c->description);
+    cr_assert_null(c->after);
+    cr_assert_str_eq(c->source_text, "[Service]\nExecStart=/bin/true\n");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, all_settings)
+{
+    const char *text =
+        "[Unit]\n"
+        "Description=All of it\n"
+        "Documentation=man:x(8) https://example.org/x file:/usr/share/doc/x\n"
+        "Requires=a.service\nWants=b.service c.socket\nRequisite=d.service\n"
+        "BindsTo=e.service\nPartOf=f.service\nConflicts=g.service\n"
+        "After=network.target\nBefore=h.service\n"
+        "StartLimitIntervalSec=1min\nStartLimitBurst=3\n"
+        "[Service]\n"
+        "Type=forking\n"
+        "ExecStartPre=-/bin/pre\nExecStart=/bin/main --flag\nExecStartPost=/bin/post\n"
+        "ExecReload=/bin/kill -HUP $MAINPID\nExecStop=/bin/stop\nExecStopPost=/bin/stoppost\n"
+        "Restart=on-abnormal\nRestartSec=2s\nTimeoutStartSec=infinity\nTimeoutStopSec=0\n"
+        "RemainAfterExit=yes\nGuessMainPID=no\nPIDFile=/var/run/x.pid\n"
+        "SuccessExitStatus=3 SIGUSR1\nRestartPreventExitStatus=4\nRestartForceExitStatus=5\n"
+        "KillMode=mixed\nKillSignal=SIGINT\nRestartKillSignal=HUP\nFinalKillSignal=9\n"
+        "SendSIGKILL=no\nSendSIGHUP=yes\n"
+        "Environment=A=1 \"B=two words\"\nEnvironmentFile=-/etc/default/x\n"
+        "PassEnvironment=LANG TZ\nUnsetEnvironment=FOO BAR=1\n"
+        "WorkingDirectory=-/srv/x\nUMask=0077\nUser=nobody\nGroup=nogroup\n"
+        "SupplementaryGroups=adm audio\nSyslogIdentifier=xid\nSyslogLevel=debug\n"
+        "SyslogLevelPrefix=false\nStandardOutput=append:/var/log/x.log\nStandardError=null\n"
+        "IgnoreSIGPIPE=no\nRuntimeDirectory=x x/sub\nStateDirectory=x\nLogsDirectory=x\n"
+        "[Install]\nWantedBy=multi-user.target\nRequiredBy=y.service\nAlso=x.socket\n"
+        "Alias=xx.service\n";
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_str_eq(c->description, "All of it");
+    cr_assert_eq(strv_length(c->documentation), 3);
+    cr_assert_str_eq(c->requires[0], "a.service");
+    cr_assert_str_eq(c->wants[1], "c.socket");
+    cr_assert_str_eq(c->requisite[0], "d.service");
+    cr_assert_str_eq(c->binds_to[0], "e.service");
+    cr_assert_str_eq(c->part_of[0], "f.service");
+    cr_assert_str_eq(c->conflicts[0], "g.service");
+    cr_assert_str_eq(c->after[0], "network.target");
+    cr_assert_str_eq(c->before[0], "h.service");
+    cr_assert_eq(c->start_limit_interval_usec, 60 * USEC_PER_SEC);
+    cr_assert_eq(c->start_limit_burst, 3);
+    cr_assert_eq(c->type, SERVICE_TYPE_FORKING);
+    cr_assert_eq(c->exec_start_pre.n, 1);
+    cr_assert_eq(c->exec_start_pre.items[0].flags, EXEC_FLAG_IGNORE_FAILURE);
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "--flag");
+    cr_assert_eq(c->exec_start_post.n, 1);
+    cr_assert_str_eq(c->exec_reload.items[0].argv[2], "$MAINPID");
+    cr_assert_eq(c->exec_stop.n, 1);
+    cr_assert_eq(c->exec_stop_post.n, 1);
+    cr_assert_eq(c->restart, RESTART_ON_ABNORMAL);
+    cr_assert_eq(c->restart_usec, 2 * USEC_PER_SEC);
+    cr_assert_eq(c->timeout_start_usec, USEC_INFINITY);
+    cr_assert_eq(c->timeout_stop_usec, USEC_INFINITY, "0 means no timeout");
+    cr_assert(c->remain_after_exit);
+    cr_assert_not(c->guess_main_pid);
+    cr_assert_str_eq(c->pid_file, "/run/x.pid");
+    cr_assert_not_null(find_diag(&d, "legacy directory /var/run/"));
+    cr_assert(exit_status_set_has_status(&c->success_exit_status, 3));
+    cr_assert(exit_status_set_has_signal(&c->success_exit_status, SIGUSR1));
+    cr_assert(exit_status_set_has_status(&c->restart_prevent_exit_status, 4));
+    cr_assert(exit_status_set_has_status(&c->restart_force_exit_status, 5));
+    cr_assert_eq(c->kill_mode, KILL_MODE_MIXED);
+    cr_assert_eq(c->kill_signal, SIGINT);
+    cr_assert_eq(c->restart_kill_signal, SIGHUP);
+    cr_assert_eq(c->final_kill_signal, SIGKILL);
+    cr_assert_not(c->send_sigkill);
+    cr_assert(c->send_sighup);
+    cr_assert_str_eq(strv_env_get(c->environment, "B"), "two words");
+    cr_assert_str_eq(c->environment_files[0], "-/etc/default/x");
+    cr_assert_str_eq(c->pass_environment[1], "TZ");
+    cr_assert_str_eq(c->unset_environment[1], "BAR=1");
+    cr_assert_str_eq(c->working_directory, "-/srv/x");
+    cr_assert_eq(c->umask, 0077);
+    cr_assert_str_eq(c->user, "nobody");
+    cr_assert_str_eq(c->group, "nogroup");
+    cr_assert_str_eq(c->supplementary_groups[1], "audio");
+    cr_assert_str_eq(c->syslog_identifier, "xid");
+    cr_assert_eq(c->syslog_level, 7);
+    cr_assert_not(c->syslog_level_prefix);
+    cr_assert_eq(c->std_output, STD_OUTPUT_APPEND);
+    cr_assert_str_eq(c->std_output_path, "/var/log/x.log");
+    cr_assert_eq(c->std_error, STD_OUTPUT_NULL);
+    cr_assert_not(c->ignore_sigpipe);
+    cr_assert_str_eq(c->runtime_directory[1], "x/sub");
+    cr_assert_str_eq(c->state_directory[0], "x");
+    cr_assert_str_eq(c->logs_directory[0], "x");
+    cr_assert_str_eq(c->wanted_by[0], "multi-user.target");
+    cr_assert_str_eq(c->required_by[0], "y.service");
+    cr_assert_str_eq(c->also[0], "x.socket");
+    cr_assert_str_eq(c->alias[0], "xx.service");
+    cr_assert_eq(d.n, 1, "only the /var/run notice");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, timeout_sec_sets_both)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nTimeoutSec=7\n", "x.service", &c, &d), 0);
+    cr_assert_eq(c->timeout_start_usec, 7 * USEC_PER_SEC);
+    cr_assert_eq(c->timeout_stop_usec, 7 * USEC_PER_SEC);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* The old spelling of StartLimitIntervalSec= in [Service]. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nStartLimitInterval=3\nStartLimitBurst=2\n",
+                      "x.service", &c, &d),
+                 0);
+    cr_assert_eq(c->start_limit_interval_usec, 3 * USEC_PER_SEC);
+    cr_assert_eq(c->start_limit_burst, 2);
+    cr_assert_eq(d.n, 0);
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+/* A unit whose single ExecStart= value is `value`, padded to `len` bytes of line content. */
+static char *long_line_unit(size_t len)
+{
+    const char *head = "[Service]\nExecStart=/bin/echo ";
+    size_t prefix = strlen("ExecStart=/bin/echo ");
+    char *s = malloc(strlen(head) + len + 2);
+
+    cr_assert_geq(len, prefix);
+    strcpy(s, head);
+    memset(s + strlen(head), 'a', len - prefix);
+    strcpy(s + strlen(head) + len - prefix, "\n");
+    return s;
+}
+
+Test(unit_file, long_lines)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    char *text;
+
+    text = long_line_unit(4096);
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(strlen(c->exec_start.items[0].argv[1]), 4096 - strlen("ExecStart=/bin/echo "));
+    unit_config_free(c);
+    free(text);
+
+    text = long_line_unit(1024 * 1024);
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(strlen(c->exec_start.items[0].argv[1]),
+                 1024 * 1024 - strlen("ExecStart=/bin/echo "));
+    unit_config_free(c);
+    free(text);
+    cr_assert_eq(d.n, 0);
+
+    text = long_line_unit(1024 * 1024 + 1);
+    cr_assert_eq(load(text, "x.service", &c, &d), -ENOBUFS);
+    cr_assert_null(c);
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    cr_assert_eq(d.items[0].line, 2);
+    cr_assert_str_eq(d.items[0].message, "Line too long");
+    free(text);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, comment_characters_inside_values)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "# leading comment\n"
+                       "; another\n"
+                       "[Unit]\n"
+                       "  # indented comment\n"
+                       "Description=a ; b # c\n"
+                       "[Service]\n"
+                       "ExecStart=/bin/sh -c 'echo a ; echo b' # not a comment\n";
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(d.n, 0);
+    cr_assert_str_eq(c->description, "a ; b # c");
+    cr_assert_str_eq(c->exec_start.items[0].argv[2], "echo a ; echo b");
+    cr_assert_str_eq(c->exec_start.items[0].argv[3], "#");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, continuation_lines)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Service]\n"                     /* 1 */
+                       "ExecStart=/bin/echo one \\\n"    /* 2 */
+                       "# a comment inside is dropped\n" /* 3 */
+                       "  two\\\n"                       /* 4 */
+                       "three\n"                         /* 5 */
+                       "Description=not here\n"          /* 6: wrong section */
+                       "Restrat=always \\\n"             /* 7 */
+                       "  continued\n"                   /* 8 */
+                       "Environment=A=\\\\\n"            /* 9: escaped backslash ends the line */
+                       "Environment=B=1\n";              /* 10 */
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    /* Backslash-newline becomes a space; the indentation of the next line stays. */
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "one");
+    cr_assert_str_eq(c->exec_start.items[0].argv[2], "two");
+    cr_assert_str_eq(c->exec_start.items[0].argv[3], "three");
+    cr_assert_null(c->exec_start.items[0].argv[4]);
+    cr_assert_eq(c->exec_start.items[0].line, 5, "systemd reports the last line");
+    cr_assert_str_eq(strv_env_get(c->environment, "A"), "\\");
+    cr_assert_str_eq(strv_env_get(c->environment, "B"), "1");
+    cr_assert_eq(d.n, 2);
+    cr_assert_eq(d.items[0].line, 6);
+    cr_assert_str_eq(d.items[0].message, "Unknown key name 'Description' in section 'Service', "
+                                         "ignoring.");
+    cr_assert_eq(d.items[1].line, 8);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* A continuation running into the end of the file still counts. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x a \\", "x.service", &c, &d), 0);
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "a");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, indented_lines_are_assignments)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Unit]\n"
+                       "Description=first\n"
+                       "    After=a.service\n"
+                       "\tBefore=b.service\n"
+                       "[Service]\n"
+                       "  ExecStart=/bin/x\n";
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(d.n, 0);
+    cr_assert_str_eq(c->description, "first");
+    cr_assert_str_eq(c->after[0], "a.service");
+    cr_assert_str_eq(c->before[0], "b.service");
+    cr_assert_eq(c->exec_start.n, 1);
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, crlf_and_bom)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "\xef\xbb\xbf[Unit]\r\n"
+                       "Description=windows\r\n"
+                       "\r\n"
+                       "[Service]\r\n"
+                       "ExecStart=/bin/x a\r\n"
+                       "Restrat=1\r\n";
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_str_eq(c->description, "windows");
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "a");
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].line, 6, "CRLF is one line break");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, repeated_sections_and_lists)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Unit]\n"
+                       "After=a.service b.service\n"
+                       "Description=one\n"
+                       "[Service]\n"
+                       "ExecStart=/bin/x\n"
+                       "Environment=A=1\n"
+                       "[Unit]\n"
+                       "After=c.service\n"
+                       "Description=two\n"
+                       "Wants=w.service\n"
+                       "Wants=\n"
+                       "Wants=v.service\n"
+                       "[Service]\n"
+                       "ExecStartPre=/bin/p1\n"
+                       "ExecStartPre=\n"
+                       "ExecStartPre=/bin/p2\n"
+                       "Environment=B=2\n"
+                       "RestartSec=1\n"
+                       "RestartSec=3\n";
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(strv_length(c->after), 3);
+    cr_assert_str_eq(c->after[2], "c.service");
+    cr_assert_str_eq(c->description, "two", "scalars: last wins");
+    cr_assert_eq(strv_length(c->wants), 1, "empty assignment resets the list");
+    cr_assert_str_eq(c->wants[0], "v.service");
+    cr_assert_eq(c->exec_start_pre.n, 1);
+    cr_assert_str_eq(c->exec_start_pre.items[0].path, "/bin/p2");
+    cr_assert_eq(strv_length(c->environment), 2);
+    cr_assert_eq(c->restart_usec, 3 * USEC_PER_SEC);
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, unknown_keys_and_sections)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "Orphan=1\n"                /* 1 */
+                       "[Unit]\n"                  /* 2 */
+                       "Description=x\n"           /* 3 */
+                       "description=lower\n"       /* 4 */
+                       "X-Custom=fine\n"           /* 5 */
+                       "[Service]\n"               /* 6 */
+                       "ExecStart=/bin/x\n"        /* 7 */
+                       "Restrat=always\n"          /* 8 */
+                       "ProtectSystem=strict\n"    /* 9 */
+                       "no equals sign here\n"     /* 10 */
+                       "=value\n"                  /* 11 */
+                       "[Foo]\n"                   /* 12 */
+                       "Bar=1\n"                   /* 13 */
+                       "[X-Vendor]\n"              /* 14 */
+                       "Anything=goes\n"           /* 15 */
+                       "[Socket]\n"                /* 16: not in a .service */
+                       "ListenStream=1\n"          /* 17 */
+                       "[Unit]\n"                  /* 18 */
+                       "ConditionPathExists=/x\n"; /* 19 */
+    const struct {
+        unsigned line;
+        const char *message;
+    } want[] = {
+        {1, "Assignment outside of section. Ignoring."},
+        {4, "Unknown key name 'description' in section 'Unit', ignoring."},
+        {8, "Unknown key name 'Restrat' in section 'Service', ignoring."},
+        {9, "Unsupported key name 'ProtectSystem' in section 'Service', ignoring."},
+        {10, "Missing '=', ignoring line."},
+        {11, "Missing key name before '=', ignoring line."},
+        {12, "Unknown section 'Foo'. Ignoring."},
+        {16, "Unknown section 'Socket'. Ignoring."},
+        {19, "Unsupported key name 'ConditionPathExists' in section 'Unit', ignoring."},
+    };
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(d.n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < d.n; i++) {
+        cr_assert_eq(d.items[i].level, DIAG_WARNING);
+        cr_assert_str_eq(d.items[i].file, "/etc/test/x.service");
+        cr_assert_eq(d.items[i].line, want[i].line, "diag %zu: %s", i, d.items[i].message);
+        cr_assert_str_eq(d.items[i].message, want[i].message);
+    }
+    cr_assert_str_eq(c->description, "x");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, bad_values_leave_settings_unchanged)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Service]\n"
+                       "ExecStart=/bin/x\n"
+                       "TimeoutStopSec=abc\n"
+                       "RestartSec=5\n"
+                       "RestartSec=soon\n"
+                       "Restart=sometimes\n"
+                       "Type=weird\n"
+                       "KillSignal=SIGNOPE\n"
+                       "RemainAfterExit=maybe\n"
+                       "UMask=0999\n"
+                       "SuccessExitStatus=1 banana 2\n"
+                       "StandardOutput=carrier-pigeon\n"
+                       "SyslogLevel=loud\n";
+
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_str_eq(d.items[0].message,
+                     "Failed to parse time span value 'abc' for TimeoutStopSec=, ignoring.");
+    cr_assert_eq(d.items[0].line, 3);
+    cr_assert_eq(c->timeout_stop_usec, 90 * USEC_PER_SEC);
+    cr_assert_eq(c->restart_usec, 5 * USEC_PER_SEC);
+    cr_assert_eq(c->restart, RESTART_NO);
+    cr_assert_eq(c->type, SERVICE_TYPE_SIMPLE);
+    cr_assert_eq(c->kill_signal, SIGTERM);
+    cr_assert_not(c->remain_after_exit);
+    cr_assert_eq(c->umask, 0022);
+    cr_assert(exit_status_set_has_status(&c->success_exit_status, 1));
+    cr_assert(exit_status_set_has_status(&c->success_exit_status, 2));
+    cr_assert_eq(c->std_output, STD_OUTPUT_JOURNAL);
+    cr_assert_eq(c->syslog_level, 6);
+    cr_assert_not_null(find_diag(&d, "'banana' for SuccessExitStatus="));
+    cr_assert_eq(d.n, 10);
+    for (size_t i = 0; i < d.n; i++)
+        cr_assert_eq(d.items[i].level, DIAG_WARNING);
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, fatal_checks)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    /* Missing ExecStart=, with and without Type=. */
+    cr_assert_eq(load("[Unit]\nDescription=x\n[Service]\nRestart=always\n", "x.service", &c, &d),
+                 -EINVAL);
+    cr_assert_null(c);
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    cr_assert_str_eq(d.items[0].message, "Service has no ExecStart= setting, which is only "
+                                         "allowed for Type=oneshot services. Refusing.");
+    unit_diags_done(&d);
+
+    cr_assert_eq(load("[Service]\nType=notify\nExecStop=/bin/x\n", "x.service", &c, &d), -EINVAL);
+    cr_assert_not_null(find_diag(&d, "Service has no ExecStart= setting"));
+    unit_diags_done(&d);
+
+    /* More than one ExecStart= is only for oneshot. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/a\nExecStart=/bin/b\n", "x.service", &c, &d),
+                 -EINVAL);
+    cr_assert_str_eq(d.items[0].message, "Service has more than one ExecStart= setting, which is "
+                                         "only allowed for Type=oneshot services. Refusing.");
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nExecStart=/bin/a ; /bin/b\n", "x.service", &c, &d), -EINVAL);
+    unit_diags_done(&d);
+    cr_assert_eq(
+        load("[Service]\nType=oneshot\nExecStart=/bin/a\nExecStart=/bin/b\n", "x.service", &c, &d),
+        0);
+    cr_assert_eq(c->exec_start.n, 2);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* Without Type= and ExecStart=, systemd makes it oneshot; RemainAfterExit= makes it valid. */
+    cr_assert_eq(load("[Service]\nRemainAfterExit=yes\nExecStop=/bin/x\n", "x.service", &c, &d), 0);
+    cr_assert_eq(c->type, SERVICE_TYPE_ONESHOT);
+    unit_config_free(c);
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nType=oneshot\n", "x.service", &c, &d), -EINVAL);
+    cr_assert_str_eq(d.items[0].message,
+                     "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
+    unit_diags_done(&d);
+
+    /* Bad quoting after the first word refuses the unit, as in systemd; in the first word the
+     * line is ignored with a warning. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x 'a\n", "x.service", &c, &d), -EINVAL);
+    cr_assert_eq(d.items[0].line, 2);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nExecStartPre='/bin/y\n", "x.service", &c, &d),
+                 0);
+    cr_assert_eq(c->exec_start_pre.n, 0);
+    cr_assert_eq(d.items[0].level, DIAG_WARNING);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* An invalid section header is fatal in systemd too. */
+    cr_assert_eq(load("[Service\nExecStart=/bin/x\n", "x.service", &c, &d), -EINVAL);
+    cr_assert_str_eq(d.items[0].message, "Invalid section header '[Service'");
+    unit_diags_done(&d);
+
+    /* Relative WorkingDirectory= without "-" is fatal, with "-" a warning. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nWorkingDirectory=rel\n", "x.service", &c, &d),
+                 -EINVAL);
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nWorkingDirectory=-rel\n", "x.service", &c, &d),
+                 0);
+    cr_assert_null(c->working_directory);
+    unit_config_free(c);
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nWorkingDirectory=~\n", "x.service", &c, &d), 0);
+    cr_assert_str_eq(c->working_directory, "~");
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* Not a unit name we handle. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\n", "x.timer", &c, &d), -EINVAL);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, specifiers)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Unit]\n"
+                       "Description=%n|%N|%p|%P|%i|%I|%j|%J|%f|%%|%t|%S|%L|%y|%Y|100%\n"
+                       "[Service]\n"
+                       "ExecStart=/bin/echo %u %U %h %H \"%i x\"\n"
+                       "Environment=INST=%i\n";
+    char host[256], uid[32];
+
+    cr_assert_eq(load(text, "web-front@a\\x2db-c.service", &c, &d), 0);
+    cr_assert_eq(d.n, 0, "%s", d.n ? d.items[0].message : "");
+    cr_assert_str_eq(c->description, "web-front@a\\x2db-c.service|web-front@a\\x2db-c|web-front|"
+                                     "web/front|a\\x2db-c|a-b/c|front|front|/a-b/c|%|/run/test|"
+                                     "/var/lib/test|/var/log/test|/etc/test/x.service|/etc/test|"
+                                     "100%");
+    gethostname(host, sizeof(host));
+    snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+    cr_assert_str_eq(c->exec_start.items[0].argv[2], uid);
+    cr_assert_str_eq(c->exec_start.items[0].argv[3], getpwuid(getuid())->pw_dir);
+    cr_assert_str_eq(c->exec_start.items[0].argv[4], host);
+    cr_assert_str_eq(c->exec_start.items[0].argv[5], "a\\x2db-c x");
+    cr_assert_str_eq(strv_env_get(c->environment, "INST"), "a\\x2db-c");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, unknown_specifier)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    cr_assert_eq(load("[Unit]\nDescription=ok\nDescription=bad %z here\n"
+                      "[Service]\nExecStart=/bin/x\n",
+                      "x.service", &c, &d),
+                 0);
+    cr_assert_str_eq(c->description, "ok", "the value with the bad specifier is rejected");
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].line, 3);
+    cr_assert_str_eq(d.items[0].message, "Failed to resolve specifiers in 'bad %z here' (unknown "
+                                         "specifier '%z'), ignoring.");
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* In a command line it is fatal, as in systemd. */
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x %z\n", "x.service", &c, &d), -EINVAL);
+    cr_assert_not_null(find_diag(&d, "unknown specifier '%z'"));
+    unit_diags_done(&d);
+}
+
+Test(unit_file, template_instance)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Unit]\nDescription=Instance %i of %p\n"
+                       "[Service]\nExecStart=/bin/run --name=%i\n";
+
+    cr_assert_eq(unit_file_load_string(text, strlen(text), "/etc/u/getty@.service",
+                                       "getty@tty1.service", &test_ctx, &c, &d),
+                 0);
+    cr_assert_str_eq(c->name, "getty@tty1.service");
+    cr_assert_str_eq(c->path, "/etc/u/getty@.service");
+    cr_assert_str_eq(c->description, "Instance tty1 of getty");
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "--name=tty1");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, socket_unit)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Unit]\nDescription=sock\n"
+                       "[Socket]\nListenStream=/run/x.sock\nListenStream=127.0.0.1:80\n"
+                       "ListenDatagram=9000\nListenSequentialPacket=/run/sp\nListenFIFO=%t/x.fifo\n"
+                       "ExecStartPre=/bin/pre\nSocketMode=0600\n"
+                       "[Service]\nExecStart=/bin/x\n"
+                       "[Install]\nWantedBy=sockets.target\n";
+
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/u/x.socket", "x.socket", &test_ctx, &c, &d), 0);
+    cr_assert_eq(c->kind, UNIT_KIND_SOCKET);
+    cr_assert_eq(strv_length(c->listen_stream), 2);
+    cr_assert_str_eq(c->listen_datagram[0], "9000");
+    cr_assert_str_eq(c->listen_seqpacket[0], "/run/sp");
+    cr_assert_str_eq(c->listen_fifo[0], "/run/test/x.fifo");
+    cr_assert_eq(c->exec_start_pre.n, 1);
+    cr_assert_str_eq(c->socket_service, "x.service", "defaults to the same name");
+    cr_assert_not_null(find_diag(&d, "Unsupported key name 'SocketMode' in section 'Socket'"));
+    cr_assert_not_null(find_diag(&d, "Unknown section 'Service'. Ignoring."));
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    text = "[Socket]\nService=other.service\nListenFIFO=/run/f\n";
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/u/x.socket", "x.socket", &test_ctx, &c, &d), 0);
+    cr_assert_str_eq(c->socket_service, "other.service");
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    text = "[Socket]\nSocketMode=0600\n";
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/u/x.socket", "x.socket", &test_ctx, &c, &d),
+        -EINVAL);
+    cr_assert_not_null(find_diag(&d, "Unit has no Listen setting"));
+    unit_diags_done(&d);
+}
+
+Test(unit_file, file_errors)
+{
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+    char dir[] = "/tmp/minisup-unitXXXXXX", path[256];
+    FILE *f;
+
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(unit_file_load(dir, "x.service", NULL, &c, &d), -EISDIR);
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    cr_assert(strstr(d.items[0].message, "Is a directory"), "%s", d.items[0].message);
+    unit_diags_done(&d);
+
+    snprintf(path, sizeof(path), "%s/missing.service", dir);
+    cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), -ENOENT);
+    cr_assert(strstr(d.items[0].message, "No such file or directory"));
+    unit_diags_done(&d);
+
+    /* Larger than 16 MiB: refused before reading (a sparse file costs nothing). */
+    snprintf(path, sizeof(path), "%s/big.service", dir);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), 16 * 1024 * 1024 + 1), 0);
+    fclose(f);
+    cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), -EFBIG);
+    cr_assert_eq(d.n, 1);
+    unit_diags_done(&d);
+    unlink(path);
+
+    /* A readable file loads, and source_text is its content. */
+    snprintf(path, sizeof(path), "%s/ok.service", dir);
+    f = fopen(path, "w");
+    fputs("[Service]\nExecStart=/bin/true\n", f);
+    fclose(f);
+    cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), 0);
+    cr_assert_str_eq(c->name, "ok.service");
+    cr_assert_str_eq(c->path, path);
+    cr_assert_str_eq(c->source_text, "[Service]\nExecStart=/bin/true\n");
+    unit_config_free(c);
+    unit_diags_done(&d);
+    unlink(path);
+
+    /* Unreadable (only meaningful when not root). */
+    if (geteuid() != 0) {
+        snprintf(path, sizeof(path), "%s/secret.service", dir);
+        f = fopen(path, "w");
+        fclose(f);
+        chmod(path, 0);
+        cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), -EACCES);
+        unit_diags_done(&d);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+Test(unit_file, names_and_tables)
+{
+    enum unit_kind k;
+    char *s;
+
+    cr_assert(unit_name_is_valid("a.service"));
+    cr_assert(unit_name_is_valid("a@b.service"));
+    cr_assert(unit_name_is_valid("a@.service"));
+    cr_assert(unit_name_is_valid("dev-disk-by\\x2duuid.device"));
+    cr_assert_not(unit_name_is_valid("a"));
+    cr_assert_not(unit_name_is_valid("a.foo"));
+    cr_assert_not(unit_name_is_valid("@a.service"));
+    cr_assert_not(unit_name_is_valid("a b.service"));
+    cr_assert_not(unit_name_is_valid(".service"));
+    cr_assert_eq(unit_name_kind("x.service", &k), 0);
+    cr_assert_eq(k, UNIT_KIND_SERVICE);
+    cr_assert_eq(unit_name_kind("x.socket", &k), 0);
+    cr_assert_eq(k, UNIT_KIND_SOCKET);
+    cr_assert_eq(unit_name_kind("x.target", &k), -EINVAL);
+    cr_assert_eq(unit_name_kind("x", &k), -EINVAL);
+
+    s = unit_name_normalize("fifo-echo");
+    cr_assert_str_eq(s, "fifo-echo.service");
+    free(s);
+    s = unit_name_normalize("fifo-echo.socket");
+    cr_assert_str_eq(s, "fifo-echo.socket");
+    free(s);
+
+    cr_assert_str_eq(service_type_to_string(SERVICE_TYPE_NOTIFY), "notify");
+    cr_assert_str_eq(restart_policy_to_string(RESTART_ON_ABNORMAL), "on-abnormal");
+    cr_assert_str_eq(kill_mode_to_string(KILL_MODE_CONTROL_GROUP), "control-group");
+    cr_assert_null(service_type_to_string(SERVICE_TYPE_MAX));
+    for (int i = 0; i < SERVICE_TYPE_MAX; i++)
+        cr_assert_not_null(service_type_to_string(i));
+    for (int i = 0; i < RESTART_MAX; i++)
+        cr_assert_not_null(restart_policy_to_string(i));
+    for (int i = 0; i < KILL_MODE_MAX; i++)
+        cr_assert_not_null(kill_mode_to_string(i));
+    cr_assert_null(unit_config_free(NULL));
+    unit_diags_done(NULL);
 }
