@@ -978,7 +978,7 @@ static void p_list(struct parser *ps, const struct key_def *d, const struct assi
 
     /* Unit names keep their backslashes ("dev-disk-by\\x2duuid-....device"). */
     flags = d->arg == LIST_UNIT_NAMES || d->arg == LIST_INSTALL ? EXTRACT_RETAIN_ESCAPE
-                                                                 : EXTRACT_UNQUOTE;
+                                                                : EXTRACT_UNQUOTE;
     if (d->arg == LIST_PASS_ENV || d->arg == LIST_UNSET_ENV)
         flags |= EXTRACT_CUNESCAPE;
     for (;;) {
