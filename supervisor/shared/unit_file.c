@@ -71,7 +71,8 @@ struct parser {
 
     /* What is being loaded. */
     const char *path;
-    const char *name;
+    const char *name; /* what specifiers see: a bare template gets a test instance */
+    char *name_owned; /* name, when allocated here */
     const struct unit_load_context *ctx;
     struct unit_config *c;
     struct unit_diags *diags;
@@ -80,6 +81,8 @@ struct parser {
 
     /* Facts for the final checks. */
     bool type_set;
+    bool start_timeout_set;
+    bool success_action_set; /* SuccessAction= (not acted upon) still satisfies the checks */
     bool bus_name_set;
     bool other_listen; /* ListenNetlink= and the like: a socket we do not open, but a socket */
     int fatal;         /* first fatal problem: negative errno */
@@ -1100,6 +1103,8 @@ static void p_timespan(struct parser *ps, const struct key_def *d, const struct 
     if (d->arg != TIMESPAN_PLAIN && v == 0)
         v = USEC_INFINITY;
     *t = v;
+    if (t == &ps->c->timeout_start_usec)
+        ps->start_timeout_set = true;
     if (d->arg == TIMESPAN_BOTH_TIMEOUTS)
         ps->c->timeout_stop_usec = v;
 }
@@ -1855,6 +1860,8 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
     if (sec == SECTION_SOCKET && strncmp(a->key, "Listen", 6) == 0 && !is_empty(a->value))
         ps->other_listen = true;
+    if (sec == SECTION_UNIT && strcmp(a->key, "SuccessAction") == 0)
+        ps->success_action_set = !is_empty(a->value) && strcmp(a->value, "none") != 0;
     if (key_is_unsupported(sec, a->key))
         diag_add(ps, DIAG_WARNING, a->line, "Unsupported key name '%s' in section '%s', ignoring.",
                  a->key, section_names[sec]);
@@ -1975,17 +1982,14 @@ static void config_verify(struct parser *ps)
         c->type = ps->bus_name_set      ? SERVICE_TYPE_DBUS
                   : c->exec_start.n > 0 ? SERVICE_TYPE_SIMPLE
                                         : SERVICE_TYPE_ONESHOT;
+    /* Oneshot services have no start timeout unless one is set. */
+    if (c->type == SERVICE_TYPE_ONESHOT && !ps->start_timeout_set)
+        c->timeout_start_usec = USEC_INFINITY;
 
-    if (c->exec_start.n == 0 && (ps->type_set && c->type != SERVICE_TYPE_ONESHOT)) {
-        diag_add(ps, DIAG_ERROR, 0,
-                 "Service has no ExecStart= setting, which is only allowed for Type=oneshot "
-                 "services. Refusing.");
-        return;
-    }
-    if (c->exec_start.n == 0 && c->exec_stop.n == 0) {
-        /* systemd says "Service has no ExecStart=, ExecStop=, or SuccessAction=" for a service
-         * without Type=; the ExecStart= wording tells the user more. */
-        if (ps->type_set)
+    if (c->exec_start.n == 0 && c->exec_stop.n == 0 && !ps->success_action_set) {
+        /* Without Type= systemd says "Service has no ExecStart=, ExecStop=, or SuccessAction=";
+         * the ExecStart= wording tells the user more. */
+        if (ps->type_set && c->type == SERVICE_TYPE_ONESHOT)
             diag_add(ps, DIAG_ERROR, 0,
                      "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
         else
@@ -1994,7 +1998,13 @@ static void config_verify(struct parser *ps)
                      "services. Refusing.");
         return;
     }
-    if (c->exec_start.n == 0 && !c->remain_after_exit) {
+    if (c->type != SERVICE_TYPE_ONESHOT && c->exec_start.n == 0) {
+        diag_add(ps, DIAG_ERROR, 0,
+                 "Service has no ExecStart= setting, which is only allowed for Type=oneshot "
+                 "services. Refusing.");
+        return;
+    }
+    if (!c->remain_after_exit && c->exec_start.n == 0 && !ps->success_action_set) {
         diag_add(ps, DIAG_ERROR, 0,
                  "Service has no ExecStart= and no SuccessAction= settings and does not have "
                  "RemainAfterExit=yes set. Refusing.");
@@ -2011,6 +2021,13 @@ static void config_verify(struct parser *ps)
         diag_add(ps, DIAG_ERROR, 0,
                  "Service has Restart= set to either always or on-success, which isn't allowed "
                  "for Type=oneshot services. Refusing.");
+        return;
+    }
+    if (c->type == SERVICE_TYPE_ONESHOT &&
+        !exit_status_set_is_empty(&c->restart_force_exit_status)) {
+        diag_add(ps, DIAG_ERROR, 0,
+                 "Service has RestartForceExitStatus= set, which isn't allowed for Type=oneshot "
+                 "services. Refusing.");
         return;
     }
     if (c->type == SERVICE_TYPE_DBUS && !ps->bus_name_set)
@@ -2035,6 +2052,18 @@ int unit_file_load_string(const char *text, size_t len, const char *path, const 
         name = base ? base + 1 : ps.path;
     }
     ps.name = name;
+    if (unit_name_check(name, false, false, true)) {
+        /* A template loaded by itself is checked as `systemd-analyze verify` does: as an
+         * instance named "test_instance", so that %i-based settings stay valid. */
+        const char *at = strchr(name, '@');
+        if (asprintf(&ps.name_owned, "%.*stest_instance%s", (int)(at + 1 - name), name, at + 1) <
+            0) {
+            ps.name_owned = NULL;
+            r = -ENOMEM;
+            goto out;
+        }
+        ps.name = ps.name_owned;
+    }
     if (unit_name_kind(name, &kind) < 0) {
         diag_add(&ps, DIAG_ERROR, 0, "Unit name '%s' is not a valid service or socket name.", name);
         r = ps.fatal == -ENOMEM ? -ENOMEM : -EINVAL;
@@ -2077,6 +2106,7 @@ out:
         free(ps.table[i].value);
     }
     free(ps.table);
+    free(ps.name_owned);
     unit_config_free(c);
     return r;
 }

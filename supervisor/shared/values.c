@@ -719,6 +719,14 @@ bool exit_status_set_has_signal(const struct exit_status_set *set, int signo)
     return set->signals & (1ULL << signo);
 }
 
+bool exit_status_set_is_empty(const struct exit_status_set *set)
+{
+    for (size_t i = 0; i < sizeof(set->status); i++)
+        if (set->status[i])
+            return false;
+    return set->signals == 0;
+}
+
 /* ---- command lines ------------------------------------------------------------------------- */
 
 static void exec_command_done(struct exec_command *c)

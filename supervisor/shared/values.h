@@ -65,6 +65,7 @@ const char *signal_to_string(int signo);
 int parse_exit_status_set(const char *s, struct exit_status_set *set);
 bool exit_status_set_has_status(const struct exit_status_set *set, int status);
 bool exit_status_set_has_signal(const struct exit_status_set *set, int signo);
+bool exit_status_set_is_empty(const struct exit_status_set *set);
 
 /* Splits `s` into words with systemd's quoting rules ("..." '...' and C escapes). With
  * `separate_commands`, a lone ";" word separates several commands (ExecStartPre= style).

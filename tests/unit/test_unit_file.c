@@ -575,6 +575,24 @@ Test(unit_file, fatal_checks)
     cr_assert_eq(c->type, SERVICE_TYPE_ONESHOT);
     unit_config_free(c);
     unit_diags_done(&d);
+    /* SuccessAction= alone is enough for systemd (systemd-poweroff.service and friends). */
+    cr_assert_eq(load("[Unit]\nSuccessAction=poweroff-force\n", "x.service", &c, &d), 0);
+    cr_assert_eq(c->type, SERVICE_TYPE_ONESHOT);
+    cr_assert_eq(c->timeout_start_usec, USEC_INFINITY, "oneshot: no start timeout by default");
+    unit_config_free(c);
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nType=oneshot\nExecStart=/bin/x\nTimeoutStartSec=5\n"
+                      "RestartForceExitStatus=1\n",
+                      "x.service", &c, &d),
+                 -EINVAL);
+    cr_assert_not_null(find_diag(&d, "RestartForceExitStatus= set"));
+    unit_diags_done(&d);
+    cr_assert_eq(
+        load("[Service]\nType=oneshot\nExecStart=/bin/x\nRestart=always\n", "x.service", &c, &d),
+        -EINVAL);
+    cr_assert_not_null(find_diag(&d, "Restart= set to either always or on-success"));
+    unit_diags_done(&d);
+
     cr_assert_eq(load("[Service]\nType=oneshot\n", "x.service", &c, &d), -EINVAL);
     cr_assert_str_eq(d.items[0].message,
                      "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
@@ -682,6 +700,23 @@ Test(unit_file, template_instance)
     cr_assert_str_eq(c->path, "/etc/u/getty@.service");
     cr_assert_str_eq(c->description, "Instance tty1 of getty");
     cr_assert_str_eq(c->exec_start.items[0].argv[1], "--name=tty1");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, bare_template)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    const char *text = "[Service]\nUser=%i\nExecStart=/usr/lib/x/%i %n\n";
+
+    /* As systemd-analyze verify: the instance is "test_instance"; the name stays. */
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/u/x@.service", NULL, &test_ctx, &c, &d), 0);
+    cr_assert_str_eq(c->name, "x@.service");
+    cr_assert_str_eq(c->user, "test_instance");
+    cr_assert_str_eq(c->exec_start.items[0].path, "/usr/lib/x/test_instance");
+    cr_assert_str_eq(c->exec_start.items[0].argv[1], "x@test_instance.service");
     unit_config_free(c);
     unit_diags_done(&d);
 }
