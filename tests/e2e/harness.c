@@ -263,6 +263,35 @@ pid_t harness_spawn_daemon(struct daemon *d, const char *log_rel)
     return pid;
 }
 
+/* Describes a wait status for messages: "exit code 1", "signal 11 (Segmentation fault)". */
+static const char *describe_status(int status, char *buf, size_t size)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, size, "exit code %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, size, "signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 WCOREDUMP(status) ? ", core dumped" : "");
+    else
+        snprintf(buf, size, "wait status 0x%x", status);
+    return buf;
+}
+
+/* Fails the test at once when the daemon under test died behind its back, naming what it was
+ * doing, instead of letting later waits run into their deadlines. */
+static void check_daemon_alive(struct daemon *d, const char *doing)
+{
+    char buf[128];
+    int status;
+
+    if (d->pid <= 0 || waitpid(d->pid, &status, WNOHANG) != d->pid)
+        return;
+    d->pid = 0;
+    d->exit_status = status;
+    harness_dump_log(d, 4096);
+    cr_assert_fail("minisupd died (%s) during %s", describe_status(status, buf, sizeof(buf)),
+                   doing);
+}
+
 static bool daemon_answers(void *arg)
 {
     struct daemon *d = arg;
@@ -291,8 +320,11 @@ void harness_start(struct daemon *d)
     d->ctl_timeout_ms = saved;
     if (d->pid < 0) {
         d->pid = 0;
+        char buf[128];
+
         harness_dump_log(d, 4096);
-        cr_assert_fail("minisupd exited during start-up (wait status 0x%x)", d->exit_status);
+        cr_assert_fail("minisupd exited during start-up (%s)",
+                       describe_status(d->exit_status, buf, sizeof(buf)));
     }
     if (!ok) {
         harness_dump_log(d, 4096);
@@ -329,6 +361,13 @@ int harness_ctlv(struct daemon *d, char **ret_out, char **ret_err, const char *c
     if (!WIFEXITED(status)) {
         harness_dump_log(d, 4096);
         cr_assert_fail("minisupctl %s died of signal %d", args[0], WTERMSIG(status));
+    }
+    if (d->pid > 0) {
+        char doing[256];
+
+        snprintf(doing, sizeof(doing), "'minisupctl %s %s'", args[0] ? args[0] : "",
+                 args[0] && args[1] ? args[1] : "");
+        check_daemon_alive(d, doing);
     }
     if (ret_out)
         *ret_out = read_fd_from_start(out_fd);
@@ -673,11 +712,7 @@ void harness_stop(struct daemon *d)
     int status;
 
     cr_assert(d->pid > 0, "minisupd is not running");
-    if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-        d->pid = 0;
-        harness_dump_log(d, 4096);
-        cr_assert_fail("minisupd died before the test stopped it (wait status 0x%x)", status);
-    }
+    check_daemon_alive(d, "the test, before harness_stop()");
     check_no_lingering_zombies(d);
     track_descendants(d, d->pid);
 
@@ -693,9 +728,10 @@ void harness_stop(struct daemon *d)
     d->exit_status = status;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         harness_dump_log(d, 4096);
-        if (WIFSIGNALED(status))
-            cr_assert_fail("minisupd died of signal %d after SIGTERM", WTERMSIG(status));
-        cr_assert_fail("minisupd exited %d after SIGTERM, want 0", WEXITSTATUS(status));
+        char buf[128];
+
+        cr_assert_fail("minisupd ended with %s after SIGTERM, want exit code 0",
+                       describe_status(status, buf, sizeof(buf)));
     }
     check_log_clean(d);
     for (size_t i = 0; i < d->n_procs; i++)
@@ -716,6 +752,14 @@ void harness_cleanup(struct daemon *d)
 {
     if (d->base[0] == '\0')
         return;
+    if (d->pid > 0 && waitpid(d->pid, &d->exit_status, WNOHANG) == d->pid) {
+        char buf[128];
+
+        fprintf(stderr, "[harness] minisupd had died: %s\n",
+                describe_status(d->exit_status, buf, sizeof(buf)));
+        harness_dump_log(d, 4096);
+        d->pid = 0;
+    }
     if (d->pid > 0) {
         int status;
 
@@ -792,6 +836,19 @@ static size_t count_lines(const char *text, const char *s, bool whole)
         p = end ? end + 1 : NULL;
     }
     return count;
+}
+
+void harness_metric(const char *test, const char *metric, double value, double limit)
+{
+    json_t *o = json_pack("{s:s, s:s, s:f, s:f}", "test", test, "metric", metric, "value", value,
+                          "limit", limit);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    if (s)
+        printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+    json_decref(o);
 }
 
 size_t harness_count_lines(const char *text, const char *line)

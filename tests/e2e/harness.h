@@ -143,6 +143,10 @@ size_t harness_count_lines(const char *text, const char *line);
 /* Counts the lines of text that contain needle. */
 size_t harness_count_lines_containing(const char *text, const char *needle);
 
+/* Prints {"test":..., "metric":..., "value":..., "limit":...} on a line of its own to stdout,
+ * for CI to keep and trend (RELIABILITY.md 2.0). */
+void harness_metric(const char *test, const char *metric, double value, double limit);
+
 /* Writes the last `bytes` bytes of the daemon's log to stderr, for failure reports. */
 void harness_dump_log(const struct daemon *d, size_t bytes);
 
