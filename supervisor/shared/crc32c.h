@@ -4,6 +4,7 @@
 #ifndef MINISUP_CRC32C_H
 #define MINISUP_CRC32C_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,5 +14,9 @@ uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len);
 
 /* The checksum of one buffer; crc32c("123456789", 9) == 0xe3069283. */
 uint32_t crc32c(const void *buf, size_t len);
+
+/* For tests: use the tables even when the CPU instruction is there (on), or go back (off).
+ * Not thread-safe; the results are the same either way. */
+void crc32c_force_software(bool on);
 
 #endif

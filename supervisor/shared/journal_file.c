@@ -193,6 +193,7 @@ struct scan {
     bool dropping; /* passing over an overlong line */
     uint64_t lo, hi;
     uint64_t pos; /* forward: offset of the next read; backward: file offset of buf[b_start] */
+    size_t chunk; /* bytes per read (more only to finish a line) */
     char *buf;
     size_t cap;
     size_t b_start, b_end;
@@ -212,6 +213,7 @@ static void scan_reset(struct scan *sc, int fd, uint64_t lo, uint64_t hi, bool b
     sc->lo = lo;
     sc->hi = hi;
     sc->pos = backward ? hi : lo;
+    sc->chunk = backward ? BLOCK_SIZE : 4 * BLOCK_SIZE;
     sc->b_start = sc->b_end = backward ? sc->cap : 0;
 }
 
@@ -303,6 +305,8 @@ static int scan_next(struct scan *sc, const char **ret_line, size_t *ret_len, ui
                 return r;
         }
         room = sc->cap - sc->b_end;
+        if (room > sc->chunk)
+            room = sc->chunk;
         if (room > sc->hi - sc->pos)
             room = (size_t)(sc->hi - sc->pos);
         r = pread_full(sc->fd, sc->buf + sc->b_end, room, sc->pos, &got);
@@ -357,7 +361,7 @@ static int scan_prev(struct scan *sc, const char **ret_line, size_t *ret_len, ui
             if (r < 0)
                 return r;
         }
-        n = sc->b_start;
+        n = sc->b_start < sc->chunk ? sc->b_start : sc->chunk;
         if (n > sc->pos - sc->lo)
             n = (size_t)(sc->pos - sc->lo);
         r = pread_full(sc->fd, sc->buf + sc->b_start - n, n, sc->pos - n, &got);
@@ -433,6 +437,7 @@ struct journal_store {
     size_t table_cap, n_units;
     uint64_t next_seq;
     uint64_t total_use;
+    struct journal_repair repair;
     struct store_unit *lru_head, *lru_tail;
     unsigned n_open;
     /* Scratch reused by every append. */
@@ -823,6 +828,7 @@ static int store_load_unit(struct journal_store *s, struct scan *sc, const char 
             if (r < 0)
                 goto out;
             s->total_use += u->size;
+            s->repair.files_set_aside++;
             u->size = 0;
             goto out;
         }
@@ -831,6 +837,8 @@ static int store_load_unit(struct journal_store *s, struct scan *sc, const char 
                 r = -errno;
                 goto out;
             }
+            s->repair.files_truncated++;
+            s->repair.bytes_truncated += u->size - end;
             u->size = end;
         }
         if (seq > *max_seq)
@@ -1038,17 +1046,16 @@ static void store_rollback(struct journal_store *s, size_t n_touched)
 
 int journal_store_append(struct journal_store *s, struct journal_record *recs, size_t n)
 {
+    struct store_unit *prev = NULL;
     size_t n_touched = 0;
     uint64_t added = 0;
     int r;
 
     if (n == 0)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        r = journal_record_validate(&recs[i]);
-        if (r < 0)
-            return r;
-    }
+    r = journal_records_validate(recs, n);
+    if (r < 0)
+        return r;
     if (s->next_seq > UINT64_MAX - n)
         return -EOVERFLOW;
     {
@@ -1062,11 +1069,15 @@ int journal_store_append(struct journal_store *s, struct journal_record *recs, s
 
     /* Chain each unit's records, in batch order. */
     for (size_t i = 0; i < n; i++) {
-        struct store_unit *u;
+        struct store_unit *u = prev;
 
-        r = unit_get(s, recs[i].unit, &u);
-        if (r < 0)
-            goto fail;
+        /* Runs of records from one stream share the unit string: look it up once per run. */
+        if (i == 0 || recs[i].unit != recs[i - 1].unit) {
+            r = unit_get(s, recs[i].unit, &u);
+            if (r < 0)
+                goto fail;
+            prev = u;
+        }
         s->chain[i] = SIZE_MAX;
         if (u->touched) {
             s->chain[u->chain_tail] = i;
@@ -1133,6 +1144,11 @@ int journal_store_append(struct journal_store *s, struct journal_record *recs, s
 fail:
     store_rollback(s, n_touched);
     return r;
+}
+
+void journal_store_get_repair(const struct journal_store *s, struct journal_repair *ret)
+{
+    *ret = s->repair;
 }
 
 int journal_store_sync(struct journal_store *s)
@@ -1234,6 +1250,7 @@ static int probe(struct scan *sc, int fd, uint64_t from, uint64_t hi, uint64_t s
     bool partial = from > 0;
 
     scan_reset(sc, fd, from > 0 ? from - 1 : 0, size, false);
+    sc->chunk = 4096; /* a probe wants a line or two */
     for (;;) {
         const char *line;
         size_t len;
@@ -1585,7 +1602,7 @@ static int reader_add_all_units(struct reader *rd)
         }
         if (!journal_unit_name_is_valid(de->d_name))
             continue;
-        if (fstatat(rd->dfd, de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+        if (fstatat(rd->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
             continue;
         r = reader_add_unit(rd, de->d_name);
         if (r < 0)

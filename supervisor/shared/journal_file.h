@@ -66,6 +66,17 @@ struct journal_store;
 int journal_store_open(const char *dir, const struct journal_limits *limits,
                        struct journal_store **ret);
 
+/* What journal_store_open() found and mended, so the caller can log it once (JRN-1):
+ * "Journal: cut 1 torn tail (57 bytes), set 0 damaged files aside". */
+struct journal_repair {
+    unsigned files_truncated; /* current segments cut back to their last good line */
+    uint64_t bytes_truncated;
+    unsigned files_set_aside; /* current segments without a single good line, now @...journal~ */
+};
+
+/* Copies the repair counts of the last journal_store_open() into *ret. */
+void journal_store_get_repair(const struct journal_store *s, struct journal_repair *ret);
+
 /* Appends records (seq is assigned here and written back to recs[i].seq). One write per call
  * where possible. Rotates and enforces the caps. Returns 0 or a negative errno (e.g. -ENOSPC);
  * on failure nothing of the batch is counted as stored. */

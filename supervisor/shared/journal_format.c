@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "crc32c.h"
 
@@ -59,21 +62,36 @@ static bool invocation_is_valid(const char *s)
     return s[32] == '\0';
 }
 
+int journal_records_validate(const struct journal_record *recs, size_t n)
+{
+    const char *unit_ok = NULL, *inv_ok = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct journal_record *r = &recs[i];
+
+        /* A batch mostly repeats the same unit and invocation strings: check each once. */
+        if (!unit_ok || r->unit != unit_ok) {
+            if (!journal_unit_name_is_valid(r->unit))
+                return -EINVAL;
+            unit_ok = r->unit;
+        }
+        if (r->invocation && r->invocation != inv_ok && r->invocation[0] != '\0') {
+            if (!invocation_is_valid(r->invocation))
+                return -EINVAL;
+            inv_ok = r->invocation;
+        }
+        if (r->priority < 0 || r->priority > 7 || (unsigned)r->stream >= JOURNAL_STREAM_MAX ||
+            r->pid < 0 || (r->message_len > 0 && !r->message))
+            return -EINVAL;
+        if (r->message_len > JOURNAL_MESSAGE_MAX)
+            return -EMSGSIZE;
+    }
+    return 0;
+}
+
 int journal_record_validate(const struct journal_record *r)
 {
-    if (!journal_unit_name_is_valid(r->unit))
-        return -EINVAL;
-    if (r->invocation && r->invocation[0] != '\0' && !invocation_is_valid(r->invocation))
-        return -EINVAL;
-    if (r->priority < 0 || r->priority > 7 || (unsigned)r->stream >= JOURNAL_STREAM_MAX)
-        return -EINVAL;
-    if (r->pid < 0)
-        return -EINVAL;
-    if (r->message_len > JOURNAL_MESSAGE_MAX)
-        return -EMSGSIZE;
-    if (r->message_len > 0 && !r->message)
-        return -EINVAL;
-    return 0;
+    return journal_records_validate(r, 1);
 }
 
 size_t journal_record_format_bound(const struct journal_record *r)
@@ -83,41 +101,35 @@ size_t journal_record_format_bound(const struct journal_record *r)
     return 200 + JOURNAL_UNIT_NAME_MAX + 4 * JOURNAL_IDENTIFIER_MAX + 4 * r->message_len;
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *s = e;
-
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
-
-        v /= 100;
-        s -= 2;
-        s[0] = digits2[d];
-        s[1] = digits2[d + 1];
-    }
-    if (v >= 10) {
-        unsigned d = (unsigned)v * 2;
-
-        s -= 2;
-        s[0] = digits2[d];
-        s[1] = digits2[d + 1];
-    } else {
-        *--s = (char)('0' + v);
-    }
-    memcpy(p, s, (size_t)(e - s));
-    return p + (e - s);
-}
-
-static size_t u64_len(uint64_t v)
+static inline size_t u64_len(uint64_t v)
 {
     size_t n = 1;
 
-    while (v >= 10) {
-        v /= 10;
-        n++;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
     }
-    return n;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Decimal, two digits per division, written from the end in place. */
+static inline char *put_u64(char *p, uint64_t v)
+{
+    size_t n = u64_len(v);
+    char *e = p + n;
+
+    while (v >= 100) {
+        e -= 2;
+        memcpy(e, digits2 + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        e -= 2;
+        memcpy(e, digits2 + v * 2, 2);
+    } else {
+        *--e = (char)('0' + v);
+    }
+    return p + n;
 }
 
 /* True when none of the 8 bytes needs escaping: all in 0x20..0x7e and none a backslash. The
@@ -185,6 +197,29 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
         size_t l;
 
         if (!escape_space) {
+#ifdef __SSE2__
+            /* 16 bytes at a time: as signed bytes, everything below 0x20 (controls and all of
+             * 0x80..0xff) plus DEL and the backslash needs a closer look. The whole block is
+             * stored even when only its start is plain: the output has room for 4x the rest. */
+            while (i + 16 <= n) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
+                                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+                unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+                _mm_storeu_si128((__m128i *)(void *)o, x);
+                if (m != 0) {
+                    unsigned k = (unsigned)__builtin_ctz(m);
+
+                    o += k;
+                    i += k;
+                    break;
+                }
+                o += 16;
+                i += 16;
+            }
+#endif
             while (i + 8 <= n) {
                 uint64_t w;
 
@@ -354,15 +389,16 @@ size_t journal_record_format(const struct journal_record *r, char *buf, size_t s
 
 /* ---- parsing ---- */
 
-static int hexval(char c)
+/* Hex digit values plus one, so that 0 means "not a hex digit". */
+static const unsigned char hex_table[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static inline int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)hex_table[(unsigned char)c] - 1;
 }
 
 /* Reads a decimal field and the space after it. */
@@ -376,7 +412,7 @@ static int parse_u64(const char **p, const char *end, uint64_t *ret)
     for (; s < end && *s >= '0' && *s <= '9'; s++) {
         unsigned d = (unsigned)(*s - '0');
 
-        if (v > (UINT64_MAX - d) / 10)
+        if (v >= UINT64_MAX / 10 && (v > UINT64_MAX / 10 || d > UINT64_MAX % 10))
             return -EBADMSG;
         v = v * 10 + d;
     }
@@ -390,10 +426,12 @@ static int parse_u64(const char **p, const char *end, uint64_t *ret)
 /* The next non-empty space-terminated field. */
 static int next_field(const char **p, const char *end, const char **ret_start, size_t *ret_len)
 {
-    const char *s = *p;
-    const char *sp = s < end ? memchr(s, ' ', (size_t)(end - s)) : NULL;
+    const char *s = *p, *sp = s;
 
-    if (!sp || sp == s)
+    /* Fields are short: a plain loop beats a call to memchr. */
+    while (sp < end && *sp != ' ')
+        sp++;
+    if (sp == end || sp == s)
         return -EBADMSG;
     *ret_start = s;
     *ret_len = (size_t)(sp - s);

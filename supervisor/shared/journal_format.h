@@ -15,6 +15,10 @@
  * JOURNAL_MESSAGE_MAX (-EMSGSIZE). journal_record_format() assumes a record that passed. */
 int journal_record_validate(const struct journal_record *r);
 
+/* journal_record_validate() over a batch, checking each distinct unit and invocation pointer
+ * once. Returns the first error. */
+int journal_records_validate(const struct journal_record *recs, size_t n);
+
 /* An upper bound of journal_record_format()'s length for r, computed without scanning the
  * message; formatting into a buffer at least this large never needs a second pass. */
 size_t journal_record_format_bound(const struct journal_record *r);

@@ -433,6 +433,8 @@ Test(journal_file, unit_names)
     longname[sizeof(longname) - 1] = '\0';
     cr_assert_not(journal_unit_name_is_valid(longname));
 
+    r.unit = NULL;
+    cr_assert_eq(journal_store_append(s, &r, 1), -EINVAL);
     r.unit = "a b";
     cr_assert_eq(journal_store_append(s, &r, 1), -EINVAL);
     r.unit = "..";
@@ -570,6 +572,14 @@ Test(journal_file, torn_tail_cut_back_at_every_offset)
 
         s = open_store(NULL);
         cr_assert_eq(file_size(path), (off_t)good_end, "offset %zu", o);
+        {
+            struct journal_repair rep;
+
+            journal_store_get_repair(s, &rep);
+            cr_assert_eq(rep.files_truncated, o == good_end ? 0 : 1);
+            cr_assert_eq(rep.bytes_truncated, o - good_end);
+            cr_assert_eq(rep.files_set_aside, 0);
+        }
         cr_assert_eq(journal_store_append(s, &r, 1), 0);
         cr_assert_eq(r.seq, complete + 1);
         journal_store_free(s);
@@ -647,6 +657,13 @@ Test(journal_file, garbage_current_is_set_aside)
     spit(path, "this is not\na journal\n", 22);
     s = open_store(NULL);
     cr_assert_eq(count_segments("a.service", true), 1);
+    {
+        struct journal_repair rep;
+
+        journal_store_get_repair(s, &rep);
+        cr_assert_eq(rep.files_set_aside, 1);
+        cr_assert_eq(rep.files_truncated, 0);
+    }
     cr_assert_eq(journal_store_append(s, &r, 1), 0);
     cr_assert_eq(r.seq, 1);
     journal_store_free(s);
@@ -831,19 +848,40 @@ Test(journal_file, lines_tail_of_200k_records)
     }
 }
 
+struct span {
+    size_t n;
+    uint64_t first, last;
+    bool gap;
+};
+
+static int span_cb(const struct journal_record *r, void *ud)
+{
+    struct span *sp = ud;
+
+    if (sp->n == 0)
+        sp->first = r->seq;
+    else if (r->seq != sp->last + 1)
+        sp->gap = true;
+    sp->last = r->seq;
+    sp->n++;
+    return 0;
+}
+
 static void check_since(struct journal_query *q, size_t total, uint64_t t0, uint64_t step)
 {
-    struct got g;
+    struct span sp = {0};
     uint64_t since = q->since_usec;
     size_t first = since <= t0 ? 0 : (size_t)((since - t0 + step - 1) / step);
     size_t want = first >= total ? 0 : total - first;
 
-    cr_assert_eq(read_all(q, &g, NULL), 0);
-    cr_assert_eq(g.n, want, "since %llu: %zu records, want %zu", (unsigned long long)since, g.n,
+    cr_assert_eq(journal_read(tmpdir, q, span_cb, &sp, NULL), 0);
+    cr_assert_eq(sp.n, want, "since %llu: %zu records, want %zu", (unsigned long long)since, sp.n,
                  want);
-    for (size_t i = 0; i < g.n; i++)
-        cr_assert_eq(g.v[i].seq, first + 1 + i);
-    got_free(&g);
+    cr_assert_not(sp.gap);
+    if (want > 0) {
+        cr_assert_eq(sp.first, first + 1);
+        cr_assert_eq(sp.last, total);
+    }
 }
 
 /* Bisection on realtime, within one large segment and across rotated ones. */
@@ -872,7 +910,7 @@ Test(journal_file, since_bisects_exactly)
 
         check_since(&q, total, T0, 10);
     }
-    for (uint64_t since = T0; since < T0 + total * 10; since += 7777) {
+    for (uint64_t since = T0; since < T0 + total * 10; since += 31111) {
         struct journal_query q = {.since_usec = since};
 
         check_since(&q, total, T0, 10);
@@ -1216,4 +1254,192 @@ Test(journal_file, documented_example_parses)
     }
     cr_assert_eq(n, 4);
     free(doc);
+}
+
+/* The instruction and the tables agree, on every length and alignment. */
+Test(journal_file, crc32c_hardware_matches_tables)
+{
+    static unsigned char buf[4096 + 16];
+
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(rand() & 0xff);
+    for (size_t len = 0; len < 1200; len += len < 300 ? 1 : 37) {
+        for (size_t off = 0; off < 9; off++) {
+            uint32_t a, b;
+
+            crc32c_force_software(false);
+            a = crc32c(buf + off, len);
+            crc32c_force_software(true);
+            b = crc32c(buf + off, len);
+            crc32c_force_software(false);
+            cr_assert_eq(a, b, "len %zu off %zu", len, off);
+        }
+    }
+}
+
+static void fill_message(char *m, size_t len, unsigned seed)
+{
+    /* Mixed: binary (worst case for escaping), text, UTF-8. */
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        m[i] = (seed >> 16) % 3 == 0 ? (char)(seed >> 8) : (char)('a' + (seed >> 20) % 26);
+    }
+}
+
+/* Lines from empty to the largest message, all bytes escaped: forward, backward and tail reads
+ * give back the same bytes (LOG-6 sizes, JRN-3 bounds). */
+Test(journal_file, long_lines_round_trip)
+{
+    size_t sizes[] = {0, 1, 100, 40000, 100000, 5, JOURNAL_MESSAGE_MAX, 7, 70000};
+    size_t n = sizeof(sizes) / sizeof(sizes[0]);
+    struct journal_store *s = open_store(NULL);
+    struct journal_record r = rec("a.service", T0, "");
+    char *msgs[9];
+    struct got g;
+
+    for (size_t i = 0; i < n; i++) {
+        msgs[i] = malloc(sizes[i] + 1);
+        fill_message(msgs[i], sizes[i], (unsigned)i);
+        if (i == 6)
+            memset(msgs[i], 0x01, sizes[i]); /* every byte escaped: the longest line there is */
+        r = rec("a.service", T0 + i, "");
+        r.message = msgs[i];
+        r.message_len = sizes[i];
+        cr_assert_eq(journal_store_append(s, &r, 1), 0);
+    }
+    r.message_len = JOURNAL_MESSAGE_MAX + 1;
+    cr_assert_eq(journal_store_append(s, &r, 1), -EMSGSIZE);
+    journal_store_free(s);
+    /* Reopening repairs nothing: the last line is long and good. */
+    s = open_store(NULL);
+    journal_store_free(s);
+
+    for (int mode = 0; mode < 4; mode++) {
+        struct journal_query q = {.reverse = mode == 1 || mode == 3, .lines = mode >= 2 ? 4 : 0};
+        size_t skipped;
+        size_t want = mode >= 2 ? 4 : n;
+
+        cr_assert_eq(read_all(&q, &g, &skipped), 0);
+        cr_assert_eq(skipped, 0);
+        cr_assert_eq(g.n, want, "mode %d", mode);
+        for (size_t k = 0; k < g.n; k++) {
+            size_t i = (size_t)(g.v[k].seq - 1);
+
+            cr_assert_eq(g.v[k].msg_len, sizes[i]);
+            cr_assert_eq(memcmp(g.v[k].msg, msgs[i], sizes[i]), 0, "mode %d seq %zu", mode, i + 1);
+        }
+        got_free(&g);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(msgs[i]);
+}
+
+/* JRN-2: random damage of four kinds. The reader never hands out a record that differs from
+ * what was written, finds every record the damage did not touch, and so does the store's repair
+ * followed by a read. */
+Test(journal_file, random_corruption_never_yields_bad_records, .timeout = 120)
+{
+    const size_t n = 300;
+    char path[256], *orig, *buf;
+    size_t len, *line_start;
+    char **msgs = calloc(n, sizeof(*msgs));
+    size_t *msg_lens = calloc(n, sizeof(*msg_lens));
+
+    {
+        struct journal_store *s = open_store(NULL);
+
+        for (size_t i = 0; i < n; i++) {
+            struct journal_record r = rec("a.service", T0 + i, "");
+            size_t l = (size_t)(rand() % 300);
+
+            msgs[i] = malloc(l + 1);
+            msg_lens[i] = l;
+            fill_message(msgs[i], l, (unsigned)i + 1000);
+            r.message = msgs[i];
+            r.message_len = l;
+            cr_assert_eq(journal_store_append(s, &r, 1), 0);
+        }
+        journal_store_free(s);
+    }
+    path_of(path, sizeof(path), "a.service", "current.journal");
+    orig = slurp(path, &len);
+    line_start = calloc(n + 1, sizeof(*line_start));
+    for (size_t i = 0, k = 1; i < len; i++)
+        if (orig[i] == '\n' && k <= n)
+            line_start[k++] = i + 1;
+    buf = malloc(len + 8192);
+
+    for (int iter = 0; iter < 200; iter++) {
+        int kind = iter % 4;
+        size_t n_len = len, lo = 0, hi = 0; /* the damaged byte range [lo, hi) */
+
+        memcpy(buf, orig, len);
+        if (kind == 0) { /* one flipped bit */
+            lo = (size_t)rand() % len;
+            hi = lo + 1;
+            buf[lo] ^= (char)(1 << (rand() % 8));
+        } else if (kind == 1) { /* a zeroed 4 KiB page */
+            lo = ((size_t)rand() % (len / 4096 + 1)) * 4096;
+            hi = lo + 4096 < len ? lo + 4096 : len;
+            memset(buf + lo, 0, hi - lo);
+        } else if (kind == 2) { /* junk appended */
+            size_t k = 1 + (size_t)rand() % 5000;
+
+            for (size_t i = 0; i < k; i++)
+                buf[len + i] = (char)(rand() % 256);
+            n_len += k;
+            lo = hi = len;
+        } else { /* the file cut short */
+            n_len = (size_t)rand() % len;
+            lo = n_len;
+            hi = len;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            size_t untouched = 0;
+
+            spit(path, buf, n_len);
+            if (pass == 1) {
+                struct journal_store *s = open_store(NULL);
+
+                journal_store_free(s);
+            }
+            for (size_t i = 0; i < n; i++) {
+                /* A line is untouched if the damage is outside it and its newline. */
+                bool hit = lo < line_start[i + 1] && hi > line_start[i];
+
+                /* A flipped newline also breaks the line after it. */
+                if (kind == 0 && orig[lo] == '\n' && line_start[i] == lo + 1)
+                    hit = true;
+                /* Repair cuts from the end back to the last good line. */
+                if (pass == 1 && line_start[i] >= lo && kind != 2)
+                    hit = true;
+                untouched += !hit;
+            }
+            for (int reverse = 0; reverse < 2; reverse++) {
+                struct journal_query q = {.reverse = reverse};
+                struct got g;
+
+                cr_assert_eq(read_all(&q, &g, NULL), 0);
+                for (size_t k = 0; k < g.n; k++) {
+                    size_t i = (size_t)(g.v[k].seq - 1);
+
+                    cr_assert_lt(i, n);
+                    cr_assert_eq(g.v[k].rt, T0 + i);
+                    cr_assert_eq(g.v[k].msg_len, msg_lens[i]);
+                    cr_assert_eq(memcmp(g.v[k].msg, msgs[i], msg_lens[i]), 0, "iter %d seq %zu",
+                                 iter, i + 1);
+                }
+                cr_assert_geq(g.n, untouched, "iter %d kind %d pass %d: %zu < %zu", iter, kind,
+                              pass, g.n, untouched);
+                got_free(&g);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(msgs[i]);
+    free(msgs);
+    free(msg_lens);
+    free(line_start);
+    free(buf);
+    free(orig);
 }
