@@ -50,6 +50,8 @@ static int attach(const char *invocation, enum journal_stream stream)
     int p[2];
 
     cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    /* Room for the biggest test write, so the test can write before running the loop. */
+    (void)fcntl(p[1], F_SETPIPE_SZ, 1024 * 1024);
     struct journal_source src = {
         .unit = "t.service",
         .invocation = invocation,
@@ -163,11 +165,11 @@ Test(journal_collector, priority_prefix_parsed, .init = setup, .fini = teardown)
     int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDERR);
     struct collected c;
 
-    write_all(fd, "<3>broken\nplain\n<9>not a level\n", 32);
+    write_all(fd, "<3>broken\nplain\n<9>not a level\n", 31);
     close(fd);
     run_until_eofs(1);
     read_back(&c);
-    cr_assert_eq(c.n, 3);
+    cr_assert_eq(c.n, 3, "got %zu records: %.*s", c.n, (int)c.len, c.text);
     cr_assert_eq(c.priorities[0], LOG_ERR);
     cr_assert_eq(c.priorities[1], LOG_INFO);
     cr_assert_eq(c.priorities[2], LOG_INFO);

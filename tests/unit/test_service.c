@@ -1,7 +1,9 @@
 /* The service state machine against fake processes and a fake clock (dinit's proctests idea):
  * no fork, no signals, no sleeping; TERM-then-KILL and restart timing are checked in
  * microseconds. Also the Restart= decision table (RST-3). */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
