@@ -694,11 +694,6 @@ static bool unit_active(const struct unit *u)
     return u->config && service_is_active(&u->service);
 }
 
-static bool unit_inactive(const struct unit *u)
-{
-    return !u->config || service_is_inactive(&u->service);
-}
-
 static bool strv_has(char *const *l, const char *s)
 {
     for (; l && *l; l++)
@@ -1198,6 +1193,7 @@ static struct unit *unit_new(struct manager *m, const char *name, const char *pa
     u->timer.data = u;
     u->drain_timer.data = u;
     u->job = JOB_NONE;
+    u->load_state = LOAD_STATE_NOT_FOUND; /* until a file loads */
     return u;
 }
 
@@ -1362,22 +1358,21 @@ static struct unit *add_unit(struct manager *m, const char *name, const char *pa
 static void apply_pending_config(struct unit *u)
 {
     struct service *s = &u->service;
+    bool first = u->config == NULL;
 
     if (!u->pending_config)
         return;
-    if (u->load_state == LOAD_STATE_LOADED && u->config && !service_is_inactive(s) &&
-        s->state != SERVICE_STATE_AUTO_RESTART)
+    if (!first && !service_is_inactive(s) && s->state != SERVICE_STATE_AUTO_RESTART)
         return;
     unit_config_free(u->config);
     u->config = u->pending_config;
     u->pending_config = NULL;
     u->changed_on_disk = false;
-    if (u->load_state != LOAD_STATE_LOADED) {
-        u->load_state = LOAD_STATE_LOADED;
+    u->load_state = LOAD_STATE_LOADED;
+    if (first)
         service_init(s, u->config, &real_ops, u);
-    } else {
-        s->config = u->config;
-    }
+    else
+        s->config = u->config; /* counters and history carry over */
     free(u->load_error);
     u->load_error = NULL;
 }
