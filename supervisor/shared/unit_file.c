@@ -26,7 +26,8 @@
 #define LINE_MAX_BYTES (1024U * 1024U)       /* systemd's LONG_LINE_MAX */
 #define FILE_MAX_BYTES (16U * 1024U * 1024U) /* refuse bigger unit files outright */
 #define UNIT_NAME_MAX 256
-#define INIH_KEY_MAX 64 /* longer or odd keys travel to inih as a placeholder */
+#define MAX_WARNINGS 1000 /* per unit file */
+#define INIH_KEY_MAX 64   /* longer or odd keys travel to inih as a placeholder */
 
 enum section {
     SECTION_NONE, /* before the first header */
@@ -84,6 +85,9 @@ struct parser {
     bool start_timeout_set;
     bool success_action_set; /* SuccessAction= (not acted upon) still satisfies the checks */
     bool bus_name_set;
+    size_t env_n, env_cap; /* of c->environment, which p_environment() appends to */
+    size_t env_folded;     /* env_n after the last env_finish() */
+    unsigned n_warnings;
     bool other_listen; /* ListenNetlink= and the like: a socket we do not open, but a socket */
     int fatal;         /* first fatal problem: negative errno */
 };
@@ -103,17 +107,32 @@ static void diag_add(struct parser *ps, enum diag_level level, unsigned line, co
     if (level == DIAG_ERROR && ps->fatal == 0)
         ps->fatal = -EINVAL;
 
-    va_start(ap, fmt);
-    r = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (r < 0)
-        goto oom;
+    /* A file full of mistakes gets a bounded list: errors always, warnings up to a limit. */
+    if (level == DIAG_WARNING && ++ps->n_warnings > MAX_WARNINGS) {
+        if (ps->n_warnings > MAX_WARNINGS + 1)
+            return;
+        msg = strdup("Too many warnings, not reporting more.");
+        line = 0;
+        if (!msg)
+            goto oom;
+    } else {
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+            msg = NULL;
+            goto oom;
+        }
+    }
     file = strdup(ps->path);
     if (!file)
         goto oom;
-    grown = realloc(ps->diags->items, (ps->diags->n + 1) * sizeof(*grown));
-    if (!grown)
-        goto oom;
+    grown = ps->diags->items;
+    if ((ps->diags->n & (ps->diags->n - 1)) == 0) { /* grow at powers of two */
+        grown = realloc(ps->diags->items, (ps->diags->n ? 2 * ps->diags->n : 1) * sizeof(*grown));
+        if (!grown)
+            goto oom;
+    }
     ps->diags->items = grown;
     grown[ps->diags->n++] =
         (struct unit_diag){.level = level, .file = file, .line = line, .message = msg};
@@ -963,6 +982,7 @@ static void p_list(struct parser *ps, const struct key_def *d, const struct assi
 {
     char ***l = field;
     const char *p = a->value;
+    size_t n = strv_length(*l), cap = n ? n + 1 : 0;
     unsigned flags;
 
     /* An empty assignment resets the list. */
@@ -1009,7 +1029,7 @@ static void p_list(struct parser *ps, const struct key_def *d, const struct assi
             free(v);
             continue;
         }
-        if (strv_push(l, v) < 0) {
+        if (strv_push_sized(l, &n, &cap, v) < 0) {
             ps->fatal = -ENOMEM;
             return;
         }
@@ -1183,6 +1203,69 @@ static void p_signal(struct parser *ps, const struct key_def *d, const struct as
     *sig = v;
 }
 
+struct env_slot {
+    const char *s;
+    size_t name_len;
+    size_t pos;
+};
+
+static int env_slot_cmp(const void *x, const void *y)
+{
+    const struct env_slot *a = x, *b = y;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int r = memcmp(a->s, b->s, n);
+
+    if (r != 0)
+        return r;
+    if (a->name_len != b->name_len)
+        return a->name_len < b->name_len ? -1 : 1;
+    return a->pos < b->pos ? -1 : 1;
+}
+
+/* Environment=: a name assigned again keeps its first position and takes its last value, as
+ * systemd's strv_env_replace() does; done once, by sorting, instead of per assignment. */
+static void env_finish(struct parser *ps)
+{
+    char **env = ps->c->environment;
+    size_t n = strv_length(env), k = 0;
+    struct env_slot *slots;
+
+    if (n < 2)
+        return;
+    slots = malloc(n * sizeof(*slots));
+    if (!slots) {
+        ps->fatal = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        slots[i] = (struct env_slot){env[i], strcspn(env[i], "="), i};
+    qsort(slots, n, sizeof(*slots), env_slot_cmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+
+        while (j < n && slots[j].name_len == slots[i].name_len &&
+               memcmp(slots[i].s, slots[j].s, slots[i].name_len) == 0)
+            j++;
+        if (j - i > 1) {
+            size_t first = slots[i].pos, last = slots[j - 1].pos;
+
+            free(env[first]);
+            env[first] = env[last];
+            env[last] = NULL;
+            for (size_t m = i + 1; m < j - 1; m++) {
+                free(env[slots[m].pos]);
+                env[slots[m].pos] = NULL;
+            }
+        }
+        i = j;
+    }
+    free(slots);
+    for (size_t i = 0; i < n; i++)
+        if (env[i])
+            env[k++] = env[i];
+    env[k] = NULL;
+}
+
 static void p_environment(struct parser *ps, const struct key_def *d, const struct assignment *a,
                           void *field)
 {
@@ -1191,6 +1274,7 @@ static void p_environment(struct parser *ps, const struct key_def *d, const stru
 
     if (is_empty(a->value)) {
         *env = strv_free(*env);
+        ps->env_n = ps->env_cap = ps->env_folded = 0;
         return;
     }
     /* Assignments before a syntax error stay, as in systemd's config_parse_environ(). */
@@ -1220,11 +1304,17 @@ static void p_environment(struct parser *ps, const struct key_def *d, const stru
             free(v);
             continue;
         }
-        r = strv_env_set(env, v);
-        free(v);
+        /* Appended here; later assignments of a name replace earlier ones in env_finish(),
+         * which keeps thousands of assignments linear. */
+        r = strv_push_sized(env, &ps->env_n, &ps->env_cap, v);
         if (r < 0) {
             ps->fatal = r;
             return;
+        }
+        /* Folding now and then bounds the memory a file repeating one name can take. */
+        if (ps->env_n >= 1024 && ps->env_n >= 2 * ps->env_folded) {
+            env_finish(ps);
+            ps->env_n = ps->env_folded = strv_length(*env);
         }
     }
 }
@@ -1682,7 +1772,9 @@ static void lex_logical_line(struct parser *ps, char *l, unsigned line)
     *e = '\0';
     key = strdup(strip(l));
     value = strdup(strip(e + 1));
-    grown = realloc(ps->table, (ps->n_table + 1) * sizeof(*grown));
+    grown = ps->table;
+    if ((ps->n_table & (ps->n_table - 1)) == 0) /* grow at powers of two */
+        grown = realloc(ps->table, (ps->n_table ? 2 * ps->n_table : 1) * sizeof(*grown));
     if (!key || !value || !grown) {
         free(key);
         free(value);
@@ -1730,7 +1822,7 @@ static int read_physical_line(struct parser *ps, const char **ret_start, size_t 
 static bool lex_next(struct parser *ps)
 {
     char *cont = NULL;
-    size_t cont_len = 0;
+    size_t cont_len = 0, cont_cap = 0;
     unsigned nphys = 0;
 
     while (ps->pos < ps->len || cont) {
@@ -1773,20 +1865,28 @@ static bool lex_next(struct parser *ps)
             ps->fatal = -ENOBUFS;
             goto done_blank;
         }
-        grown = realloc(cont, cont_len + n + 1);
-        if (!grown) {
-            ps->fatal = -ENOMEM;
-            goto done_blank;
+        if (cont_len + n + 1 > cont_cap) {
+            /* Doubling keeps long chains of continuation lines linear. */
+            size_t cap = cont_cap ? cont_cap : 256;
+            while (cap < cont_len + n + 1)
+                cap *= 2;
+            grown = realloc(cont, cap);
+            if (!grown) {
+                ps->fatal = -ENOMEM;
+                goto done_blank;
+            }
+            cont = grown;
+            cont_cap = cap;
         }
-        cont = grown;
         memcpy(cont + cont_len, start, n);
-        cont_len += n;
-        cont[cont_len] = '\0';
 
         /* A trailing backslash that is not itself escaped continues the line; it becomes a
-         * space, as in systemd. */
-        for (size_t i = 0; i < cont_len; i++)
+         * space, as in systemd. Only the new part needs scanning: what came before ended in
+         * that space. */
+        for (size_t i = cont_len; i < cont_len + n; i++)
             escaped = escaped ? false : cont[i] == '\\';
+        cont_len += n;
+        cont[cont_len] = '\0';
         if (escaped) {
             cont[cont_len - 1] = ' ';
             continue;
@@ -1829,35 +1929,19 @@ static char *reader(char *str, int num, void *stream)
 
 /* ---- the inih handler ---------------------------------------------------------------------- */
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+/* Applies one assignment to the config. */
+static void apply(struct parser *ps, enum section sec, const struct assignment *a)
 {
-    struct parser *ps = user;
-    const struct assignment *a;
-    enum section sec = SECTION_IGNORED;
-    unsigned long idx;
-    char *e;
-
-    if (ps->fatal < 0)
-        return 1;
-    for (int i = SECTION_UNIT; i <= SECTION_INSTALL; i++)
-        if (strcmp(section, section_names[i]) == 0)
-            sec = (enum section)i;
-    idx = strtoul(value, &e, 10);
-    if (sec == SECTION_IGNORED || *e != '\0' || idx >= ps->n_table)
-        return 1; /* cannot happen: the reader sends only assignments of known sections */
-    a = &ps->table[idx];
-    ps->cur_line = a->line;
-
     for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
         const struct key_def *d = &key_defs[i];
 
         if ((d->sections & (1U << sec)) && strcmp(d->key, a->key) == 0) {
             d->parse(ps, d, a, (char *)ps->c + d->offset);
-            return ps->fatal == -ENOMEM ? 0 : 1;
+            return;
         }
     }
     if (strncmp(a->key, "X-", 2) == 0)
-        return 1;
+        return;
     if (sec == SECTION_SOCKET && strncmp(a->key, "Listen", 6) == 0 && !is_empty(a->value))
         ps->other_listen = true;
     if (sec == SECTION_UNIT && strcmp(a->key, "SuccessAction") == 0)
@@ -1868,8 +1952,35 @@ static int handler(void *user, const char *section, const char *name, const char
     else
         diag_add(ps, DIAG_WARNING, a->line, "Unknown key name '%s' in section '%s', ignoring.",
                  a->key, section_names[sec]);
-    (void)name;
-    return 1;
+}
+
+/* inih's callback: `value` is the index of the assignment in the side table. */
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parser *ps = user;
+    struct assignment *a;
+    enum section sec = SECTION_IGNORED;
+    unsigned long idx;
+    char *e;
+
+    (void)name; /* the side table has the key as written, whatever inih was shown */
+    if (ps->fatal < 0)
+        return 1;
+    for (int i = SECTION_UNIT; i <= SECTION_INSTALL; i++)
+        if (strcmp(section, section_names[i]) == 0)
+            sec = (enum section)i;
+    idx = strtoul(value, &e, 10);
+    if (sec == SECTION_IGNORED || *e != '\0' || idx >= ps->n_table || !ps->table[idx].key)
+        return 1; /* cannot happen: the reader sends only assignments of known sections */
+    a = &ps->table[idx];
+    ps->cur_line = a->line;
+    apply(ps, sec, a);
+
+    /* Each assignment is used once: its text need not live until the end of the file. */
+    free(a->key);
+    free(a->value);
+    a->key = a->value = NULL;
+    return ps->fatal == -ENOMEM ? 0 : 1;
 }
 
 /* ---- config lifecycle and checks ----------------------------------------------------------- */
@@ -1956,6 +2067,9 @@ static void config_verify(struct parser *ps)
 
     if (c->restart_kill_signal == 0)
         c->restart_kill_signal = c->kill_signal;
+    env_finish(ps);
+    if (ps->fatal < 0)
+        return;
 
     if (c->kind == UNIT_KIND_SOCKET) {
         if (!c->listen_stream && !c->listen_datagram && !c->listen_seqpacket && !c->listen_fifo &&

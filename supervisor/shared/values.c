@@ -59,6 +59,26 @@ int strv_push(char ***l, char *owned)
     return 0;
 }
 
+int strv_push_sized(char ***l, size_t *n, size_t *cap, char *owned)
+{
+    if (!owned)
+        return -ENOMEM;
+    if (*n + 2 > *cap) {
+        size_t c = *cap < 4 ? 4 : *cap * 2;
+        char **grown = realloc(*l, c * sizeof(char *));
+
+        if (!grown) {
+            free(owned);
+            return -ENOMEM;
+        }
+        *l = grown;
+        *cap = c;
+    }
+    (*l)[(*n)++] = owned;
+    (*l)[*n] = NULL;
+    return 0;
+}
+
 int strv_extend(char ***l, const char *s)
 {
     return strv_push(l, strdup(s));
@@ -67,19 +87,20 @@ int strv_extend(char ***l, const char *s)
 int strv_split_append(char ***l, const char *s)
 {
     const char *p = s;
+    size_t n = strv_length(*l), cap = n ? n + 1 : 0;
 
     for (;;) {
-        size_t n;
+        size_t k;
         int r;
 
         p += strspn(p, WHITESPACE);
         if (*p == '\0')
             return 0;
-        n = strcspn(p, WHITESPACE);
-        r = strv_push(l, strndup(p, n));
+        k = strcspn(p, WHITESPACE);
+        r = strv_push_sized(l, &n, &cap, strndup(p, k));
         if (r < 0)
             return r;
-        p += n;
+        p += k;
     }
 }
 
@@ -846,6 +867,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
     char *first = NULL, *word = NULL;
     const char *f, *why = NULL;
     bool ignore = false;
+    size_t argc = 0, cap = 0; /* of cmd->argv, which long command lines make worth tracking */
     int r;
 
     r = exec_word(p, &first, h);
@@ -903,7 +925,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
     }
 
     if (!(cmd->flags & EXEC_FLAG_ARGV0)) {
-        r = strv_extend(&cmd->argv, cmd->path);
+        r = strv_push_sized(&cmd->argv, &argc, &cap, strdup(cmd->path));
         if (r < 0)
             goto out;
     }
@@ -920,7 +942,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
         }
         if (s[0] == '\\' && s[1] == ';' && (!s[2] || strchr(WHITESPACE, s[2]))) {
             *p = s + 2 + strspn(s + 2, WHITESPACE);
-            r = strv_extend(&cmd->argv, ";");
+            r = strv_push_sized(&cmd->argv, &argc, &cap, strdup(";"));
             if (r < 0)
                 goto out;
             continue;
@@ -950,7 +972,7 @@ static int exec_parse_one(const char **p, const char *rvalue, const struct exec_
         }
         free(word);
         word = NULL;
-        r = strv_push(&cmd->argv, resolved);
+        r = strv_push_sized(&cmd->argv, &argc, &cap, resolved);
         if (r < 0)
             goto out;
     }
@@ -1073,17 +1095,18 @@ oom:
 char **exec_command_expand(const struct exec_command *cmd, char *const *env)
 {
     char **out = NULL;
+    size_t n = 0, cap = 0;
 
     if (!cmd->argv || !cmd->argv[0])
         return NULL;
     /* argv[0] is the path to execute and is never expanded. */
-    if (strv_extend(&out, cmd->argv[0]) < 0)
+    if (strv_push_sized(&out, &n, &cap, strdup(cmd->argv[0])) < 0)
         return NULL;
     for (size_t i = 1; cmd->argv[i]; i++) {
         const char *w = cmd->argv[i];
 
         if (cmd->flags & EXEC_FLAG_NO_ENV_EXPAND) {
-            if (strv_extend(&out, w) < 0)
+            if (strv_push_sized(&out, &n, &cap, strdup(w)) < 0)
                 goto oom;
             continue;
         }
@@ -1101,12 +1124,12 @@ char **exec_command_expand(const struct exec_command *cmd, char *const *env)
                     goto oom;
                 if (r == 0)
                     break;
-                if (strv_push(&out, word) < 0)
+                if (strv_push_sized(&out, &n, &cap, word) < 0)
                     goto oom;
             }
             continue;
         }
-        if (strv_push(&out, replace_env(w, env)) < 0)
+        if (strv_push_sized(&out, &n, &cap, replace_env(w, env)) < 0)
             goto oom;
     }
     return out;

@@ -128,6 +128,9 @@ const char *strv_env_get(char *const *env, const char *key);
 size_t strv_length(char *const *l);
 int strv_push(char ***l, char *owned); /* takes ownership, even on failure */
 int strv_extend(char ***l, const char *s);
+/* strv_push() for long lists: *n is the length and *cap the allocated slots (NULL included),
+ * both kept up to date; start from n = strv_length(l), cap = n ? n + 1 : 0. */
+int strv_push_sized(char ***l, size_t *n, size_t *cap, char *owned);
 /* Splits on whitespace and appends each word (After=a b c). */
 int strv_split_append(char ***l, const char *s);
 char **strv_free(char **l);

@@ -238,6 +238,62 @@ Test(unit_file, all_settings)
     unit_diags_done(&d);
 }
 
+Test(unit_file, environment_order)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    size_t len = 0, cap = 1 << 20;
+    char *text = malloc(cap);
+
+    len += (size_t)snprintf(text + len, cap - len,
+                            "[Service]\nExecStart=/bin/x\nEnvironment=A=1 B=2 \"C=%%n x\"\n");
+    /* Enough repetitions to fold the list while parsing. */
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "Environment=A=%d K%d=%d\n", i, i % 7, i);
+    len += (size_t)snprintf(text + len, cap - len, "Environment=1BAD=x D=4\n");
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    /* A name keeps the place of its first assignment and the value of its last one. */
+    cr_assert_eq(strv_length(c->environment), 4 + 7);
+    cr_assert_str_eq(c->environment[0], "A=2999");
+    cr_assert_str_eq(c->environment[1], "B=2");
+    cr_assert_str_eq(c->environment[2], "C=x.service x");
+    cr_assert_str_eq(c->environment[3], "K0=2996");
+    cr_assert_str_eq(c->environment[10], "D=4");
+    cr_assert_eq(d.n, 1);
+    cr_assert_str_eq(d.items[0].message, "Invalid environment assignment, ignoring: 1BAD=x");
+    unit_config_free(c);
+    unit_diags_done(&d);
+    free(text);
+
+    /* An empty assignment resets. */
+    cr_assert_eq(
+        load("[Service]\nExecStart=/bin/x\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n",
+             "x.service", &c, &d),
+        0);
+    cr_assert_eq(strv_length(c->environment), 1);
+    cr_assert_str_eq(c->environment[0], "B=2");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, warnings_are_bounded)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    size_t len = 0, cap = 1 << 20;
+    char *text = malloc(cap);
+
+    len += (size_t)snprintf(text + len, cap - len, "[Service]\nExecStart=/bin/x\n");
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "Bogus%d=1\n", i);
+    cr_assert_eq(load(text, "x.service", &c, &d), 0);
+    cr_assert_eq(d.n, 1001);
+    cr_assert_str_eq(d.items[1000].message, "Too many warnings, not reporting more.");
+    unit_config_free(c);
+    unit_diags_done(&d);
+    free(text);
+}
+
 Test(unit_file, timeout_sec_sets_both)
 {
     struct unit_config *c;
