@@ -89,6 +89,7 @@ struct manager {
     char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
     struct watcher *watchers;
     struct notify *notify;
+    uv_timer_t shutdown_timer;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
@@ -1268,6 +1269,8 @@ int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct jour
     m->loop = loop;
     m->opts = *opts;
     m->journal = journal;
+    uv_timer_init(loop, &m->shutdown_timer);
+    m->shutdown_timer.data = m;
     path = path_join(opts->runtime_dir, "notify.sock");
     r = path ? notify_new(loop, path, on_notify, m, &m->notify) : -ENOMEM;
     if (r < 0)
@@ -1618,6 +1621,16 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
     }
 }
 
+static void on_shutdown_timer(uv_timer_t *t)
+{
+    struct manager *m = t->data;
+    void (*done)(void *) = m->shutdown_done;
+
+    m->shutdown_done = NULL;
+    if (done)
+        done(m->shutdown_userdata);
+}
+
 static void maybe_shutdown_done(struct manager *m)
 {
     if (!m->shutting_down || !m->shutdown_done)
@@ -1627,9 +1640,9 @@ static void maybe_shutdown_done(struct manager *m)
         if (u->config && !service_is_inactive(&u->service))
             return;
     }
-    void (*done)(void *) = m->shutdown_done;
-    m->shutdown_done = NULL;
-    done(m->shutdown_userdata);
+    /* Called from inside a state change: the caller may free everything, so report from a
+     * fresh turn of the loop, once the state machine has returned. */
+    uv_timer_start(&m->shutdown_timer, on_shutdown_timer, 0, 0);
 }
 
 void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *userdata)
@@ -1653,6 +1666,19 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
     maybe_shutdown_done(m);
 }
 
+static void on_manager_closed(uv_handle_t *h)
+{
+    struct manager *m = h->data;
+
+    strv_free(m->aliases);
+    while (m->watchers) {
+        struct watcher *w = m->watchers;
+        m->watchers = w->next;
+        free(w);
+    }
+    free(m);
+}
+
 void manager_free(struct manager *m)
 {
     if (!m)
@@ -1661,11 +1687,8 @@ void manager_free(struct manager *m)
         unit_free(m->units[i]);
     free(m->units);
     notify_close(m->notify);
-    strv_free(m->aliases);
-    while (m->watchers) {
-        struct watcher *w = m->watchers;
-        m->watchers = w->next;
-        free(w);
-    }
-    free(m);
+    /* The manager is freed with its last handle. */
+    m->units = NULL;
+    m->n_units = 0;
+    uv_close((uv_handle_t *)&m->shutdown_timer, on_manager_closed);
 }
