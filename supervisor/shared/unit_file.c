@@ -1040,10 +1040,15 @@ static void exec_diag_hook(void *userdata, bool error, const char *message)
 {
     struct parser *ps = userdata;
 
-    if (ps->bad_specifier && strncmp(message, "Failed to resolve specifiers", 28) == 0)
+    size_t n = strlen(message);
+
+    /* Name the specifier, before the final full stop: "... in '%z' (unknown specifier '%z')." */
+    if (ps->bad_specifier && strncmp(message, "Failed to resolve specifiers", 28) == 0) {
+        bool dot = n > 0 && message[n - 1] == '.';
         diag_add(ps, error ? DIAG_ERROR : DIAG_WARNING, ps->cur_line,
-                 "%s (unknown specifier '%%%c')", message, ps->bad_specifier);
-    else
+                 "%.*s (unknown specifier '%%%c')%s", (int)(n - dot), message, ps->bad_specifier,
+                 dot ? "." : "");
+    } else
         diag_add(ps, error ? DIAG_ERROR : DIAG_WARNING, ps->cur_line, "%s", message);
 }
 

@@ -67,13 +67,15 @@ bool exit_status_set_has_status(const struct exit_status_set *set, int status);
 bool exit_status_set_has_signal(const struct exit_status_set *set, int signo);
 bool exit_status_set_is_empty(const struct exit_status_set *set);
 
-/* Splits `s` into words with systemd's quoting rules ("..." '...' and C escapes). With
- * `separate_commands`, a lone ";" word separates several commands (ExecStartPre= style).
- * Appends the commands to *list. -EINVAL with *reterr_msg set (static string) on bad quoting. */
+/* Splits `s` into words with systemd's quoting rules ("..." '...' and C escapes) and prefixes.
+ * A lone ";" word separates several commands, in every Exec*= key as in systemd ("\;" is a
+ * literal ";" argument). Appends the commands to *list. -EINVAL with *reterr_msg set (static
+ * string) on bad quoting or an invalid executable; commands before the problem stay appended. */
 int parse_exec_line(const char *s, unsigned line, struct exec_list *list, const char **reterr_msg);
 
 /* Expands $VAR (word split) and ${VAR} (in-word) in cmd's words using env ("K=V" strv). Returns
- * a new NULL-terminated argv (caller frees with strv_free) or NULL on out-of-memory. */
+ * a new NULL-terminated argv (caller frees with strv_free) or NULL on out-of-memory. argv[0], the
+ * path, is copied as it is; "$$" becomes "$"; with EXEC_FLAG_NO_ENV_EXPAND nothing is expanded. */
 char **exec_command_expand(const struct exec_command *cmd, char *const *env);
 
 void exec_list_done(struct exec_list *list);

@@ -738,7 +738,16 @@ Test(unit_file, unknown_specifier)
 
     /* In a command line it is fatal, as in systemd. */
     cr_assert_eq(load("[Service]\nExecStart=/bin/x %z\n", "x.service", &c, &d), -EINVAL);
-    cr_assert_not_null(find_diag(&d, "unknown specifier '%z'"));
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    cr_assert_str_eq(d.items[0].message,
+                     "Failed to resolve specifiers in '%z' (unknown specifier '%z').");
+    unit_diags_done(&d);
+    cr_assert_eq(load("[Service]\nExecStart=/bin/x\nExecStop=-/bin/y %z\n", "x.service", &c, &d),
+                 0);
+    cr_assert_eq(c->exec_stop.n, 0);
+    cr_assert_str_eq(d.items[0].message,
+                     "Failed to resolve specifiers in '%z', ignoring (unknown specifier '%z').");
+    unit_config_free(c);
     unit_diags_done(&d);
 }
 
@@ -756,6 +765,35 @@ Test(unit_file, template_instance)
     cr_assert_str_eq(c->path, "/etc/u/getty@.service");
     cr_assert_str_eq(c->description, "Instance tty1 of getty");
     cr_assert_str_eq(c->exec_start.items[0].argv[1], "--name=tty1");
+    unit_config_free(c);
+    unit_diags_done(&d);
+}
+
+Test(unit_file, invalid_utf8_and_nul)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    static const char text[] = "[Service]\nExecStart=/bin/x\nDescription=a\0b\n";
+
+    /* NUL ends a line, as in systemd's read_line(). */
+    cr_assert_eq(
+        unit_file_load_string(text, sizeof(text) - 1, "/u/x.service", NULL, &test_ctx, &c, &d), 0);
+    cr_assert_not_null(find_diag(&d, "Missing '='"));
+    cr_assert_eq(d.items[d.n - 1].line, 4);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* systemd refuses a unit with a line that is not UTF-8. */
+    cr_assert_eq(
+        load("[Unit]\nDescription=\xff\xfe\n[Service]\nExecStart=/bin/x\n", "x.service", &c, &d),
+        -EINVAL);
+    cr_assert_eq(d.items[0].line, 2);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    unit_diags_done(&d);
+    cr_assert_eq(
+        load("[Unit]\nDescription=caf\xc3\xa9\n[Service]\nExecStart=/bin/x\n", "x.service", &c, &d),
+        0);
+    cr_assert_str_eq(c->description, "caf\xc3\xa9");
     unit_config_free(c);
     unit_diags_done(&d);
 }
