@@ -1471,7 +1471,8 @@ static int scan_units(struct manager *m, bool reload)
                          : "forgetting it");
         u->load_state = LOAD_STATE_NOT_FOUND;
     }
-    qsort(m->units, m->n_units, sizeof(*m->units), cmp_unit);
+    if (m->n_units > 1)
+        qsort(m->units, m->n_units, sizeof(*m->units), cmp_unit);
     return failed;
 }
 

@@ -97,6 +97,8 @@ struct parser {
 static void diag_add(struct parser *ps, enum diag_level level, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Appends a diagnostic about ps->path. An error also makes the load fail (systemd stops at its
+ * first fatal problem, and so does the reader). Out of memory is remembered in ps->fatal. */
 static void diag_add(struct parser *ps, enum diag_level level, unsigned line, const char *fmt, ...)
 {
     struct unit_diag *grown;
@@ -143,6 +145,7 @@ oom:
     ps->fatal = -ENOMEM;
 }
 
+/* Frees the list; the struct itself belongs to the caller. */
 void unit_diags_done(struct unit_diags *d)
 {
     if (!d)
@@ -163,6 +166,7 @@ static bool is_empty(const char *s)
     return !s || s[0] == '\0';
 }
 
+/* Strict UTF-8, as systemd's utf8_is_valid(): no overlong forms, no surrogates. */
 static bool utf8_is_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -209,6 +213,7 @@ static bool string_is_safe(const char *s)
     return true;
 }
 
+/* Removes blanks at both ends, in place (systemd's strstrip()). */
 static char *strip(char *s)
 {
     char *e;
@@ -221,6 +226,7 @@ static char *strip(char *s)
     return s;
 }
 
+/* Replaces a string setting; takes ownership of `owned` (may be NULL: unset). */
 static int set_string(char **field, char *owned)
 {
     free(*field);
@@ -234,6 +240,7 @@ static const char *const unit_types[] = {"service", "socket",    "target", "devi
                                          "mount",   "automount", "swap",   "timer",
                                          "path",    "slice",     "scope"};
 
+/* Every unit type systemd knows: names of others are valid in dependencies. */
 static bool unit_type_is_valid(const char *s)
 {
     for (size_t i = 0; i < sizeof(unit_types) / sizeof(unit_types[0]); i++)
@@ -271,11 +278,13 @@ static bool unit_name_check(const char *n, bool plain, bool instance, bool templ
     return false;
 }
 
+/* Any of plain, instance or template. */
 bool unit_name_is_valid(const char *name)
 {
     return unit_name_check(name, true, true, true);
 }
 
+/* Only the kinds minisup loads; other valid names are -EINVAL too. */
 int unit_name_kind(const char *name, enum unit_kind *ret_kind)
 {
     const char *e;
@@ -292,6 +301,7 @@ int unit_name_kind(const char *name, enum unit_kind *ret_kind)
     return 0;
 }
 
+/* As systemctl does for a bare name on its command line. */
 char *unit_name_normalize(const char *name)
 {
     const char *e = strrchr(name, '.');
@@ -330,6 +340,7 @@ static const char *const kill_mode_table[KILL_MODE_MAX] = {
     [KILL_MODE_NONE] = "none",
 };
 
+/* The *_to_string() functions return NULL for values out of range. */
 const char *service_type_to_string(enum service_type t)
 {
     return (unsigned)t < SERVICE_TYPE_MAX ? service_type_table[t] : NULL;
@@ -345,6 +356,7 @@ const char *kill_mode_to_string(enum kill_mode k)
     return (unsigned)k < KILL_MODE_MAX ? kill_mode_table[k] : NULL;
 }
 
+/* The index of `s` in a string table, or -EINVAL; exact, case-sensitive match as in systemd. */
 static int table_lookup(const char *const *table, int n, const char *s)
 {
     for (int i = 0; i < n; i++)
@@ -418,6 +430,7 @@ static int os_release_field(const char *key, char **ret)
     return *ret ? 0 : -ENOMEM;
 }
 
+/* An XDG base directory for a manager not running as root: $XDG_x, else ~/<fallback>. */
 static int user_dir(const char *xdg, const char *fallback, char **ret)
 {
     const char *e = getenv(xdg);
@@ -728,6 +741,7 @@ fail:
     return r;
 }
 
+/* The specifier hook handed to parse_exec_line_full(). */
 static int resolve_hook(void *userdata, const char *word, char **ret)
 {
     return resolve(userdata, word, ret);
@@ -769,6 +783,7 @@ struct key_def {
     int arg;
 };
 
+/* The warning for a value that does not parse; the setting keeps its previous value. */
 static void bad_value(struct parser *ps, const struct assignment *a, const char *what)
 {
     diag_add(ps, DIAG_WARNING, a->line, "Failed to parse %s value '%s' for %s=, ignoring.", what,
@@ -799,6 +814,7 @@ static bool user_group_name_is_valid(const char *s)
     return utf8_is_valid(s);
 }
 
+/* Single-string settings: specifiers expanded, an empty value unsets, then per-kind checks. */
 static void p_string(struct parser *ps, const struct key_def *d, const struct assignment *a,
                      void *field)
 {
@@ -882,6 +898,7 @@ enum list_kind {
     LIST_VALUE, /* the whole value is one entry (ListenStream= ...) */
 };
 
+/* systemd's documentation_url_is_valid(): http(s)://, file:/, man: and info: with ASCII. */
 static bool documentation_url_is_valid(const char *u)
 {
     const char *p;
@@ -977,6 +994,8 @@ static bool list_word_ok(struct parser *ps, const struct key_def *d, const struc
     return true;
 }
 
+/* List settings: each assignment appends its words (or the whole value for LIST_VALUE), an
+ * empty one resets; a bad word is reported and skipped, the others are kept. */
 static void p_list(struct parser *ps, const struct key_def *d, const struct assignment *a,
                    void *field)
 {
@@ -1036,6 +1055,7 @@ static void p_list(struct parser *ps, const struct key_def *d, const struct assi
     }
 }
 
+/* The diagnostic hook for command lines: reported at the line of the assignment. */
 static void exec_diag_hook(void *userdata, bool error, const char *message)
 {
     struct parser *ps = userdata;
@@ -1052,6 +1072,7 @@ static void exec_diag_hook(void *userdata, bool error, const char *message)
         diag_add(ps, error ? DIAG_ERROR : DIAG_WARNING, ps->cur_line, "%s", message);
 }
 
+/* Exec*= settings. A fatal problem (see parse_exec_line_full()) refuses the unit. */
 static void p_exec(struct parser *ps, const struct key_def *d, const struct assignment *a,
                    void *field)
 {
@@ -1073,6 +1094,7 @@ static void p_exec(struct parser *ps, const struct key_def *d, const struct assi
         ps->fatal = -EINVAL; /* reported by the hook already */
 }
 
+/* Type=; whether it was set at all matters for the checks at the end. */
 static void p_service_type(struct parser *ps, const struct key_def *d, const struct assignment *a,
                            void *field)
 {
@@ -1086,6 +1108,7 @@ static void p_service_type(struct parser *ps, const struct key_def *d, const str
     ps->type_set = true;
 }
 
+/* Restart= */
 static void p_restart(struct parser *ps, const struct key_def *d, const struct assignment *a,
                       void *field)
 {
@@ -1098,6 +1121,7 @@ static void p_restart(struct parser *ps, const struct key_def *d, const struct a
     ps->c->restart = (enum restart_policy)v;
 }
 
+/* KillMode= */
 static void p_kill_mode(struct parser *ps, const struct key_def *d, const struct assignment *a,
                         void *field)
 {
@@ -1116,6 +1140,7 @@ enum timespan_kind {
     TIMESPAN_BOTH_TIMEOUTS, /* TimeoutSec= */
 };
 
+/* Time spans; a bare number is seconds. */
 static void p_timespan(struct parser *ps, const struct key_def *d, const struct assignment *a,
                        void *field)
 {
@@ -1134,6 +1159,7 @@ static void p_timespan(struct parser *ps, const struct key_def *d, const struct 
         ps->c->timeout_stop_usec = v;
 }
 
+/* StartLimitBurst=: a decimal unsigned int. */
 static void p_unsigned(struct parser *ps, const struct key_def *d, const struct assignment *a,
                        void *field)
 {
@@ -1150,6 +1176,7 @@ static void p_unsigned(struct parser *ps, const struct key_def *d, const struct 
     *u = (unsigned)v;
 }
 
+/* Boolean settings. */
 static void p_bool(struct parser *ps, const struct key_def *d, const struct assignment *a,
                    void *field)
 {
@@ -1163,6 +1190,7 @@ static void p_bool(struct parser *ps, const struct key_def *d, const struct assi
     *b = v;
 }
 
+/* SuccessExitStatus= and friends: word by word, so one bad word does not lose the others. */
 static void p_exit_status(struct parser *ps, const struct key_def *d, const struct assignment *a,
                           void *field)
 {
@@ -1190,6 +1218,7 @@ static void p_exit_status(struct parser *ps, const struct key_def *d, const stru
     }
 }
 
+/* Signal settings; empty restores the default (d->arg). */
 static void p_signal(struct parser *ps, const struct key_def *d, const struct assignment *a,
                      void *field)
 {
@@ -1214,6 +1243,7 @@ struct env_slot {
     size_t pos;
 };
 
+/* Orders assignments by name, then by position, for env_finish(). */
 static int env_slot_cmp(const void *x, const void *y)
 {
     const struct env_slot *a = x, *b = y;
@@ -1271,6 +1301,7 @@ static void env_finish(struct parser *ps)
     env[k] = NULL;
 }
 
+/* Environment=: several assignments per line, each unquoted and unescaped, then specifiers. */
 static void p_environment(struct parser *ps, const struct key_def *d, const struct assignment *a,
                           void *field)
 {
@@ -1324,6 +1355,7 @@ static void p_environment(struct parser *ps, const struct key_def *d, const stru
     }
 }
 
+/* EnvironmentFile=: an absolute path, optionally with "-"; read at start, not here. */
 static void p_environment_file(struct parser *ps, const struct key_def *d,
                                const struct assignment *a, void *field)
 {
@@ -1345,6 +1377,7 @@ static void p_environment_file(struct parser *ps, const struct key_def *d,
         ps->fatal = -ENOMEM;
 }
 
+/* WorkingDirectory=: an absolute path or "~", optionally with "-" (stored with it). */
 static void p_working_directory(struct parser *ps, const struct key_def *d,
                                 const struct assignment *a, void *field)
 {
@@ -1391,6 +1424,7 @@ static void p_working_directory(struct parser *ps, const struct key_def *d,
     set_string(&ps->c->working_directory, v);
 }
 
+/* UMask=: octal, at most 07777. */
 static void p_umask(struct parser *ps, const struct key_def *d, const struct assignment *a,
                     void *field)
 {
@@ -1407,6 +1441,7 @@ static void p_umask(struct parser *ps, const struct key_def *d, const struct ass
     ps->c->umask = (mode_t)v;
 }
 
+/* SyslogLevel=: a syslog(3) level name or its number. */
 static void p_syslog_level(struct parser *ps, const struct key_def *d, const struct assignment *a,
                            void *field)
 {
@@ -1423,6 +1458,7 @@ static void p_syslog_level(struct parser *ps, const struct key_def *d, const str
     ps->c->syslog_level = v;
 }
 
+/* StandardOutput=/StandardError= (d->arg 1): the kinds minisup implements. */
 static void p_std_output(struct parser *ps, const struct key_def *d, const struct assignment *a,
                          void *field)
 {
@@ -1491,6 +1527,8 @@ static void p_bus_name(struct parser *ps, const struct key_def *d, const struct 
 
 #define F(field) offsetof(struct unit_config, field)
 
+/* Every key we act on: name, the sections it is valid in, its parser, the field it sets and an
+ * argument for the parser. Keys are matched case-sensitively, as in systemd. */
 static const struct key_def key_defs[] = {
     {"Description", S_UNIT, p_string, F(description), STRING_PLAIN},
     {"Documentation", S_UNIT, p_list, F(documentation), LIST_DOCUMENTATION},
@@ -1663,6 +1701,7 @@ static const char unsupported_exec[] =
 
 static const char unsupported_install[] = "UpheldBy\0DefaultInstance\0";
 
+/* Membership in a "a\0b\0" list. */
 static bool nulstr_contains(const char *list, const char *s)
 {
     for (const char *p = list; *p; p += strlen(p) + 1)
@@ -1671,6 +1710,7 @@ static bool nulstr_contains(const char *list, const char *s)
     return false;
 }
 
+/* Whether systemd knows `key` in `sec` (so the warning says "Unsupported", not "Unknown"). */
 static bool key_is_unsupported(enum section sec, const char *key)
 {
     switch (sec) {
@@ -1707,6 +1747,8 @@ static enum section section_from_name(const struct parser *ps, const char *n)
     return SECTION_IGNORED;
 }
 
+/* Whether `s` can be shown to inih as it is: short, and no character inih treats specially
+ * (";", "#", "=", ":", "[", "]", blanks). */
 static bool inih_safe(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -1830,6 +1872,8 @@ static bool lex_next(struct parser *ps)
     size_t cont_len = 0, cont_cap = 0;
     unsigned nphys = 0;
 
+    strcpy(ps->pending, "\n"); /* what inih sees unless the line turns out to say more */
+
     while (ps->pos < ps->len || cont) {
         const char *start;
         size_t n;
@@ -1844,7 +1888,7 @@ static bool lex_next(struct parser *ps)
         if (read_physical_line(ps, &start, &n) < 0) {
             diag_add(ps, DIAG_ERROR, ps->line + 1, "Line too long");
             ps->fatal = -ENOBUFS;
-            goto done_blank;
+            goto done; /* pending is a blank line */
         }
         ps->line++;
         nphys++;
@@ -1861,14 +1905,14 @@ static bool lex_next(struct parser *ps)
             if (ws < n && (start[ws] == '#' || start[ws] == ';')) {
                 if (cont)
                     continue;
-                goto done_blank;
+                goto done; /* pending is a blank line */
             }
         }
 
         if (cont_len + n > LINE_MAX_BYTES) {
             diag_add(ps, DIAG_ERROR, ps->line, "Continuation line too long");
             ps->fatal = -ENOBUFS;
-            goto done_blank;
+            goto done; /* pending is a blank line */
         }
         if (cont_len + n + 1 > cont_cap) {
             /* Doubling keeps long chains of continuation lines linear. */
@@ -1878,7 +1922,7 @@ static bool lex_next(struct parser *ps)
             grown = realloc(cont, cap);
             if (!grown) {
                 ps->fatal = -ENOMEM;
-                goto done_blank;
+                goto done; /* pending is a blank line */
             }
             cont = grown;
             cont_cap = cap;
@@ -1902,8 +1946,6 @@ static bool lex_next(struct parser *ps)
     free(cont);
     return false;
 
-done_blank:
-    strcpy(ps->pending, "\n");
 done:
     free(cont);
     ps->have_pending = true;
@@ -1911,6 +1953,8 @@ done:
     return true;
 }
 
+/* inih's fgets()-like reader: owed blank lines first, then the prepared line; NULL at the end
+ * of input or after a fatal problem. Every line fits inih's 200-byte buffer. */
 static char *reader(char *str, int num, void *stream)
 {
     struct parser *ps = stream;
@@ -2041,6 +2085,7 @@ struct unit_config *unit_config_free(struct unit_config *c)
     return NULL;
 }
 
+/* systemd's defaults (systemd.service(5), systemd.exec(5), systemd.kill(5)). */
 static void config_set_defaults(struct unit_config *c)
 {
     c->start_limit_interval_usec = 10 * USEC_PER_SEC;
@@ -2155,6 +2200,8 @@ static void config_verify(struct parser *ps)
                  "Refusing.");
 }
 
+/* The whole pipeline: name checks, defaults, ini_parse_stream() with our reader and handler,
+ * then the checks. The config is handed out only when nothing fatal happened. */
 int unit_file_load_string(const char *text, size_t len, const char *path, const char *name,
                           const struct unit_load_context *ctx, struct unit_config **ret_config,
                           struct unit_diags *diags)
@@ -2239,6 +2286,7 @@ static int load_error(const char *path, struct unit_diags *diags, int r, const c
     return ps.fatal == -ENOMEM ? -ENOMEM : r;
 }
 
+/* Reads the file (size-limited, regular files only) and hands it to unit_file_load_string(). */
 int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,
                    struct unit_config **ret_config, struct unit_diags *diags)
 {

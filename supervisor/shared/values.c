@@ -41,6 +41,8 @@ size_t strv_length(char *const *l)
     return n;
 }
 
+/* Lists are plain NULL-terminated arrays so that they can be handed to execve() as they are;
+ * strv_push() reallocates per element, strv_push_sized() keeps a capacity for long lists. */
 int strv_push(char ***l, char *owned)
 {
     size_t n = strv_length(*l);
@@ -212,6 +214,7 @@ static int cunescape_one(const char *p, char out[4], size_t *ret_len)
     }
 }
 
+/* A growing, always NUL-terminated byte buffer for building words. */
 struct buf {
     char *s;
     size_t n, cap;
@@ -242,6 +245,9 @@ static int buf_addc(struct buf *b, char c)
     return buf_add(b, &c, 1);
 }
 
+/* systemd's extract_first_word() with the flags we need. Quotes may start and end anywhere in a
+ * word (a"b c"d is one word, "ab cd"); escapes are processed inside both kinds of quotes, as
+ * systemd does with EXTRACT_CUNESCAPE; "" is an empty word, not no word. */
 int extract_word(const char **p, char **ret, unsigned flags)
 {
     struct buf b = {0};
@@ -389,6 +395,9 @@ static const char *extract_multiplier(const char *p, uint64_t *ret)
     return p;
 }
 
+/* systemd's parse_time(): a sum of number-unit pairs, blanks allowed between and inside them
+ * ("1 min 30 s"); a number may have a fraction ("1.5s"); every step is overflow-checked so that
+ * a huge value is -ERANGE rather than a wrapped small one. */
 int parse_timespan(const char *t, uint64_t default_unit, uint64_t *ret_usec)
 {
     const char *p = t + strspn(t, WHITESPACE);
@@ -512,6 +521,7 @@ char *format_timespan(char *buf, size_t size, uint64_t t)
 
 /* ---- booleans, signals, exit statuses ------------------------------------------------------ */
 
+/* The spellings of systemd's parse_boolean(). */
 int parse_boolean(const char *s)
 {
     static const char *const yes[] = {"1", "yes", "y", "true", "t", "on"};
@@ -526,6 +536,7 @@ int parse_boolean(const char *s)
     return -EINVAL;
 }
 
+/* Linux signal names without the SIG prefix, as signal_to_string() prints them. */
 static const char *const signal_names[] = {
     [SIGHUP] = "HUP",   [SIGINT] = "INT",       [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
     [SIGTRAP] = "TRAP", [SIGABRT] = "ABRT",     [SIGBUS] = "BUS",   [SIGFPE] = "FPE",
@@ -564,6 +575,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
     return 0;
 }
 
+/* Numbers 1..SIGRTMAX, names with or without "SIG", and the real-time forms. */
 int parse_signal(const char *s)
 {
     unsigned long n;
@@ -604,75 +616,28 @@ static const struct {
     const char *name;
     uint8_t status;
 } exit_status_names[] = {
-    {"SUCCESS", 0},
-    {"FAILURE", 1},
-    {"INVALIDARGUMENT", 2},
-    {"NOTIMPLEMENTED", 3},
-    {"NOPERMISSION", 4},
-    {"NOTINSTALLED", 5},
-    {"NOTCONFIGURED", 6},
-    {"NOTRUNNING", 7},
-    {"USAGE", 64},
-    {"DATAERR", 65},
-    {"NOINPUT", 66},
-    {"NOUSER", 67},
-    {"NOHOST", 68},
-    {"UNAVAILABLE", 69},
-    {"SOFTWARE", 70},
-    {"OSERR", 71},
-    {"OSFILE", 72},
-    {"CANTCREAT", 73},
-    {"IOERR", 74},
-    {"TEMPFAIL", 75},
-    {"PROTOCOL", 76},
-    {"NOPERM", 77},
-    {"CONFIG", 78},
-    {"CHDIR", 200},
-    {"NICE", 201},
-    {"FDS", 202},
-    {"EXEC", 203},
-    {"MEMORY", 204},
-    {"LIMITS", 205},
-    {"OOM_ADJUST", 206},
-    {"SIGNAL_MASK", 207},
-    {"STDIN", 208},
-    {"STDOUT", 209},
-    {"CHROOT", 210},
-    {"IOPRIO", 211},
-    {"TIMERSLACK", 212},
-    {"SECUREBITS", 213},
-    {"SETSCHEDULER", 214},
-    {"CPUAFFINITY", 215},
-    {"GROUP", 216},
-    {"USER", 217},
-    {"CAPABILITIES", 218},
-    {"CGROUP", 219},
-    {"SETSID", 220},
-    {"CONFIRM", 221},
-    {"STDERR", 222},
-    {"PAM", 224},
-    {"NETWORK", 225},
-    {"NAMESPACE", 226},
-    {"NO_NEW_PRIVILEGES", 227},
-    {"SECCOMP", 228},
-    {"SELINUX_CONTEXT", 229},
-    {"PERSONALITY", 230},
-    {"APPARMOR_PROFILE", 231},
-    {"ADDRESS_FAMILIES", 232},
-    {"RUNTIME_DIRECTORY", 233},
-    {"CHOWN", 235},
-    {"SMACK_PROCESS_LABEL", 236},
-    {"KEYRING", 237},
-    {"STATE_DIRECTORY", 238},
-    {"CACHE_DIRECTORY", 239},
-    {"LOGS_DIRECTORY", 240},
-    {"CONFIGURATION_DIRECTORY", 241},
-    {"NUMA_POLICY", 242},
-    {"CREDENTIALS", 243},
-    {"BPF", 245},
+    /* clang-format off */
+    {"SUCCESS", 0}, {"FAILURE", 1}, {"INVALIDARGUMENT", 2}, {"NOTIMPLEMENTED", 3},
+    {"NOPERMISSION", 4}, {"NOTINSTALLED", 5}, {"NOTCONFIGURED", 6}, {"NOTRUNNING", 7},
+    {"USAGE", 64}, {"DATAERR", 65}, {"NOINPUT", 66}, {"NOUSER", 67}, {"NOHOST", 68},
+    {"UNAVAILABLE", 69}, {"SOFTWARE", 70}, {"OSERR", 71}, {"OSFILE", 72}, {"CANTCREAT", 73},
+    {"IOERR", 74}, {"TEMPFAIL", 75}, {"PROTOCOL", 76}, {"NOPERM", 77}, {"CONFIG", 78},
+    {"CHDIR", 200}, {"NICE", 201}, {"FDS", 202}, {"EXEC", 203}, {"MEMORY", 204}, {"LIMITS", 205},
+    {"OOM_ADJUST", 206}, {"SIGNAL_MASK", 207}, {"STDIN", 208}, {"STDOUT", 209}, {"CHROOT", 210},
+    {"IOPRIO", 211}, {"TIMERSLACK", 212}, {"SECUREBITS", 213}, {"SETSCHEDULER", 214},
+    {"CPUAFFINITY", 215}, {"GROUP", 216}, {"USER", 217}, {"CAPABILITIES", 218}, {"CGROUP", 219},
+    {"SETSID", 220}, {"CONFIRM", 221}, {"STDERR", 222}, {"PAM", 224}, {"NETWORK", 225},
+    {"NAMESPACE", 226}, {"NO_NEW_PRIVILEGES", 227}, {"SECCOMP", 228}, {"SELINUX_CONTEXT", 229},
+    {"PERSONALITY", 230}, {"APPARMOR_PROFILE", 231}, {"ADDRESS_FAMILIES", 232},
+    {"RUNTIME_DIRECTORY", 233}, {"CHOWN", 235}, {"SMACK_PROCESS_LABEL", 236}, {"KEYRING", 237},
+    {"STATE_DIRECTORY", 238}, {"CACHE_DIRECTORY", 239}, {"LOGS_DIRECTORY", 240},
+    {"CONFIGURATION_DIRECTORY", 241}, {"NUMA_POLICY", 242}, {"CREDENTIALS", 243}, {"BPF", 245},
     {"EXCEPTION", 255},
+    /* clang-format on */
 };
 
+/* Each word is tried as an exit status first (a number, or a name from the table above), then
+ * as a signal name: the order of systemd's config_parse_set_status(). */
 int parse_exit_status_set(const char *s, struct exit_status_set *set)
 {
     const char *p = s;
@@ -750,6 +715,7 @@ bool exit_status_set_is_empty(const struct exit_status_set *set)
 
 /* ---- command lines ------------------------------------------------------------------------- */
 
+/* Frees what one command owns and leaves it zeroed. */
 static void exec_command_done(struct exec_command *c)
 {
     free(c->path);
@@ -767,6 +733,7 @@ void exec_list_done(struct exec_list *list)
     list->n = 0;
 }
 
+/* Formats a diagnostic for the caller's hook; command lines never log themselves. */
 static void exec_diag(const struct exec_parse_hooks *h, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -1092,6 +1059,7 @@ oom:
     return NULL;
 }
 
+/* systemd's replace_env_argv(), run at spawn time: the environment is only known then. */
 char **exec_command_expand(const struct exec_command *cmd, char *const *env)
 {
     char **out = NULL;
@@ -1162,6 +1130,7 @@ bool env_assignment_is_valid(const char *s)
     return true;
 }
 
+/* Looks a name up in a "K=V" list; NULL when absent. */
 const char *strv_env_get(char *const *env, const char *key)
 {
     size_t n = strlen(key);
@@ -1173,6 +1142,8 @@ const char *strv_env_get(char *const *env, const char *key)
     return NULL;
 }
 
+/* Replaces the assignment of the same name in place (keeping its position, as systemd's
+ * strv_env_replace() does) or appends. */
 int strv_env_set(char ***env, const char *assignment)
 {
     const char *eq = strchr(assignment, '=');
@@ -1194,6 +1165,7 @@ int strv_env_set(char ***env, const char *assignment)
     return strv_push(env, copy);
 }
 
+/* Environment= without specifiers (unit_file.c does its own, to expand them per word). */
 int parse_environment_line(const char *s, char ***env)
 {
     const char *p = s;
@@ -1378,6 +1350,8 @@ out:
     return r;
 }
 
+/* The file is read whole, up to ENV_FILE_MAX, and parsed by parse_env_text(); a missing file is
+ * -ENOENT, which the caller ignores for "-" entries. */
 int load_environment_file(const char *path, char ***env)
 {
     struct stat st;

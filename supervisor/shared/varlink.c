@@ -13,6 +13,8 @@
 
 int varlink_buffer_append(struct varlink_buffer *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (n > VARLINK_MESSAGE_MAX * 2 || b->len + n > VARLINK_MESSAGE_MAX * 2)
         return -EMSGSIZE;
     if (b->len + n > b->cap) {
