@@ -2250,7 +2250,8 @@ int unit_file_load_string(const char *text, size_t len, const char *path, const 
         r = -ENOMEM;
         goto out;
     }
-    memcpy(c->source_text, text, len);
+    if (len > 0) /* text may be NULL when empty */
+        memcpy(c->source_text, text, len);
     c->source_text[len] = '\0';
     ps.c = c;
 

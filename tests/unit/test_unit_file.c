@@ -798,6 +798,19 @@ Test(unit_file, invalid_utf8_and_nul)
     unit_diags_done(&d);
 }
 
+Test(unit_file, empty_input)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+
+    /* Nothing at all: a service without ExecStart=, refused like any other. */
+    cr_assert_eq(unit_file_load_string(NULL, 0, "/u/x.service", NULL, &test_ctx, &c, &d), -EINVAL);
+    cr_assert_eq(d.n, 1);
+    unit_diags_done(&d);
+    cr_assert_eq(unit_file_load_string("", 0, "/u/x.socket", NULL, &test_ctx, &c, &d), -EINVAL);
+    unit_diags_done(&d);
+}
+
 Test(unit_file, bare_template)
 {
     struct unit_config *c;
