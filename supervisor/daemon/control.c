@@ -42,6 +42,8 @@ struct conn {
     void *follow; /* journal follower while a follow stream is open */
     char **follow_units;
     char *follow_invocation;
+    char *follow_identifier;
+    int follow_min_priority, follow_max_priority;
     struct conn *prev, *next;
 };
 
@@ -374,6 +376,10 @@ static int collect_entry(const struct journal_record *r, void *userdata)
 
 static bool follow_matches(struct conn *c, const struct journal_record *r)
 {
+    if (r->priority < c->follow_min_priority || r->priority > c->follow_max_priority)
+        return false;
+    if (c->follow_identifier && strcmp(c->follow_identifier, r->identifier ? r->identifier : ""))
+        return false;
     if (c->follow_invocation && strcmp(c->follow_invocation, r->invocation ? r->invocation : ""))
         return false;
     if (!c->follow_units)
@@ -398,6 +404,37 @@ static void on_follow(const struct journal_record *recs, size_t n, void *userdat
     }
     if (entries)
         reply(c, json_pack("{s:o}", "entries", entries), true);
+}
+
+/* Optional filters of GetJournal; false (after an InvalidParameter reply) on a bad value. */
+static bool journal_params(struct conn *c, json_t *params, struct journal_query *q)
+{
+    static const char *const ints[] = {"since", "until", "minPriority", "maxPriority"};
+    json_int_t v[4] = {0, 0, 0, 7};
+
+    for (size_t i = 0; i < 4; i++) {
+        json_t *j = json_object_get(params, ints[i]);
+        if (!j || json_is_null(j))
+            continue;
+        bool prio = i >= 2;
+        if (!json_is_integer(j) || json_integer_value(j) < 0 ||
+            (prio && json_integer_value(j) > 7)) {
+            reply_error(c, "org.varlink.service.InvalidParameter",
+                        json_pack("{s:s}", "parameter", ints[i]));
+            return false;
+        }
+        v[i] = json_integer_value(j);
+    }
+    q->since_usec = (uint64_t)v[0];
+    q->until_usec = (uint64_t)v[1];
+    q->min_priority = (int)v[2];
+    q->max_priority = (int)v[3];
+    /* The reader reads 0..0 as "no filter" (zeroed queries); -1..0 asks for emerg only. */
+    if (q->min_priority == 0 && q->max_priority == 0)
+        q->min_priority = -1;
+    q->identifier = json_string_value(json_object_get(params, "identifier"));
+    q->reverse = json_is_true(json_object_get(params, "reverse"));
+    return true;
 }
 
 static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
@@ -433,6 +470,10 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     if (json_is_integer(lines) && json_integer_value(lines) > 0)
         q.lines = (size_t)json_integer_value(lines);
     q.invocation = inv && *inv ? inv : NULL;
+    if (!journal_params(c, params, &q)) {
+        strv_free(names);
+        return;
+    }
 
     jc.entries = json_array();
     int r = journal_query(c->ctl->j, &q, collect_entry, &jc);
@@ -451,6 +492,9 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     c->busy = true;
     c->follow_units = names;
     c->follow_invocation = q.invocation ? strdup(q.invocation) : NULL;
+    c->follow_identifier = q.identifier ? strdup(q.identifier) : NULL;
+    c->follow_min_priority = q.min_priority;
+    c->follow_max_priority = q.max_priority;
     c->follow = journal_follow(c->ctl->j, on_follow, c);
 }
 
@@ -639,6 +683,7 @@ static void conn_close(struct conn *c)
     c->follow = NULL;
     strv_free(c->follow_units);
     free(c->follow_invocation);
+    free(c->follow_identifier);
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -95,7 +95,8 @@ struct journal_query {
     const char *identifier;   /* only this SyslogIdentifier, or NULL */
     uint64_t since_usec;      /* realtime, inclusive; 0 = no bound */
     uint64_t until_usec;      /* realtime, inclusive; 0 = no bound */
-    int min_priority;         /* most important accepted, e.g. 0 (emerg) */
+    int min_priority;         /* most important accepted, e.g. 0 (emerg); -1 reads as 0, and
+                               * -1 with max 0 asks for emerg only */
     int max_priority;         /* least important accepted, e.g. 7 (debug); -1 = 7; so that a
                                * zeroed query means all, min 0 with max 0 also means 0..7 */
     size_t lines;             /* only the last N matching records; 0 = all */
