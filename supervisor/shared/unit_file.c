@@ -1441,6 +1441,52 @@ static void p_umask(struct parser *ps, const struct key_def *d, const struct ass
     ps->c->umask = (mode_t)v;
 }
 
+/* SocketMode=, DirectoryMode=: an octal mode. */
+static void p_mode(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                   void *field)
+{
+    mode_t *m = field;
+    unsigned long v;
+    char *e;
+
+    errno = 0;
+    v = strtoul(a->value, &e, 8);
+    if (is_empty(a->value) || a->value[0] == '-' || a->value[0] == '+' || *e != '\0' || errno ||
+        v > 07777) {
+        bad_value(ps, a, "mode");
+        return;
+    }
+    *m = (mode_t)v;
+}
+
+/* Listen*=: appended to the list of its kind and to `listens`, which keeps the order of the
+ * file across kinds (the fds are passed in that order). An empty value resets all of them, as
+ * systemd.socket(5) says. */
+static void p_listen(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                     void *field)
+{
+    struct unit_config *c = ps->c;
+    struct key_def list_def = *d;
+    size_t before = strv_length(*(char ***)field);
+    char *entry;
+
+    if (is_empty(a->value)) {
+        c->listen_stream = strv_free(c->listen_stream);
+        c->listen_datagram = strv_free(c->listen_datagram);
+        c->listen_seqpacket = strv_free(c->listen_seqpacket);
+        c->listen_fifo = strv_free(c->listen_fifo);
+        c->listens = strv_free(c->listens);
+        return;
+    }
+    list_def.arg = LIST_VALUE;
+    p_list(ps, &list_def, a, field);
+    char **l = *(char ***)field;
+    if (strv_length(l) == before)
+        return; /* the value was refused */
+    if (asprintf(&entry, "%c:%s", d->arg, l[before]) < 0 || strv_push(&c->listens, entry) < 0)
+        ps->fatal = -ENOMEM;
+}
+
 /* SyslogLevel=: a syslog(3) level name or its number. */
 static void p_syslog_level(struct parser *ps, const struct key_def *d, const struct assignment *a,
                            void *field)
@@ -1592,11 +1638,20 @@ static const struct key_def key_defs[] = {
     {"StateDirectory", S_EXEC, p_list, F(state_directory), LIST_DIRECTORIES},
     {"LogsDirectory", S_EXEC, p_list, F(logs_directory), LIST_DIRECTORIES},
 
-    {"ListenStream", S_SOCKET, p_list, F(listen_stream), LIST_VALUE},
-    {"ListenDatagram", S_SOCKET, p_list, F(listen_datagram), LIST_VALUE},
-    {"ListenSequentialPacket", S_SOCKET, p_list, F(listen_seqpacket), LIST_VALUE},
-    {"ListenFIFO", S_SOCKET, p_list, F(listen_fifo), LIST_VALUE},
+    {"ListenStream", S_SOCKET, p_listen, F(listen_stream), 'S'},
+    {"ListenDatagram", S_SOCKET, p_listen, F(listen_datagram), 'D'},
+    {"ListenSequentialPacket", S_SOCKET, p_listen, F(listen_seqpacket), 'Q'},
+    {"ListenFIFO", S_SOCKET, p_listen, F(listen_fifo), 'F'},
     {"Service", S_SOCKET, p_string, F(socket_service), STRING_SERVICE_NAME},
+    {"SocketMode", S_SOCKET, p_mode, F(socket_mode), 0},
+    {"DirectoryMode", S_SOCKET, p_mode, F(directory_mode), 0},
+    {"SocketUser", S_SOCKET, p_string, F(socket_user), STRING_USER},
+    {"SocketGroup", S_SOCKET, p_string, F(socket_group), STRING_USER},
+    {"Backlog", S_SOCKET, p_unsigned, F(backlog), 0},
+    {"Accept", S_SOCKET, p_bool, F(accept), 0},
+    {"MaxConnections", S_SOCKET, p_unsigned, F(max_connections), 0},
+    {"FileDescriptorName", S_SOCKET, p_string, F(fd_name), STRING_PLAIN},
+    {"RemoveOnStop", S_SOCKET, p_bool, F(remove_on_stop), 0},
 
     {"WantedBy", S_INSTALL, p_list, F(wanted_by), LIST_INSTALL},
     {"RequiredBy", S_INSTALL, p_list, F(required_by), LIST_INSTALL},
@@ -1636,14 +1691,14 @@ static const char unsupported_service[] =
 
 static const char unsupported_socket[] =
     "ListenNetlink\0ListenSpecial\0ListenMessageQueue\0ListenUSBFunction\0SocketProtocol\0"
-    "BindIPv6Only\0Backlog\0BindToDevice\0ExecStopPre\0TimeoutSec\0SocketUser\0SocketGroup\0"
-    "SocketMode\0DirectoryMode\0Accept\0FlushPending\0Writable\0MaxConnections\0"
+    "BindIPv6Only\0BindToDevice\0ExecStopPre\0TimeoutSec\0"
+    "FlushPending\0Writable\0"
     "MaxConnectionsPerSource\0KeepAlive\0KeepAliveTimeSec\0KeepAliveIntervalSec\0"
     "KeepAliveProbes\0DeferAcceptSec\0NoDelay\0Priority\0ReceiveBuffer\0SendBuffer\0IPTOS\0"
     "IPTTL\0Mark\0PipeSize\0FreeBind\0Transparent\0Broadcast\0PassCredentials\0PassPIDFD\0"
     "PassSecurity\0PassPacketInfo\0AcceptFileDescriptors\0Timestamping\0TCPCongestion\0"
-    "ReusePort\0MessageQueueMaxMessages\0MessageQueueMessageSize\0RemoveOnStop\0Symlinks\0"
-    "FileDescriptorName\0PassFileDescriptorsToExec\0TriggerLimitIntervalSec\0"
+    "ReusePort\0MessageQueueMaxMessages\0MessageQueueMessageSize\0Symlinks\0"
+    "PassFileDescriptorsToExec\0TriggerLimitIntervalSec\0"
     "TriggerLimitBurst\0PollLimitIntervalSec\0PollLimitBurst\0DeferTrigger\0"
     "DeferTriggerMaxSec\0SmackLabel\0SmackLabelIPIn\0SmackLabelIPOut\0SELinuxContextFromNet\0";
 
@@ -2076,7 +2131,11 @@ struct unit_config *unit_config_free(struct unit_config *c)
     strv_free(c->listen_datagram);
     strv_free(c->listen_seqpacket);
     strv_free(c->listen_fifo);
+    strv_free(c->listens);
     free(c->socket_service);
+    free(c->socket_user);
+    free(c->socket_group);
+    free(c->fd_name);
     strv_free(c->wanted_by);
     strv_free(c->required_by);
     strv_free(c->also);
@@ -2108,6 +2167,9 @@ static void config_set_defaults(struct unit_config *c)
     c->std_output = STD_OUTPUT_JOURNAL;
     c->std_error = STD_OUTPUT_INHERIT; /* i.e. wherever stdout goes */
     c->ignore_sigpipe = true;
+    c->socket_mode = 0666;
+    c->directory_mode = 0755;
+    c->max_connections = 64;
 }
 
 /* systemd's service_add_extras() and service_verify(), and socket_verify(). */
@@ -2127,16 +2189,25 @@ static void config_verify(struct parser *ps)
             diag_add(ps, DIAG_ERROR, 0,
                      "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, "
                      "...). Refusing.");
+        if (c->accept && c->socket_service) {
+            diag_add(ps, DIAG_ERROR, 0,
+                     "Explicit service configuration for accepting socket units not supported. "
+                     "Refusing.");
+            return;
+        }
+        if (c->accept && (c->listen_datagram || c->listen_fifo))
+            diag_add(ps, DIAG_ERROR, 0,
+                     "Unit configured for accepting sockets, but sockets are non-accepting. "
+                     "Refusing.");
         if (!c->socket_service) {
-            const char *at = strchr(c->name, '@');
             const char *dot = strrchr(c->name, '.');
-            /* The service of "foo@bar.socket" is "foo@bar.service", of "foo.socket"
-             * "foo.service" (Accept=yes, which would use templates, is not supported). */
-            if (asprintf(&c->socket_service, "%.*s.service", (int)(dot - c->name), c->name) < 0) {
+            /* The service of "foo.socket" is "foo.service"; with Accept=yes each connection
+             * gets an instance of the template "foo@.service". */
+            if (asprintf(&c->socket_service, c->accept ? "%.*s@.service" : "%.*s.service",
+                         (int)(dot - c->name), c->name) < 0) {
                 c->socket_service = NULL;
                 ps->fatal = -ENOMEM;
             }
-            (void)at;
         }
         return;
     }

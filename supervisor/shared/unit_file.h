@@ -126,16 +126,27 @@ struct unit_config {
     char *user, *group;
     char **supplementary_groups;
     char *syslog_identifier;
-    int syslog_level;       /* default LOG_INFO */
+    int syslog_level;         /* default LOG_INFO */
     bool syslog_level_prefix; /* default yes */
     enum std_output std_output, std_error;
     char *std_output_path, *std_error_path;
     bool ignore_sigpipe; /* default yes */
     char **runtime_directory, **state_directory, **logs_directory;
 
-    /* [Socket] (parsed here; acted on by the activation issue) */
+    /* [Socket] */
     char **listen_stream, **listen_datagram, **listen_seqpacket, **listen_fifo;
-    char *socket_service; /* Service= */
+    /* Every Listen*= in file order, as "<K>:<address>" with K = S (stream), D (datagram),
+     * Q (sequential packet), F (FIFO): the order the fds are passed in. */
+    char **listens;
+    char *socket_service;  /* Service=, default <name>.service (or <name>@.service, Accept=) */
+    mode_t socket_mode;    /* SocketMode=, default 0666 */
+    mode_t directory_mode; /* DirectoryMode=, default 0755 */
+    char *socket_user, *socket_group;
+    unsigned backlog;         /* Backlog=, 0 = SOMAXCONN */
+    bool accept;              /* Accept= */
+    unsigned max_connections; /* MaxConnections=, default 64 */
+    char *fd_name;            /* FileDescriptorName=, default the unit name */
+    bool remove_on_stop;      /* RemoveOnStop= */
 
     /* [Install] */
     char **wanted_by, **required_by, **also, **alias;

@@ -848,10 +848,31 @@ Test(unit_file, socket_unit)
     cr_assert_str_eq(c->listen_fifo[0], "/run/test/x.fifo");
     cr_assert_eq(c->exec_start_pre.n, 1);
     cr_assert_str_eq(c->socket_service, "x.service", "defaults to the same name");
-    cr_assert_not_null(find_diag(&d, "Unsupported key name 'SocketMode' in section 'Socket'"));
+    cr_assert_eq(c->socket_mode, 0600);
+    cr_assert_null(find_diag(&d, "Unsupported key name 'SocketMode' in section 'Socket'"));
+    /* The fds are passed in file order across kinds. */
+    cr_assert_eq(strv_length(c->listens), 5);
+    cr_assert_str_eq(c->listens[0], "S:/run/x.sock");
+    cr_assert_str_eq(c->listens[1], "S:127.0.0.1:80");
+    cr_assert_str_eq(c->listens[2], "D:9000");
+    cr_assert_str_eq(c->listens[3], "Q:/run/sp");
+    cr_assert_str_eq(c->listens[4], "F:/run/test/x.fifo");
     cr_assert_not_null(find_diag(&d, "Unknown section 'Service'. Ignoring."));
     unit_config_free(c);
     unit_diags_done(&d);
+
+    text = "[Socket]\nListenStream=/a\nListenFIFO=/b\nListenStream=\nListenStream=/c\nAccept=yes\n"
+           "RemoveOnStop=yes\nBacklog=7\nFileDescriptorName=web\nDirectoryMode=0700\n";
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/u/y.socket", "y.socket", &test_ctx, &c, &d), 0);
+    cr_assert_eq(strv_length(c->listens), 1, "an empty Listen*= resets every listener");
+    cr_assert_str_eq(c->listens[0], "S:/c");
+    cr_assert(c->accept && c->remove_on_stop);
+    cr_assert_eq(c->backlog, 7);
+    cr_assert_str_eq(c->fd_name, "web");
+    cr_assert_eq(c->directory_mode, 0700);
+    cr_assert_str_eq(c->socket_service, "y@.service", "Accept=yes uses the template");
+    unit_config_free(c);
 
     text = "[Socket]\nService=other.service\nListenFIFO=/run/f\n";
     cr_assert_eq(
