@@ -148,6 +148,23 @@ static json_t *unit_json(const struct unit *u)
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
     if (st.status_text)
         json_object_set_new(o, "statusText", json_string(st.status_text));
+    if (st.is_socket) {
+        json_t *listens = json_array();
+        for (char *const *l = st.listens; l && *l; l++) {
+            static const char *const kinds[] = {"S", "Stream",           "D", "Datagram",
+                                                "Q", "SequentialPacket", "F", "FIFO"};
+            const char *kind = "Stream";
+            for (size_t k = 0; k < 8; k += 2)
+                if ((*l)[0] == kinds[k][0])
+                    kind = kinds[k + 1];
+            json_array_append_new(listens,
+                                  json_pack("{s:s, s:s}", "type", kind, "address", *l + 2));
+        }
+        json_object_set_new(o, "listen", listens);
+        json_object_set_new(o, "triggers", json_string(st.triggers ? st.triggers : ""));
+        json_object_set_new(o, "nAccepted", json_integer(st.n_accepted));
+        json_object_set_new(o, "nConnections", json_integer(st.n_connections));
+    }
     return o;
 }
 
@@ -217,6 +234,20 @@ static void method_list_units(struct conn *c, json_t *params)
         json_array_append_new(arr, unit_json(u));
     }
     reply(c, json_pack("{s:o}", "units", arr), false);
+}
+
+static void method_list_sockets(struct conn *c)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < manager_unit_count(c->ctl->m); i++) {
+        struct unit *u = manager_unit_at(c->ctl->m, i);
+        struct unit_status st;
+        manager_unit_status(u, &st);
+        if (st.is_socket && unit_is_visible(u))
+            json_array_append_new(arr, unit_json(u));
+    }
+    reply(c, json_pack("{s:o}", "sockets", arr), false);
 }
 
 static void method_get_unit(struct conn *c, json_t *params)
@@ -602,6 +633,8 @@ static void handle_call(struct conn *c, json_t *msg)
         method_get_interface_description(c, params);
     } else if (!strcmp(method, IFACE "ListUnits")) {
         method_list_units(c, params);
+    } else if (!strcmp(method, IFACE "ListSockets")) {
+        method_list_sockets(c);
     } else if (!strcmp(method, IFACE "GetUnit")) {
         method_get_unit(c, params);
     } else if (!strcmp(method, IFACE "StartUnit")) {

@@ -7,13 +7,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -26,12 +29,23 @@
 #include "paths.h"
 #include "proc.h"
 #include "service.h"
+#include "socket.h"
 #include "unit_file.h"
 #include "values.h"
 
 /* How long a reaped main process's pipes may stay open (held by a descendant) before its exit
  * is acted on anyway; the pipes are still read and attributed to that run afterwards. */
 #define DRAIN_TIMEOUT_USEC (1000 * 1000ULL)
+
+enum sock_state {
+    SOCK_DEAD,
+    SOCK_LISTENING,
+    SOCK_RUNNING,
+    SOCK_FAILED,
+    SOCK_STATE_MAX,
+};
+
+struct listener;
 
 /* One main process and its two output streams. Shared by the unit (while current) and each
  * stream still open; freed when the last reference goes. */
@@ -70,6 +84,17 @@ struct unit {
     bool changed_on_disk;               /* pending_config differs from what runs */
     bool seen;                          /* found in the current scan of the directory */
     char *status_text;                  /* STATUS= from sd_notify */
+    enum unit_kind kind;
+    /* Socket units. */
+    enum sock_state sock_state;
+    const char *sock_result; /* static string */
+    struct listener **listeners;
+    size_t n_listeners;
+    unsigned n_accepted, n_connections;
+    /* Accept=yes instances. */
+    bool transient;
+    int conn_fd;          /* the connection, passed as fd 3; -1 when none */
+    struct unit *trigger; /* the socket unit that accepted it */
 };
 
 struct watcher {
@@ -90,9 +115,20 @@ struct manager {
     struct watcher *watchers;
     struct notify *notify;
     uv_timer_t shutdown_timer;
+    uv_timer_t gc_timer; /* collects finished Accept=yes instances */
+    unsigned closing_handles;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
 };
+
+static void sock_follow_service(struct unit *svc);
+static size_t sock_fds_for(struct unit *svc, int *fds, size_t max, char *names, size_t names_size);
+static int sock_start(struct unit *u);
+static void sock_stop(struct unit *u);
+static void sock_close_all(struct unit *u, bool remove);
+static void on_gc_timer(uv_timer_t *t);
+static bool is_socket(const struct unit *u);
+static const char *const sock_state_names[];
 
 static const char *const load_state_names[LOAD_STATE_MAX] = {
     [LOAD_STATE_LOADED] = "loaded",
@@ -411,6 +447,30 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.stderr_fd = err[1] == -2 ? STDERR_FILENO : err[1];
     p.stdin_fd = -1;
     p.listen_pid_env_index = -1;
+    int listen_fds[64];
+    char fdnames[1024];
+    size_t n_fds =
+        role == SERVICE_ROLE_MAIN ? sock_fds_for(u, listen_fds, 64, fdnames, sizeof(fdnames)) : 0;
+    if (n_fds > 0) {
+        /* sd_listen_fds(3): the count, the names, and our pid, which the child fills in. */
+        char kv[1100];
+        snprintf(kv, sizeof(kv), "LISTEN_FDS=%zu", n_fds);
+        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, "LISTEN_PID=0000000000") < 0) {
+            r = -ENOMEM;
+            goto fail_msg;
+        }
+        snprintf(kv, sizeof(kv), "LISTEN_FDNAMES=%s", fdnames);
+        if (strv_env_set(&env, kv) < 0) {
+            r = -ENOMEM;
+            goto fail_msg;
+        }
+        p.envp = env; /* strv_env_set may have moved the array */
+        for (size_t i = 0; env[i]; i++)
+            if (strncmp(env[i], "LISTEN_PID=", 11) == 0)
+                p.listen_pid_env_index = (int)i;
+        p.listen_fds = listen_fds;
+        p.n_listen_fds = n_fds;
+    }
 
     r = proc_spawn(&p, &sr, ret_error, error_size);
     /* The write ends belong to the child now; keeping them would hide its EOF. */
@@ -421,6 +481,11 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     out[1] = err[1] = -1;
     if (r < 0)
         goto fail;
+    if (u->conn_fd >= 0 && n_fds > 0) {
+        /* The connection belongs to the instance now. */
+        close(u->conn_fd);
+        u->conn_fd = -1;
+    }
 
     run = calloc(1, sizeof(*run));
     if (!run) {
@@ -505,6 +570,7 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
               service_state_to_string(now));
     jobs_check(u, now);
+    sock_follow_service(u);
     /* Watchers hear about the change after the jobs it finished (a watcher may shut down). */
     for (struct watcher *w = u->m->watchers; w;) {
         struct watcher *next = w->next;
@@ -779,6 +845,16 @@ static void job_run(struct unit *u)
     u->job_running = true;
     if (u->job == JOB_START || u->job == JOB_RESTART)
         apply_pending_config(u);
+    if (is_socket(u)) {
+        /* Listening is immediate: socket jobs finish here. */
+        if (u->job == JOB_STOP || u->job == JOB_RESTART)
+            sock_stop(u);
+        if (u->job == JOB_START || u->job == JOB_RESTART)
+            job_finish(u, sock_start(u) < 0 ? "failed" : "done");
+        else
+            job_finish(u, "done");
+        return;
+    }
     switch (u->job) {
     case JOB_START:
         if (u->config)
@@ -1071,6 +1147,8 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
         return -EPERM;
     if (type == JOB_RELOAD) {
         /* Refused up front, so the client hears why: not active, or no ExecReload=. */
+        if (is_socket(u))
+            return -EOPNOTSUPP;
         if (!service_is_active(s))
             return -ENOTCONN;
         if (s->config->exec_reload.n == 0)
@@ -1195,6 +1273,8 @@ static struct unit *unit_new(struct manager *m, const char *name, const char *pa
     u->drain_timer.data = u;
     u->job = JOB_NONE;
     u->load_state = LOAD_STATE_NOT_FOUND; /* until a file loads */
+    u->conn_fd = -1;
+    u->sock_result = "success";
     return u;
 }
 
@@ -1209,6 +1289,10 @@ static void unit_free(struct unit *u)
             u->runs[i] = NULL;
         }
     }
+    if (u->n_listeners)
+        sock_close_all(u, false);
+    if (u->conn_fd >= 0)
+        close(u->conn_fd);
     unit_config_free(u->config);
     unit_config_free(u->pending_config);
     free(u->status_text);
@@ -1271,6 +1355,8 @@ int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct jour
     m->journal = journal;
     uv_timer_init(loop, &m->shutdown_timer);
     m->shutdown_timer.data = m;
+    uv_timer_init(loop, &m->gc_timer);
+    m->gc_timer.data = m;
     path = path_join(opts->runtime_dir, "notify.sock");
     r = path ? notify_new(loop, path, on_notify, m, &m->notify) : -ENOMEM;
     if (r < 0)
@@ -1292,7 +1378,7 @@ static bool is_loadable_name(const char *name)
 {
     enum unit_kind kind;
 
-    if (unit_name_kind(name, &kind) < 0 || kind != UNIT_KIND_SERVICE)
+    if (unit_name_kind(name, &kind) < 0 || (kind != UNIT_KIND_SERVICE && kind != UNIT_KIND_SOCKET))
         return false;
     /* A template ("x@.service") is only a pattern for instances. */
     return strstr(name, "@.") == NULL;
@@ -1372,6 +1458,7 @@ static void apply_pending_config(struct unit *u)
     u->pending_config = NULL;
     u->changed_on_disk = false;
     u->load_state = LOAD_STATE_LOADED;
+    u->kind = u->config->kind;
     if (first)
         service_init(s, u->config, &real_ops, u);
     else
@@ -1567,6 +1654,11 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->load_error = u->load_error;
     ret->enabled = unit_is_enabled(u);
     ret->active_state = loaded ? active_state_to_string(service_active_state(s)) : "inactive";
+    if (is_socket(u))
+        ret->active_state = u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING
+                                ? "active"
+                            : u->sock_state == SOCK_FAILED ? "failed"
+                                                           : "inactive";
     ret->sub_state = loaded ? service_state_to_string(s->state) : "dead";
     ret->result = service_result_to_string(loaded ? s->result : SERVICE_RESULT_SUCCESS);
     ret->state_change_usec = u->state_change_usec;
@@ -1587,6 +1679,18 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;
     ret->status_text = u->status_text;
+    if (is_socket(u)) {
+        ret->sub_state = sock_state_names[u->sock_state];
+        ret->result = u->sock_result;
+        ret->is_active = u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING;
+        ret->can_reload = false;
+        ret->is_socket = true;
+        ret->n_listeners = u->n_listeners;
+        ret->listens = u->config ? u->config->listens : NULL;
+        ret->triggers = u->config ? u->config->socket_service : NULL;
+        ret->n_accepted = u->n_accepted;
+        ret->n_connections = u->n_connections;
+    }
 }
 
 void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
@@ -1640,6 +1744,8 @@ static void maybe_shutdown_done(struct manager *m)
         struct unit *u = m->units[i];
         if (u->config && !service_is_inactive(&u->service))
             return;
+        if (is_socket(u) && (u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING))
+            return;
     }
     /* Called from inside a state change: the caller may free everything, so report from a
      * fresh turn of the loop, once the state machine has returned. */
@@ -1658,7 +1764,8 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
             continue;
         if (u->job != JOB_NONE && u->job != JOB_STOP)
             job_finish(u, "canceled");
-        if (!service_is_inactive(&u->service)) {
+        if (!service_is_inactive(&u->service) ||
+            (is_socket(u) && (u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING))) {
             u->job = JOB_STOP;
             u->job_running = false;
         }
@@ -1671,6 +1778,8 @@ static void on_manager_closed(uv_handle_t *h)
 {
     struct manager *m = h->data;
 
+    if (--m->closing_handles > 0)
+        return;
     strv_free(m->aliases);
     while (m->watchers) {
         struct watcher *w = m->watchers;
@@ -1691,5 +1800,338 @@ void manager_free(struct manager *m)
     /* The manager is freed with its last handle. */
     m->units = NULL;
     m->n_units = 0;
+    m->closing_handles = 2;
     uv_close((uv_handle_t *)&m->shutdown_timer, on_manager_closed);
+    uv_close((uv_handle_t *)&m->gc_timer, on_manager_closed);
+}
+
+/* ---- socket units ----
+ *
+ * A .socket unit owns its listeners for as long as it is started: "listening" while minisupd
+ * polls them, "running" while its service runs (the service reads the fds itself), and back to
+ * listening when the service is down again. With Accept=yes every connection is accepted here
+ * and handed, as fd 3, to a new instance of the template service.
+ */
+
+struct listener {
+    uv_poll_t poll;
+    struct unit *unit; /* NULL once the unit let go of it */
+    enum listen_kind kind;
+    char *address;
+    int fd;
+};
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    struct listener *l = h->data;
+
+    close(l->fd);
+    free(l->address);
+    free(l);
+}
+
+static bool is_socket(const struct unit *u)
+{
+    return u->kind == UNIT_KIND_SOCKET;
+}
+
+static const char *const sock_state_names[] = {
+    [SOCK_DEAD] = "dead",
+    [SOCK_LISTENING] = "listening",
+    [SOCK_RUNNING] = "running",
+    [SOCK_FAILED] = "failed",
+};
+
+static void sock_set_state(struct unit *u, enum sock_state st)
+{
+    if (u->sock_state == st)
+        return;
+    u->sock_state = st;
+    u->state_change_usec = realtime_usec();
+    if (st == SOCK_LISTENING || st == SOCK_RUNNING) {
+        if (!u->active_enter_usec || st == SOCK_LISTENING)
+            u->active_enter_usec = u->state_change_usec;
+    } else {
+        u->inactive_enter_usec = u->state_change_usec;
+    }
+    for (struct watcher *w = u->m->watchers; w;) {
+        struct watcher *next = w->next;
+        w->cb(u, w->userdata);
+        w = next;
+    }
+}
+
+static void sock_poll(struct unit *u, bool on);
+
+static void sock_close_all(struct unit *u, bool remove)
+{
+    for (size_t i = 0; i < u->n_listeners; i++) {
+        struct listener *l = u->listeners[i];
+        if (remove || u->config->remove_on_stop)
+            socket_remove_path(l->kind, l->address);
+        l->unit = NULL;
+        uv_close((uv_handle_t *)&l->poll, on_listener_closed);
+    }
+    free(u->listeners);
+    u->listeners = NULL;
+    u->n_listeners = 0;
+}
+
+static struct unit *sock_service(struct unit *u)
+{
+    return u->config && u->config->socket_service ? manager_find(u->m, u->config->socket_service)
+                                                  : NULL;
+}
+
+/* Accept=yes: a connection becomes an instance of the template, started with it on fd 3. */
+static void sock_accept(struct unit *u, struct listener *l)
+{
+    struct manager *m = u->m;
+    const char *tmpl = u->config->socket_service; /* "x@.service" */
+    char *tmpl_path = NULL, name[256];
+    struct unit *inst;
+    int conn;
+
+    conn = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return; /* EAGAIN or a connection reset before we got to it */
+    if (u->n_connections >= u->config->max_connections) {
+        unit_log(u, LOG_WARNING, "Too many incoming connections; refusing connection.");
+        close(conn);
+        return;
+    }
+    const char *at = strchr(tmpl, '@');
+    u->n_accepted++;
+    snprintf(name, sizeof(name), "%.*s@%u-%d.service", (int)(at - tmpl), tmpl, u->n_accepted,
+             (int)getpid());
+    tmpl_path = path_join(m->opts.unit_dir, tmpl);
+    inst = tmpl_path ? add_unit(m, name, tmpl_path) : NULL;
+    if (!inst) {
+        close(conn);
+        free(tmpl_path);
+        return;
+    }
+    inst->transient = true;
+    inst->conn_fd = conn;
+    char *error = NULL;
+    struct unit_config *config = NULL;
+    if (load_file(m, name, tmpl_path, &config, &error) < 0) {
+        inst->load_state = LOAD_STATE_ERROR;
+        inst->load_error = error;
+        unit_log(u, LOG_ERR, "Failed to load the service template for a connection.");
+        free(tmpl_path);
+        uv_timer_start(&m->gc_timer, on_gc_timer, 0, 0);
+        return; /* collected with the other finished instances */
+    }
+    free(tmpl_path);
+    inst->pending_config = config;
+    apply_pending_config(inst);
+    inst->trigger = u;
+    u->n_connections++;
+    manager_job(m, inst, JOB_START, NULL);
+}
+
+static void on_listener_readable(uv_poll_t *h, int status, int events)
+{
+    struct listener *l = h->data;
+    struct unit *u = l->unit;
+    struct unit *svc;
+
+    if (!u)
+        return;
+    if (u->config->accept) {
+        sock_accept(u, l);
+        return;
+    }
+    /* The first readiness starts the service; it reads the fds from now on. */
+    sock_poll(u, false);
+    svc = sock_service(u);
+    if (!svc || !svc->config) {
+        unit_log(u, LOG_ERR, "Service to activate not found or not loaded. Refusing.");
+        sock_close_all(u, false);
+        u->sock_result = "resources";
+        sock_set_state(u, SOCK_FAILED);
+        return;
+    }
+    sock_set_state(u, SOCK_RUNNING);
+    manager_job(u->m, svc, JOB_START, NULL);
+}
+
+static void sock_poll(struct unit *u, bool on)
+{
+    for (size_t i = 0; i < u->n_listeners; i++) {
+        if (on)
+            uv_poll_start(&u->listeners[i]->poll, UV_READABLE, on_listener_readable);
+        else
+            uv_poll_stop(&u->listeners[i]->poll);
+    }
+}
+
+static int sock_start(struct unit *u)
+{
+    const struct unit_config *c = u->config;
+    struct listen_options o = {
+        .socket_mode = c->socket_mode,
+        .directory_mode = c->directory_mode,
+        .uid = (uid_t)-1,
+        .gid = (gid_t)-1,
+        .backlog = (int)c->backlog,
+    };
+    size_t n = strv_length(c->listens);
+    char err[512];
+
+    if (u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING)
+        return 0;
+    if (c->socket_user) {
+        struct passwd *pw = getpwnam(c->socket_user);
+        if (!pw) {
+            unit_log(u, LOG_ERR, "Failed to resolve SocketUser=; refusing.");
+            goto failed;
+        }
+        o.uid = pw->pw_uid;
+    }
+    if (c->socket_group) {
+        struct group *gr = getgrnam(c->socket_group);
+        if (!gr) {
+            unit_log(u, LOG_ERR, "Failed to resolve SocketGroup=; refusing.");
+            goto failed;
+        }
+        o.gid = gr->gr_gid;
+    }
+    u->listeners = calloc(n ? n : 1, sizeof(*u->listeners));
+    if (!u->listeners)
+        goto failed;
+    for (size_t i = 0; i < n; i++) {
+        const char *spec = c->listens[i];
+        enum listen_kind kind = spec[0] == 'S'   ? LISTEN_STREAM
+                                : spec[0] == 'D' ? LISTEN_DATAGRAM
+                                : spec[0] == 'Q' ? LISTEN_SEQPACKET
+                                                 : LISTEN_FIFO;
+        struct listener *l = calloc(1, sizeof(*l));
+        int fd = l ? socket_listen(kind, spec + 2, &o, err, sizeof(err)) : -ENOMEM;
+        if (fd < 0) {
+            free(l);
+            unit_log(u, LOG_ERR, fd == -ENOMEM ? "Out of memory." : err);
+            sock_close_all(u, false);
+            goto failed;
+        }
+        l->fd = fd;
+        l->kind = kind;
+        l->unit = u;
+        l->address = strdup(spec + 2);
+        uv_poll_init(u->m->loop, &l->poll, fd);
+        l->poll.data = l;
+        u->listeners[u->n_listeners++] = l;
+    }
+    u->sock_result = "success";
+    /* A service already running (started by hand) keeps the fds; else wait for readiness. */
+    struct unit *svc = c->accept ? NULL : sock_service(u);
+    if (svc && svc->config && !service_is_inactive(&svc->service)) {
+        sock_set_state(u, SOCK_RUNNING);
+    } else {
+        sock_poll(u, true);
+        sock_set_state(u, SOCK_LISTENING);
+    }
+    {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Listening on %s.", describe_unit(u));
+        unit_log(u, LOG_INFO, msg);
+    }
+    return 0;
+failed:
+    u->sock_result = "resources";
+    sock_set_state(u, SOCK_FAILED);
+    return -EIO;
+}
+
+static void sock_stop(struct unit *u)
+{
+    char msg[300];
+
+    if (u->sock_state == SOCK_DEAD || u->sock_state == SOCK_FAILED)
+        return;
+    sock_close_all(u, false);
+    snprintf(msg, sizeof(msg), "Closed %s.", describe_unit(u));
+    unit_log(u, LOG_INFO, msg);
+    sock_set_state(u, SOCK_DEAD);
+}
+
+/* A service changed state: the sockets that trigger it follow (running / listening again). */
+static void sock_follow_service(struct unit *svc)
+{
+    struct manager *m = svc->m;
+    bool down = service_is_inactive(&svc->service);
+
+    if (svc->transient && down && svc->trigger) {
+        /* One connection fewer; the instance is collected later, outside this callback. */
+        if (svc->trigger->n_connections > 0)
+            svc->trigger->n_connections--;
+        svc->trigger = NULL;
+        uv_timer_start(&m->gc_timer, on_gc_timer, 0, 0);
+        return;
+    }
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (!is_socket(u) || !u->config || u->config->accept || sock_service(u) != svc)
+            continue;
+        if (u->sock_state != SOCK_LISTENING && u->sock_state != SOCK_RUNNING)
+            continue;
+        if (!down) {
+            sock_poll(u, false);
+            sock_set_state(u, SOCK_RUNNING);
+        } else if (svc->service.result == SERVICE_RESULT_START_LIMIT_HIT) {
+            /* Polling again would spin on data nobody can read. */
+            unit_log(u, LOG_WARNING, "Failed with result 'service-start-limit-hit'.");
+            sock_close_all(u, false);
+            u->sock_result = "service-start-limit-hit";
+            sock_set_state(u, SOCK_FAILED);
+        } else if (svc->service.state != SERVICE_STATE_AUTO_RESTART) {
+            sock_poll(u, true);
+            sock_set_state(u, SOCK_LISTENING);
+        }
+    }
+}
+
+/* The fds a service gets from the sockets that trigger it, in unit-file order. */
+static size_t sock_fds_for(struct unit *svc, int *fds, size_t max, char *names, size_t names_size)
+{
+    struct manager *m = svc->m;
+    size_t n = 0;
+
+    names[0] = '\0';
+    if (svc->conn_fd > 0) {
+        fds[n++] = svc->conn_fd;
+        snprintf(names, names_size, "connection");
+        return n;
+    }
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        if (!is_socket(u) || !u->config || u->config->accept || sock_service(u) != svc)
+            continue;
+        const char *fdname = u->config->fd_name ? u->config->fd_name : u->name;
+        for (size_t k = 0; k < u->n_listeners && n < max; k++) {
+            size_t len = strlen(names);
+            snprintf(names + len, names_size - len, "%s%s", n ? ":" : "", fdname);
+            fds[n++] = u->listeners[k]->fd;
+        }
+    }
+    return n;
+}
+
+/* Finished Accept=yes instances, removed outside any state-machine callback. */
+static void on_gc_timer(uv_timer_t *t)
+{
+    struct manager *m = t->data;
+    size_t k = 0;
+
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        bool done = u->transient && !u->trigger && u->job == JOB_NONE && !u->waiters &&
+                    !u->runs[0] && !u->runs[1] && (!u->config || service_is_inactive(&u->service));
+        if (done)
+            unit_free(u);
+        else
+            m->units[k++] = u;
+    }
+    m->n_units = k;
 }

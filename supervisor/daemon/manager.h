@@ -70,6 +70,12 @@ struct unit_status {
     bool can_reload;         /* ExecReload= is set */
     bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
     const char *status_text; /* STATUS= from sd_notify, or NULL */
+    /* Socket units. */
+    bool is_socket;
+    char *const *listens; /* "<K>:<address>", see unit_file.h */
+    size_t n_listeners;   /* open right now */
+    const char *triggers; /* the service it activates */
+    unsigned n_accepted, n_connections;
 };
 
 struct manager;
