@@ -139,6 +139,13 @@ char *harness_path(const struct daemon *d, char *buf, const char *rel)
     return buf;
 }
 
+char *harness_read(const struct daemon *d, const char *rel)
+{
+    char path[PATH_MAX];
+
+    return read_file(harness_path(d, path, rel), NULL);
+}
+
 void harness_init(struct daemon *d)
 {
     const char *tmp = getenv("TMPDIR");
@@ -365,8 +372,8 @@ int harness_ctlv(struct daemon *d, char **ret_out, char **ret_err, const char *c
     if (d->pid > 0) {
         char doing[256];
 
-        snprintf(doing, sizeof(doing), "'minisupctl %s %s'", args[0] ? args[0] : "",
-                 args[0] && args[1] ? args[1] : "");
+        snprintf(doing, sizeof(doing), "'minisupctl %s%s%s'", args[0] ? args[0] : "",
+                 args[0] && args[1] ? " " : "", args[0] && args[1] ? args[1] : "");
         check_daemon_alive(d, doing);
     }
     if (ret_out)

@@ -147,6 +147,9 @@ size_t harness_count_lines_containing(const char *text, const char *needle);
  * for CI to keep and trend (RELIABILITY.md 2.0). */
 void harness_metric(const char *test, const char *metric, double value, double limit);
 
+/* The contents of base/<rel> as a new string, NULL if it cannot be read. */
+char *harness_read(const struct daemon *d, const char *rel);
+
 /* Writes the last `bytes` bytes of the daemon's log to stderr, for failure reports. */
 void harness_dump_log(const struct daemon *d, size_t bytes);
 

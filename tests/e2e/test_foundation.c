@@ -62,7 +62,10 @@ static void assert_status(const char *unit, const char *state, int timeout_ms)
               state);
 }
 
-/* The fifo-echo unit of tests (a) and (b); its FIFO path in fifo. */
+/* The fifo-echo unit of tests (a) and (b); its FIFO path in fifo. In the sanitized build
+ * fifo-echo's leak check is off here (its own tests keep it): LeakSanitizer stops the exiting
+ * process with ptrace, and the SIGCONT that follows SIGTERM to the group can discard that
+ * SIGSTOP, which hangs the exit until the stop timeout (seen once in ~75 loaded runs). */
 static void write_fifo_echo_unit(char *fifo)
 {
     harness_path(&d, fifo, "run/fifo-echo.fifo");
@@ -72,6 +75,7 @@ static void write_fifo_echo_unit(char *fifo)
                         "\n"
                         "[Service]\n"
                         "ExecStart=fifo-echo --fifo %s\n"
+                        "Environment=ASAN_OPTIONS=detect_leaks=0\n"
                         "TimeoutStopSec=5s\n",
                         fifo);
 }
@@ -550,25 +554,15 @@ Test(foundation, g_second_instance_refused_SEC_3)
         waitpid(second, NULL, 0);
         cr_assert_fail("a second minisupd on the same runtime dir still runs after 5 s");
     }
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
-              "the second minisupd ended with wait status 0x%x, want a non-zero exit", status);
     harness_metric("g_second_instance_refused_SEC_3", "refuse_ms", (double)(harness_now_ms() - t0),
                    3000);
+    log = harness_read(&d, "second.log");
+    cr_assert_not_null(log);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+              "the second minisupd ended with wait status 0x%x, want a non-zero exit; its "
+              "output:\n%s",
+              status, log);
     cr_assert_lt(harness_now_ms() - t0, 3000, "refusing took over 3 s");
-    log = NULL;
-    {
-        char *text;
-        size_t n;
-
-        harness_path(&d, path, "second.log");
-        f = fopen(path, "re");
-        cr_assert_not_null(f);
-        text = calloc(1, 65536);
-        n = fread(text, 1, 65535, f);
-        fclose(f);
-        text[n] = '\0';
-        log = text;
-    }
     snprintf(pidstr, sizeof(pidstr), "%d", (int)d.pid);
     {
         /* The pid as a whole number, not a part of a longer one. */
@@ -650,11 +644,16 @@ Test(foundation, unit_name_with_or_without_suffix)
     cr_assert(strstr(out, "Named unit"), "status output:\n%s", out);
     free(out);
     harness_main_pid(&d, "named");
-    stop_unit("named.service");
-    assert_status("named", "inactive (dead)", 5000);
     out = NULL;
     cr_assert_eq(harness_ctl(&d, &out, NULL, "list-units", NULL), 0);
     cr_assert(strstr(out, "named.service"), "list-units:\n%s", out);
+    free(out);
+    stop_unit("named.service");
+    assert_status("named", "inactive (dead)", 5000);
+    /* Like systemctl, inactive units are listed with --all only. */
+    out = NULL;
+    cr_assert_eq(harness_ctl(&d, &out, NULL, "list-units", "--all", NULL), 0);
+    cr_assert(strstr(out, "named.service"), "list-units --all:\n%s", out);
     free(out);
     harness_stop(&d);
 }
