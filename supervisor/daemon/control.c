@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "service.h"
 #include "unit_file.h"
 #include "varlink.h"
 
@@ -123,6 +126,14 @@ static void reply_error(struct conn *c, const char *error, json_t *params)
     json_decref(m);
 }
 
+static uint64_t realtime_now_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
 static json_t *unit_json(const struct unit *u)
 {
     struct unit_status st;
@@ -148,6 +159,33 @@ static json_t *unit_json(const struct unit *u)
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
     if (st.status_text)
         json_object_set_new(o, "statusText", json_string(st.status_text));
+    if (st.n_deaths > 0) {
+        /* Monotonic times become wall-clock ones as of now. */
+        uint64_t mono_now = uv_hrtime() / 1000, real_now = realtime_now_usec();
+        json_t *deaths = json_array();
+        for (size_t i = 0; i < st.n_deaths; i++) {
+            const struct service_death *d = st.deaths[i];
+            json_array_append_new(deaths,
+                                  json_pack("{s:I, s:I, s:s, s:i, s:s, s:b, s:s, s:i}", "timestamp",
+                                            (json_int_t)(real_now - (mono_now - d->when_usec)),
+                                            "runtimeUSec", (json_int_t)d->runtime_usec, "code",
+                                            d->exit.code == CLD_EXITED   ? "exited"
+                                            : d->exit.code == CLD_KILLED ? "killed"
+                                            : d->exit.code == CLD_DUMPED ? "dumped"
+                                                                         : "",
+                                            "status", d->exit.status, "result",
+                                            service_result_to_string(d->result), "restart",
+                                            d->restart, "reason", d->reason ? d->reason : "",
+                                            "restartNumber", (int)d->restart_number));
+        }
+        json_object_set_new(o, "deaths", deaths);
+    }
+    if (st.restart_policy) {
+        json_object_set_new(o, "restart", json_string(st.restart_policy));
+        json_object_set_new(o, "startLimitBurst", json_integer(st.start_limit_burst));
+        json_object_set_new(o, "startLimitIntervalUSec",
+                            json_integer((json_int_t)st.start_limit_interval_usec));
+    }
     if (st.is_socket) {
         json_t *listens = json_array();
         for (char *const *l = st.listens; l && *l; l++) {
@@ -234,6 +272,20 @@ static void method_list_units(struct conn *c, json_t *params)
         json_array_append_new(arr, unit_json(u));
     }
     reply(c, json_pack("{s:o}", "units", arr), false);
+}
+
+static void method_get_unit_file(struct conn *c, json_t *params)
+{
+    struct unit *u = lookup_unit(c, params);
+    struct unit_status st;
+
+    if (!u)
+        return;
+    manager_unit_status(u, &st);
+    reply(c,
+          json_pack("{s:s, s:s}", "path", st.fragment_path, "text",
+                    st.source_text ? st.source_text : ""),
+          false);
 }
 
 static void method_list_sockets(struct conn *c)
@@ -633,6 +685,8 @@ static void handle_call(struct conn *c, json_t *msg)
         method_get_interface_description(c, params);
     } else if (!strcmp(method, IFACE "ListUnits")) {
         method_list_units(c, params);
+    } else if (!strcmp(method, IFACE "GetUnitFile")) {
+        method_get_unit_file(c, params);
     } else if (!strcmp(method, IFACE "ListSockets")) {
         method_list_sockets(c);
     } else if (!strcmp(method, IFACE "GetUnit")) {

@@ -1679,6 +1679,15 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;
     ret->status_text = u->status_text;
+    if (loaded) {
+        ret->source_text = u->config->source_text;
+        ret->restart_policy = restart_policy_to_string(u->config->restart);
+        ret->start_limit_interval_usec = u->config->start_limit_interval_usec;
+        ret->start_limit_burst = u->config->start_limit_burst;
+        unsigned first = s->n_deaths > SERVICE_DEATHS_MAX ? s->n_deaths - SERVICE_DEATHS_MAX : 0;
+        for (unsigned i = first; i < s->n_deaths; i++)
+            ret->deaths[ret->n_deaths++] = &s->deaths[i % SERVICE_DEATHS_MAX];
+    }
     if (is_socket(u)) {
         ret->sub_state = sock_state_names[u->sock_state];
         ret->result = u->sock_result;

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 struct journal;
+struct service_death;
 struct unit;
 
 struct manager_options {
@@ -70,6 +71,13 @@ struct unit_status {
     bool can_reload;         /* ExecReload= is set */
     bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
     const char *status_text; /* STATUS= from sd_notify, or NULL */
+    const char *source_text; /* the unit file as loaded (cat) */
+    /* Deaths of the main process, oldest first (why). */
+    const struct service_death *deaths[8];
+    size_t n_deaths;
+    const char *restart_policy;
+    uint64_t start_limit_interval_usec;
+    unsigned start_limit_burst;
     /* Socket units. */
     bool is_socket;
     char *const *listens; /* "<K>:<address>", see unit_file.h */
