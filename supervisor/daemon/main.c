@@ -24,6 +24,8 @@
 #include "paths.h"
 #include "proc.h"
 #include "service.h"
+#include "unit_file.h"
+#include "unit_verify.h"
 
 struct daemon {
     uv_loop_t loop;
@@ -57,6 +59,8 @@ static void usage(FILE *f)
           "      --daemonize        detach in the classic way (fork, setsid, fork, umask,\n"
           "                         chdir /, /dev/null on 0-2); the parent exits once the\n"
           "                         control socket accepts connections\n"
+          "      --verify           load the units, print their diagnostics, start nothing;\n"
+          "                         exit 1 if any unit fails to load\n"
           "      --debug            log state changes\n"
           "  -h, --help             show this help\n"
           "      --version          show the version\n",
@@ -282,17 +286,23 @@ static char *absolute(const char *p)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"unit-dir", required_argument, NULL, 'd'}, {"runtime-dir", required_argument, NULL, 'R'},
-        {"log-dir", required_argument, NULL, 'L'},  {"debug", no_argument, NULL, 'D'},
-        {"log-to-console", no_argument, NULL, 'C'}, {"exit-with", required_argument, NULL, 'X'},
-        {"daemonize", no_argument, NULL, 'Z'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {0},
+        {"unit-dir", required_argument, NULL, 'd'},
+        {"runtime-dir", required_argument, NULL, 'R'},
+        {"log-dir", required_argument, NULL, 'L'},
+        {"debug", no_argument, NULL, 'D'},
+        {"log-to-console", no_argument, NULL, 'C'},
+        {"exit-with", required_argument, NULL, 'X'},
+        {"daemonize", no_argument, NULL, 'Z'},
+        {"verify", no_argument, NULL, 'Y'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
     };
     struct daemon d = {0};
     char *unit_dir = NULL, *runtime_dir = NULL, *log_dir = NULL, *bin_dir = NULL;
     char *socket_path = NULL;
     int c, r, lock_fd = -1;
-    bool daemonize = false;
+    bool daemonize = false, verify = false;
 
     d.ready_fd = -1;
 
@@ -321,6 +331,9 @@ int main(int argc, char **argv)
             break;
         case 'Z':
             daemonize = true;
+            break;
+        case 'Y':
+            verify = true;
             break;
         case 'h':
             usage(stdout);
@@ -356,6 +369,25 @@ int main(int argc, char **argv)
     if (!runtime_dir || !log_dir) {
         log_error("Out of memory.");
         return 1;
+    }
+
+    if (verify) {
+        /* Offline: load every unit as the daemon would, print the diagnostics, start nothing. */
+        struct unit_load_context ctx = {
+            .runtime_dir = runtime_dir,
+            .state_dir = runtime_dir,
+            .logs_dir = log_dir,
+        };
+        r = unit_verify_directory(unit_dir, &ctx, stderr);
+        if (r < 0)
+            log_error_errno(r, "Failed to read unit directory '%s'", unit_dir);
+        else if (r > 0)
+            log_error("%d unit(s) failed to load.", r);
+        free(unit_dir);
+        free(runtime_dir);
+        free(log_dir);
+        free(bin_dir);
+        return r == 0 ? 0 : 1;
     }
 
     /* A write to a client that went away must be an EPIPE, not our death. */
