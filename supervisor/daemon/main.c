@@ -337,18 +337,20 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            goto free_paths;
         case 'V':
             printf("minisupd %s\n", MINISUP_VERSION);
-            return 0;
+            goto free_paths;
         default:
             usage(stderr);
-            return 2;
+            d.exit_code = 2;
+            goto free_paths;
         }
     }
     if (!unit_dir || optind < argc) {
         usage(stderr);
-        return 2;
+        d.exit_code = 2;
+        goto free_paths;
     }
     if (!runtime_dir)
         runtime_dir = paths_default_runtime_dir();
@@ -368,7 +370,8 @@ int main(int argc, char **argv)
     bin_dir = self_dir();
     if (!runtime_dir || !log_dir) {
         log_error("Out of memory.");
-        return 1;
+        d.exit_code = 1;
+        goto free_paths;
     }
 
     if (verify) {
@@ -383,11 +386,8 @@ int main(int argc, char **argv)
             log_error_errno(r, "Failed to read unit directory '%s'", unit_dir);
         else if (r > 0)
             log_error("%d unit(s) failed to load.", r);
-        free(unit_dir);
-        free(runtime_dir);
-        free(log_dir);
-        free(bin_dir);
-        return r == 0 ? 0 : 1;
+        d.exit_code = r == 0 ? 0 : 1;
+        goto free_paths;
     }
 
     /* A write to a client that went away must be an EPIPE, not our death. */
@@ -396,29 +396,36 @@ int main(int argc, char **argv)
     r = mkdir_p(runtime_dir, 0755);
     if (r < 0) {
         log_error_errno(r, "Failed to create runtime directory '%s'", runtime_dir);
-        return 1;
+        d.exit_code = 1;
+        goto free_paths;
     }
     if (daemonize) {
         /* Refuse in the foreground, where the user can read why; the lock itself is taken
          * again by the daemon (fcntl locks do not survive fork). */
         r = take_instance_lock(runtime_dir, &lock_fd);
-        if (r < 0)
-            return 1;
+        if (r < 0) {
+            d.exit_code = 1;
+            goto free_paths;
+        }
         close(lock_fd);
         lock_fd = -1;
         r = daemonize_classic(&d.ready_fd);
-        if (r < 0)
-            return 1;
-        if (r > 0)
-            return 0; /* the parent: the daemon reported ready */
+        if (r != 0) {
+            /* The parent: the daemon reported ready (1), or failed (-1). */
+            d.exit_code = r > 0 ? 0 : 1;
+            goto free_paths;
+        }
     }
     r = take_instance_lock(runtime_dir, &lock_fd);
-    if (r < 0)
-        return 1;
+    if (r < 0) {
+        d.exit_code = 1;
+        goto free_paths;
+    }
     r = mkdir_p(log_dir, 0755);
     if (r < 0) {
         log_error_errno(r, "Failed to create log directory '%s'", log_dir);
-        return 1;
+        d.exit_code = 1;
+        goto free_paths;
     }
     socket_path = path_join(runtime_dir, MINISUP_SOCKET_NAME);
 
@@ -524,6 +531,7 @@ out:
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) != 0)
         log_warning("Event loop still had open handles at exit.");
+free_paths:
     if (lock_fd >= 0)
         close(lock_fd);
     free(socket_path);
