@@ -5,6 +5,9 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -19,6 +22,18 @@
 /* Records per store append; a 64 KiB read of short lines is split into several batches. */
 #define BATCH_MAX 1024
 
+/* Rate limit and loss accounting of one unit, shared by all its streams and runs. */
+struct unit_counters {
+    char *unit;
+    uint64_t window_start; /* monotonic µs */
+    unsigned in_window;
+    uint64_t suppressed_now; /* in the current window, reported when it ends */
+    uint64_t suppressed_total, lost_total, lost_unreported;
+    int last_error;
+    char invocation[33];
+    struct unit_counters *next;
+};
+
 struct follower {
     journal_follow_cb cb;
     void *userdata;
@@ -29,12 +44,16 @@ struct stream {
     uv_pipe_t pipe;
     struct journal *j;
     char *unit, *invocation, *identifier;
+    struct unit_counters *counters;
+    uint64_t rate_interval_usec;
+    unsigned rate_burst;
     pid_t pid;
     enum journal_stream kind;
     int default_priority;
     bool level_prefix;
-    bool continuing; /* the last record was a LineMax piece: the next one goes on with it */
-    char *partial;   /* bytes of an unfinished line, up to line_max */
+    bool continuing;    /* the last record was a LineMax piece: the next one goes on with it */
+    bool dropping_line; /* the rate limit dropped the first piece of this long line */
+    char *partial;      /* bytes of an unfinished line, up to line_max */
     size_t partial_len;
     journal_eof_cb on_eof;
     void *userdata;
@@ -49,6 +68,11 @@ struct journal {
     char read_buf[READ_CHUNK];
     struct stream *streams;
     struct follower *followers;
+    struct unit_counters *counters;
+    struct journal_options opts;
+    uv_timer_t sync_timer;
+    bool sync_timer_open;
+    bool sync_pending; /* a record of priority crit or higher went in: sync at once */
     uint64_t dropped;
     unsigned open_handles;
     bool closing;
@@ -65,7 +89,10 @@ static uint64_t clock_usec(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
-int journal_new(uv_loop_t *loop, const char *dir, struct journal **ret)
+static void on_sync_timer(uv_timer_t *t);
+
+int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *opts,
+                struct journal **ret)
 {
     struct journal *j = calloc(1, sizeof(*j));
     int r;
@@ -73,18 +100,35 @@ int journal_new(uv_loop_t *loop, const char *dir, struct journal **ret)
     if (!j)
         return -ENOMEM;
     j->loop = loop;
-    j->line_max = JOURNAL_LINE_MAX_DEFAULT;
+    if (opts)
+        j->opts = *opts;
+    if (j->opts.line_max == 0)
+        j->opts.line_max = JOURNAL_LINE_MAX_DEFAULT;
+    if (j->opts.rate_interval_usec == 0)
+        j->opts.rate_interval_usec = 30 * 1000000ULL;
+    if (j->opts.rate_burst == 0)
+        j->opts.rate_burst = 10000;
+    if (j->opts.sync_interval_usec == 0)
+        j->opts.sync_interval_usec = 5 * 60 * 1000000ULL;
+    j->line_max = j->opts.line_max;
     j->dir = strdup(dir);
     if (!j->dir) {
         free(j);
         return -ENOMEM;
     }
-    r = journal_store_open(dir, NULL, &j->store);
+    r = journal_store_open(dir, &j->opts.limits, &j->store);
     if (r < 0) {
         free(j->dir);
         free(j);
         return r;
     }
+    uv_timer_init(loop, &j->sync_timer);
+    j->sync_timer.data = j;
+    j->sync_timer_open = true;
+    j->open_handles++;
+    uint64_t ms = j->opts.sync_interval_usec / 1000;
+    uv_timer_start(&j->sync_timer, on_sync_timer, ms, ms);
+    uv_unref((uv_handle_t *)&j->sync_timer); /* the loop may end with it armed */
     *ret = j;
     return 0;
 }
@@ -99,6 +143,31 @@ uint64_t journal_dropped(const struct journal *j)
     return j->dropped;
 }
 
+static struct unit_counters *counters_get(struct journal *j, const char *unit)
+{
+    struct unit_counters *c;
+
+    for (c = j->counters; c; c = c->next)
+        if (strcmp(c->unit, unit) == 0)
+            return c;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->unit = strdup(unit);
+    if (!c->unit) {
+        free(c);
+        return NULL;
+    }
+    c->next = j->counters;
+    j->counters = c;
+    return c;
+}
+
+static void journal_notice(struct journal *j, struct unit_counters *c, int priority,
+                           const char *message);
+
+/* Appends the batch. A failure (disk full) is counted per unit, never silent, and the count is
+ * written into the unit's journal as soon as appending works again (DISK-*). */
 static void batch_flush(struct journal *j)
 {
     int r;
@@ -107,15 +176,41 @@ static void batch_flush(struct journal *j)
         return;
     r = journal_store_append(j->store, j->batch, j->batch_n);
     if (r < 0) {
-        /* Counted, never silent: the drop count is shown and logged (DISK-*). */
         if (j->dropped == 0)
-            log_warning_errno(r, "Failed to store journal records, dropping");
+            log_warning_errno(r, "Failed to store journal records; counting what is lost");
         j->dropped += j->batch_n;
-    } else {
-        for (struct follower *f = j->followers; f; f = f->next)
-            f->cb(j->batch, j->batch_n, f->userdata);
+        for (size_t i = 0; i < j->batch_n; i++) {
+            struct unit_counters *c = counters_get(j, j->batch[i].unit);
+            if (c) {
+                c->lost_total++;
+                c->lost_unreported++;
+                c->last_error = -r;
+            }
+        }
+        j->batch_n = 0;
+        return;
     }
+    for (size_t i = 0; i < j->batch_n; i++)
+        if (j->batch[i].priority <= LOG_CRIT)
+            j->sync_pending = true;
+    for (struct follower *f = j->followers; f; f = f->next)
+        f->cb(j->batch, j->batch_n, f->userdata);
     j->batch_n = 0;
+    if (j->sync_pending) {
+        /* journald syncs at once for crit, alert and emerg. */
+        j->sync_pending = false;
+        journal_store_sync(j->store);
+    }
+    /* Storage works again: say what was lost meanwhile. */
+    for (struct unit_counters *c = j->counters; c; c = c->next) {
+        if (c->lost_unreported == 0)
+            continue;
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Journal: %llu records of %s could not be stored: %s",
+                 (unsigned long long)c->lost_unreported, c->unit, strerror(c->last_error));
+        c->lost_unreported = 0;
+        journal_notice(j, c, LOG_WARNING, msg);
+    }
 }
 
 static void batch_add(struct journal *j, const struct journal_record *rec)
@@ -136,6 +231,39 @@ static int parse_level_prefix(const char **msg, size_t *len)
         return m[1] - '0';
     }
     return -1;
+}
+
+/* journald's per-service rate limit: at most burst lines per interval; the rest are counted
+ * and reported with "Suppressed N messages from x.service" when the window ends. Pieces of one
+ * long line count once. Returns false when the line must be dropped. */
+static bool rate_allow(struct stream *s, unsigned flags, uint64_t mono)
+{
+    struct unit_counters *c = s->counters;
+    uint64_t interval = s->rate_interval_usec;
+    unsigned burst = s->rate_burst;
+
+    if (!c || interval == 0 || burst == 0 || s->continuing)
+        return true;
+    if (mono - c->window_start >= interval) {
+        if (c->suppressed_now > 0) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "Suppressed %llu messages from %s",
+                     (unsigned long long)c->suppressed_now, c->unit);
+            c->suppressed_now = 0;
+            snprintf(c->invocation, sizeof(c->invocation), "%s", s->invocation);
+            journal_notice(s->j, c, LOG_WARNING, msg);
+        }
+        c->window_start = mono;
+        c->in_window = 0;
+    }
+    if (c->in_window < burst) {
+        c->in_window++;
+        return true;
+    }
+    c->suppressed_now++;
+    c->suppressed_total++;
+    (void)flags;
+    return false;
 }
 
 static void emit(struct stream *s, const char *msg, size_t len, unsigned flags, uint64_t rt,
@@ -160,7 +288,10 @@ static void emit(struct stream *s, const char *msg, size_t len, unsigned flags, 
     }
     rec.message = msg;
     rec.message_len = len;
-    batch_add(s->j, &rec);
+    if (!s->dropping_line && rate_allow(s, flags, mono))
+        batch_add(s->j, &rec);
+    else
+        s->dropping_line = (flags & JOURNAL_FLAG_CONTINUED) != 0; /* drop the rest of it too */
     s->continuing = (flags & JOURNAL_FLAG_CONTINUED) != 0;
 }
 
@@ -228,6 +359,12 @@ static void maybe_free_journal(struct journal *j)
         struct follower *f = j->followers;
         j->followers = f->next;
         free(f);
+    }
+    while (j->counters) {
+        struct unit_counters *c = j->counters;
+        j->counters = c->next;
+        free(c->unit);
+        free(c);
     }
     free(j->dir);
     free(j);
@@ -311,6 +448,12 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
     s->kind = src->stream;
     s->default_priority = src->default_priority;
     s->level_prefix = src->level_prefix;
+    s->counters = counters_get(j, src->unit);
+    s->rate_interval_usec = src->rate_interval_usec == UINT64_MAX - 1 ? j->opts.rate_interval_usec
+                                                                      : src->rate_interval_usec;
+    s->rate_burst = src->rate_burst == UINT_MAX ? j->opts.rate_burst : src->rate_burst;
+    if (s->rate_interval_usec == UINT64_MAX || s->rate_burst == UINT_MAX)
+        s->rate_interval_usec = 0; /* off */
     s->on_eof = on_eof;
     s->userdata = userdata;
     if (!s->unit || !s->invocation || !s->identifier) {
@@ -339,6 +482,42 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
         return r;
     }
     return 0;
+}
+
+static void journal_notice(struct journal *j, struct unit_counters *c, int priority,
+                           const char *message)
+{
+    journal_log_unit(j, c->unit, c->invocation, priority, message);
+}
+
+void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
+                           uint64_t *ret_lost)
+{
+    *ret_suppressed = *ret_lost = 0;
+    for (struct unit_counters *c = j->counters; c; c = c->next)
+        if (strcmp(c->unit, unit) == 0) {
+            *ret_suppressed = c->suppressed_total;
+            *ret_lost = c->lost_total;
+        }
+}
+
+static void on_sync_timer(uv_timer_t *t)
+{
+    struct journal *j = t->data;
+    uint64_t now = uv_hrtime() / 1000;
+
+    batch_flush(j);
+    journal_store_sync(j->store);
+    /* A unit that went quiet still gets its suppression report. */
+    for (struct unit_counters *c = j->counters; c; c = c->next) {
+        if (c->suppressed_now > 0 && now - c->window_start >= j->opts.rate_interval_usec) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "Suppressed %llu messages from %s",
+                     (unsigned long long)c->suppressed_now, c->unit);
+            c->suppressed_now = 0;
+            journal_notice(j, c, LOG_WARNING, msg);
+        }
+    }
 }
 
 void journal_log_unit(struct journal *j, const char *unit, const char *invocation, int priority,
@@ -394,11 +573,23 @@ int journal_query(struct journal *j, const struct journal_query *q, journal_reco
     return journal_read(j->dir, q, cb, userdata, NULL);
 }
 
+static void on_sync_timer_closed(uv_handle_t *h)
+{
+    struct journal *j = h->data;
+
+    j->open_handles--;
+    maybe_free_journal(j);
+}
+
 void journal_close(struct journal *j)
 {
     if (!j)
         return;
     j->closing = true;
+    if (j->sync_timer_open) {
+        j->sync_timer_open = false;
+        uv_close((uv_handle_t *)&j->sync_timer, on_sync_timer_closed);
+    }
     /* Whatever is still buffered in the pipes is read first by the callers' drain; here we only
      * store the unfinished lines and close. */
     while (j->streams) {

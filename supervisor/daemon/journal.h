@@ -14,6 +14,15 @@
 
 #define JOURNAL_LINE_MAX_DEFAULT (48 * 1024)
 
+/* journald.conf(5)'s knobs, as far as they make sense here. Zero-initialised means defaults. */
+struct journal_options {
+    struct journal_limits limits; /* SystemMaxUse=, SystemMaxFileSize=, per-unit cap */
+    size_t line_max;              /* LineMax=, default 48 KiB */
+    uint64_t rate_interval_usec;  /* RateLimitIntervalSec=, default 30 s; UINT64_MAX = off */
+    unsigned rate_burst;          /* RateLimitBurst=, default 10000; UINT_MAX = off */
+    uint64_t sync_interval_usec;  /* SyncIntervalSec=, default 5 min */
+};
+
 struct journal;
 
 /* Who wrote a stream: copied by journal_attach(). */
@@ -25,10 +34,16 @@ struct journal_source {
     enum journal_stream stream;
     int default_priority; /* SyslogLevel= */
     bool level_prefix;    /* SyslogLevelPrefix= */
+    /* LogRateLimitIntervalSec=/LogRateLimitBurst= of the unit; USEC_INFINITY - 1 / UINT_MAX
+     * mean "the journal's default", 0 turns the limit off. */
+    uint64_t rate_interval_usec;
+    unsigned rate_burst;
 };
 
-/* Opens the store under dir and prepares the collector. 0 or a negative errno. */
-int journal_new(uv_loop_t *loop, const char *dir, struct journal **ret);
+/* Opens the store under dir and prepares the collector (opts may be NULL). 0 or a negative
+ * errno. */
+int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *opts,
+                struct journal **ret);
 
 /* Called once per attached stream when it reached EOF and its last bytes are stored. */
 typedef void (*journal_eof_cb)(void *userdata);
@@ -56,6 +71,10 @@ const char *journal_directory(const struct journal *j);
 
 /* Records the store could not take (disk full and the like), for status. */
 uint64_t journal_dropped(const struct journal *j);
+
+/* Per unit: lines suppressed by the rate limit and records lost to storage errors so far. */
+void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
+                           uint64_t *ret_lost);
 
 /* Closes every stream handle (pending bytes already read are stored), syncs and frees the store
  * once the loop has run the close callbacks. */

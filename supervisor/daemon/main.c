@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "config.h"
 #include "control.h"
 #include "journal.h"
 #include "log.h"
@@ -44,27 +45,33 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-    fputs("Usage: minisupd -d DIR [--runtime-dir DIR] [--log-dir DIR] [OPTIONS]\n"
-          "\n"
-          "Supervise the services described by the unit files in DIR.\n"
-          "\n"
-          "  -d, --unit-dir DIR     unit files (*.service) to load\n"
-          "      --runtime-dir DIR  socket, pid file and FIFOs ($MINISUP_RUNTIME_DIR;\n"
-          "                         default /run/minisup, or $XDG_RUNTIME_DIR/minisup)\n"
-          "      --log-dir DIR      the journal ($MINISUP_LOG_DIR; default /var/log/minisup,\n"
-          "                         or $XDG_STATE_HOME/minisup)\n"
-          "      --log-to-console   mirror every journal record to stdout (docker logs)\n"
-          "      --exit-with UNIT   exit when UNIT ends, with its exit code, after stopping\n"
-          "                         the other units (containers)\n"
-          "      --daemonize        detach in the classic way (fork, setsid, fork, umask,\n"
-          "                         chdir /, /dev/null on 0-2); the parent exits once the\n"
-          "                         control socket accepts connections\n"
-          "      --verify           load the units, print their diagnostics, start nothing;\n"
-          "                         exit 1 if any unit fails to load\n"
-          "      --debug            log state changes\n"
-          "  -h, --help             show this help\n"
-          "      --version          show the version\n",
-          f);
+    fputs(
+        "Usage: minisupd -d DIR [--runtime-dir DIR] [--log-dir DIR] [OPTIONS]\n"
+        "\n"
+        "Supervise the services described by the unit files in DIR.\n"
+        "\n"
+        "  -d, --unit-dir DIR     unit files (*.service) to load\n"
+        "      --runtime-dir DIR  socket, pid file and FIFOs ($MINISUP_RUNTIME_DIR;\n"
+        "                         default /run/minisup, or $XDG_RUNTIME_DIR/minisup)\n"
+        "      --log-dir DIR      the journal ($MINISUP_LOG_DIR; default /var/log/minisup,\n"
+        "                         or $XDG_STATE_HOME/minisup)\n"
+        "      --log-to-console   mirror every journal record to stdout (docker logs)\n"
+        "      --exit-with UNIT   exit when UNIT ends, with its exit code, after stopping\n"
+        "                         the other units (containers)\n"
+        "      --daemonize        detach in the classic way (fork, setsid, fork, umask,\n"
+        "                         chdir /, /dev/null on 0-2); the parent exits once the\n"
+        "                         control socket accepts connections\n"
+        "      --config FILE      journal settings ([Journal] SystemMaxUse=, SystemMaxFileSize=,\n"
+        "                         MaxUnitUse=, LineMax=, RateLimitIntervalSec=,\n"
+        "                         RateLimitBurst=, SyncIntervalSec=); also $MINISUP_CONFIG\n"
+        "      --journal-max-use SIZE, --journal-max-file-size SIZE\n"
+        "                         journal caps (K, M, G suffixes), over the config file\n"
+        "      --verify           load the units, print their diagnostics, start nothing;\n"
+        "                         exit 1 if any unit fails to load\n"
+        "      --debug            log state changes\n"
+        "  -h, --help             show this help\n"
+        "      --version          show the version\n",
+        f);
 }
 
 /* Takes the fcntl write lock on the pid file and writes our pid into it; the lock lives as long
@@ -294,6 +301,9 @@ int main(int argc, char **argv)
         {"exit-with", required_argument, NULL, 'X'},
         {"daemonize", no_argument, NULL, 'Z'},
         {"verify", no_argument, NULL, 'Y'},
+        {"config", required_argument, NULL, 'c'},
+        {"journal-max-use", required_argument, NULL, 'U'},
+        {"journal-max-file-size", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0},
@@ -303,6 +313,9 @@ int main(int argc, char **argv)
     char *socket_path = NULL;
     int c, r, lock_fd = -1;
     bool daemonize = false, verify = false;
+    const char *config_path = getenv("MINISUP_CONFIG");
+    struct journal_limits cli_limits = {0};
+    struct journal_options jopts = {0};
 
     d.ready_fd = -1;
 
@@ -335,6 +348,24 @@ int main(int argc, char **argv)
         case 'Y':
             verify = true;
             break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'U':
+        case 'F': {
+            uint64_t v;
+            if (parse_size(optarg, &v) < 0) {
+                log_error("Failed to parse size '%s' for --%s.", optarg,
+                          c == 'U' ? "journal-max-use" : "journal-max-file-size");
+                d.exit_code = 2;
+                goto free_paths;
+            }
+            if (c == 'U')
+                cli_limits.max_total_use = v;
+            else
+                cli_limits.max_file_size = v;
+            break;
+        }
         case 'h':
             usage(stdout);
             goto free_paths;
@@ -430,7 +461,20 @@ int main(int argc, char **argv)
     socket_path = path_join(runtime_dir, MINISUP_SOCKET_NAME);
 
     uv_loop_init(&d.loop);
-    r = journal_new(&d.loop, log_dir, &d.journal);
+    /* The config file first, then the options, which win. */
+    if (config_path && *config_path) {
+        r = config_load(config_path, &jopts);
+        if (r < 0) {
+            log_error_errno(r, "Failed to read configuration '%s'", config_path);
+            d.exit_code = 1;
+            goto out;
+        }
+    }
+    if (cli_limits.max_total_use)
+        jopts.limits.max_total_use = cli_limits.max_total_use;
+    if (cli_limits.max_file_size)
+        jopts.limits.max_file_size = cli_limits.max_file_size;
+    r = journal_new(&d.loop, log_dir, &jopts, &d.journal);
     if (r < 0) {
         log_error_errno(r, "Failed to open the journal in '%s'", log_dir);
         d.exit_code = 1;

@@ -528,6 +528,8 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
             /* stderr lines default to the same level as stdout, as journald does. */
             .default_priority = c->syslog_level,
             .level_prefix = c->syslog_level_prefix,
+            .rate_interval_usec = c->log_rate_limit_interval_usec,
+            .rate_burst = c->log_rate_limit_burst,
         };
         run->refs++;
         run->streams_open++;

@@ -1634,6 +1634,9 @@ static const struct key_def key_defs[] = {
     {"StandardOutput", S_EXEC, p_std_output, F(std_output), 0},
     {"StandardError", S_EXEC, p_std_output, F(std_error), 1},
     {"IgnoreSIGPIPE", S_EXEC, p_bool, F(ignore_sigpipe), 0},
+    {"LogRateLimitIntervalSec", S_EXEC, p_timespan, F(log_rate_limit_interval_usec),
+     TIMESPAN_PLAIN},
+    {"LogRateLimitBurst", S_EXEC, p_unsigned, F(log_rate_limit_burst), 0},
     {"RuntimeDirectory", S_EXEC, p_list, F(runtime_directory), LIST_DIRECTORIES},
     {"StateDirectory", S_EXEC, p_list, F(state_directory), LIST_DIRECTORIES},
     {"LogsDirectory", S_EXEC, p_list, F(logs_directory), LIST_DIRECTORIES},
@@ -2167,6 +2170,8 @@ static void config_set_defaults(struct unit_config *c)
     c->std_output = STD_OUTPUT_JOURNAL;
     c->std_error = STD_OUTPUT_INHERIT; /* i.e. wherever stdout goes */
     c->ignore_sigpipe = true;
+    c->log_rate_limit_interval_usec = USEC_INFINITY - 1; /* unset: the journal's default */
+    c->log_rate_limit_burst = UINT_MAX;                 /* unset */
     c->socket_mode = 0666;
     c->directory_mode = 0755;
     c->max_connections = 64;

@@ -131,6 +131,10 @@ struct unit_config {
     enum std_output std_output, std_error;
     char *std_output_path, *std_error_path;
     bool ignore_sigpipe; /* default yes */
+    /* LogRateLimitIntervalSec=/LogRateLimitBurst=; USEC_INFINITY - 1 and UINT_MAX mean "not
+     * set": the journal's RateLimitIntervalSec=/RateLimitBurst= apply. 0 turns it off. */
+    uint64_t log_rate_limit_interval_usec;
+    unsigned log_rate_limit_burst;
     char **runtime_directory, **state_directory, **logs_directory;
 
     /* [Socket] */

@@ -3,6 +3,9 @@
  * line without a newline (LOG-2), <N> priority prefixes and per-stream attribution (LOG-8). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,7 +26,7 @@ static void setup(void)
 {
     cr_assert_not_null(mkdtemp(dir));
     cr_assert_eq(uv_loop_init(&loop), 0);
-    cr_assert_eq(journal_new(&loop, dir, &j), 0);
+    cr_assert_eq(journal_new(&loop, dir, NULL, &j), 0);
     eofs = 0;
 }
 
@@ -45,7 +48,8 @@ static void on_eof(void *userdata)
 
 /* Attaches a pipe as `stream` of unit t.service with the given invocation; returns the write
  * end. */
-static int attach(const char *invocation, enum journal_stream stream)
+static int attach_limited(const char *invocation, enum journal_stream stream,
+                          uint64_t rate_interval, unsigned rate_burst)
 {
     int p[2];
 
@@ -60,9 +64,17 @@ static int attach(const char *invocation, enum journal_stream stream)
         .stream = stream,
         .default_priority = LOG_INFO,
         .level_prefix = true,
+        .rate_interval_usec = rate_interval,
+        .rate_burst = rate_burst,
     };
     cr_assert_eq(journal_attach(j, p[0], &src, on_eof, NULL), 0);
     return p[1];
+}
+
+/* The journal's default rate limit (journald's 10000 lines per 30 s). */
+static int attach(const char *invocation, enum journal_stream stream)
+{
+    return attach_limited(invocation, stream, UINT64_MAX - 1, UINT_MAX);
 }
 
 static void write_all(int fd, const char *data, size_t n)
@@ -204,7 +216,8 @@ Test(journal_collector, streams_keep_their_invocation_LOG_8, .init = setup, .fin
 
 Test(journal_collector, many_lines_none_lost, .init = setup, .fini = teardown)
 {
-    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT);
+    /* LogRateLimitIntervalSec=0: no limit, so every line must arrive. */
+    int fd = attach_limited("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT, 0, 0);
     struct collected c;
     char buf[32];
 
@@ -232,4 +245,51 @@ Test(journal_collector, many_lines_none_lost, .init = setup, .fini = teardown)
         p += n;
     }
     free(c.text);
+}
+
+struct rate_seen {
+    size_t lines, suppressed_notices;
+    unsigned long long suppressed;
+};
+
+static int count_rate(const struct journal_record *r, void *userdata)
+{
+    struct rate_seen *rs = userdata;
+    unsigned long long n;
+
+    if (r->stream == JOURNAL_STREAM_MANAGER &&
+        sscanf(r->message, "Suppressed %llu messages", &n) == 1) {
+        rs->suppressed_notices++;
+        rs->suppressed += n;
+    } else if (r->stream == JOURNAL_STREAM_STDOUT) {
+        rs->lines++;
+    }
+    return 0;
+}
+
+/* journald's rule: at most Burst lines per interval, the rest counted and reported exactly in
+ * "Suppressed N messages from x.service" once the interval is over (R1: nothing vanishes
+ * without a record). */
+Test(journal_collector, rate_limit_reports_what_it_drops, .init = setup, .fini = teardown)
+{
+    int fd = attach_limited("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT, 1, 5);
+    struct rate_seen rs = {0};
+    struct journal_query q = {.max_priority = -1};
+
+    /* An interval of 1 µs ends between any two reads, so write two bursts with a loop turn
+     * (and so a read) between them. */
+    write_all(fd, "1\n2\n3\n4\n5\n6\n7\n8\n", 16);
+    for (int i = 0; i < 100; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    write_all(fd, "9\n", 2);
+    close(fd);
+    run_until_eofs(1);
+    cr_assert_eq(journal_query(j, &q, count_rate, &rs), 0);
+    cr_assert_eq(rs.lines, 6, "5 of the first burst and the line after the interval");
+    cr_assert_eq(rs.suppressed_notices, 1);
+    cr_assert_eq(rs.suppressed, 3);
+    uint64_t suppressed, lost;
+    journal_unit_counters(j, "t.service", &suppressed, &lost);
+    cr_assert_eq(suppressed, 3);
+    cr_assert_eq(lost, 0);
 }
