@@ -3,6 +3,7 @@
  * name and whether to colour), so the exact text is testable. It must not talk to the daemon. */
 #include "ctl_output.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -169,6 +170,303 @@ char *ctl_format_timestamp_relative(char *buf, size_t n, uint64_t usec, uint64_t
     return buf;
 }
 
+char *ctl_format_timespan(char *buf, size_t n, uint64_t usec)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t usec;
+    } parts[] = {{"d", USEC_PER_DAY}, {"h", USEC_PER_HOUR}, {"min", USEC_PER_MINUTE}};
+    size_t off = 0;
+
+    buf[0] = '\0';
+    if (usec == 0) {
+        snprintf(buf, n, "0");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (usec >= parts[i].usec && off < n) {
+            off += (size_t)snprintf(buf + off, n - off, "%s%" PRIu64 "%s", off ? " " : "",
+                                    usec / parts[i].usec, parts[i].suffix);
+            usec %= parts[i].usec;
+        }
+    if (off >= n)
+        return buf;
+    if (usec >= USEC_PER_SEC) {
+        /* Seconds with the milliseconds as a fraction, trailing zeros dropped: "1.5s". */
+        unsigned ms = (unsigned)(usec % USEC_PER_SEC / USEC_PER_MSEC);
+        char frac[8] = "";
+        if (ms) {
+            snprintf(frac, sizeof(frac), ".%03u", ms);
+            for (size_t l = strlen(frac); frac[l - 1] == '0'; l--)
+                frac[l - 1] = '\0';
+        }
+        snprintf(buf + off, n - off, "%s%" PRIu64 "%ss", off ? " " : "", usec / USEC_PER_SEC, frac);
+    } else if (usec >= USEC_PER_MSEC) {
+        snprintf(buf + off, n - off, "%s%" PRIu64 "ms", off ? " " : "", usec / USEC_PER_MSEC);
+    } else if (usec > 0 && off == 0) {
+        snprintf(buf + off, n - off, "%" PRIu64 "us", usec);
+    }
+    return buf;
+}
+
+/* The unit words of systemd.time(7). */
+static uint64_t span_unit(const char *word, size_t len)
+{
+    static const struct {
+        const char *name;
+        uint64_t usec;
+    } units[] = {
+        {"us", 1},
+        {"usec", 1},
+        {"ms", USEC_PER_MSEC},
+        {"msec", USEC_PER_MSEC},
+        {"s", USEC_PER_SEC},
+        {"sec", USEC_PER_SEC},
+        {"second", USEC_PER_SEC},
+        {"seconds", USEC_PER_SEC},
+        {"m", USEC_PER_MINUTE},
+        {"min", USEC_PER_MINUTE},
+        {"minute", USEC_PER_MINUTE},
+        {"minutes", USEC_PER_MINUTE},
+        {"h", USEC_PER_HOUR},
+        {"hr", USEC_PER_HOUR},
+        {"hour", USEC_PER_HOUR},
+        {"hours", USEC_PER_HOUR},
+        {"d", USEC_PER_DAY},
+        {"day", USEC_PER_DAY},
+        {"days", USEC_PER_DAY},
+        {"w", USEC_PER_WEEK},
+        {"week", USEC_PER_WEEK},
+        {"weeks", USEC_PER_WEEK},
+        {"M", USEC_PER_MONTH},
+        {"month", USEC_PER_MONTH},
+        {"months", USEC_PER_MONTH},
+        {"y", USEC_PER_YEAR},
+        {"year", USEC_PER_YEAR},
+        {"years", USEC_PER_YEAR},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strlen(units[i].name) == len && strncmp(word, units[i].name, len) == 0)
+            return units[i].usec;
+    return 0;
+}
+
+int ctl_parse_timespan(const char *s, uint64_t *ret_usec)
+{
+    uint64_t total = 0;
+    bool any = false;
+
+    for (;;) {
+        uint64_t whole = 0, unit, frac_num = 0, frac_den = 1;
+        const char *word;
+
+        while (isspace((unsigned char)*s))
+            s++;
+        if (!*s)
+            break;
+        if (!isdigit((unsigned char)*s))
+            return -EINVAL;
+        for (; isdigit((unsigned char)*s); s++) {
+            if (whole > (UINT64_MAX - 9) / 10)
+                return -ERANGE;
+            whole = whole * 10 + (uint64_t)(*s - '0');
+        }
+        if (*s == '.')
+            for (s++; isdigit((unsigned char)*s); s++)
+                if (frac_den < UINT64_C(1000000000)) {
+                    frac_num = frac_num * 10 + (uint64_t)(*s - '0');
+                    frac_den *= 10;
+                }
+        while (isspace((unsigned char)*s))
+            s++;
+        for (word = s; isalpha((unsigned char)*s); s++)
+            ;
+        unit = s == word ? USEC_PER_SEC : span_unit(word, (size_t)(s - word));
+        if (unit == 0)
+            return -EINVAL;
+        if (whole > UINT64_MAX / unit || total > UINT64_MAX - whole * unit)
+            return -ERANGE;
+        total += whole * unit + (uint64_t)((double)frac_num / (double)frac_den * (double)unit);
+        any = true;
+    }
+    if (!any)
+        return -EINVAL;
+    *ret_usec = total;
+    return 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix, size_t *ret_len)
+{
+    size_t l = strlen(s), sl = strlen(suffix);
+
+    if (l <= sl || strcmp(s + l - sl, suffix) != 0)
+        return false;
+    *ret_len = l - sl;
+    return true;
+}
+
+/* now +/- a span written in s[0..len). */
+static int relative_time(const char *s, size_t len, bool future, uint64_t now_usec,
+                         uint64_t *ret_usec)
+{
+    char span[64];
+    uint64_t d;
+    int r;
+
+    if (len >= sizeof(span))
+        return -EINVAL;
+    memcpy(span, s, len);
+    span[len] = '\0';
+    r = ctl_parse_timespan(span, &d);
+    if (r < 0)
+        return r;
+    if (future)
+        *ret_usec = now_usec + d;
+    else
+        *ret_usec = d < now_usec ? now_usec - d : 0;
+    return 0;
+}
+
+/* Local midnight of the day `days` away from now's. */
+static int midnight(uint64_t now_usec, int days, uint64_t *ret_usec)
+{
+    time_t t = (time_t)(now_usec / USEC_PER_SEC);
+    struct tm tm;
+
+    if (!localtime_r(&t, &tm))
+        return -EINVAL;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_mday += days;
+    tm.tm_isdst = -1;
+    t = mktime(&tm);
+    if (t == (time_t)-1)
+        return -EINVAL;
+    *ret_usec = (uint64_t)t * USEC_PER_SEC;
+    return 0;
+}
+
+int ctl_parse_timestamp(const char *s, uint64_t now_usec, uint64_t *ret_usec)
+{
+    static const struct {
+        const char *format;
+        bool has_date;
+    } formats[] = {
+        {"%Y-%m-%d %H:%M:%S", true}, {"%Y-%m-%dT%H:%M:%S", true}, {"%Y-%m-%d %H:%M", true},
+        {"%Y-%m-%d", true},          {"%H:%M:%S", false},         {"%H:%M", false},
+    };
+    time_t now = (time_t)(now_usec / USEC_PER_SEC);
+    size_t len;
+
+    tzset(); /* localtime_r() need not, and tzname[] must be right below */
+    while (isspace((unsigned char)*s))
+        s++;
+    if (strcmp(s, "now") == 0) {
+        *ret_usec = now_usec;
+        return 0;
+    }
+    if (strcmp(s, "today") == 0)
+        return midnight(now_usec, 0, ret_usec);
+    if (strcmp(s, "yesterday") == 0)
+        return midnight(now_usec, -1, ret_usec);
+    if (strcmp(s, "tomorrow") == 0)
+        return midnight(now_usec, 1, ret_usec);
+    if (*s == '+' || *s == '-')
+        return relative_time(s + 1, strlen(s + 1), *s == '+', now_usec, ret_usec);
+    if (has_suffix(s, " ago", &len))
+        return relative_time(s, len, false, now_usec, ret_usec);
+    if (has_suffix(s, " left", &len))
+        return relative_time(s, len, true, now_usec, ret_usec);
+    if (*s == '@') {
+        char *end;
+        double v;
+        errno = 0;
+        v = strtod(s + 1, &end);
+        if (errno || end == s + 1 || *end || v < 0 || v > 1e13)
+            return -EINVAL;
+        *ret_usec = (uint64_t)(v * 1e6);
+        return 0;
+    }
+
+    /* A leading weekday, as our own timestamps have, is redundant: skip it. */
+    if (isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1]) &&
+        isalpha((unsigned char)s[2]) && s[3] == ' ')
+        s += 4;
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        struct tm tm;
+        const char *rest;
+        bool utc = false;
+        unsigned long usec = 0;
+        time_t t;
+
+        if (!localtime_r(&now, &tm))
+            return -EINVAL;
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        rest = strptime(s, formats[i].format, &tm);
+        if (!rest)
+            continue;
+        if (*rest == '.' && isdigit((unsigned char)rest[1])) {
+            /* Microseconds, as short-precise prints them; fewer digits scale up. */
+            unsigned digits = 0;
+            for (rest++; isdigit((unsigned char)*rest); rest++)
+                if (digits < 6) {
+                    usec = usec * 10 + (unsigned long)(*rest - '0');
+                    digits++;
+                }
+            for (; digits < 6; digits++)
+                usec *= 10;
+        }
+        if (strcmp(rest, " UTC") == 0 || strcmp(rest, "Z") == 0)
+            utc = true;
+        else if (*rest == ' ' &&
+                 (strcmp(rest + 1, tzname[0]) == 0 || strcmp(rest + 1, tzname[1]) == 0))
+            ; /* the local zone's own name */
+        else if (*rest)
+            continue;
+        tm.tm_isdst = -1;
+        t = utc ? timegm(&tm) : mktime(&tm);
+        if (t == (time_t)-1 || t < 0)
+            return -EINVAL;
+        *ret_usec = (uint64_t)t * USEC_PER_SEC + usec;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static int priority_from_string(const char *s, size_t len)
+{
+    static const char *const names[] = {"emerg",   "alert",  "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+
+    if (len == 1 && s[0] >= '0' && s[0] <= '7')
+        return s[0] - '0';
+    for (int i = 0; i < 8; i++)
+        if (strlen(names[i]) == len && strncmp(s, names[i], len) == 0)
+            return i;
+    return -EINVAL;
+}
+
+int ctl_parse_priority(const char *s, int *ret_min, int *ret_max)
+{
+    const char *dots = strstr(s, "..");
+    int a, b;
+
+    if (!dots) {
+        a = priority_from_string(s, strlen(s));
+        if (a < 0)
+            return a;
+        *ret_min = 0;
+        *ret_max = a;
+        return 0;
+    }
+    a = priority_from_string(s, (size_t)(dots - s));
+    b = priority_from_string(dots + 2, strlen(dots + 2));
+    if (a < 0 || b < 0)
+        return -EINVAL;
+    *ret_min = a < b ? a : b;
+    *ret_max = a < b ? b : a;
+    return 0;
+}
+
 /* Field readers that never fail: the daemon is trusted to send the shape it documents, but a
  * missing or mistyped field must print as empty, not crash the client. */
 static const char *str_field(const json_t *o, const char *key)
@@ -280,11 +578,33 @@ static void print_main_pid(FILE *f, const json_t *unit)
     }
 }
 
+/* Socket units: what they activate, where they listen, and for Accept=yes how many connections
+ * they took, as systemctl shows them. */
+static void print_socket(FILE *f, const json_t *unit)
+{
+    const char *triggers = str_field(unit, "triggers");
+    json_t *listen = json_object_get(unit, "listen");
+    size_t i;
+    json_t *l;
+
+    if (*triggers)
+        fprintf(f, "   Triggers: " DOT " %s\n", triggers);
+    json_array_foreach(listen, i, l)
+    {
+        fprintf(f, "%s%s (%s)\n", i == 0 ? "     Listen: " : "             ",
+                str_field(l, "address"), str_field(l, "type"));
+    }
+    if (strchr(triggers, '@') || int_field(unit, "nAccepted") > 0)
+        fprintf(f, "   Accepted: %" PRId64 "; Connected: %" PRId64 ";\n",
+                int_field(unit, "nAccepted"), int_field(unit, "nConnections"));
+}
+
 void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
                            enum ctl_output_mode mode, const struct ctl_style *st)
 {
     const char *name = str_field(unit, "name");
     const char *description = str_field(unit, "description");
+    const char *status_text = str_field(unit, "statusText");
     const char *on = active_colour(str_field(unit, "activeState"), st);
     size_t i;
     json_t *e;
@@ -297,15 +617,87 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     fputs("     Active: ", f);
     ctl_print_active(f, unit, st);
     fputc('\n', f);
+    if (json_object_get(unit, "listen"))
+        print_socket(f, unit);
     print_main_pid(f, unit);
+    if (*status_text)
+        fprintf(f, "     Status: \"%s\"\n", status_text);
 
-    if (json_array_size(entries) == 0)
-        return;
-    fputc('\n', f);
-    json_array_foreach(entries, i, e)
-    {
-        ctl_print_journal_entry(f, e, mode, st);
+    if (json_array_size(entries) > 0) {
+        fputc('\n', f);
+        json_array_foreach(entries, i, e)
+        {
+            ctl_print_journal_entry(f, e, mode, st);
+        }
     }
+    if (json_is_true(json_object_get(unit, "unitFileChanged")))
+        fprintf(f,
+                "\n%sWarning:%s The unit file of %s changed on disk; daemon-reload read it, and "
+                "the new settings apply at the unit's next start.\n",
+                st->colour ? ANSI_RED : "", st->colour ? ANSI_NORMAL : "", name);
+}
+
+void ctl_print_why(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    const char *name = str_field(unit, "name");
+    const char *restart = str_field(unit, "restart");
+    json_t *deaths = json_object_get(unit, "deaths");
+    int64_t n_restarts = int_field(unit, "nRestarts");
+    char span[CTL_TIMESPAN_MAX], when[CTL_TIMESTAMP_MAX], ago[CTL_TIMESPAN_MAX];
+    char exit_text[CTL_EXIT_MAX];
+    size_t i;
+    json_t *d;
+
+    fprintf(f, "%s\n     Active: ", name);
+    ctl_print_active(f, unit, st);
+    fputc('\n', f);
+    if (*restart) {
+        fprintf(f,
+                "    Restart: %s (start limit: %" PRId64 " starts in %s); %" PRId64
+                " automatic restart%s since the last start\n",
+                restart, int_field(unit, "startLimitBurst"),
+                ctl_format_timespan(span, sizeof(span), usec_field(unit, "startLimitIntervalUSec")),
+                n_restarts, n_restarts == 1 ? "" : "s");
+    }
+    fputc('\n', f);
+    if (json_array_size(deaths) == 0) {
+        fprintf(f, "No run of %s has ended since minisupd started.\n", name);
+        return;
+    }
+    /* Oldest first, as the daemon keeps them: the story reads top to bottom. */
+    json_array_foreach(deaths, i, d)
+    {
+        const char *code = str_field(d, "code");
+        const char *result = str_field(d, "result");
+        const char *reason = str_field(d, "reason");
+        uint64_t ts = usec_field(d, "timestamp");
+
+        fprintf(f, "%s (%s): ", ctl_format_timestamp(when, sizeof(when), ts),
+                ctl_format_timestamp_relative(ago, sizeof(ago), ts, st->now_usec));
+        if (*code)
+            fprintf(
+                f, "ran %s, %s",
+                ctl_format_timespan(span, sizeof(span), usec_field(d, "runtimeUSec")),
+                ctl_format_exit(exit_text, sizeof(exit_text), code, (int)int_field(d, "status")));
+        else
+            fputs("never ran", f);
+        fprintf(f, " (Result: %s)\n", *result ? result : "unknown");
+        if (json_is_true(json_object_get(d, "restart")))
+            fprintf(f, "    -> restart #%" PRId64 "%s%s\n", int_field(d, "restartNumber"),
+                    *reason ? ": " : "", reason);
+        else
+            fprintf(f, "    -> not restarted%s%s\n", *reason ? ": " : "", reason);
+    }
+}
+
+void ctl_print_unit_file(FILE *f, const char *path, const char *text)
+{
+    size_t len = strlen(text);
+
+    fprintf(f, "# %s\n", path);
+    fwrite(text, 1, len, f);
+    if (len > 0 && text[len - 1] != '\n')
+        fputc('\n', f);
 }
 
 /* Writes the message of an entry: text, or the raw bytes of a non-UTF-8 message. */
@@ -460,4 +852,50 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
     fprintf(f, "%zu loaded units listed.%s\n", n,
             (flags & CTL_TABLE_ALL_HINT) ? " Pass --all to see loaded but inactive units, too."
                                          : "");
+}
+
+void ctl_print_socket_table(FILE *f, const json_t *sockets, unsigned flags,
+                            const struct ctl_style *st)
+{
+    int wl = 6, wt = 4, wu = 4;
+    size_t rows = 0, i, k;
+    json_t *u, *l;
+
+    /* One row per listener: widths from every address, type and unit name. */
+    json_array_foreach(sockets, i, u)
+    {
+        json_array_foreach(json_object_get(u, "listen"), k, l)
+        {
+            int la = (int)strlen(str_field(l, "address")), lt = (int)strlen(str_field(l, "type"));
+            int lu = (int)strlen(str_field(u, "name"));
+            wl = la > wl ? la : wl;
+            wt = lt > wt ? lt : wt;
+            wu = lu > wu ? lu : wu;
+            rows++;
+        }
+    }
+    if (rows > 0 && (flags & CTL_TABLE_LEGEND)) {
+        fprintf(f, "%-*s ", wl, "LISTEN");
+        if (flags & CTL_TABLE_TYPES)
+            fprintf(f, "%-*s ", wt, "TYPE");
+        fprintf(f, "%-*s %s\n", wu, "UNIT", "ACTIVATES");
+    }
+    json_array_foreach(sockets, i, u)
+    {
+        const char *triggers = str_field(u, "triggers");
+        json_array_foreach(json_object_get(u, "listen"), k, l)
+        {
+            print_cell(f, "", str_field(l, "address"), wl);
+            if (flags & CTL_TABLE_TYPES)
+                print_cell(f, "", str_field(l, "type"), wt);
+            print_cell(f, "", str_field(u, "name"), *triggers ? wu : 0);
+            fprintf(f, "%s\n", triggers);
+        }
+    }
+    if (!(flags & CTL_TABLE_LEGEND))
+        return;
+    fprintf(f, "%s%zu sockets listed.\n", rows > 0 ? "\n" : "", rows);
+    if (flags & CTL_TABLE_ALL_HINT)
+        fputs("Pass --all to see loaded but inactive sockets, too.\n", f);
+    (void)st;
 }

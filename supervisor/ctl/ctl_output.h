@@ -1,7 +1,8 @@
-/* Human output of minisupctl, modelled on systemctl and journalctl: the status block, unit
- * tables, journal line formats and time formatting. Pure functions from the JSON the daemon
- * sends to text on a FILE; no I/O besides that stream, no clock, no environment, so tests can
- * pin "now", the host name and the time zone. No logging. */
+/* Human output of minisupctl, modelled on systemctl and journalctl: the status block, unit and
+ * socket tables, journal line formats, time formatting, and the parsing of the times, spans and
+ * priorities users type. Pure functions from the JSON the daemon sends to text on a FILE; no
+ * I/O besides that stream, no clock, no environment but the time zone, so tests can pin "now",
+ * the host name and TZ. No logging. */
 #ifndef MINISUP_CTL_OUTPUT_H
 #define MINISUP_CTL_OUTPUT_H
 
@@ -59,6 +60,24 @@ char *ctl_format_timestamp(char *buf, size_t n, uint64_t usec);
  * for no difference; systemd's format_timestamp_relative() rules. */
 char *ctl_format_timestamp_relative(char *buf, size_t n, uint64_t usec, uint64_t now_usec);
 
+/* "1.204s", "1min 30.5s", "2h 5min", "500ms", "0": a duration, as systemd's format_timespan()
+ * prints it to millisecond accuracy. */
+char *ctl_format_timespan(char *buf, size_t n, uint64_t usec);
+
+/* A duration as journalctl and unit files take it: "30", "30s", "5min", "1h 30min", "2d",
+ * "1.5h", "500ms". A bare number is seconds. 0 or -EINVAL / -ERANGE. */
+int ctl_parse_timespan(const char *s, uint64_t *ret_usec);
+
+/* A point in time as journalctl --since/--until take it: "2026-11-21 19:01:45", "2026-11-21",
+ * "19:01" (today), "now", "today", "yesterday", "tomorrow", "-1h", "+5min", "10min ago",
+ * "@1795287705", and our own "Sat 2026-11-21 19:01:45 UTC". Local time unless "UTC" follows.
+ * 0 or -EINVAL. */
+int ctl_parse_timestamp(const char *s, uint64_t now_usec, uint64_t *ret_usec);
+
+/* A journalctl -p value: "err" or "3" means 0..3, "warning..err" or "3..4" the range. Names:
+ * emerg alert crit err warning notice info debug. 0 or -EINVAL. */
+int ctl_parse_priority(const char *s, int *ret_min, int *ret_max);
+
 /* The text after "Active: " for a UnitStatus object, e.g. "active (running) since Sat
  * 2026-11-21 19:01:45 UTC; 5s ago" or "failed (Result: exit-code) since ...". */
 void ctl_print_active(FILE *f, const json_t *unit, const struct ctl_style *st);
@@ -67,6 +86,14 @@ void ctl_print_active(FILE *f, const json_t *unit, const struct ctl_style *st);
  * JournalEntry objects, may be NULL) is not empty, a blank line and the entries in `mode`. */
 void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
                            enum ctl_output_mode mode, const struct ctl_style *st);
+
+/* Why a unit is in its state: the Active: line, its restart policy and start limit, and the
+ * last deaths of its main process with the restart decision taken for each (the UnitStatus
+ * "deaths" array). */
+void ctl_print_why(FILE *f, const json_t *unit, const struct ctl_style *st);
+
+/* `cat`: "# PATH" and then the unit file text as the daemon loaded it. */
+void ctl_print_unit_file(FILE *f, const char *path, const char *text);
 
 /* One journal entry as one line in `mode` (JSON: the object as received). A message sent as
  * messageBytes is written raw. */
@@ -78,11 +105,18 @@ enum ctl_table_flags {
     CTL_TABLE_LEGEND = 1 << 0,   /* header, LOAD/ACTIVE/SUB legend and the count footer */
     CTL_TABLE_ALL_HINT = 1 << 1, /* footer hints at --all (inactive units were left out) */
     CTL_TABLE_DOTS = 1 << 2,     /* a state dot before every unit (compact status list) */
+    CTL_TABLE_TYPES = 1 << 3,    /* list-sockets: a TYPE column (Stream, FIFO, ...) */
 };
 
 /* The list-units table of a JSON array of UnitStatus objects, columns as wide as their
  * content: "UNIT LOAD ACTIVE SUB DESCRIPTION". Failed and unloaded units get a "●" marker
  * (red on colour); with CTL_TABLE_DOTS every unit gets a dot coloured by its state. */
 void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const struct ctl_style *st);
+
+/* The list-sockets table of a JSON array of socket UnitStatus objects: one row per listener,
+ * "LISTEN UNIT ACTIVATES" (with CTL_TABLE_TYPES "LISTEN TYPE UNIT ACTIVATES"), and with
+ * CTL_TABLE_LEGEND the count footer. */
+void ctl_print_socket_table(FILE *f, const json_t *sockets, unsigned flags,
+                            const struct ctl_style *st);
 
 #endif

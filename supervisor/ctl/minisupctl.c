@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "ctl_output.h"
+#include "journal_file.h"
 #include "paths.h"
 #include "varlink.h"
 
@@ -53,6 +55,12 @@ struct ctl {
     json_t *units;  /* -u, for journal */
     json_t *states; /* --state, for list-units */
     const char *invocation;
+    const char *directory;             /* journal --directory: read files, not the daemon */
+    const char *since_arg, *until_arg; /* parsed once "now" is known */
+    uint64_t since, until;             /* 0 = no bound */
+    int min_priority, max_priority;    /* -p; -1 = not given */
+    const char *identifier;            /* -t */
+    bool reverse, show_types;
     int kill_signal;       /* --signal, 0 = the daemon's default */
     const char *kill_whom; /* --kill-whom, NULL = the daemon's default */
     char hostname[HOST_NAME_MAX + 1];
@@ -87,7 +95,11 @@ static void help(void)
            "\n"
            "Commands:\n"
            "  list-units [PATTERN...]    List units (the default command)\n"
+           "  list-sockets [PATTERN...]  List socket units and what they activate\n"
            "  status [UNIT...]           Show runtime status and recent log of units\n"
+           "  why UNIT...                Show how the last runs of units ended and whether\n"
+           "                             they were restarted, and why\n"
+           "  cat UNIT...                Show the unit files as minisupd loaded them\n"
            "  start UNIT...              Start units\n"
            "  stop UNIT...               Stop units\n"
            "  restart UNIT...            Stop and start units\n"
@@ -117,6 +129,15 @@ static void help(void)
            "  -n --lines=N|all           journal, status: number of journal lines\n"
            "  -f --follow                journal: keep printing new entries\n"
            "     --invocation=ID         journal: only entries of this invocation\n"
+           "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
+           "                             \"today\", \"-1h\", \"10min ago\")\n"
+           "  -U --until=TIME            journal: entries up to TIME\n"
+           "  -p --priority=PRIO         journal: entries of PRIO or more important (err, 3,\n"
+           "                             or a range warning..err)\n"
+           "  -t --identifier=ID         journal: entries of this SyslogIdentifier\n"
+           "  -r --reverse               journal: newest first\n"
+           "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
+           "     --show-types            list-sockets: show the socket type\n"
            "     --no-pager              Accepted for compatibility; there is no pager\n"
            "  -h --help                  Show this help\n"
            "     --version               Show the version\n"
@@ -345,6 +366,39 @@ static int ctl_call(struct ctl *c, const char *what, const char *method, json_t 
     }
     if (error) {
         r = report_error(what, NULL, error, *ret_params);
+        json_decref(msg);
+        return r;
+    }
+    *ret_msg = msg;
+    return CTL_EXIT_OK;
+}
+
+/* GetUnit for one (normalized) name; an unknown unit is reported as status reports it. Returns
+ * CTL_EXIT_OK with *ret_msg and *ret_params, or an exit code after printing why. */
+static int ctl_call_unit(struct ctl *c, const char *name, json_t **ret_msg, json_t **ret_params)
+{
+    const char *error;
+    bool continues;
+    json_t *msg;
+    int r = ctl_connect(c);
+
+    if (r < 0)
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", name), 0) < 0)
+        return CTL_EXIT_FAILURE;
+    r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, ret_params, &continues);
+    if (r < 0) {
+        fprintf(stderr, "Failed to get status of %s: %s\n", name, transport_error(r));
+        return CTL_EXIT_FAILURE;
+    }
+    if (streq(error, IFACE "NoSuchUnit")) {
+        fflush(stdout);
+        fprintf(stderr, "Unit %s could not be found.\n", name);
+        json_decref(msg);
+        return CTL_EXIT_NO_UNIT;
+    }
+    if (error) {
+        r = report_error("get status of", name, error, *ret_params);
         json_decref(msg);
         return r;
     }
@@ -586,8 +640,10 @@ static int run_status_all(struct ctl *c)
     return CTL_EXIT_OK;
 }
 
-/* GetJournal parameters shared by status and journal; NULL on ENOMEM. */
-static json_t *journal_params(json_t *units, long long lines, bool follow, const char *invocation)
+/* GetJournal parameters shared by status and journal; `filters` (the journal command's
+ * --since, --until, -p, -t, -r) may be NULL. NULL on ENOMEM. */
+static json_t *journal_params(json_t *units, long long lines, bool follow, const char *invocation,
+                              const struct ctl *filters)
 {
     json_t *p = json_object();
 
@@ -601,6 +657,20 @@ static json_t *journal_params(json_t *units, long long lines, bool follow, const
         json_object_set_new(p, "follow", json_true());
     if (invocation && *invocation)
         json_object_set_new(p, "invocationId", json_string(invocation));
+    if (!filters)
+        return p;
+    if (filters->since > 0)
+        json_object_set_new(p, "since", json_integer((json_int_t)filters->since));
+    if (filters->until > 0)
+        json_object_set_new(p, "until", json_integer((json_int_t)filters->until));
+    if (filters->max_priority >= 0) {
+        json_object_set_new(p, "minPriority", json_integer(filters->min_priority));
+        json_object_set_new(p, "maxPriority", json_integer(filters->max_priority));
+    }
+    if (filters->identifier)
+        json_object_set_new(p, "identifier", json_string(filters->identifier));
+    if (filters->reverse)
+        json_object_set_new(p, "reverse", json_true());
     return p;
 }
 
@@ -677,9 +747,10 @@ static int run_status(struct ctl *c, char **args, int n)
                 continue;
             json_t *units = json_pack("[s]", names[i]);
             json_t *p =
-                units ? journal_params(units, lines, false,
-                                       json_string_value(json_object_get(unit, "invocationId")))
-                      : NULL;
+                units
+                    ? journal_params(units, lines, false,
+                                     json_string_value(json_object_get(unit, "invocationId")), NULL)
+                    : NULL;
             json_decref(units);
             journals[i] = json_array();
             if (!journals[i] || ctl_send(c, IFACE "GetJournal", p, VARLINK_CALL_MORE) < 0) {
@@ -819,6 +890,124 @@ static void install_interrupt_handlers(void)
     (void)sigaction(SIGTERM, &sa, NULL);
 }
 
+/* A record read from the files, in the shape GetJournal sends, so every output mode prints
+ * both alike. NULL on ENOMEM. */
+static json_t *record_to_json(const struct journal_record *r)
+{
+    json_t *o = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i}", "realtime",
+                          (json_int_t)r->realtime_usec, "monotonic", (json_int_t)r->monotonic_usec,
+                          "seq", (json_int_t)r->seq, "unit", r->unit ? r->unit : "", "invocationId",
+                          r->invocation ? r->invocation : "", "identifier",
+                          r->identifier ? r->identifier : "", "pid", (int)r->pid, "stream",
+                          journal_stream_to_string(r->stream), "priority", r->priority);
+    json_t *msg;
+
+    if (!o)
+        return NULL;
+    /* jansson refuses invalid UTF-8; such a message travels as bytes, as from the daemon. */
+    msg = json_stringn(r->message, r->message_len);
+    if (!msg) {
+        msg = json_array();
+        for (size_t i = 0; msg && i < r->message_len; i++)
+            json_array_append_new(msg, json_integer((unsigned char)r->message[i]));
+    }
+    json_object_set_new(o, msg && json_is_array(msg) ? "messageBytes" : "message", msg);
+    return o;
+}
+
+struct directory_read {
+    const struct ctl *c;
+    enum ctl_output_mode mode;
+    size_t printed;
+    uint64_t last_seq;
+};
+
+static int print_record(const struct journal_record *r, void *userdata)
+{
+    struct directory_read *d = userdata;
+    json_t *e = record_to_json(r);
+
+    if (!e)
+        return -ENOMEM;
+    ctl_print_journal_entry(stdout, e, d->mode, &d->c->style);
+    json_decref(e);
+    d->printed++;
+    if (r->seq > d->last_seq)
+        d->last_seq = r->seq;
+    return 0;
+}
+
+/* Waits up to ms, or less when interrupted. */
+static void nap(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    (void)nanosleep(&ts, NULL); /* EINTR: the caller checks `interrupted` */
+}
+
+/* journal --directory: the files read directly, no daemon needed (a stopped or crashed one, a
+ * copied log directory). -f polls for records past the last sequence number seen. */
+static int run_journal_directory(struct ctl *c, enum ctl_output_mode mode, long long lines)
+{
+    struct directory_read d = {.c = c, .mode = mode};
+    size_t n = json_array_size(c->units), skipped = 0, i;
+    const char **units = NULL;
+    struct journal_query q = {.invocation = c->invocation,
+                              .identifier = c->identifier,
+                              .since_usec = c->since,
+                              .until_usec = c->until,
+                              .min_priority = c->max_priority >= 0 ? c->min_priority : -1,
+                              .max_priority = c->max_priority,
+                              .lines = lines > 0 ? (size_t)lines : 0,
+                              .reverse = c->reverse};
+    json_t *v;
+    int r;
+
+    struct stat st;
+
+    /* The reader finds nothing in a missing directory; a typo deserves an error instead. */
+    int err = stat(c->directory, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (err) {
+        fprintf(stderr, "Failed to open journal directory %s: %s\n", c->directory, strerror(err));
+        return CTL_EXIT_FAILURE;
+    }
+    /* The reader reads 0..0 as no filter; -1..0 asks for emerg only. */
+    if (q.min_priority == 0 && q.max_priority == 0)
+        q.min_priority = -1;
+    if (n > 0) {
+        units = calloc(n + 1, sizeof(*units));
+        if (!units)
+            return oom();
+        json_array_foreach(c->units, i, v)
+        {
+            units[i] = json_string_value(v);
+        }
+        q.units = units;
+    }
+    fill_hostname(c);
+    if (c->follow)
+        install_interrupt_handlers();
+    r = journal_read(c->directory, &q, print_record, &d, &skipped);
+    while (r >= 0 && c->follow && !interrupted) {
+        fflush(stdout);
+        nap(250);
+        q.lines = 0;
+        q.after_seq = d.last_seq;
+        r = journal_read(c->directory, &q, print_record, &d, &skipped);
+    }
+    free(units);
+    if (r < 0 && !(r == -ENOENT && d.printed == 0)) {
+        fprintf(stderr, "Failed to read journal in %s: %s\n", c->directory, strerror(-r));
+        return CTL_EXIT_FAILURE;
+    }
+    if (skipped > 0)
+        fprintf(stderr, "Skipped %zu damaged journal record%s.\n", skipped,
+                skipped == 1 ? "" : "s");
+    if (d.printed == 0 && !c->follow && mode != CTL_OUTPUT_JSON && mode != CTL_OUTPUT_CAT)
+        puts("-- No entries --");
+    return CTL_EXIT_OK;
+}
+
 /* journal: the selected entries, oldest first; with -f then every new one until the daemon
  * hangs up or we are interrupted (both exit 0, as journalctl -f does). */
 static int run_journal(struct ctl *c, char **args, int n)
@@ -838,6 +1027,10 @@ static int run_journal(struct ctl *c, char **args, int n)
         }
         free(name);
     }
+    if (c->follow && c->reverse) {
+        fprintf(stderr, "Please specify either --reverse or --follow, not both.\n");
+        return usage_error();
+    }
     if (lines == LINES_UNSET && c->follow)
         lines = FOLLOW_JOURNAL_LINES;
     if (lines == 0) {
@@ -847,7 +1040,9 @@ static int run_journal(struct ctl *c, char **args, int n)
         lines = 1;
         skip_first = true;
     }
-    params = journal_params(c->units, lines, c->follow, c->invocation);
+    if (c->directory)
+        return run_journal_directory(c, mode, skip_first ? 0 : lines);
+    params = journal_params(c->units, lines, c->follow, c->invocation, c);
     if (!params)
         return oom();
     r = ctl_connect(c);
@@ -897,6 +1092,119 @@ static int run_journal(struct ctl *c, char **args, int n)
     if (printed == 0 && !c->follow && mode != CTL_OUTPUT_JSON && mode != CTL_OUTPUT_CAT)
         puts("-- No entries --");
     return CTL_EXIT_OK;
+}
+
+/* cat: each unit's file as the daemon loaded it, as systemctl cat prints them. */
+static int run_cat(struct ctl *c, char **args, int n)
+{
+    char **names = normalize_names(args, n);
+    int ret = CTL_EXIT_OK, r, sent = 0;
+    bool first = true;
+
+    if (!names)
+        return oom();
+    r = ctl_connect(c);
+    if (r < 0) {
+        strv_free(names);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    for (; sent < n; sent++)
+        if (ctl_send(c, IFACE "GetUnitFile", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+    for (int i = 0; i < sent; i++) {
+        const char *error;
+        json_t *msg, *params;
+        bool continues;
+
+        r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to get unit file of %s: %s\n", names[i], transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        if (streq(error, IFACE "NoSuchUnit")) {
+            fflush(stdout);
+            fprintf(stderr, "No files found for %s.\n", names[i]);
+            ret = exit_merge(ret, CTL_EXIT_FAILURE);
+        } else if (error) {
+            ret = exit_merge(ret, report_error("get unit file of", names[i], error, params));
+        } else {
+            const char *path = json_string_value(json_object_get(params, "path"));
+            const char *text = json_string_value(json_object_get(params, "text"));
+            if (!first)
+                putchar('\n');
+            first = false;
+            ctl_print_unit_file(stdout, path ? path : names[i], text ? text : "");
+        }
+        json_decref(msg);
+    }
+    strv_free(names);
+    return ret;
+}
+
+static int run_list_sockets(struct ctl *c, char **patterns, int n)
+{
+    json_t *msg, *reply, *shown, *u;
+    size_t i;
+    int r = ctl_call(c, "list sockets", IFACE "ListSockets", json_object(), &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    shown = json_array();
+    if (!shown) {
+        json_decref(msg);
+        return oom();
+    }
+    json_array_foreach(json_object_get(reply, "sockets"), i, u)
+    {
+        if (list_shows(c, u, patterns, n))
+            json_array_append(shown, u);
+    }
+    if (c->mode == CTL_OUTPUT_JSON)
+        print_json_line(shown);
+    else
+        ctl_print_socket_table(stdout, shown,
+                               (c->no_legend ? 0 : CTL_TABLE_LEGEND) |
+                                   (c->all ? 0 : CTL_TABLE_ALL_HINT) |
+                                   (c->show_types ? CTL_TABLE_TYPES : 0),
+                               &c->style);
+    json_decref(shown);
+    json_decref(msg);
+    return CTL_EXIT_OK;
+}
+
+/* why: the restart story of each unit, from GetUnit's death history. */
+static int run_why(struct ctl *c, char **args, int n)
+{
+    int ret = CTL_EXIT_OK;
+
+    for (int i = 0; i < n; i++) {
+        char *name = unit_name_normalize(args[i]);
+        json_t *msg, *reply;
+        int r;
+
+        if (!name)
+            return oom();
+        r = ctl_call_unit(c, name, &msg, &reply);
+        if (r == CTL_EXIT_OK) {
+            json_t *unit = json_object_get(reply, "unit");
+            if (c->mode == CTL_OUTPUT_JSON) {
+                print_json_line(unit);
+            } else {
+                if (i > 0)
+                    putchar('\n');
+                ctl_print_why(stdout, unit, &c->style);
+            }
+            json_decref(msg);
+        }
+        free(name);
+        ret = exit_merge(ret, r);
+        if (r == CTL_EXIT_FAILURE)
+            break;
+    }
+    return ret;
 }
 
 static int run_version(struct ctl *c)
@@ -966,6 +1274,7 @@ enum {
     ARG_INVOCATION,
     ARG_SIGNAL,
     ARG_KILL_WHOM,
+    ARG_SHOW_TYPES,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -984,6 +1293,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"lines", required_argument, NULL, 'n'},
         {"follow", no_argument, NULL, 'f'},
         {"invocation", required_argument, NULL, ARG_INVOCATION},
+        {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},
+        {"priority", required_argument, NULL, 'p'},
+        {"identifier", required_argument, NULL, 't'},
+        {"reverse", no_argument, NULL, 'r'},
+        {"directory", required_argument, NULL, 'D'},
+        {"show-types", no_argument, NULL, ARG_SHOW_TYPES},
         {"signal", required_argument, NULL, ARG_SIGNAL},
         {"kill-whom", required_argument, NULL, ARG_KILL_WHOM},
         {"kill-who", required_argument, NULL, ARG_KILL_WHOM}, /* systemctl's older spelling */
@@ -993,7 +1309,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fh", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:t:rD:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             c->socket_option = optarg;
@@ -1043,6 +1359,30 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             break;
         case ARG_INVOCATION:
             c->invocation = optarg;
+            break;
+        case 'S':
+            c->since_arg = optarg;
+            break;
+        case 'U':
+            c->until_arg = optarg;
+            break;
+        case 'p':
+            if (ctl_parse_priority(optarg, &c->min_priority, &c->max_priority) < 0) {
+                fprintf(stderr, "Unknown log level '%s'.\n", optarg);
+                return usage_error();
+            }
+            break;
+        case 't':
+            c->identifier = optarg;
+            break;
+        case 'r':
+            c->reverse = true;
+            break;
+        case 'D':
+            c->directory = optarg;
+            break;
+        case ARG_SHOW_TYPES:
+            c->show_types = true;
             break;
         case ARG_SIGNAL:
             c->kill_signal = ctl_signal_from_string(optarg);
@@ -1105,6 +1445,21 @@ static int cmd_journal(struct ctl *c, const struct command *cmd, char **args, in
     return run_journal(c, args, n);
 }
 
+static int cmd_cat(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_cat(c, args, n);
+}
+
+static int cmd_list_sockets(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_list_sockets(c, args, n);
+}
+
+static int cmd_why(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_why(c, args, n);
+}
+
 static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_daemon_reload(c);
@@ -1117,7 +1472,10 @@ static int cmd_version(struct ctl *c, const struct command *cmd, char **args, in
 
 static const struct command commands[] = {
     {"list-units", 0, -1, cmd_list_units, {0}},
+    {"list-sockets", 0, -1, cmd_list_sockets, {0}},
     {"status", 0, -1, cmd_status, {0}},
+    {"why", 1, -1, cmd_why, {0}},
+    {"cat", 1, -1, cmd_cat, {0}},
     {"start", 1, -1, cmd_unit, {IFACE "StartUnit", "start", true}},
     {"stop", 1, -1, cmd_unit, {IFACE "StopUnit", "stop", true}},
     {"restart", 1, -1, cmd_unit, {IFACE "RestartUnit", "restart", true}},
@@ -1137,9 +1495,21 @@ static const struct command commands[] = {
     {"version", 0, 0, cmd_version, {0}},
 };
 
+/* --since/--until, read once "now" is known. */
+static int parse_time_option(const char *arg, uint64_t now_usec, uint64_t *ret)
+{
+    if (!arg)
+        return 0;
+    if (ctl_parse_timestamp(arg, now_usec, ret) < 0) {
+        fprintf(stderr, "Failed to parse timestamp '%s'.\n", arg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct ctl c = {.mode = -1, .lines = LINES_UNSET};
+    struct ctl c = {.mode = -1, .lines = LINES_UNSET, .min_priority = -1, .max_priority = -1};
     const struct command *cmd = &commands[0];
     const char *no_color = getenv("NO_COLOR");
     const char *term = getenv("TERM");
@@ -1177,6 +1547,11 @@ int main(int argc, char **argv)
     c.style.now_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
     c.style.colour = isatty(STDOUT_FILENO) && !(no_color && *no_color) && !streq(term, "dumb");
     c.style.hostname = "localhost";
+    if (parse_time_option(c.since_arg, c.style.now_usec, &c.since) < 0 ||
+        parse_time_option(c.until_arg, c.style.now_usec, &c.until) < 0) {
+        ret = usage_error();
+        goto out;
+    }
 
     ret = cmd->run(&c, cmd, argv + optind, n);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -438,3 +438,241 @@ Test(ctl_output, unit_table_empty)
     free(out);
     json_decref(units);
 }
+
+Test(ctl_output, timespan_format)
+{
+    char buf[CTL_TIMESPAN_MAX];
+
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 0), "0");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 284), "284us");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 500 * USEC_PER_MSEC), "500ms");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 1204 * USEC_PER_MSEC), "1.204s");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 1500 * USEC_PER_MSEC), "1.5s");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 10 * USEC_PER_SEC), "10s");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 90500 * USEC_PER_MSEC), "1min 30.5s");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), 2 * USEC_PER_HOUR + 5 * USEC_PER_MINUTE),
+                     "2h 5min");
+    cr_expect_str_eq(ctl_format_timespan(buf, sizeof(buf), USEC_PER_DAY + USEC_PER_SEC), "1d 1s");
+}
+
+Test(ctl_output, timespan_parse)
+{
+    static const struct {
+        const char *text;
+        uint64_t usec;
+    } good[] = {
+        {"30", 30 * USEC_PER_SEC},
+        {"30s", 30 * USEC_PER_SEC},
+        {"5min", 5 * USEC_PER_MINUTE},
+        {"5m", 5 * USEC_PER_MINUTE},
+        {"1h 30min", USEC_PER_HOUR + 30 * USEC_PER_MINUTE},
+        {"1h30min", USEC_PER_HOUR + 30 * USEC_PER_MINUTE},
+        {"1.5h", USEC_PER_HOUR + 30 * USEC_PER_MINUTE},
+        {"500ms", 500 * USEC_PER_MSEC},
+        {"2 days", 2 * USEC_PER_DAY},
+        {"1w", USEC_PER_WEEK},
+        {"10 us", 10},
+    };
+    static const char *const bad[] = {
+        "", "   ", "abc", "5 parsecs", "-5s", "1h x", "99999999999999999999s"};
+    uint64_t v;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        cr_expect_eq(ctl_parse_timespan(good[i].text, &v), 0, "%s", good[i].text);
+        cr_expect_eq(v, good[i].usec, "%s: %" PRIu64, good[i].text, v);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_expect_lt(ctl_parse_timespan(bad[i], &v), 0, "'%s' was accepted", bad[i]);
+}
+
+Test(ctl_output, timestamp_parse, .init = utc)
+{
+    static const struct {
+        const char *text;
+        uint64_t usec;
+    } good[] = {
+        {"now", NOW},
+        {"2026-11-21 19:01:45", T0},
+        {"2026-11-21T19:01:45", T0},
+        {"2026-11-21 19:01:45.000042", T0 + 42},
+        {"2026-11-21 19:01:45.5", T0 + 500 * USEC_PER_MSEC},
+        {"2026-11-21 19:01:45 UTC", T0},
+        {"Sat 2026-11-21 19:01:45 UTC", T0}, /* what ctl_format_timestamp prints */
+        {"2026-11-21 19:01", T0 - 45 * USEC_PER_SEC},
+        {"2026-11-21", T0 - 19 * USEC_PER_HOUR - 105 * USEC_PER_SEC},
+        {"19:01:45", T0},
+        {"today", T0 - 19 * USEC_PER_HOUR - 105 * USEC_PER_SEC},
+        {"yesterday", T0 - 43 * USEC_PER_HOUR - 105 * USEC_PER_SEC},
+        {"tomorrow", T0 + 5 * USEC_PER_HOUR - 105 * USEC_PER_SEC},
+        {"-5s", T0},
+        {"+1min", NOW + USEC_PER_MINUTE},
+        {"5s ago", T0},
+        {"1 min left", NOW + USEC_PER_MINUTE},
+        {"@1795287705", T0},
+    };
+    static const char *const bad[] = {"",   "garbage", "2026-13-45 99:99", "19:01:45 MARS",
+                                      "@x", "-x"};
+    uint64_t v;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        cr_expect_eq(ctl_parse_timestamp(good[i].text, NOW, &v), 0, "%s", good[i].text);
+        cr_expect_eq(v, good[i].usec, "%s: %" PRIu64 " != %" PRIu64, good[i].text, v, good[i].usec);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_expect_lt(ctl_parse_timestamp(bad[i], NOW, &v), 0, "'%s' was accepted", bad[i]);
+}
+
+Test(ctl_output, priority_parse)
+{
+    int lo = -1, hi = -1;
+
+    cr_expect_eq(ctl_parse_priority("err", &lo, &hi), 0);
+    cr_expect(lo == 0 && hi == 3);
+    cr_expect_eq(ctl_parse_priority("6", &lo, &hi), 0);
+    cr_expect(lo == 0 && hi == 6);
+    cr_expect_eq(ctl_parse_priority("warning..err", &lo, &hi), 0);
+    cr_expect(lo == 3 && hi == 4);
+    cr_expect_eq(ctl_parse_priority("debug..notice", &lo, &hi), 0);
+    cr_expect(lo == 5 && hi == 7);
+    cr_expect_eq(ctl_parse_priority("emerg", &lo, &hi), 0);
+    cr_expect(lo == 0 && hi == 0);
+    cr_expect_lt(ctl_parse_priority("8", &lo, &hi), 0);
+    cr_expect_lt(ctl_parse_priority("error", &lo, &hi), 0);
+    cr_expect_lt(ctl_parse_priority("err..", &lo, &hi), 0);
+    cr_expect_lt(ctl_parse_priority("", &lo, &hi), 0);
+}
+
+Test(ctl_output, status_block_extras, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "mainPid", json_integer(77));
+    json_object_set_new(u, "statusText", json_string("Ready for messages"));
+    json_object_set_new(u, "unitFileChanged", json_true());
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "   Main PID: 77 (fifo-echo)\n"
+                          "     Status: \"Ready for messages\"\n"
+                          "\n"
+                          "Warning: The unit file of fifo-echo.service changed on disk;"),
+              "%s", out);
+    free(out);
+    json_decref(u);
+}
+
+static json_t *socket_new(void)
+{
+    json_t *u = unit_new("active", "listening", "success");
+
+    json_object_set_new(u, "name", json_string("fifo-echo.socket"));
+    json_object_set_new(u, "description", json_string("FIFO of the echo service"));
+    json_object_set_new(u, "mainCommand", json_null());
+    json_object_set_new(u, "triggers", json_string("fifo-echo.service"));
+    json_object_set_new(u, "nAccepted", json_integer(0));
+    json_object_set_new(u, "nConnections", json_integer(0));
+    json_object_set_new(u, "listen",
+                        json_pack("[{s:s, s:s}, {s:s, s:s}]", "type", "FIFO", "address",
+                                  "/run/minisup/fifo-echo.fifo", "type", "Stream", "address",
+                                  "/run/minisup/echo.sock"));
+    return u;
+}
+
+Test(ctl_output, status_block_socket, .init = utc)
+{
+    json_t *u = socket_new();
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "● fifo-echo.socket - FIFO of the echo service\n"
+                          "     Loaded: loaded (/path/etc/units/fifo-echo.service; enabled)\n"
+                          "     Active: active (listening) since Sat 2026-11-21 19:01:45 UTC; "
+                          "5s ago\n"
+                          "   Triggers: ● fifo-echo.service\n"
+                          "     Listen: /run/minisup/fifo-echo.fifo (FIFO)\n"
+                          "             /run/minisup/echo.sock (Stream)\n");
+    free(out);
+    /* Accept=yes sockets trigger a template and count connections. */
+    json_object_set_new(u, "triggers", json_string("echo@.service"));
+    json_object_set_new(u, "nAccepted", json_integer(3));
+    json_object_set_new(u, "nConnections", json_integer(1));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "   Accepted: 3; Connected: 1;\n"), "%s", out);
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, socket_table)
+{
+    json_t *sockets = json_array();
+    char *out = NULL;
+
+    json_array_append_new(sockets, socket_new());
+    CAPTURE(out, ctl_print_socket_table(f, sockets, CTL_TABLE_LEGEND | CTL_TABLE_TYPES, &plain));
+    cr_expect_str_eq(out, "LISTEN                      TYPE   UNIT             ACTIVATES\n"
+                          "/run/minisup/fifo-echo.fifo FIFO   fifo-echo.socket fifo-echo.service\n"
+                          "/run/minisup/echo.sock      Stream fifo-echo.socket fifo-echo.service\n"
+                          "\n"
+                          "2 sockets listed.\n");
+    free(out);
+    json_decref(sockets);
+    sockets = json_array();
+    CAPTURE(out, ctl_print_socket_table(f, sockets, CTL_TABLE_LEGEND | CTL_TABLE_ALL_HINT, &plain));
+    cr_expect_str_eq(out, "0 sockets listed.\n"
+                          "Pass --all to see loaded but inactive sockets, too.\n");
+    free(out);
+    json_decref(sockets);
+}
+
+Test(ctl_output, why, .init = utc)
+{
+    json_t *u = unit_new("failed", "failed", "start-limit-hit");
+    char *out = NULL;
+
+    json_object_set_new(u, "inactiveEnterTimestamp", json_integer((json_int_t)T0));
+    json_object_set_new(u, "restart", json_string("on-failure"));
+    json_object_set_new(u, "startLimitBurst", json_integer(5));
+    json_object_set_new(u, "startLimitIntervalUSec", json_integer(10 * (json_int_t)USEC_PER_SEC));
+    json_object_set_new(u, "nRestarts", json_integer(1));
+    json_object_set_new(
+        u, "deaths",
+        json_pack("[{s:I, s:I, s:s, s:i, s:s, s:b, s:s, s:i}, {s:I, s:I, s:s, s:i, s:s, s:b, s:s, "
+                  "s:i}]",
+                  "timestamp", (json_int_t)(T0 - USEC_PER_SEC), "runtimeUSec",
+                  (json_int_t)(1204 * USEC_PER_MSEC), "code", "exited", "status", 1, "result",
+                  "exit-code", "restart", 1, "reason", "Restart=on-failure and an unclean exit",
+                  "restartNumber", 1, "timestamp", (json_int_t)T0, "runtimeUSec", (json_int_t)0,
+                  "code", "", "status", 0, "result", "start-limit-hit", "restart", 0, "reason",
+                  "start limit hit", "restartNumber", 0));
+    CAPTURE(out, ctl_print_why(f, u, &plain));
+    cr_expect_str_eq(out, "fifo-echo.service\n"
+                          "     Active: failed (Result: start-limit-hit) since Sat 2026-11-21 "
+                          "19:01:45 UTC; 5s ago\n"
+                          "    Restart: on-failure (start limit: 5 starts in 10s); 1 automatic "
+                          "restart since the last start\n"
+                          "\n"
+                          "Sat 2026-11-21 19:01:44 UTC (6s ago): ran 1.204s, code=exited, "
+                          "status=1/FAILURE (Result: exit-code)\n"
+                          "    -> restart #1: Restart=on-failure and an unclean exit\n"
+                          "Sat 2026-11-21 19:01:45 UTC (5s ago): never ran (Result: "
+                          "start-limit-hit)\n"
+                          "    -> not restarted: start limit hit\n");
+    free(out);
+    json_object_del(u, "deaths");
+    CAPTURE(out, ctl_print_why(f, u, &plain));
+    cr_expect(strstr(out, "No run of fifo-echo.service has ended since minisupd started.\n"), "%s",
+              out);
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, unit_file)
+{
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_unit_file(f, "/etc/units/x.service", "[Service]\nExecStart=x"));
+    cr_expect_str_eq(out, "# /etc/units/x.service\n[Service]\nExecStart=x\n");
+    free(out);
+    CAPTURE(out, ctl_print_unit_file(f, "/u/y.service", "[Unit]\n"));
+    cr_expect_str_eq(out, "# /u/y.service\n[Unit]\n");
+    free(out);
+}
