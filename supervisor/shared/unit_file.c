@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -1441,6 +1442,96 @@ static void p_umask(struct parser *ps, const struct key_def *d, const struct ass
     ps->c->umask = (mode_t)v;
 }
 
+/* Limit*=: "N", "soft:hard" or "infinity"; sizes take K, M, G, T (base 1024), LimitCPU= is in
+ * seconds and LimitRTTIME= in microseconds, and both accept time spans, as in systemd. */
+static int parse_rlimit_value(const char *s, int resource, uint64_t *ret)
+{
+    uint64_t v;
+    char *end;
+
+    if (strcmp(s, "infinity") == 0) {
+        *ret = RLIM_INFINITY;
+        return 0;
+    }
+    if (resource == RLIMIT_CPU || resource == RLIMIT_RTTIME) {
+        if (parse_timespan(s, resource == RLIMIT_CPU ? USEC_PER_SEC : 1, &v) < 0)
+            return -EINVAL;
+        *ret = resource == RLIMIT_CPU ? (v + USEC_PER_SEC - 1) / USEC_PER_SEC : v;
+        return 0;
+    }
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -ERANGE;
+    if (*end) {
+        static const char suffixes[] = "KMGT";
+        const char *p = strchr(suffixes, *end);
+        if (!p || end[1])
+            return -EINVAL;
+        for (const char *q = suffixes; q <= p; q++) {
+            if (v > UINT64_MAX / 1024)
+                return -ERANGE;
+            v *= 1024;
+        }
+    }
+    *ret = v;
+    return 0;
+}
+
+static void p_rlimit(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                     void *field)
+{
+    struct unit_rlimit *l = &ps->c->rlimits[d->arg];
+    char *copy = strdup(a->value), *colon;
+    uint64_t soft, hard;
+
+    if (!copy) {
+        ps->fatal = -ENOMEM;
+        return;
+    }
+    colon = strchr(copy, ':');
+    if (colon)
+        *colon = '\0';
+    if (parse_rlimit_value(copy, d->arg, &soft) < 0 ||
+        (colon && parse_rlimit_value(colon + 1, d->arg, &hard) < 0) || (colon && soft > hard)) {
+        bad_value(ps, a, "resource limit");
+        free(copy);
+        return;
+    }
+    free(copy);
+    l->set = true;
+    l->soft = soft;
+    l->hard = colon ? hard : soft;
+}
+
+/* Nice=: -20 .. 19. */
+static void p_nice(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                   void *field)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(a->value, &end, 10);
+    if (is_empty(a->value) || *end || errno || v < -20 || v > 19) {
+        bad_value(ps, a, "nice priority");
+        return;
+    }
+    ps->c->nice_set = true;
+    ps->c->nice = (int)v;
+}
+
+/* StandardInput=: only null is supported (a service never reads our terminal). */
+static void p_std_input(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                        void *field)
+{
+    if (strcmp(a->value, "null") != 0)
+        diag_add(ps, DIAG_WARNING, a->line,
+                 "Unsupported value '%s' for StandardInput=; using null, ignoring.", a->value);
+}
+
 /* SocketMode=, DirectoryMode=: an octal mode. */
 static void p_mode(struct parser *ps, const struct key_def *d, const struct assignment *a,
                    void *field)
@@ -1634,6 +1725,25 @@ static const struct key_def key_defs[] = {
     {"StandardOutput", S_EXEC, p_std_output, F(std_output), 0},
     {"StandardError", S_EXEC, p_std_output, F(std_error), 1},
     {"IgnoreSIGPIPE", S_EXEC, p_bool, F(ignore_sigpipe), 0},
+    {"Nice", S_EXEC, p_nice, 0, 0},
+    {"NoNewPrivileges", S_EXEC, p_bool, F(no_new_privileges), 0},
+    {"StandardInput", S_EXEC, p_std_input, 0, 0},
+    {"LimitCPU", S_EXEC, p_rlimit, 0, RLIMIT_CPU},
+    {"LimitFSIZE", S_EXEC, p_rlimit, 0, RLIMIT_FSIZE},
+    {"LimitDATA", S_EXEC, p_rlimit, 0, RLIMIT_DATA},
+    {"LimitSTACK", S_EXEC, p_rlimit, 0, RLIMIT_STACK},
+    {"LimitCORE", S_EXEC, p_rlimit, 0, RLIMIT_CORE},
+    {"LimitRSS", S_EXEC, p_rlimit, 0, RLIMIT_RSS},
+    {"LimitNOFILE", S_EXEC, p_rlimit, 0, RLIMIT_NOFILE},
+    {"LimitAS", S_EXEC, p_rlimit, 0, RLIMIT_AS},
+    {"LimitNPROC", S_EXEC, p_rlimit, 0, RLIMIT_NPROC},
+    {"LimitMEMLOCK", S_EXEC, p_rlimit, 0, RLIMIT_MEMLOCK},
+    {"LimitLOCKS", S_EXEC, p_rlimit, 0, RLIMIT_LOCKS},
+    {"LimitSIGPENDING", S_EXEC, p_rlimit, 0, RLIMIT_SIGPENDING},
+    {"LimitMSGQUEUE", S_EXEC, p_rlimit, 0, RLIMIT_MSGQUEUE},
+    {"LimitNICE", S_EXEC, p_rlimit, 0, RLIMIT_NICE},
+    {"LimitRTPRIO", S_EXEC, p_rlimit, 0, RLIMIT_RTPRIO},
+    {"LimitRTTIME", S_EXEC, p_rlimit, 0, RLIMIT_RTTIME},
     {"LogRateLimitIntervalSec", S_EXEC, p_timespan, F(log_rate_limit_interval_usec),
      TIMESPAN_PLAIN},
     {"LogRateLimitBurst", S_EXEC, p_unsigned, F(log_rate_limit_burst), 0},
@@ -1709,22 +1819,22 @@ static const char unsupported_socket[] =
 static const char unsupported_exec[] =
     "RootDirectory\0RootImage\0RootImageOptions\0RootImagePolicy\0RootHash\0"
     "RootHashSignature\0RootVerity\0RootEphemeral\0ExtensionDirectories\0ExtensionImages\0"
-    "ExtensionImagePolicy\0MountImages\0MountImagePolicy\0SetLoginEnvironment\0Nice\0"
+    "ExtensionImagePolicy\0MountImages\0MountImagePolicy\0SetLoginEnvironment\0"
     "OOMScoreAdjust\0CoredumpFilter\0IOSchedulingClass\0IOSchedulingPriority\0"
     "CPUSchedulingPolicy\0CPUSchedulingPriority\0CPUSchedulingResetOnFork\0CPUAffinity\0"
-    "NUMAPolicy\0NUMAMask\0DynamicUser\0RemoveIPC\0StandardInput\0StandardInputText\0"
+    "NUMAPolicy\0NUMAMask\0DynamicUser\0RemoveIPC\0StandardInputText\0"
     "StandardInputData\0TTYPath\0TTYReset\0TTYVHangup\0TTYVTDisallocate\0TTYRows\0"
-    "TTYColumns\0SyslogFacility\0LogLevelMax\0LogRateLimitIntervalSec\0LogRateLimitBurst\0"
+    "TTYColumns\0SyslogFacility\0LogLevelMax\0"
     "LogExtraFields\0LogFilterPatterns\0Capabilities\0SecureBits\0CapabilityBoundingSet\0"
-    "AmbientCapabilities\0TimerSlackNSec\0NoNewPrivileges\0KeyringMode\0ProtectProc\0"
+    "AmbientCapabilities\0TimerSlackNSec\0KeyringMode\0ProtectProc\0"
     "ProcSubset\0PrivateBPF\0BPFDelegateCommands\0BPFDelegateMaps\0BPFDelegatePrograms\0"
     "BPFDelegateAttachments\0SystemCallFilter\0SystemCallArchitectures\0"
     "SystemCallErrorNumber\0SystemCallLog\0MemoryDenyWriteExecute\0RestrictNamespaces\0"
     "RestrictRealtime\0RestrictSUIDSGID\0RestrictAddressFamilies\0LockPersonality\0"
-    "DelegateNamespaces\0RestrictFileSystems\0LandlockConfig\0LimitCPU\0LimitFSIZE\0"
-    "LimitDATA\0LimitSTACK\0LimitCORE\0LimitRSS\0LimitNOFILE\0LimitAS\0LimitNPROC\0"
-    "LimitMEMLOCK\0LimitLOCKS\0LimitSIGPENDING\0LimitMSGQUEUE\0LimitNICE\0LimitRTPRIO\0"
-    "LimitRTTIME\0ReadWriteDirectories\0ReadOnlyDirectories\0InaccessibleDirectories\0"
+    "DelegateNamespaces\0RestrictFileSystems\0LandlockConfig\0"
+    ""
+    ""
+    "ReadWriteDirectories\0ReadOnlyDirectories\0InaccessibleDirectories\0"
     "ReadWritePaths\0ReadOnlyPaths\0InaccessiblePaths\0ExecPaths\0NoExecPaths\0"
     "ExecSearchPath\0BindPaths\0BindReadOnlyPaths\0TemporaryFileSystem\0PrivateTmp\0"
     "PrivateDevices\0ProtectKernelTunables\0ProtectKernelModules\0ProtectKernelLogs\0"
@@ -2171,7 +2281,7 @@ static void config_set_defaults(struct unit_config *c)
     c->std_error = STD_OUTPUT_INHERIT; /* i.e. wherever stdout goes */
     c->ignore_sigpipe = true;
     c->log_rate_limit_interval_usec = USEC_INFINITY - 1; /* unset: the journal's default */
-    c->log_rate_limit_burst = UINT_MAX;                 /* unset */
+    c->log_rate_limit_burst = UINT_MAX;                  /* unset */
     c->socket_mode = 0666;
     c->directory_mode = 0755;
     c->max_connections = 64;

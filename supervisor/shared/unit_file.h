@@ -136,6 +136,14 @@ struct unit_config {
     uint64_t log_rate_limit_interval_usec;
     unsigned log_rate_limit_burst;
     char **runtime_directory, **state_directory, **logs_directory;
+    /* Limit*=: by RLIMIT_* number (RLIMIT_NLIMITS entries); RLIM_INFINITY for infinity. */
+    struct unit_rlimit {
+        bool set;
+        uint64_t soft, hard;
+    } rlimits[16];
+    bool nice_set;
+    int nice;               /* Nice=, -20..19 */
+    bool no_new_privileges; /* NoNewPrivileges= */
 
     /* [Socket] */
     char **listen_stream, **listen_datagram, **listen_seqpacket, **listen_fifo;
