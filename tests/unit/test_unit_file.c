@@ -229,7 +229,7 @@ Test(unit_file, all_settings)
     cr_assert_str_eq(c->runtime_directory[1], "x/sub");
     cr_assert_str_eq(c->state_directory[0], "x");
     cr_assert_str_eq(c->logs_directory[0], "x");
-    cr_assert_null(c->wanted_by, "socket-activated: fifo-echo.socket has the [Install] section");
+    cr_assert_str_eq(c->wanted_by[0], "multi-user.target");
     cr_assert_str_eq(c->required_by[0], "y.service");
     cr_assert_str_eq(c->also[0], "x.socket");
     cr_assert_str_eq(c->alias[0], "xx.service");
