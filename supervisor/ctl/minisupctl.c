@@ -21,6 +21,8 @@
 #include "ctl_output.h"
 #include "journal_file.h"
 #include "paths.h"
+#include "unit_file.h"
+#include "unit_verify.h"
 #include "varlink.h"
 
 #define IFACE VARLINK_INTERFACE "."
@@ -112,6 +114,7 @@ static void help(void)
            "  is-failed UNIT...          Check whether units are failed\n"
            "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
            "  daemon-reload              Make minisupd re-read its unit files\n"
+           "  verify FILE|DIR...         Check unit files offline, as minisupd would load them\n"
            "  version                    Show client and daemon versions and paths\n"
            "\n"
            "Options:\n"
@@ -152,25 +155,8 @@ static int usage_error(void)
     return CTL_EXIT_USAGE;
 }
 
-/* "fifo-echo" -> "fifo-echo.service"; a name with a known suffix is kept. The daemon does the
- * same, but we print names, so they must already be the normalized ones. NULL on ENOMEM. */
-static char *unit_name_normalize(const char *name)
-{
-    static const char *const suffixes[] = {".service", ".socket", ".target"};
-    size_t len = strlen(name);
-    char *r;
-
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        size_t sl = strlen(suffixes[i]);
-        if (len > sl && strcmp(name + len - sl, suffixes[i]) == 0)
-            return strdup(name);
-    }
-    if (asprintf(&r, "%s.service", name) < 0)
-        return NULL;
-    return r;
-}
-
-/* Normalized copies of n names, NULL-terminated; NULL on ENOMEM. */
+/* Normalized copies of n names ("fifo-echo" -> "fifo-echo.service", by the same rule as the
+ * daemon's, so that we print the names it uses), NULL-terminated; NULL on ENOMEM. */
 static char **normalize_names(char **names, int n)
 {
     char **r = calloc((size_t)n + 1, sizeof(*r));
@@ -187,13 +173,6 @@ static char **normalize_names(char **names, int n)
         }
     }
     return r;
-}
-
-static void strv_free(char **v)
-{
-    for (char **p = v; p && *p; p++)
-        free(*p);
-    free(v);
 }
 
 static int oom(void)
@@ -1233,6 +1212,47 @@ static int run_version(struct ctl *c)
     return CTL_EXIT_OK;
 }
 
+/* verify: load unit files as minisupd would, offline; diagnostics as "file:line: message" on
+ * stderr. A directory argument verifies every unit in it. */
+static int run_verify(char **args, int n)
+{
+    char *runtime_dir = paths_default_runtime_dir(), *log_dir = paths_default_log_dir();
+    struct unit_load_context ctx = {
+        .runtime_dir = runtime_dir,
+        .state_dir = runtime_dir,
+        .logs_dir = log_dir,
+    };
+    int failed = 0, ret = CTL_EXIT_OK;
+
+    if (!runtime_dir || !log_dir) {
+        ret = oom();
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        int r;
+
+        if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
+            r = unit_verify_directory(args[i], &ctx, stderr);
+        else
+            r = unit_verify_files(args + i, 1, &ctx, stderr);
+        if (r < 0) {
+            fprintf(stderr, "Failed to verify '%s': %s\n", args[i], strerror(-r));
+            ret = CTL_EXIT_FAILURE;
+        } else {
+            failed += r;
+        }
+    }
+    if (failed > 0) {
+        fprintf(stderr, "%d unit%s failed to load.\n", failed, failed == 1 ? "" : "s");
+        ret = CTL_EXIT_FAILURE;
+    }
+out:
+    free(runtime_dir);
+    free(log_dir);
+    return ret;
+}
+
 /* Appends the comma-separated states of --state to c->states. */
 static int add_states(struct ctl *c, const char *arg)
 {
@@ -1460,6 +1480,11 @@ static int cmd_why(struct ctl *c, const struct command *cmd, char **args, int n)
     return run_why(c, args, n);
 }
 
+static int cmd_verify(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_verify(args, n);
+}
+
 static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_daemon_reload(c);
@@ -1492,6 +1517,7 @@ static const struct command commands[] = {
     {"is-failed", 1, -1, cmd_is_active, {0}},
     {"journal", 0, -1, cmd_journal, {0}},
     {"daemon-reload", 0, 0, cmd_daemon_reload, {0}},
+    {"verify", 1, -1, cmd_verify, {0}},
     {"version", 0, 0, cmd_version, {0}},
 };
 
