@@ -1161,7 +1161,7 @@ static int run_why(struct ctl *c, char **args, int n)
 
     for (int i = 0; i < n; i++) {
         char *name = unit_name_normalize(args[i]);
-        json_t *msg, *reply;
+        json_t *msg = NULL, *reply = NULL;
         int r;
 
         if (!name)

@@ -296,6 +296,7 @@ int main(int argc, char **argv)
         {"unit-dir", required_argument, NULL, 'd'},
         {"runtime-dir", required_argument, NULL, 'R'},
         {"log-dir", required_argument, NULL, 'L'},
+        {"state-dir", required_argument, NULL, 'S'},
         {"debug", no_argument, NULL, 'D'},
         {"log-to-console", no_argument, NULL, 'C'},
         {"exit-with", required_argument, NULL, 'X'},
@@ -310,6 +311,7 @@ int main(int argc, char **argv)
     };
     struct daemon d = {0};
     char *unit_dir = NULL, *runtime_dir = NULL, *log_dir = NULL, *bin_dir = NULL;
+    char *state_dir = NULL;
     char *socket_path = NULL;
     int c, r, lock_fd = -1;
     bool daemonize = false, verify = false;
@@ -332,6 +334,10 @@ int main(int argc, char **argv)
         case 'L':
             free(log_dir);
             log_dir = strdup(optarg);
+            break;
+        case 'S':
+            free(state_dir);
+            state_dir = strdup(optarg);
             break;
         case 'D':
             log_max_level = LOG_DEBUG;
@@ -398,8 +404,15 @@ int main(int argc, char **argv)
         free(log_dir);
         log_dir = abs;
     }
+    if (!state_dir)
+        state_dir = paths_default_state_dir();
+    if (state_dir && state_dir[0] != '/') {
+        char *abs = absolute_new(state_dir);
+        free(state_dir);
+        state_dir = abs;
+    }
     bin_dir = self_dir();
-    if (!runtime_dir || !log_dir) {
+    if (!runtime_dir || !log_dir || !state_dir) {
         log_error("Out of memory.");
         d.exit_code = 1;
         goto free_paths;
@@ -409,7 +422,7 @@ int main(int argc, char **argv)
         /* Offline: load every unit as the daemon would, print the diagnostics, start nothing. */
         struct unit_load_context ctx = {
             .runtime_dir = runtime_dir,
-            .state_dir = runtime_dir,
+            .state_dir = state_dir,
             .logs_dir = log_dir,
         };
         r = unit_verify_directory(unit_dir, &ctx, stderr);
@@ -483,6 +496,7 @@ int main(int argc, char **argv)
     struct manager_options mo = {
         .unit_dir = unit_dir,
         .runtime_dir = runtime_dir,
+        .state_dir = state_dir,
         .log_dir = log_dir,
         .bin_dir = bin_dir,
     };
@@ -582,6 +596,7 @@ free_paths:
     free(unit_dir);
     free(runtime_dir);
     free(log_dir);
+    free(state_dir);
     free(bin_dir);
     return d.exit_code;
 }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +34,8 @@
 #include "socket.h"
 #include "unit_file.h"
 #include "values.h"
+
+#define NGROUPS_MAX_OURS 256
 
 /* How long a reaped main process's pipes may stay open (held by a descendant) before its exit
  * is acted on anyway; the pipes are still read and attributed to that run afterwards. */
@@ -276,6 +280,173 @@ static void on_drain_timeout(uv_timer_t *t)
             deliver_exit(u, u->runs[i]);
 }
 
+/* User=, Group=, SupplementaryGroups= resolved before fork (NSS is not safe after it). */
+struct creds {
+    bool change;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[NGROUPS_MAX_OURS];
+    int n_groups;
+    char user[256], home[PATH_MAX], shell[PATH_MAX];
+};
+
+static int lookup_group(const char *name, gid_t *ret)
+{
+    char buf[4096], *end;
+    struct group gr, *res = NULL;
+    long v = strtol(name, &end, 10);
+
+    if (*name && !*end && v >= 0) {
+        *ret = (gid_t)v;
+        return 0;
+    }
+    if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+        return -ESRCH;
+    *ret = res->gr_gid;
+    return 0;
+}
+
+static int resolve_creds(struct unit *u, struct creds *cr, char *err, size_t err_size)
+{
+    const struct unit_config *c = u->config;
+    char buf[8192];
+    struct passwd pw, *res = NULL;
+
+    memset(cr, 0, sizeof(*cr));
+    if (!c->user && !c->group && !c->supplementary_groups)
+        return 0;
+    cr->uid = geteuid();
+    cr->gid = getegid();
+    if (c->user) {
+        char *end;
+        long v = strtol(c->user, &end, 10);
+        if (*c->user && !*end && v >= 0)
+            getpwuid_r((uid_t)v, &pw, buf, sizeof(buf), &res);
+        else
+            getpwnam_r(c->user, &pw, buf, sizeof(buf), &res);
+        if (!res) {
+            snprintf(err, err_size, "Failed to determine user credentials: No such user '%s'",
+                     c->user);
+            return -ESRCH;
+        }
+        cr->uid = res->pw_uid;
+        cr->gid = res->pw_gid;
+        snprintf(cr->user, sizeof(cr->user), "%s", res->pw_name);
+        snprintf(cr->home, sizeof(cr->home), "%s", res->pw_dir);
+        snprintf(cr->shell, sizeof(cr->shell), "%s", res->pw_shell);
+    }
+    if (c->group && lookup_group(c->group, &cr->gid) < 0) {
+        snprintf(err, err_size, "Failed to determine group credentials: No such group '%s'",
+                 c->group);
+        return -ESRCH;
+    }
+    if (geteuid() != 0) {
+        /* Never run as ourselves by fallback when the unit asked for someone else. */
+        if (cr->uid != geteuid() || cr->gid != getegid()) {
+            snprintf(err, err_size,
+                     "Failed to change to user '%s': not privileged (minisupd runs as uid %u)",
+                     c->user ? c->user : c->group, (unsigned)geteuid());
+            return -EPERM;
+        }
+        return 0;
+    }
+    cr->change = true;
+    /* initgroups() semantics: the user's groups, then SupplementaryGroups=. */
+    cr->n_groups = NGROUPS_MAX_OURS;
+    if (c->user && getgrouplist(cr->user, cr->gid, cr->groups, &cr->n_groups) < 0)
+        cr->n_groups = 0;
+    if (!c->user)
+        cr->n_groups = 0;
+    for (char **g = c->supplementary_groups; g && *g; g++) {
+        gid_t gid;
+        if (lookup_group(*g, &gid) < 0) {
+            snprintf(err, err_size, "Failed to resolve supplementary group '%s'", *g);
+            return -ESRCH;
+        }
+        if (cr->n_groups < NGROUPS_MAX_OURS)
+            cr->groups[cr->n_groups++] = gid;
+    }
+    return 0;
+}
+
+/* RuntimeDirectory=, StateDirectory=, LogsDirectory=: created before the service starts,
+ * owned by its user, and named to it in $RUNTIME_DIRECTORY and friends. */
+static int make_service_dirs(struct unit *u, const struct creds *cr, char ***env, char *err,
+                             size_t err_size)
+{
+    const struct unit_config *c = u->config;
+    const struct {
+        char **list;
+        const char *base, *var;
+    } kinds[] = {
+        {c->runtime_directory, u->m->opts.runtime_dir, "RUNTIME_DIRECTORY"},
+        {c->state_directory, u->m->opts.state_dir, "STATE_DIRECTORY"},
+        {c->logs_directory, u->m->opts.log_dir, "LOGS_DIRECTORY"},
+    };
+
+    for (size_t k = 0; k < 3; k++) {
+        char *value = NULL;
+        for (char **d = kinds[k].list; d && *d; d++) {
+            char *path = path_join(kinds[k].base, *d);
+            int r = path ? mkdir_p(path, 0755) : -ENOMEM;
+            if (r < 0) {
+                snprintf(err, err_size, "Failed to create directory '%s': %s", path ? path : *d,
+                         strerror(-r));
+                free(path);
+                free(value);
+                return r;
+            }
+            if (cr->change && chown(path, cr->uid, cr->gid) < 0) {
+                r = -errno;
+                snprintf(err, err_size, "Failed to chown directory '%s': %s", path, strerror(-r));
+                free(path);
+                free(value);
+                return r;
+            }
+            char *joined;
+            if (asprintf(&joined, "%s%s%s", value ? value : "", value ? ":" : "", path) < 0)
+                joined = NULL;
+            free(value);
+            free(path);
+            value = joined;
+            if (!value)
+                return -ENOMEM;
+        }
+        if (value) {
+            char *kv;
+            int r = asprintf(&kv, "%s=%s", kinds[k].var, value) < 0 ? -ENOMEM : 0;
+            free(value);
+            if (r < 0 || strv_env_set(env, kv) < 0) {
+                if (r == 0)
+                    free(kv);
+                return -ENOMEM;
+            }
+            free(kv);
+        }
+    }
+    return 0;
+}
+
+/* RuntimeDirectory= goes away when the unit stops, as in systemd. */
+static int rm_rf_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        return rmdir(path) < 0 ? 0 : 0;
+    return unlink(path) < 0 ? 0 : 0;
+}
+
+static void remove_runtime_dirs(struct unit *u)
+{
+    for (char **d = u->config ? u->config->runtime_directory : NULL; d && *d; d++) {
+        char *path = path_join(u->m->opts.runtime_dir, *d);
+        if (path && strstr(*d, "..") == NULL)
+            nftw(path, rm_rf_cb, 16, FTW_DEPTH | FTW_PHYS);
+        free(path);
+    }
+}
+
 /* The environment a service starts with: a few variables of ours, then the unit's. */
 static char **build_environment(struct unit *u)
 {
@@ -318,6 +489,12 @@ static char **build_environment(struct unit *u)
         int r = load_environment_file(path, &env);
         if (r < 0 && **f != '-')
             unit_log(u, LOG_WARNING, "Failed to load environment file; ignoring.");
+    }
+    for (char **e = c->pass_environment; e && *e; e++) {
+        const char *v = getenv(*e);
+        char *kv;
+        if (v && (asprintf(&kv, "%s=%s", *e, v) < 0 || strv_push(&env, kv) < 0))
+            goto oom;
     }
     for (char **e = c->unset_environment; e && *e; e++) {
         size_t n = strlen(*e);
@@ -391,6 +568,25 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         r = -ENOMEM;
         goto fail_msg;
     }
+    struct creds cr;
+    r = resolve_creds(u, &cr, ret_error, error_size);
+    if (r < 0)
+        goto fail;
+    if (cr.user[0]) {
+        /* systemd sets these for User= services. */
+        char kv[PATH_MAX + 16];
+        snprintf(kv, sizeof(kv), "USER=%s", cr.user);
+        strv_env_set(&env, kv);
+        snprintf(kv, sizeof(kv), "LOGNAME=%s", cr.user);
+        strv_env_set(&env, kv);
+        snprintf(kv, sizeof(kv), "HOME=%s", cr.home);
+        strv_env_set(&env, kv);
+        snprintf(kv, sizeof(kv), "SHELL=%s", cr.shell);
+        strv_env_set(&env, kv);
+    }
+    r = make_service_dirs(u, &cr, &env, ret_error, error_size);
+    if (r < 0)
+        goto fail;
     if (cmd->flags & EXEC_FLAG_NO_ENV_EXPAND) {
         for (char **a = cmd->argv; a && *a; a++)
             if (strv_extend(&argv, *a) < 0) {
@@ -440,7 +636,25 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         p.working_directory_optional = true;
     }
     if (p.working_directory && strcmp(p.working_directory, "~") == 0)
-        p.working_directory = getenv("HOME");
+        p.working_directory = cr.home[0] ? cr.home : getenv("HOME");
+    p.change_user = cr.change;
+    p.uid = cr.uid;
+    p.gid = cr.gid;
+    p.groups = cr.groups;
+    p.n_groups = (size_t)cr.n_groups;
+    struct rlimit rl[16];
+    bool rl_set[16];
+    for (size_t i = 0; i < 16; i++) {
+        rl_set[i] = c->rlimits[i].set;
+        rl[i].rlim_cur = (rlim_t)c->rlimits[i].soft;
+        rl[i].rlim_max = (rlim_t)c->rlimits[i].hard;
+    }
+    p.rlimits = rl;
+    p.rlimit_set = rl_set;
+    p.n_rlimits = RLIMIT_NLIMITS < 16 ? RLIMIT_NLIMITS : 16;
+    p.nice_set = c->nice_set;
+    p.nice = c->nice;
+    p.no_new_privileges = c->no_new_privileges;
     p.umask = c->umask;
     p.ignore_sigpipe = c->ignore_sigpipe;
     p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];
@@ -567,8 +781,10 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     u->state_change_usec = t;
     if (a == ACTIVE_STATE_ACTIVE)
         u->active_enter_usec = t;
-    if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED)
+    if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED) {
         u->inactive_enter_usec = t;
+        remove_runtime_dirs(u);
+    }
     log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
               service_state_to_string(now));
     jobs_check(u, now);
@@ -1393,7 +1609,7 @@ static int load_file(struct manager *m, const char *name, const char *path,
 {
     struct unit_load_context ctx = {
         .runtime_dir = m->opts.runtime_dir,
-        .state_dir = m->opts.runtime_dir,
+        .state_dir = m->opts.state_dir,
         .logs_dir = m->opts.log_dir,
     };
     struct unit_diags diags = {0};

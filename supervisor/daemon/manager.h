@@ -17,8 +17,9 @@ struct unit;
 
 struct manager_options {
     const char *unit_dir;
-    const char *runtime_dir; /* %t */
-    const char *log_dir;
+    const char *runtime_dir; /* %t, and the base of RuntimeDirectory= */
+    const char *state_dir;   /* %S, and the base of StateDirectory= */
+    const char *log_dir;     /* the journal, and the base of LogsDirectory= */
     const char *bin_dir; /* where minisupd lives: bare ExecStart= names are looked up here first */
 };
 

@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +37,10 @@ enum spawn_step {
     STEP_STDIO,
     STEP_CHDIR,
     STEP_SIGNALS,
+    STEP_LIMITS,
+    STEP_GROUPS,
+    STEP_USER,
+    STEP_NO_NEW_PRIVS,
     STEP_MAX,
 };
 
@@ -50,6 +56,10 @@ static const char *const step_names[STEP_MAX] = {
     [STEP_STDIO] = "set up standard I/O for",
     [STEP_CHDIR] = "change to the working directory for",
     [STEP_SIGNALS] = "reset signals for",
+    [STEP_LIMITS] = "set resource limits or priority for",
+    [STEP_GROUPS] = "set the groups for",
+    [STEP_USER] = "change to the user of",
+    [STEP_NO_NEW_PRIVS] = "set no-new-privileges for",
 };
 
 static void child_fail(int fd, int step)
@@ -147,7 +157,34 @@ static void child_exec(const struct spawn_params *p, int errfd)
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
         child_fail(errfd, STEP_SIGNALS);
 
+    for (size_t i = 0; i < p->n_rlimits; i++)
+        if (p->rlimit_set[i] && setrlimit((int)i, &p->rlimits[i]) < 0)
+            child_fail(errfd, STEP_LIMITS);
+    if (p->nice_set && setpriority(PRIO_PROCESS, 0, p->nice) < 0)
+        child_fail(errfd, STEP_LIMITS);
     umask(p->umask);
+    if (p->change_user) {
+        /* CERT POS36-C order: groups, then gid, then uid (after which the others are
+         * impossible), each checked, then verified (POS37-C). */
+        if (setgroups(p->n_groups, p->groups) < 0)
+            child_fail(errfd, STEP_GROUPS);
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+            child_fail(errfd, STEP_USER);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+            child_fail(errfd, STEP_USER);
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+        if (getresuid(&ru, &eu, &su) < 0 || ru != p->uid || eu != p->uid || su != p->uid ||
+            getresgid(&rg, &eg, &sg) < 0 || rg != p->gid || eg != p->gid || sg != p->gid)
+            child_fail(errfd, STEP_USER);
+        if (p->uid != 0 && setuid(0) == 0) {
+            errno = EPERM;
+            child_fail(errfd, STEP_USER);
+        }
+    }
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_fail(errfd, STEP_NO_NEW_PRIVS);
+    /* After the user change, so the service user's permissions apply to its directory. */
     if (chdir(p->working_directory ? p->working_directory : "/") < 0) {
         if (!p->working_directory_optional)
             child_fail(errfd, STEP_CHDIR);

@@ -30,6 +30,20 @@ struct spawn_params {
     /* Index in envp of a "LISTEN_PID=" entry with room for 10 digits: the child writes its own
      * pid there after fork, since only it knows it. -1 when unused. */
     int listen_pid_env_index;
+    /* Credentials (User=, Group=, SupplementaryGroups=), resolved by the parent: no NSS calls
+     * after fork. change_user false leaves them as they are. */
+    bool change_user;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t n_groups;
+    /* Limit*= by RLIMIT_* number; only the set ones are applied. */
+    const struct rlimit *rlimits;
+    const bool *rlimit_set;
+    size_t n_rlimits;
+    bool nice_set;
+    int nice;
+    bool no_new_privileges;
 };
 
 struct spawn_result {

@@ -62,6 +62,24 @@ char *paths_default_log_dir(void)
     return r;
 }
 
+char *paths_default_state_dir(void)
+{
+    const char *v = env_nonempty("MINISUP_STATE_DIR");
+    char *r;
+
+    if (v)
+        return strdup(v);
+    if (geteuid() == 0)
+        return strdup("/var/lib/minisup");
+    v = env_nonempty("XDG_STATE_HOME");
+    if (v)
+        return path_join(v, "minisup/lib");
+    v = env_nonempty("HOME");
+    if (asprintf(&r, "%s/.local/state/minisup/lib", v ? v : "/tmp") < 0)
+        return NULL;
+    return r;
+}
+
 char *paths_control_socket(const char *option)
 {
     const char *v;

@@ -16,6 +16,10 @@ char *paths_default_runtime_dir(void);
  * $XDG_STATE_HOME/minisup, else ~/.local/state/minisup. New string or NULL. */
 char *paths_default_log_dir(void);
 
+/* Default state dir (StateDirectory= base, %S): $MINISUP_STATE_DIR, else /var/lib/minisup for
+ * root, else $XDG_STATE_HOME/minisup/lib, else ~/.local/state/minisup/lib. New string or NULL. */
+char *paths_default_state_dir(void);
+
 /* The control socket for minisupctl: `option` (-s) if given, then $MINISUP_SOCKET, then
  * <runtime dir>/minisupd.sock. New string or NULL. */
 char *paths_control_socket(const char *option);
