@@ -5,6 +5,8 @@
 #include "control.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,7 +40,10 @@ struct conn {
     bool busy;       /* a call is in progress (job or stream) */
     bool processing; /* inside conn_process(): completions must not re-enter it */
     bool closing;
-    bool more; /* the call in progress asked for "more" */
+    bool more;              /* the call in progress asked for "more" */
+    bool oneway;            /* the call in progress asked for no reply */
+    void *watch;            /* manager watcher while a Subscribe stream is open */
+    uint64_t partial_since; /* uv_now() when unterminated bytes arrived; 0 = none */
     struct job_waiter waiter;
     struct unit *job_unit; /* units live as long as the daemon (no reload yet) */
     bool waiting_job;
@@ -53,6 +58,7 @@ struct conn {
 struct control {
     uv_loop_t *loop;
     uv_pipe_t server;
+    uv_timer_t sweep; /* drops clients that sit on half a message */
     char *path;
     struct control_info info;
     struct manager *m;
@@ -60,6 +66,8 @@ struct control {
     struct conn *conns;
     unsigned n_conns;
     bool closing;
+    bool has_sweep;
+    unsigned closing_handles;
 };
 
 static void conn_close(struct conn *c);
@@ -112,7 +120,13 @@ static void conn_send(struct conn *c, json_t *msg)
 
 static void reply(struct conn *c, json_t *params, bool continues)
 {
-    json_t *m = varlink_reply_new(params, continues);
+    json_t *m;
+
+    if (c->oneway) {
+        json_decref(params);
+        return;
+    }
+    m = varlink_reply_new(params, continues);
 
     conn_send(c, m);
     json_decref(m);
@@ -120,7 +134,13 @@ static void reply(struct conn *c, json_t *params, bool continues)
 
 static void reply_error(struct conn *c, const char *error, json_t *params)
 {
-    json_t *m = varlink_error_new(error, params);
+    json_t *m;
+
+    if (c->oneway) {
+        json_decref(params);
+        return;
+    }
+    m = varlink_error_new(error, params);
 
     conn_send(c, m);
     json_decref(m);
@@ -288,6 +308,37 @@ static void method_get_unit_file(struct conn *c, json_t *params)
           false);
 }
 
+/* Subscribe: one reply per state change of any unit, until the client hangs up. */
+static void on_unit_changed(struct unit *u, void *userdata)
+{
+    struct conn *c = userdata;
+
+    reply(c, json_pack("{s:o}", "unit", unit_json(u)), true);
+}
+
+static void method_subscribe(struct conn *c, unsigned flags)
+{
+    if (!(flags & VARLINK_CALL_MORE)) {
+        reply_error(c, "org.varlink.service.ExpectedMore", NULL);
+        return;
+    }
+    c->busy = true; /* later calls on this connection wait behind the stream */
+    c->watch = manager_watch(c->ctl->m, on_unit_changed, c);
+    if (!c->watch) {
+        c->busy = false;
+        reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(ENOMEM)));
+        return;
+    }
+    /* The first reply says the stream is open, with every unit's state as a starting point. */
+    json_t *arr = json_array();
+    for (size_t i = 0; i < manager_unit_count(c->ctl->m); i++) {
+        struct unit *u = manager_unit_at(c->ctl->m, i);
+        if (unit_is_visible(u))
+            json_array_append_new(arr, unit_json(u));
+    }
+    reply(c, json_pack("{s:o}", "units", arr), true);
+}
+
 static void method_list_sockets(struct conn *c)
 {
     json_t *arr = json_array();
@@ -357,7 +408,7 @@ static void reply_job_error(struct conn *c, const struct unit *u, int r)
 static void method_job(struct conn *c, json_t *params, enum job_type type)
 {
     struct unit *u = lookup_unit(c, params);
-    bool no_block = json_is_true(json_object_get(params, "noBlock"));
+    bool no_block = json_is_true(json_object_get(params, "noBlock")) || c->oneway;
     int r;
 
     if (!u)
@@ -675,6 +726,7 @@ static void handle_call(struct conn *c, json_t *msg)
     else
         json_incref(params);
     c->more = (flags & VARLINK_CALL_MORE) != 0;
+    c->oneway = (flags & VARLINK_CALL_ONEWAY) != 0;
 
     if (!c->privileged && !is_read_only(method)) {
         log_notice("Denied %s to uid %u pid %d.", method, (unsigned)c->uid, (int)c->pid);
@@ -685,6 +737,8 @@ static void handle_call(struct conn *c, json_t *msg)
         method_get_interface_description(c, params);
     } else if (!strcmp(method, IFACE "ListUnits")) {
         method_list_units(c, params);
+    } else if (!strcmp(method, IFACE "Subscribe")) {
+        method_subscribe(c, flags);
     } else if (!strcmp(method, IFACE "GetUnitFile")) {
         method_get_unit_file(c, params);
     } else if (!strcmp(method, IFACE "ListSockets")) {
@@ -744,6 +798,7 @@ static void conn_process(struct conn *c)
         }
         handle_call(c, msg);
         json_decref(msg);
+        c->oneway = false;
     }
     c->processing = false;
 }
@@ -767,6 +822,9 @@ static void conn_close(struct conn *c)
         manager_job_cancel(&c->waiter);
     if (c->follow)
         journal_unfollow(ctl->j, c->follow);
+    if (c->watch)
+        manager_unwatch(ctl->m, c->watch);
+    c->watch = NULL;
     c->follow = NULL;
     strv_free(c->follow_units);
     free(c->follow_invocation);
@@ -805,6 +863,55 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     conn_process(c);
+    /* Bytes without their terminator start the clock for this client. */
+    if (c->in.len > 0 && !memchr(c->in.data, '\0', c->in.len)) {
+        if (!c->partial_since)
+            c->partial_since = uv_now(c->ctl->loop);
+    } else {
+        c->partial_since = 0;
+    }
+}
+
+/* A client that sends half a message and waits ties up a connection slot: after PARTIAL_MAX_MS
+ * it is dropped (RELIABILITY.md §4.1: a read deadline for partial frames). */
+#define PARTIAL_MAX_MS 10000
+
+static void on_sweep(uv_timer_t *t)
+{
+    struct control *ctl = t->data;
+    uint64_t now = uv_now(ctl->loop);
+
+    for (struct conn *c = ctl->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->partial_since && now - c->partial_since > PARTIAL_MAX_MS) {
+            log_notice("Control client pid %d sent an incomplete message for %d s; "
+                       "disconnecting.",
+                       (int)c->pid, PARTIAL_MAX_MS / 1000);
+            conn_close(c);
+        }
+    }
+}
+
+/* Members of the admin group may do what root may (the peer's groups, from its uid). */
+static bool in_admin_group(const struct control *ctl, uid_t uid, gid_t gid)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    gid_t groups[256];
+    int n = 256;
+
+    if (!ctl->info.has_admin_group)
+        return false;
+    if (gid == ctl->info.admin_gid)
+        return true;
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+        return false;
+    if (getgrouplist(res->pw_name, res->pw_gid, groups, &n) < 0)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (groups[i] == ctl->info.admin_gid)
+            return true;
+    return false;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -846,7 +953,8 @@ static void on_connection(uv_stream_t *server, int status)
     c->uid = cred.uid;
     c->gid = cred.gid;
     c->pid = cred.pid;
-    c->privileged = cred.uid == 0 || cred.uid == geteuid();
+    c->privileged =
+        cred.uid == 0 || cred.uid == geteuid() || in_admin_group(ctl, cred.uid, cred.gid);
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
@@ -889,9 +997,15 @@ int control_new(uv_loop_t *loop, const char *socket_path, const struct control_i
         r = uv_listen((uv_stream_t *)&ctl->server, 128, on_connection);
     if (r < 0) {
         /* ctl is freed by the close callback; the caller runs the loop to finish. */
+        ctl->closing_handles = 1;
         uv_close((uv_handle_t *)&ctl->server, on_server_closed);
         return r;
     }
+    uv_timer_init(loop, &ctl->sweep);
+    ctl->sweep.data = ctl;
+    ctl->has_sweep = true;
+    uv_timer_start(&ctl->sweep, on_sweep, 1000, 1000);
+    uv_unref((uv_handle_t *)&ctl->sweep);
     *ret = ctl;
     return 0;
 }
@@ -900,6 +1014,8 @@ static void on_server_closed(uv_handle_t *h)
 {
     struct control *ctl = h->data;
 
+    if (--ctl->closing_handles > 0)
+        return;
     free(ctl->path);
     free(ctl);
 }
@@ -912,6 +1028,10 @@ void control_close(struct control *ctl)
         conn_close(ctl->conns);
     if (ctl->path)
         (void)unlink(ctl->path);
-    if (!uv_is_closing((uv_handle_t *)&ctl->server))
-        uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+    if (uv_is_closing((uv_handle_t *)&ctl->server))
+        return;
+    ctl->closing_handles = ctl->has_sweep ? 2 : 1;
+    if (ctl->has_sweep)
+        uv_close((uv_handle_t *)&ctl->sweep, on_server_closed);
+    uv_close((uv_handle_t *)&ctl->server, on_server_closed);
 }

@@ -4,6 +4,9 @@
 #ifndef MINISUP_CONTROL_H
 #define MINISUP_CONTROL_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include <uv.h>
 
 struct manager;
@@ -15,6 +18,9 @@ struct control_info {
     const char *runtime_dir;
     const char *log_dir;
     const char *unit_dir;
+    /* --admin-group: its members may do everything, like root and the daemon's own user. */
+    bool has_admin_group;
+    gid_t admin_gid;
 };
 
 /* Binds and listens on socket_path (replacing a stale socket file; the single-instance lock

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -297,6 +298,7 @@ int main(int argc, char **argv)
         {"runtime-dir", required_argument, NULL, 'R'},
         {"log-dir", required_argument, NULL, 'L'},
         {"state-dir", required_argument, NULL, 'S'},
+        {"admin-group", required_argument, NULL, 'G'},
         {"debug", no_argument, NULL, 'D'},
         {"log-to-console", no_argument, NULL, 'C'},
         {"exit-with", required_argument, NULL, 'X'},
@@ -316,6 +318,7 @@ int main(int argc, char **argv)
     int c, r, lock_fd = -1;
     bool daemonize = false, verify = false;
     const char *config_path = getenv("MINISUP_CONFIG");
+    const char *admin_group = NULL;
     struct journal_limits cli_limits = {0};
     struct journal_options jopts = {0};
 
@@ -338,6 +341,9 @@ int main(int argc, char **argv)
         case 'S':
             free(state_dir);
             state_dir = strdup(optarg);
+            break;
+        case 'G':
+            admin_group = optarg;
             break;
         case 'D':
             log_max_level = LOG_DEBUG;
@@ -527,6 +533,18 @@ int main(int argc, char **argv)
         .log_dir = log_dir,
         .unit_dir = unit_dir,
     };
+    if (admin_group) {
+        struct group *gr = getgrnam(admin_group);
+        char *end;
+        long v = strtol(admin_group, &end, 10);
+        if (!gr && (*end || v < 0)) {
+            log_error("Unknown group '%s' for --admin-group.", admin_group);
+            d.exit_code = 1;
+            goto out;
+        }
+        info.has_admin_group = true;
+        info.admin_gid = gr ? gr->gr_gid : (gid_t)v;
+    }
     r = control_new(&d.loop, socket_path, &info, d.manager, d.journal, &d.control);
     if (r < 0) {
         log_error("Failed to listen on '%s': %s", socket_path, uv_strerror(r));
