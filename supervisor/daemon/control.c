@@ -24,7 +24,9 @@
 #include "unit_file.h"
 #include "varlink.h"
 
-#define CONNECTIONS_MAX 256
+/* Each connection costs an fd and a few hundred bytes; minisupd raises its own fd limit at
+ * start-up so this many fit beside the services' pipes. */
+#define CONNECTIONS_MAX 4096
 #define OUTPUT_MAX (8 * 1024 * 1024)
 #define JOURNAL_CHUNK 512
 #define IFACE "io.minisup.Manager."

@@ -442,6 +442,7 @@ int main(int argc, char **argv)
 
     /* A write to a client that went away must be an EPIPE, not our death. */
     signal(SIGPIPE, SIG_IGN);
+    proc_raise_fd_limit();
 
     r = mkdir_p(runtime_dir, 0755);
     if (r < 0) {

@@ -90,6 +90,23 @@ static int move_fd_above(int fd, int min)
 
 /* Writes pid in decimal over the placeholder digits of "LISTEN_PID=..........": no stdio in
  * a forked child. */
+static struct rlimit original_nofile;
+static bool have_original_nofile;
+
+void proc_raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    original_nofile = rl;
+    have_original_nofile = true;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort: the old limit still works */
+    }
+}
+
 static void put_pid(char *entry, pid_t pid)
 {
     char digits[16];
@@ -157,6 +174,9 @@ static void child_exec(const struct spawn_params *p, int errfd)
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
         child_fail(errfd, STEP_SIGNALS);
 
+    if (have_original_nofile && !(p->n_rlimits > RLIMIT_NOFILE && p->rlimit_set[RLIMIT_NOFILE]) &&
+        setrlimit(RLIMIT_NOFILE, &original_nofile) < 0)
+        child_fail(errfd, STEP_LIMITS);
     for (size_t i = 0; i < p->n_rlimits; i++)
         if (p->rlimit_set[i] && setrlimit((int)i, &p->rlimits[i]) < 0)
             child_fail(errfd, STEP_LIMITS);

@@ -77,6 +77,11 @@ void proc_reaper_stop(void);
 /* Reaps whatever is pending now (also run at start-up and from tests). */
 void proc_reap_all(void);
 
+/* Raises minisupd's own RLIMIT_NOFILE soft limit to the hard one (many clients and pipes), and
+ * remembers the original, which services get back unless they set LimitNOFILE=, as systemd
+ * does (select() users break above 1024). */
+void proc_raise_fd_limit(void);
+
 /* Looks cmd up: a name with a slash is used as is; else beside minisupd (bin_dir), then in the
  * PATH given. Returns a new string, or NULL with errno set. */
 char *proc_find_executable(const char *cmd, const char *bin_dir, const char *path_env);
