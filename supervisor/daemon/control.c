@@ -5,8 +5,6 @@
 #include "control.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -894,23 +892,24 @@ static void on_sweep(uv_timer_t *t)
     }
 }
 
-/* Members of the admin group may do what root may (the peer's groups, from its uid). */
-static bool in_admin_group(const struct control *ctl, uid_t uid, gid_t gid)
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+/* Members of the admin group may do what root may. The peer's groups come from the kernel
+ * (SO_PEERGROUPS: as they were at connect time), never from the client or /proc. */
+static bool in_admin_group(const struct control *ctl, int fd, gid_t gid)
 {
-    struct passwd pw, *res = NULL;
-    char buf[4096];
-    gid_t groups[256];
-    int n = 256;
+    gid_t groups[1024];
+    socklen_t len = sizeof(groups);
 
     if (!ctl->info.has_admin_group)
         return false;
     if (gid == ctl->info.admin_gid)
         return true;
-    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
         return false;
-    if (getgrouplist(res->pw_name, res->pw_gid, groups, &n) < 0)
-        return false;
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < len / sizeof(gid_t); i++)
         if (groups[i] == ctl->info.admin_gid)
             return true;
     return false;
@@ -955,8 +954,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->uid = cred.uid;
     c->gid = cred.gid;
     c->pid = cred.pid;
-    c->privileged =
-        cred.uid == 0 || cred.uid == geteuid() || in_admin_group(ctl, cred.uid, cred.gid);
+    c->privileged = cred.uid == 0 || cred.uid == geteuid() || in_admin_group(ctl, fd, cred.gid);
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
