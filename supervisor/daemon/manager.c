@@ -235,12 +235,30 @@ static int op_kill(void *ud, pid_t pid, int sig, bool group)
     for (int i = 0; i < 2 && !group; i++)
         if (u->runs[i] && u->runs[i]->pid == pid)
             pidfd = u->runs[i]->pidfd;
+    /* A group kill of the run's first group also reaches what escaped the groups (setsid). */
+    if (group && u->service.n_groups > 0 && pid == u->service.groups[0]) {
+        int n = proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, sig);
+        if (n > 0 && (sig == SIGTERM || sig == SIGKILL)) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "Sent %s to %d process(es) that left the unit's process "
+                     "groups.",
+                     sig == SIGKILL ? "SIGKILL" : "SIGTERM", n);
+            unit_log(u, LOG_NOTICE, msg);
+        }
+    }
     return proc_kill(pidfd, pid, sig, group);
 }
 
 static bool op_group_alive(void *ud, pid_t pgid)
 {
-    return proc_group_alive(pgid);
+    struct unit *u = ud;
+
+    if (proc_group_alive(pgid))
+        return true;
+    /* Escaped descendants keep the unit deactivating until they are gone too. */
+    return u->service.n_groups > 0 && pgid == u->service.groups[0] &&
+           proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, 0) > 0;
 }
 
 static void deliver_exit(struct unit *u, struct run *r)

@@ -4,6 +4,7 @@
  * signal dispositions and an empty mask, then exec; any failure goes back as (step, errno). */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -283,6 +284,57 @@ int proc_kill(int pidfd, pid_t pid, int sig, bool group)
     else
         r = kill(pid, sig);
     return r < 0 ? -errno : 0;
+}
+
+int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig)
+{
+    char needle[64];
+    size_t needle_len;
+    DIR *d;
+    struct dirent *de;
+    int found = 0;
+
+    if (!invocation || !*invocation)
+        return 0;
+    needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
+    d = opendir("/proc");
+    if (!d)
+        return 0;
+    while ((de = readdir(d))) {
+        char path[64], buf[65536];
+        pid_t pid = (pid_t)atoi(de->d_name);
+        if (pid <= 1 || pid == getpid())
+            continue;
+        pid_t pgid = getpgid(pid);
+        bool ours = false;
+        for (size_t i = 0; i < n_groups; i++)
+            if (pgid == groups[i])
+                ours = true; /* the group kill reaches it already */
+        if (ours || pgid < 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        close(fd);
+        if (n <= 0)
+            continue;
+        /* The entry is NUL-terminated, so it cannot match a longer value by prefix. */
+        for (ssize_t off = 0; off + (ssize_t)needle_len <= n;) {
+            const char *entry = buf + off;
+            size_t len = strnlen(entry, (size_t)(n - off));
+            if (len + 1 == needle_len && memcmp(entry, needle, needle_len) == 0) {
+                found++;
+                if (sig)
+                    (void)kill(pid, sig);
+                break;
+            }
+            off += (ssize_t)len + 1;
+        }
+    }
+    closedir(d);
+    return found;
 }
 
 bool proc_group_alive(pid_t pgid)
