@@ -118,6 +118,9 @@ struct manager {
     char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
     struct watcher *watchers;
     struct notify *notify;
+    pid_t *tracked; /* sorted pids of every run, see pid_is_tracked() */
+    size_t n_tracked;
+    bool tracked_dirty;
     uv_timer_t shutdown_timer;
     uv_timer_t gc_timer; /* collects finished Accept=yes instances */
     unsigned closing_handles;
@@ -227,6 +230,37 @@ static void op_timer_cancel(void *ud)
     uv_timer_stop(&u->timer);
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Is pid some unit's main or control process? A sorted array rebuilt when runs change keeps
+ * the escaped-process sweep cheap with thousands of units. */
+static bool pid_is_tracked(pid_t pid, void *userdata)
+{
+    struct manager *m = userdata;
+
+    if (m->tracked_dirty) {
+        size_t n = 0;
+        pid_t *grown = realloc(m->tracked, (2 * m->n_units + 1) * sizeof(pid_t));
+        if (!grown)
+            return false;
+        m->tracked = grown;
+        for (size_t i = 0; i < m->n_units; i++)
+            for (int k = 0; k < 2; k++)
+                if (m->units[i]->runs[k])
+                    m->tracked[n++] = m->units[i]->runs[k]->pid;
+        qsort(m->tracked, n, sizeof(pid_t), cmp_pid);
+        m->n_tracked = n;
+        m->tracked_dirty = false;
+    }
+    return m->n_tracked > 0 &&
+           bsearch(&pid, m->tracked, m->n_tracked, sizeof(pid_t), cmp_pid) != NULL;
+}
+
 static int op_kill(void *ud, pid_t pid, int sig, bool group)
 {
     struct unit *u = ud;
@@ -237,7 +271,8 @@ static int op_kill(void *ud, pid_t pid, int sig, bool group)
             pidfd = u->runs[i]->pidfd;
     /* A group kill of the run's first group also reaches what escaped the groups (setsid). */
     if (group && u->service.n_groups > 0 && pid == u->service.groups[0]) {
-        int n = proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, sig);
+        int n = proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, sig,
+                                    pid_is_tracked, u->m);
         if (n > 0 && (sig == SIGTERM || sig == SIGKILL)) {
             char msg[160];
             snprintf(msg, sizeof(msg),
@@ -258,7 +293,8 @@ static bool op_group_alive(void *ud, pid_t pgid)
         return true;
     /* Escaped descendants keep the unit deactivating until they are gone too. */
     return u->service.n_groups > 0 && pgid == u->service.groups[0] &&
-           proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, 0) > 0;
+           proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, 0,
+                               pid_is_tracked, u->m) > 0;
 }
 
 static void deliver_exit(struct unit *u, struct run *r)
@@ -269,6 +305,7 @@ static void deliver_exit(struct unit *u, struct run *r)
     if (r->delivered)
         return;
     r->delivered = true;
+    u->m->tracked_dirty = true;
     if (u->runs[r->role] == r) {
         u->runs[r->role] = NULL;
         r->unit = NULL;
@@ -739,6 +776,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         run_unref(u->runs[role]);
     }
     u->runs[role] = run;
+    u->m->tracked_dirty = true;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (role == SERVICE_ROLE_MAIN) {
@@ -902,6 +940,7 @@ static int watch_main_pid(struct unit *u, pid_t pid)
         run_unref(u->runs[SERVICE_ROLE_MAIN]);
     }
     u->runs[SERVICE_ROLE_MAIN] = run;
+    u->m->tracked_dirty = true;
     return 0;
 }
 
@@ -2025,6 +2064,7 @@ static void on_manager_closed(uv_handle_t *h)
 
     if (--m->closing_handles > 0)
         return;
+    free(m->tracked);
     strv_free(m->aliases);
     while (m->watchers) {
         struct watcher *w = m->watchers;
@@ -2040,6 +2080,7 @@ void manager_free(struct manager *m)
         return;
     for (size_t i = 0; i < m->n_units; i++)
         unit_free(m->units[i]);
+    m->tracked_dirty = true;
     free(m->units);
     notify_close(m->notify);
     /* The manager is freed with its last handle. */
@@ -2379,4 +2420,5 @@ static void on_gc_timer(uv_timer_t *t)
             m->units[k++] = u;
     }
     m->n_units = k;
+    m->tracked_dirty = true;
 }

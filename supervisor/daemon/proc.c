@@ -286,54 +286,85 @@ int proc_kill(int pidfd, pid_t pid, int sig, bool group)
     return r < 0 ? -errno : 0;
 }
 
-int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig)
+/* Our direct children, from /proc/self/task/<tid>/children (minisupd has one thread). */
+static size_t own_children(pid_t *out, size_t max)
 {
+    char path[64], buf[65536];
+    size_t n = 0;
+    ssize_t len;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (len <= 0)
+        return 0;
+    buf[len] = '\0';
+    for (char *p = buf; *p && n < max;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        out[n++] = (pid_t)v;
+        p = end;
+    }
+    return n;
+}
+
+int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
+                        bool (*is_tracked)(pid_t pid, void *userdata), void *userdata)
+{
+    static pid_t children[16384];
     char needle[64];
-    size_t needle_len;
-    DIR *d;
-    struct dirent *de;
+    size_t needle_len, n;
     int found = 0;
 
     if (!invocation || !*invocation)
         return 0;
     needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
-    d = opendir("/proc");
-    if (!d)
-        return 0;
-    while ((de = readdir(d))) {
+    /* A process that left its group has lost its parent too (that is how it escaped: fork,
+     * setsid, parent exits), so as a subreaper we are its parent now: only our own children
+     * need a look, not all of /proc. */
+    n = own_children(children, sizeof(children) / sizeof(children[0]));
+    for (size_t k = 0; k < n; k++) {
         char path[64], buf[65536];
-        pid_t pid = (pid_t)atoi(de->d_name);
-        if (pid <= 1 || pid == getpid())
-            continue;
-        pid_t pgid = getpgid(pid);
+        pid_t pid = children[k];
+        pid_t pgid;
         bool ours = false;
+
+        /* Main and control processes of any unit are known by pid: no need to look inside. */
+        if (is_tracked && is_tracked(pid, userdata))
+            continue;
+        pgid = getpgid(pid);
+        if (pgid < 0)
+            continue;
         for (size_t i = 0; i < n_groups; i++)
             if (pgid == groups[i])
                 ours = true; /* the group kill reaches it already */
-        if (ours || pgid < 0)
+        if (ours)
             continue;
         snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
-        ssize_t n = read(fd, buf, sizeof(buf));
+        ssize_t len = read(fd, buf, sizeof(buf));
         close(fd);
-        if (n <= 0)
-            continue;
-        /* The entry is NUL-terminated, so it cannot match a longer value by prefix. */
-        for (ssize_t off = 0; off + (ssize_t)needle_len <= n;) {
+        /* Entries are NUL-terminated, so a longer value cannot match by prefix. */
+        for (ssize_t off = 0; len > 0 && off + (ssize_t)needle_len <= len;) {
             const char *entry = buf + off;
-            size_t len = strnlen(entry, (size_t)(n - off));
-            if (len + 1 == needle_len && memcmp(entry, needle, needle_len) == 0) {
+            size_t l = strnlen(entry, (size_t)(len - off));
+            if (l + 1 == needle_len && memcmp(entry, needle, needle_len) == 0) {
                 found++;
                 if (sig)
                     (void)kill(pid, sig);
                 break;
             }
-            off += (ssize_t)len + 1;
+            off += (ssize_t)l + 1;
         }
     }
-    closedir(d);
     return found;
 }
 

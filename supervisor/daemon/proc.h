@@ -65,10 +65,12 @@ int proc_kill(int pidfd, pid_t pid, int sig, bool group);
 int proc_pidfd_open(pid_t pid);
 
 /* Processes that left a service's process group (setsid) but carry its $INVOCATION_ID: found
- * by reading /proc/<pid>/environ of every process not in any of `groups` (DESIGN: process groups
- * stand in for cgroups; RELIABILITY STOP-4). Signals each with sig (0 just counts). Returns how
- * many there were. */
-int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig);
+ * by reading /proc/<pid>/environ of minisupd's children (an escaped process has lost its parent,
+ * so as subreaper we adopted it) that are neither tracked (is_tracked) nor in `groups` (DESIGN:
+ * process groups stand in for cgroups; RELIABILITY STOP-4). Signals each with sig (0 just
+ * counts). Returns how many there were. */
+int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
+                        bool (*is_tracked)(pid_t pid, void *userdata), void *userdata);
 
 /* True while any process is left in process group pgid. */
 bool proc_group_alive(pid_t pgid);
