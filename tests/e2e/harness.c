@@ -203,6 +203,73 @@ static void child_reset(void)
     close_range(3, ~0U, 0);
 }
 
+/* In a forked child: closes every fd from 3 up but those in keep (-1-terminated), which lose
+ * FD_CLOEXEC, so the program inherits exactly them. */
+static void keep_only_fds(const int *keep)
+{
+    int lo = 3;
+
+    for (;;) {
+        int next = -1;
+
+        /* The smallest kept fd at or above lo. */
+        for (const int *k = keep; *k >= 0; k++)
+            if (*k >= lo && (next < 0 || *k < next))
+                next = *k;
+        if (next < 0) {
+            close_range((unsigned)lo, ~0U, 0);
+            return;
+        }
+        if (next > lo)
+            close_range((unsigned)lo, (unsigned)next - 1, 0);
+        fcntl(next, F_SETFD, 0);
+        lo = next + 1;
+    }
+}
+
+/* spawn() with the options of harness_start_opts that apply to the child itself. */
+static pid_t spawn_opts(const char *const *argv, int out_fd, int err_fd, int pdeathsig,
+                        const struct harness_start_opts *o)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    static const int none[] = {-1};
+
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid > 0)
+        return pid;
+
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    if (pdeathsig && (prctl(PR_SET_PDEATHSIG, pdeathsig) < 0 || getppid() != parent))
+        _exit(126);
+    {
+        sigset_t empty;
+
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+    }
+    keep_only_fds(o && o->inherit_fds ? o->inherit_fds : none);
+    if (o && o->ignore_signals)
+        for (const int *sig = o->ignore_signals; *sig; sig++)
+            signal(*sig, SIG_IGN);
+    if (o && o->block_signals) {
+        sigset_t set;
+
+        sigemptyset(&set);
+        for (const int *sig = o->block_signals; *sig; sig++)
+            sigaddset(&set, *sig);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+    }
+    execvp(argv[0], (char *const *)(uintptr_t)argv);
+    dprintf(2, "harness: cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
 /* Forks and execs argv with stdin from /dev/null and stdout/stderr to out_fd/err_fd. With
  * pdeathsig, the child gets that signal if the test process dies (a test timeout). */
 static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int pdeathsig)
@@ -252,20 +319,43 @@ bool harness_wait_pid(pid_t pid, int timeout_ms, int *ret_status)
 
 pid_t harness_spawn_daemon(struct daemon *d, const char *log_rel)
 {
+    return harness_spawn_daemon_with(d, log_rel, NULL);
+}
+
+pid_t harness_spawn_daemon_with(struct daemon *d, const char *log_rel,
+                                const struct harness_start_opts *o)
+{
     char log_path[PATH_MAX];
-    const char *argv[] = {HARNESS_MINISUPD, "-d",       d->unit_dir,
-                          "--runtime-dir",  d->run_dir, "--log-dir",
-                          d->log_dir,       NULL,       NULL};
+    const char *argv[96];
+    size_t n = 0;
     int fd;
     pid_t pid;
 
+    if (o && o->wrapper)
+        for (const char *const *a = o->wrapper; *a; a++) {
+            cr_assert(n < 40, "wrapper too long");
+            argv[n++] = *a;
+        }
+    argv[n++] = HARNESS_MINISUPD;
+    argv[n++] = "-d";
+    argv[n++] = d->unit_dir;
+    argv[n++] = "--runtime-dir";
+    argv[n++] = d->run_dir;
+    argv[n++] = "--log-dir";
+    argv[n++] = d->log_dir;
     if (getenv("MINISUP_E2E_DEBUG"))
-        argv[7] = "--debug";
+        argv[n++] = "--debug";
+    if (o && o->extra_args)
+        for (const char *const *a = o->extra_args; *a; a++) {
+            cr_assert(n + 1 < sizeof(argv) / sizeof(argv[0]), "too many minisupd arguments");
+            argv[n++] = *a;
+        }
+    argv[n] = NULL;
     cr_assert(access(HARNESS_MINISUPD, X_OK) == 0, "%s is not built", HARNESS_MINISUPD);
     harness_path(d, log_path, log_rel);
     fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     cr_assert(fd >= 0, "open %s: %s", log_path, strerror(errno));
-    pid = spawn(argv, fd, fd, SIGTERM);
+    pid = o ? spawn_opts(argv, fd, fd, SIGTERM, o) : spawn(argv, fd, fd, SIGTERM);
     close(fd);
     return pid;
 }
@@ -315,13 +405,18 @@ static bool daemon_answers(void *arg)
 
 void harness_start(struct daemon *d)
 {
+    harness_start_with(d, NULL);
+}
+
+void harness_start_with(struct daemon *d, const struct harness_start_opts *o)
+{
     int saved = d->ctl_timeout_ms;
     bool ok;
 
     cr_assert(d->pid == 0, "minisupd is already running");
     cr_assert(access(HARNESS_MINISUPCTL, X_OK) == 0, "%s is not built", HARNESS_MINISUPCTL);
     d->stopped_cleanly = false;
-    d->pid = harness_spawn_daemon(d, "minisupd.log");
+    d->pid = harness_spawn_daemon_with(d, "minisupd.log", o);
     d->ctl_timeout_ms = 2000;
     ok = wait_until(daemon_answers, d, HARNESS_START_TIMEOUT_MS);
     d->ctl_timeout_ms = saved;
@@ -518,6 +613,50 @@ pid_t harness_main_pid(struct daemon *d, const char *unit)
     return (pid_t)pid;
 }
 
+/* Reads state, ppid, pgid, sid, utime+stime and start time from /proc/pid/stat. false when the
+ * process is gone. */
+static bool proc_stat_full(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgid,
+                           pid_t *ret_sid, unsigned long long *ret_cpu,
+                           unsigned long long *ret_starttime)
+{
+    char path[64], buf[1024];
+    const char *p;
+    int fd;
+    ssize_t n;
+    char state;
+    int ppid, pgid, sid;
+    unsigned long long utime, stime, start;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2,
+                     "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+                     "%*d %llu",
+                     &state, &ppid, &pgid, &sid, &utime, &stime, &start) != 7)
+        return false;
+    if (ret_state)
+        *ret_state = state;
+    if (ret_ppid)
+        *ret_ppid = ppid;
+    if (ret_pgid)
+        *ret_pgid = pgid;
+    if (ret_sid)
+        *ret_sid = sid;
+    if (ret_cpu)
+        *ret_cpu = utime + stime;
+    if (ret_starttime)
+        *ret_starttime = start;
+    return true;
+}
+
 /* Reads state, ppid and start time from /proc/pid/stat. false when the process is gone. */
 static bool proc_stat(pid_t pid, char *ret_state, pid_t *ret_ppid,
                       unsigned long long *ret_starttime)
@@ -656,6 +795,7 @@ int harness_zombies(const struct daemon *d)
 
 struct zombie_wait {
     const struct daemon *d;
+    pid_t parent;
     struct harness_proc z[64];
     size_t n;
 };
@@ -670,7 +810,7 @@ static bool zombies_reaped(void *arg)
         unsigned long long start;
 
         if (proc_stat(w->z[i].pid, &state, &ppid, &start) && start == w->z[i].starttime &&
-            state == 'Z' && ppid == w->d->pid)
+            state == 'Z' && ppid == w->parent)
             return false;
     }
     return true;
@@ -678,15 +818,15 @@ static bool zombies_reaped(void *arg)
 
 /* Fails the test if a zombie child of minisupd stays unreaped for a second: the daemon's reaper
  * must collect every child, not only main processes. */
-static void check_no_lingering_zombies(struct daemon *d)
+static void check_no_lingering_zombies(struct daemon *d, pid_t parent)
 {
     static struct proc_list l;
-    struct zombie_wait w = {.d = d};
+    struct zombie_wait w = {.d = d, .parent = parent};
 
     l.n = 0;
     for_each_proc(collect, &l);
     for (size_t i = 0; i < l.n && w.n < 64; i++)
-        if (l.ppid[i] == d->pid && l.state[i] == 'Z' &&
+        if (l.ppid[i] == parent && l.state[i] == 'Z' &&
             proc_stat(l.pid[i], NULL, NULL, &w.z[w.n].starttime))
             w.z[w.n++].pid = l.pid[i];
     if (!wait_until(zombies_reaped, &w, 1000)) {
@@ -716,20 +856,26 @@ static void check_log_clean(const struct daemon *d)
 
 void harness_stop(struct daemon *d)
 {
+    harness_stop_by(d, d->pid, SIGTERM);
+}
+
+void harness_stop_by(struct daemon *d, pid_t target, int sig)
+{
     int status;
 
     cr_assert(d->pid > 0, "minisupd is not running");
     check_daemon_alive(d, "the test, before harness_stop()");
-    check_no_lingering_zombies(d);
+    check_no_lingering_zombies(d, target);
     track_descendants(d, d->pid);
 
-    cr_assert(kill(d->pid, SIGTERM) == 0, "kill minisupd: %s", strerror(errno));
+    cr_assert(kill(target, sig) == 0, "kill minisupd: %s", strerror(errno));
     if (!harness_wait_pid(d->pid, HARNESS_STOP_TIMEOUT_MS, &status)) {
         kill(d->pid, SIGKILL);
         waitpid(d->pid, NULL, 0);
         d->pid = 0;
         harness_dump_log(d, 4096);
-        cr_assert_fail("minisupd did not exit within %d ms of SIGTERM", HARNESS_STOP_TIMEOUT_MS);
+        cr_assert_fail("minisupd did not exit within %d ms of signal %d", HARNESS_STOP_TIMEOUT_MS,
+                       sig);
     }
     d->pid = 0;
     d->exit_status = status;
@@ -737,8 +883,8 @@ void harness_stop(struct daemon *d)
         harness_dump_log(d, 4096);
         char buf[128];
 
-        cr_assert_fail("minisupd ended with %s after SIGTERM, want exit code 0",
-                       describe_status(status, buf, sizeof(buf)));
+        cr_assert_fail("minisupd ended with %s after signal %d, want exit code 0",
+                       describe_status(status, buf, sizeof(buf)), sig);
     }
     check_log_clean(d);
     for (size_t i = 0; i < d->n_procs; i++)
@@ -866,4 +1012,187 @@ size_t harness_count_lines(const char *text, const char *line)
 size_t harness_count_lines_containing(const char *text, const char *needle)
 {
     return count_lines(text, needle, false);
+}
+
+/* ---- Helpers for the supervision and activation suites ---- */
+
+bool harness_wait_exit(struct daemon *d, int timeout_ms, int *ret_status)
+{
+    int status;
+
+    cr_assert(d->pid > 0, "minisupd is not running");
+    if (!harness_wait_pid(d->pid, timeout_ms, &status))
+        return false;
+    d->pid = 0;
+    d->exit_status = status;
+    if (ret_status)
+        *ret_status = status;
+    check_log_clean(d);
+    return true;
+}
+
+void harness_track_descendants(struct daemon *d)
+{
+    if (d->pid > 0)
+        track_descendants(d, d->pid);
+}
+
+size_t harness_descendants(pid_t root, pid_t *out, size_t max)
+{
+    static struct proc_list l;
+    pid_t tree[4096];
+    size_t n_tree = 0, n = 0;
+
+    l.n = 0;
+    for_each_proc(collect, &l);
+    tree[n_tree++] = root;
+    for (size_t i = 0; i < n_tree; i++)
+        for (size_t j = 0; j < l.n; j++)
+            if (l.ppid[j] == tree[i] && n_tree < sizeof(tree) / sizeof(tree[0])) {
+                tree[n_tree++] = l.pid[j];
+                if (l.state[j] != 'Z' && l.state[j] != 'X' && n < max)
+                    out[n++] = l.pid[j];
+            }
+    return n;
+}
+
+size_t harness_zombie_pids(pid_t parent, pid_t *out, size_t max)
+{
+    static struct proc_list l;
+    size_t n = 0;
+
+    l.n = 0;
+    for_each_proc(collect, &l);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.ppid[i] == parent && l.state[i] == 'Z') {
+            if (n < max && out)
+                out[n] = l.pid[i];
+            n++;
+        }
+    return n;
+}
+
+bool harness_proc_ids(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgid, pid_t *ret_sid)
+{
+    return pid > 0 && proc_stat_full(pid, ret_state, ret_ppid, ret_pgid, ret_sid, NULL, NULL);
+}
+
+int harness_fd_count(pid_t pid)
+{
+    char path[64];
+    DIR *dir;
+    struct dirent *de;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    dir = opendir(path);
+    if (!dir)
+        return -1;
+    while ((de = readdir(dir)))
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(dir);
+    return n;
+}
+
+long harness_status_kib(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    size_t klen = strlen(key);
+    long v = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            v = strtol(line + klen + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+unsigned long long harness_cpu_ticks(pid_t pid)
+{
+    unsigned long long cpu = 0;
+
+    proc_stat_full(pid, NULL, NULL, NULL, NULL, &cpu, NULL);
+    return cpu;
+}
+
+pid_t harness_ctl_spawn(struct daemon *d, const char *const *args, int out_fd)
+{
+    const char *argv[64] = {HARNESS_MINISUPCTL, "-s", d->socket};
+    size_t n = 3;
+
+    for (const char *const *a = args; *a; a++) {
+        cr_assert(n + 1 < sizeof(argv) / sizeof(argv[0]), "too many minisupctl arguments");
+        argv[n++] = *a;
+    }
+    argv[n] = NULL;
+    return spawn(argv, out_fd, out_fd, SIGKILL);
+}
+
+json_t *harness_varlink_try(struct daemon *d, const char *method, json_t *params, char **ret_error)
+{
+    char full[256];
+    struct varlink_client *c = NULL;
+    json_t *reply = NULL, *rparams = NULL;
+    const char *error = NULL;
+    bool continues;
+    int r;
+
+    *ret_error = NULL;
+    snprintf(full, sizeof(full), "%s.%s", VARLINK_INTERFACE, method);
+    r = varlink_client_connect(d->socket, &c);
+    cr_assert_eq(r, 0, "cannot connect to %s: %s", d->socket, strerror(-r));
+    r = varlink_client_send(c, full, params, 0);
+    cr_assert_eq(r, 0, "cannot send %s: %s", full, strerror(-r));
+    r = varlink_client_receive(c, 10000, &reply);
+    cr_assert_eq(r, 0, "no reply to %s: %s", full, strerror(-r));
+    r = varlink_reply_parse(reply, &error, &rparams, &continues);
+    cr_assert_eq(r, 0, "malformed reply to %s", full);
+    if (error) {
+        *ret_error = strdup(error);
+        rparams = NULL;
+    } else {
+        json_incref(rparams);
+    }
+    json_decref(reply);
+    varlink_client_free(c);
+    return rparams;
+}
+
+struct journal_count_wait {
+    struct daemon *d;
+    const char *unit, *needle;
+    size_t want, seen;
+};
+
+static bool journal_count_reached(void *arg)
+{
+    struct journal_count_wait *w = arg;
+    char *out = NULL;
+
+    if (harness_ctl(w->d, &out, NULL, "journal", w->unit, "-o", "cat", NULL) != 0) {
+        free(out);
+        return false;
+    }
+    w->seen = harness_count_lines_containing(out, w->needle);
+    free(out);
+    return w->seen >= w->want;
+}
+
+bool harness_wait_journal_count(struct daemon *d, const char *unit, const char *needle, size_t want,
+                                int timeout_ms, size_t *ret_seen)
+{
+    struct journal_count_wait w = {d, unit, needle, want, 0};
+    bool ok = wait_until(journal_count_reached, &w, timeout_ms);
+
+    if (ret_seen)
+        *ret_seen = w.seen;
+    return ok;
 }

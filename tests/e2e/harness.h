@@ -157,4 +157,74 @@ void harness_dump_log(const struct daemon *d, size_t bytes);
 uint64_t harness_now_ms(void);
 uint64_t harness_realtime_us(void);
 
+/* ---- Helpers for the supervision and activation suites ---- */
+
+/* How harness_start_with() / harness_spawn_daemon_with() start minisupd. Every member may be
+ * NULL. */
+struct harness_start_opts {
+    /* Runs `wrapper... minisupd ...`, e.g. {"unshare", "--pid", ..., NULL}; d->pid is then the
+     * wrapper's pid. */
+    const char *const *wrapper;
+    /* More minisupd arguments after the usual ones, NULL-terminated. */
+    const char *const *extra_args;
+    /* fds of the test process that minisupd inherits under the same numbers, -1-terminated
+     * (EXEC-1: a daemon started with stray fds). */
+    const int *inherit_fds;
+    /* Signals minisupd starts with ignored, and blocked, 0-terminated (EXEC-3: nohup, CI). */
+    const int *ignore_signals;
+    const int *block_signals;
+};
+
+/* harness_spawn_daemon() with options. */
+pid_t harness_spawn_daemon_with(struct daemon *d, const char *log_rel,
+                                const struct harness_start_opts *o);
+
+/* harness_start() with options (NULL: the same as harness_start()). */
+void harness_start_with(struct daemon *d, const struct harness_start_opts *o);
+
+/* Waits for minisupd (d->pid) to exit by itself (--exit-with, a signal the test sent). Returns
+ * false if it still runs at the deadline; else d->pid becomes 0, *ret_status its wait status,
+ * and the test fails if its log holds a sanitizer report. */
+bool harness_wait_exit(struct daemon *d, int timeout_ms, int *ret_status);
+
+/* harness_stop(), but the signal sig goes to target (e.g. the host pid of a minisupd that is
+ * PID 1 of a namespace under d->pid = unshare), whose zombie children are checked first. */
+void harness_stop_by(struct daemon *d, pid_t target, int sig);
+
+/* Records every live descendant of minisupd (harness_stop() does so itself). */
+void harness_track_descendants(struct daemon *d);
+
+/* The live (non-zombie) descendants of root, at most max of them; returns how many. */
+size_t harness_descendants(pid_t root, pid_t *out, size_t max);
+
+/* Children of parent in state Z (pids in out, at most max); returns how many there are. */
+size_t harness_zombie_pids(pid_t parent, pid_t *out, size_t max);
+
+/* State, parent, process group and session of pid from /proc/pid/stat; false when gone. Any
+ * output pointer may be NULL. */
+bool harness_proc_ids(pid_t pid, char *ret_state, pid_t *ret_ppid, pid_t *ret_pgid, pid_t *ret_sid);
+
+/* Open fds of pid (the fds() probe), -1 when it cannot be read. */
+int harness_fd_count(pid_t pid);
+
+/* A "Key:   N kB" value of /proc/pid/status (VmHWM, VmRSS) in KiB, -1 when unknown. */
+long harness_status_kib(pid_t pid, const char *key);
+
+/* utime + stime of pid in clock ticks (sysconf(_SC_CLK_TCK) per second). */
+unsigned long long harness_cpu_ticks(pid_t pid);
+
+/* Starts `minisupctl -s SOCKET args...` in the background with stdout and stderr on out_fd and
+ * returns its pid (the test kills and reaps it; it dies with the test process). */
+pid_t harness_ctl_spawn(struct daemon *d, const char *const *args, int out_fd);
+
+/* A Varlink call that may fail: the reply's parameters (new reference), or NULL with the error
+ * name in *ret_error (a new string) when the daemon answered with an error. Transport failures
+ * and the 10 s deadline fail the test. */
+json_t *harness_varlink_try(struct daemon *d, const char *method, json_t *params, char **ret_error);
+
+/* Waits until the unit's journal (-o cat) has at least want lines containing needle. Returns
+ * whether it did; *ret_seen (may be NULL) gets the last count. */
+bool harness_wait_journal_count(struct daemon *d, const char *unit, const char *needle, size_t want,
+                                int timeout_ms, size_t *ret_seen);
+
 #endif
