@@ -6,8 +6,10 @@
  *   svc stamp FILE [NOTIFYFD]     take CLOCK_MONOTONIC first thing in main(), append
  *                                 "pid ns\n" to FILE (one O_APPEND write), optionally write
  *                                 "\n" to NOTIFYFD (s6 readiness), then pause()
- *   svc lines N STAMPFILE         append the start stamp to STAMPFILE, write N lines of exactly
- *                                 100 bytes to stdout as fast as possible (line(i) below), pause()
+ *   svc lines N STAMPFILE [PIPESZ]
+ *                                 append the start stamp to STAMPFILE, write N lines of exactly
+ *                                 100 bytes to stdout as fast as possible (line(i) below), pause();
+ *                                 with PIPESZ, first F_SETPIPE_SZ stdout (bench/profile only)
  *   svc crash FILE                append one byte to FILE and exit 1 at once
  * When started as "run" (runit's and s6's ./run is a symlink to this program, so no shell sits
  * in the start path), the arguments are read from ./bench.args, one per line.
@@ -83,19 +85,27 @@ static void append_stamp(const char *file, uint64_t t)
     close(fd);
 }
 
-/* Line i: 9 decimal digits, a space, 89 letters that depend on i, a newline: 100 bytes. */
+/* Line i: 9 decimal digits, a space, 89 letters that depend on i, a newline: 100 bytes.
+ * The letters are alphabet rotated by (7i + 3) mod 26, so the checker can tell every line from
+ * every other one; the 26 rotations are prepared once, so the writer costs ~20 ns a line. */
+static char payloads[26][89];
+
+static void init_payloads(void)
+{
+    for (int s = 0; s < 26; s++)
+        for (int k = 0; k < 89; k++)
+            payloads[s][k] = (char)('a' + (s + k) % 26);
+}
+
 static void make_line(char *p, uint32_t i)
 {
-    static const char digits[] = "0123456789";
     uint32_t v = i;
     for (int k = 8; k >= 0; k--) {
-        p[k] = digits[v % 10];
+        p[k] = (char)('0' + v % 10);
         v /= 10;
     }
     p[9] = ' ';
-    uint32_t s = (i * 7u + 3u) % 26u;
-    for (int k = 0; k < 89; k++)
-        p[10 + k] = (char)('a' + (s + (uint32_t)k) % 26u);
+    memcpy(p + 10, payloads[(i * 7u + 3u) % 26u], 89);
     p[99] = '\n';
 }
 
@@ -105,10 +115,12 @@ static void forever(void)
         pause();
 }
 
-static int run_lines(long n, const char *stampfile)
+static int run_lines(long n, const char *stampfile, const char *pipesz)
 {
     enum { PER = 640 }; /* 64,000 bytes per write() */
     static char buf[PER * LINE_LEN];
+    if (pipesz && fcntl(1, F_SETPIPE_SZ, atoi(pipesz)) < 0)
+        die("F_SETPIPE_SZ");
     append_stamp(stampfile, now_ns());
     long i = 0;
     while (i < n) {
@@ -317,6 +329,7 @@ int main(int argc, char **argv)
     if (sl < 0)
         die("readlink /proc/self/exe");
     self[sl] = '\0';
+    init_payloads();
     if (strcmp(base, "run") == 0)
         argv = args_from_file(&argc);
     if (argc < 2) {
@@ -335,7 +348,7 @@ int main(int argc, char **argv)
         }
         forever();
     } else if (strcmp(mode, "lines") == 0 && argc >= 4) {
-        return run_lines(atol(argv[2]), argv[3]);
+        return run_lines(atol(argv[2]), argv[3], argc >= 5 ? argv[4] : NULL);
     } else if (strcmp(mode, "crash") == 0 && argc >= 3) {
         int fd = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) {
