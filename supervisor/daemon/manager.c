@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,6 +54,8 @@ struct listener;
 
 /* One main process and its two output streams. Shared by the unit (while current) and each
  * stream still open; freed when the last reference goes. */
+struct exec_watch;
+
 struct run {
     struct unit *unit; /* NULL once the unit let go of it */
     enum service_role role;
@@ -62,6 +65,15 @@ struct run {
     bool reaped, delivered;
     struct exit_info exit;
     unsigned refs;
+    struct exec_watch *exec; /* while the exec outcome is not known yet */
+};
+
+/* Watches a child's exec-error pipe, so the loop never waits for an exec to happen. */
+struct exec_watch {
+    uv_poll_t poll;
+    int fd;
+    char *path;
+    struct run *run; /* holds a reference */
 };
 
 struct unit {
@@ -314,6 +326,43 @@ static void deliver_exit(struct unit *u, struct run *r)
     if (!(u->runs[0] && u->runs[0]->reaped) && !(u->runs[1] && u->runs[1]->reaped))
         uv_timer_stop(&u->drain_timer);
     service_child_exited(&u->service, pid, &exit);
+}
+
+static void on_exec_watch_closed(uv_handle_t *h)
+{
+    struct exec_watch *w = h->data;
+
+    close(w->fd);
+    free(w->path);
+    run_unref(w->run);
+    free(w);
+}
+
+/* Reads the exec outcome (reading is safe: the pipe is non-blocking) and tells the state
+ * machine. Returns false while the outcome is still unknown. */
+static bool exec_watch_finish(struct run *r)
+{
+    struct exec_watch *w = r->exec;
+    char err[512] = "";
+    int res;
+
+    if (!w)
+        return true;
+    res = proc_exec_result(w->fd, w->path, err, sizeof(err));
+    if (res == 0)
+        return false;
+    r->exec = NULL;
+    uv_close((uv_handle_t *)&w->poll, on_exec_watch_closed);
+    if (r->unit)
+        service_exec_result(&r->unit->service, r->pid, res > 0, err);
+    return true;
+}
+
+static void on_exec_readable(uv_poll_t *h, int status, int events)
+{
+    struct exec_watch *w = h->data;
+
+    (void)exec_watch_finish(w->run);
 }
 
 static void on_stream_eof(void *userdata)
@@ -710,6 +759,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.nice_set = c->nice_set;
     p.nice = c->nice;
     p.no_new_privileges = c->no_new_privileges;
+    p.async_exec = true;
     p.umask = c->umask;
     p.ignore_sigpipe = c->ignore_sigpipe;
     p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];
@@ -784,6 +834,35 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         u->main_command = strdup(base);
     }
 
+    int spawn_result = 0;
+    if (sr.exec_fd >= 0) {
+        struct exec_watch *w = calloc(1, sizeof(*w));
+        if (w && uv_poll_init(m->loop, &w->poll, sr.exec_fd) == 0) {
+            w->fd = sr.exec_fd;
+            w->path = strdup(path);
+            w->run = run;
+            w->poll.data = w;
+            run->refs++;
+            run->exec = w;
+            uv_poll_start(&w->poll, UV_READABLE, on_exec_readable);
+            spawn_result = 1; /* the outcome comes through service_exec_result() */
+        } else {
+            /* Cannot watch: wait for the outcome here, as a blocking spawn would. */
+            free(w);
+            struct pollfd pfd = {.fd = sr.exec_fd, .events = POLLIN};
+            (void)poll(&pfd, 1, -1);
+            int res = proc_exec_result(sr.exec_fd, path, ret_error, error_size);
+            close(sr.exec_fd);
+            if (res < 0) {
+                u->runs[role] = NULL;
+                run->unit = NULL;
+                run_unref(run);
+                r = res;
+                goto fail;
+            }
+        }
+    }
+
     const char *ident = c->syslog_identifier ? c->syslog_identifier : base;
     int fds[2] = {out[0], err[0]};
     for (int i = 0; i < 2; i++) {
@@ -813,7 +892,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     strv_free(env);
     strv_free(argv);
     free(path);
-    return 0;
+    return spawn_result;
 
 fail_msg:
     snprintf(ret_error, error_size, "Failed to spawn '%s': %s", cmd->path, strerror(-r));
@@ -1989,6 +2068,9 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
             if (!r || r->pid != pid || r->reaped)
                 continue;
             owned = true;
+            /* The exec outcome is in the pipe by now: it comes before the exit. */
+            if (r->exec)
+                (void)exec_watch_finish(r);
             r->reaped = true;
             r->exit.code = code;
             r->exit.status = status;

@@ -215,6 +215,30 @@ static void child_exec(const struct spawn_params *p, int errfd)
     child_fail(errfd, STEP_EXEC);
 }
 
+static void format_failure(const struct spawn_failure *f, const char *path, char *err, size_t size)
+{
+    snprintf(err, size, "Failed to %s '%s': %s",
+             f->step >= 0 && f->step < STEP_MAX ? step_names[f->step] : "start", path,
+             strerror(f->error));
+}
+
+int proc_exec_result(int fd, const char *path, char *ret_error, size_t error_size)
+{
+    struct spawn_failure f;
+    ssize_t n;
+
+    do
+        n = read(fd, &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n == (ssize_t)sizeof(f)) {
+        format_failure(&f, path, ret_error, error_size);
+        return f.error > 0 ? -f.error : -EIO;
+    }
+    return 1; /* EOF: the exec closed the pipe */
+}
+
 int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret_error,
                size_t error_size)
 {
@@ -248,19 +272,23 @@ int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret
         return -fork_errno;
     }
 
-    /* EOF means exec happened (the pipe was CLOEXEC); a record means it did not. */
-    do
-        n = read(errpipe[0], &f, sizeof(f));
-    while (n < 0 && errno == EINTR);
-    close(errpipe[0]);
-    if (n == (ssize_t)sizeof(f)) {
-        /* The child _exit()s at once; the reaper collects it and finds no owner. */
-        snprintf(ret_error, error_size, "Failed to %s '%s': %s",
-                 f.step >= 0 && f.step < STEP_MAX ? step_names[f.step] : "start", p->path,
-                 strerror(f.error));
-        return f.error > 0 ? -f.error : -EIO;
+    if (!p->async_exec) {
+        /* EOF means exec happened (the pipe was CLOEXEC); a record means it did not. */
+        do
+            n = read(errpipe[0], &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        close(errpipe[0]);
+        if (n == (ssize_t)sizeof(f)) {
+            /* The child _exit()s at once; the reaper collects it and finds no owner. */
+            format_failure(&f, p->path, ret_error, error_size);
+            return f.error > 0 ? -f.error : -EIO;
+        }
+        ret->exec_fd = -1;
+    } else {
+        /* The caller watches the pipe: the loop goes on while the child execs. */
+        (void)fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+        ret->exec_fd = errpipe[0];
     }
-
     ret->pid = pid;
     ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (ret->pidfd >= 0)

@@ -44,18 +44,27 @@ struct spawn_params {
     bool nice_set;
     int nice;
     bool no_new_privileges;
+    /* Return at once after fork; the exec outcome comes through spawn_result.exec_fd. */
+    bool async_exec;
 };
 
 struct spawn_result {
     pid_t pid;
-    int pidfd; /* -1 when the kernel has no pidfd_open */
+    int pidfd;   /* -1 when the kernel has no pidfd_open */
+    int exec_fd; /* async_exec: readable once the exec outcome is known; else -1 */
 };
 
-/* Forks and execs. Waits only until exec succeeded or failed (the child reports failure through
- * a close-on-exec pipe), so exec errors are known on return: then returns a negative errno and
- * fills ret_error with "Failed to execute '<path>': <reason>" (or the failing set-up step). */
+/* Forks and execs. The child reports a failure (the set-up step and errno) through a
+ * close-on-exec pipe. Without async_exec this waits until the exec succeeded or failed, and a
+ * failure returns a negative errno with "Failed to execute '<path>': <reason>" (or the failing
+ * set-up step) in ret_error. With async_exec it returns after fork with the pipe in
+ * ret->exec_fd for proc_exec_result(), so the loop never waits for an exec. */
 int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret_error,
                size_t error_size);
+
+/* Reads the exec outcome from exec_fd: 1 when the exec succeeded, 0 when not known yet, or a
+ * negative errno with "Failed to execute '<path>': <reason>" in ret_error. */
+int proc_exec_result(int fd, const char *path, char *ret_error, size_t error_size);
 
 /* Sends sig through pidfd when >= 0 (so a reused pid is never hit), else by pid. With group,
  * signals the process group pid instead. 0, or -ESRCH when nobody was there. */

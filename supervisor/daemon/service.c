@@ -436,6 +436,7 @@ static bool run_next_control(struct service *s, enum service_result *ret_failure
                               sizeof(s->spawn_error));
         if (r >= 0) {
             s->control_pid = pid;
+            s->control_exec_pending = r > 0;
             add_group(s, pid);
             return true;
         }
@@ -544,6 +545,7 @@ static void service_spawn_main(struct service *s)
                           sizeof(s->spawn_error));
         if (r >= 0) {
             s->main_pid = pid;
+            s->main_exec_pending = r > 0;
             add_group(s, pid);
             s->main_exited = false;
             s->main_start_usec = s->ops->now(s->ud);
@@ -571,8 +573,13 @@ static void service_spawn_main(struct service *s)
         arm_timeout(s, c->timeout_start_usec);
         return;
     default:
-        /* simple, exec, idle, dbus: the exec already succeeded (spawn waits for it). */
+        /* simple, exec, idle, dbus: running once exec succeeded (Type=exec semantics for all:
+         * an exec failure is known before the start job ends). */
         service_set_state(s, SERVICE_STATE_START);
+        if (s->main_exec_pending) {
+            arm_timeout(s, c->timeout_start_usec);
+            return; /* service_exec_result() goes on */
+        }
         service_enter_start_post(s);
         return;
     }
@@ -830,19 +837,28 @@ static void main_exited(struct service *s, const struct exit_info *exit)
     }
 }
 
+static void control_finished(struct service *s, enum service_result f);
+
 static void control_exited(struct service *s, const struct exit_info *exit)
+{
+    enum service_result f = service_result_from_exit(s->config, exit);
+
+    if (f != SERVICE_RESULT_SUCCESS)
+        log_exit(s, "Control process", exit);
+    control_finished(s, f);
+}
+
+/* The control process ended with result f (an exit, or a failed exec). */
+static void control_finished(struct service *s, enum service_result f)
 {
     const struct unit_config *c = s->config;
     const struct exec_command *cmd = &s->control_cmds[s->control_index];
-    enum service_result f = service_result_from_exit(c, exit);
     enum service_result failure;
 
     s->control_pid = 0;
-    if (f != SERVICE_RESULT_SUCCESS) {
-        log_exit(s, "Control process", exit);
-        if (cmd->flags & EXEC_FLAG_IGNORE_FAILURE)
-            f = SERVICE_RESULT_SUCCESS;
-    }
+    s->control_exec_pending = false;
+    if (f != SERVICE_RESULT_SUCCESS && (cmd->flags & EXEC_FLAG_IGNORE_FAILURE))
+        f = SERVICE_RESULT_SUCCESS;
     if (f == SERVICE_RESULT_SUCCESS) {
         s->control_index++;
         if (run_next_control(s, &failure))
@@ -902,6 +918,51 @@ void service_child_exited(struct service *s, pid_t pid, const struct exit_info *
         main_exited(s, exit);
     else if (pid == s->control_pid)
         control_exited(s, exit);
+}
+
+void service_exec_result(struct service *s, pid_t pid, bool ok, const char *error)
+{
+    const struct unit_config *c = s->config;
+
+    if (pid <= 0)
+        return;
+    if (pid == s->control_pid && s->control_exec_pending) {
+        s->control_exec_pending = false;
+        if (ok)
+            return;
+        service_log(s, LOG_ERR, "%s", error);
+        control_finished(s, SERVICE_RESULT_EXEC);
+        return;
+    }
+    if (pid != s->main_pid || !s->main_exec_pending)
+        return;
+    s->main_exec_pending = false;
+    if (!ok) {
+        const struct exec_command *cmd = &c->exec_start.items[s->exec_index];
+        service_log(s, LOG_ERR, "%s", error);
+        snprintf(s->spawn_error, sizeof(s->spawn_error), "%s", error);
+        s->main_pid = 0;
+        s->main_exited = false;
+        if (s->state != SERVICE_STATE_START) {
+            service_group_changed(s); /* stopping already: one process fewer */
+            return;
+        }
+        if (cmd->flags & EXEC_FLAG_IGNORE_FAILURE) {
+            /* "-": a oneshot goes on with its next command, others count as started. */
+            s->exec_index++;
+            if (c->type == SERVICE_TYPE_ONESHOT && s->exec_index < c->exec_start.n)
+                service_spawn_main(s);
+            else
+                service_enter_start_post(s);
+            return;
+        }
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_EXEC);
+        return;
+    }
+    /* Exec succeeded: simple-like types are started now; the others wait for their event. */
+    if (s->state == SERVICE_STATE_START && c->type != SERVICE_TYPE_ONESHOT &&
+        c->type != SERVICE_TYPE_FORKING && c->type != SERVICE_TYPE_NOTIFY)
+        service_enter_start_post(s);
 }
 
 void service_notify_ready(struct service *s)

@@ -118,8 +118,9 @@ struct exit_info {
 
 /* The world as the state machine sees it. `ud` is the userdata given to service_init(). */
 struct service_ops {
-    /* Starts cmd in a new session. 0 with *ret_pid set, or a negative errno with a message in
-     * ret_error ("Failed to execute '/x': No such file or directory"). */
+    /* Starts cmd in a new session. 0 with *ret_pid set when the exec is known to have
+     * succeeded, 1 when its outcome comes later through service_exec_result(), or a negative
+     * errno with a message in ret_error ("Failed to execute '/x': No such file or directory"). */
     int (*spawn)(void *ud, const struct exec_command *cmd, enum service_role role, pid_t *ret_pid,
                  char *ret_error, size_t error_size);
     /* Sends sig to a process (through its pidfd) or, with group, to a process group. 0, or
@@ -160,9 +161,10 @@ struct service {
     void *ud;
 
     enum service_state state;
-    enum service_result result; /* first failure of the current run sticks */
-    pid_t main_pid;             /* 0 when none */
-    pid_t control_pid;          /* 0 when none */
+    enum service_result result;                   /* first failure of the current run sticks */
+    pid_t main_pid;                               /* 0 when none */
+    pid_t control_pid;                            /* 0 when none */
+    bool main_exec_pending, control_exec_pending; /* exec outcome not known yet */
     /* Process groups of this run: each spawned process leads its own session. */
     pid_t groups[SERVICE_GROUPS_MAX];
     size_t n_groups;
@@ -200,6 +202,10 @@ int service_stop(struct service *s);
 int service_stop_for_restart(struct service *s);
 int service_reload(struct service *s);
 int service_reset_failed(struct service *s);
+
+/* The outcome of an exec that spawn left pending: ok, or failed with the error message
+ * ("Failed to execute ..."). A failed main exec ends the start with result exec. */
+void service_exec_result(struct service *s, pid_t pid, bool ok, const char *error);
 
 /* sd_notify: READY=1 ends a Type=notify start (and a RELOADING=1 reload). */
 void service_notify_ready(struct service *s);
