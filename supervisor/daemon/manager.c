@@ -300,13 +300,23 @@ static int op_kill(void *ud, pid_t pid, int sig, bool group)
 static bool op_group_alive(void *ud, pid_t pgid)
 {
     struct unit *u = ud;
+    const struct service *s = &u->service;
+    int sig = 0;
 
     if (proc_group_alive(pgid))
         return true;
-    /* Escaped descendants keep the unit deactivating until they are gone too. */
-    return u->service.n_groups > 0 && pgid == u->service.groups[0] &&
-           proc_signal_escaped(u->invocation, u->service.groups, u->service.n_groups, 0,
-                               pid_is_tracked, u->m) > 0;
+    if (s->n_groups == 0 || pgid != s->groups[0])
+        return false;
+    /* Escaped descendants keep the unit deactivating until they are gone too. One that was
+     * adopted only now (its parent just died) gets the signal of the current stop state. */
+    if (s->state == SERVICE_STATE_STOP_SIGTERM || s->state == SERVICE_STATE_FINAL_SIGTERM)
+        sig = s->config->kill_signal;
+    else if (s->state == SERVICE_STATE_STOP_SIGKILL || s->state == SERVICE_STATE_FINAL_SIGKILL)
+        sig = s->config->final_kill_signal;
+    if (s->config->kill_mode != KILL_MODE_CONTROL_GROUP && sig != s->config->final_kill_signal)
+        sig = 0;
+    return proc_signal_escaped(u->invocation, s->groups, s->n_groups, sig, pid_is_tracked, u->m) >
+           0;
 }
 
 static void deliver_exit(struct unit *u, struct run *r)
@@ -2074,10 +2084,15 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
             r->reaped = true;
             r->exit.code = code;
             r->exit.status = status;
-            if (r->streams_open == 0)
+            if (r->streams_open == 0) {
                 deliver_exit(u, r);
-            else
+            } else {
+                /* Someone still holds the pipes. While stopping, that is likely a process that
+                 * escaped the group and was just adopted: signal it now, not after the drain. */
+                if (service_is_waiting_for_group(&u->service) && u->service.n_groups > 0)
+                    (void)op_group_alive(u, u->service.groups[0]);
                 uv_timer_start(&u->drain_timer, on_drain_timeout, DRAIN_TIMEOUT_USEC / 1000, 0);
+            }
             break;
         }
     }
