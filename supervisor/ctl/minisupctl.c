@@ -62,6 +62,8 @@ struct ctl {
     uint64_t since, until;             /* 0 = no bound */
     int min_priority, max_priority;    /* -p; -1 = not given */
     const char *identifier;            /* -t */
+    const char *p_arg;                 /* -p: priority (journal) or properties (show) */
+    const char *property_arg;          /* --property */
     bool reverse, show_types;
     int kill_signal;       /* --signal, 0 = the daemon's default */
     const char *kill_whom; /* --kill-whom, NULL = the daemon's default */
@@ -1295,6 +1297,7 @@ enum {
     ARG_SIGNAL,
     ARG_KILL_WHOM,
     ARG_SHOW_TYPES,
+    ARG_PROPERTY,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -1316,6 +1319,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},
         {"priority", required_argument, NULL, 'p'},
+        {"property", required_argument, NULL, ARG_PROPERTY},
         {"identifier", required_argument, NULL, 't'},
         {"reverse", no_argument, NULL, 'r'},
         {"directory", required_argument, NULL, 'D'},
@@ -1387,10 +1391,12 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->until_arg = optarg;
             break;
         case 'p':
-            if (ctl_parse_priority(optarg, &c->min_priority, &c->max_priority) < 0) {
-                fprintf(stderr, "Unknown log level '%s'.\n", optarg);
-                return usage_error();
-            }
+            /* -p is systemctl's --property for show, journalctl's --priority otherwise; the
+             * verb is not known yet, so keep the words and decide later. */
+            c->p_arg = optarg;
+            break;
+        case ARG_PROPERTY:
+            c->property_arg = optarg;
             break;
         case 't':
             c->identifier = optarg;
@@ -1490,6 +1496,69 @@ static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **ar
     return run_daemon_reload(c);
 }
 
+/* show: Key=Value lines as systemctl show prints them; -p/--property picks some (always
+ * printed, even when empty), --all prints empty ones too. */
+static bool property_wanted(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p = end ? end + 1 : p + len;
+    }
+    return false;
+}
+
+static int run_show(struct ctl *c, char **args, int n)
+{
+    const char *props = c->property_arg ? c->property_arg : c->p_arg;
+    int ret = CTL_EXIT_OK;
+
+    for (int i = 0; i < n; i++) {
+        char *name = unit_name_normalize(args[i]);
+        json_t *msg = NULL, *reply = NULL;
+        int r;
+
+        if (!name)
+            return oom();
+        r = ctl_call(c, "show", IFACE "GetUnitProperties",
+                     json_pack("{s:s, s:b}", "name", name, "all", c->all || props), &msg, &reply);
+        if (r == CTL_EXIT_OK) {
+            json_t *list = json_object_get(reply, "properties");
+            size_t k;
+            json_t *p;
+            if (i > 0)
+                putchar('\n');
+            if (c->mode == CTL_OUTPUT_JSON) {
+                print_json_line(list);
+            } else {
+                json_array_foreach(list, k, p)
+                {
+                    const char *pn = json_string_value(json_object_get(p, "name"));
+                    const char *pv = json_string_value(json_object_get(p, "value"));
+                    if (!pn || (props && !property_wanted(props, pn)))
+                        continue;
+                    printf("%s=%s\n", pn, pv ? pv : "");
+                }
+            }
+            json_decref(msg);
+        }
+        free(name);
+        ret = exit_merge(ret, r);
+        if (r == CTL_EXIT_FAILURE)
+            break;
+    }
+    return ret;
+}
+
+static int cmd_show(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_show(c, args, n);
+}
+
 static int cmd_version(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_version(c);
@@ -1501,6 +1570,7 @@ static const struct command commands[] = {
     {"status", 0, -1, cmd_status, {0}},
     {"why", 1, -1, cmd_why, {0}},
     {"cat", 1, -1, cmd_cat, {0}},
+    {"show", 1, -1, cmd_show, {0}},
     {"start", 1, -1, cmd_unit, {IFACE "StartUnit", "start", true}},
     {"stop", 1, -1, cmd_unit, {IFACE "StopUnit", "stop", true}},
     {"restart", 1, -1, cmd_unit, {IFACE "RestartUnit", "restart", true}},
@@ -1556,6 +1626,12 @@ int main(int argc, char **argv)
                 cmd = &commands[i];
         if (!cmd) {
             fprintf(stderr, "Unknown command verb '%s'.\n", argv[optind]);
+            ret = usage_error();
+            goto out;
+        }
+        if (c.p_arg && !streq(cmd->name, "show") &&
+            ctl_parse_priority(c.p_arg, &c.min_priority, &c.max_priority) < 0) {
+            fprintf(stderr, "Unknown log level '%s'.\n", c.p_arg);
             ret = usage_error();
             goto out;
         }

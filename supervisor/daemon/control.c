@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "service.h"
 #include "unit_file.h"
+#include "unit_show.h"
 #include "varlink.h"
 
 /* Each connection costs an fd and a few hundred bytes; minisupd raises its own fd limit at
@@ -292,6 +293,77 @@ static void method_list_units(struct conn *c, json_t *params)
         json_array_append_new(arr, unit_json(u));
     }
     reply(c, json_pack("{s:o}", "units", arr), false);
+}
+
+static int add_property(const char *name, const char *value, void *userdata)
+{
+    json_array_append_new(userdata, json_pack("{s:s, s:s}", "name", name, "value", value));
+    return 0;
+}
+
+/* systemd prints timestamps in show as "Sat 2026-11-21 19:42:27 UTC"; 0 stays empty. */
+static void add_timestamp(json_t *list, const char *name, uint64_t usec, bool all)
+{
+    char buf[64] = "";
+
+    if (usec) {
+        time_t t = (time_t)(usec / 1000000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S %Z", &tm);
+    }
+    if (usec || all)
+        add_property(name, buf, list);
+}
+
+/* show: the runtime properties, then the configuration's (unit_show.c), systemd's names. */
+static void method_get_unit_properties(struct conn *c, json_t *params)
+{
+    struct unit *u = lookup_unit(c, params);
+    bool all = json_is_true(json_object_get(params, "all"));
+    struct unit_status st;
+    json_t *list;
+    char num[32];
+
+    if (!u)
+        return;
+    manager_unit_status(u, &st);
+    list = json_array();
+    add_property("LoadState", st.load_state, list);
+    if (st.load_error || all)
+        add_property("LoadError", st.load_error ? st.load_error : "", list);
+    add_property("ActiveState", st.active_state, list);
+    add_property("SubState", st.sub_state, list);
+    add_property("Result", st.result, list);
+    add_property("UnitFileState", st.enabled ? "enabled" : "disabled", list);
+    add_timestamp(list, "StateChangeTimestamp", st.state_change_usec, all);
+    add_timestamp(list, "ActiveEnterTimestamp", st.active_enter_usec, all);
+    add_timestamp(list, "InactiveEnterTimestamp", st.inactive_enter_usec, all);
+    if (!st.is_socket) {
+        snprintf(num, sizeof(num), "%d", (int)st.main_pid);
+        add_property("MainPID", num, list);
+        add_property("ExecMainCode",
+                     !strcmp(st.exec_main_code, "exited")   ? "1"
+                     : !strcmp(st.exec_main_code, "killed") ? "2"
+                     : !strcmp(st.exec_main_code, "dumped") ? "3"
+                                                            : "0",
+                     list);
+        snprintf(num, sizeof(num), "%d", st.exec_main_status);
+        add_property("ExecMainStatus", num, list);
+        snprintf(num, sizeof(num), "%u", st.n_restarts);
+        add_property("NRestarts", num, list);
+        add_property("InvocationID", st.invocation, list);
+        if (st.status_text || all)
+            add_property("StatusText", st.status_text ? st.status_text : "", list);
+    } else {
+        snprintf(num, sizeof(num), "%u", st.n_accepted);
+        add_property("NAccepted", num, list);
+        snprintf(num, sizeof(num), "%u", st.n_connections);
+        add_property("NConnections", num, list);
+    }
+    if (st.config)
+        unit_show_properties(st.config, all ? UNIT_SHOW_EMPTY : 0, add_property, list);
+    reply(c, json_pack("{s:o}", "properties", list), false);
 }
 
 static void method_get_unit_file(struct conn *c, json_t *params)
@@ -739,6 +811,8 @@ static void handle_call(struct conn *c, json_t *msg)
         method_list_units(c, params);
     } else if (!strcmp(method, IFACE "Subscribe")) {
         method_subscribe(c, flags);
+    } else if (!strcmp(method, IFACE "GetUnitProperties")) {
+        method_get_unit_properties(c, params);
     } else if (!strcmp(method, IFACE "GetUnitFile")) {
         method_get_unit_file(c, params);
     } else if (!strcmp(method, IFACE "ListSockets")) {

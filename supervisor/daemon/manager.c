@@ -2044,6 +2044,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->changed_on_disk = u->changed_on_disk;
     ret->status_text = u->status_text;
     if (loaded) {
+        ret->config = u->config;
         ret->source_text = u->config->source_text;
         ret->restart_policy = restart_policy_to_string(u->config->restart);
         ret->start_limit_interval_usec = u->config->start_limit_interval_usec;
