@@ -1259,6 +1259,7 @@ static void job_run(struct unit *u)
         r = service_stop_for_restart(s);
         if (r == -EALREADY && service_is_inactive(s)) {
             u->restart_phase_stop = false;
+            apply_pending_config(u);
             service_start(s);
         }
         return;
@@ -1438,8 +1439,10 @@ static void jobs_check(struct unit *u, enum service_state now)
     case JOB_RESTART:
         if (u->job == JOB_RESTART && u->restart_phase_stop) {
             if (inactive) {
-                /* The stop half of a restart is over: start again (the start limit applies). */
+                /* The stop half of a restart is over: start again (the start limit applies),
+                 * with the configuration a reload may have read meanwhile. */
                 u->restart_phase_stop = false;
+                apply_pending_config(u);
                 int r = service_start(&u->service);
                 if (r == -ECANCELED)
                     result = "failed";

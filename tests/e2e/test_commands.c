@@ -1,0 +1,170 @@
+/* The unit-file and query commands end to end: show, cat, verify (online and offline), a bad
+ * unit that stays listed with its load state, daemon-reload, and journal filters. The real
+ * minisupd and minisupctl in a fresh directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+static struct daemon d;
+
+static void setup(void)
+{
+    harness_init(&d);
+}
+
+static void teardown(void)
+{
+    harness_cleanup(&d);
+}
+
+TestSuite(commands, .init = setup, .fini = teardown, .timeout = 60);
+
+static char *ctl_ok(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, a1, a2, a3, a4, NULL);
+
+    cr_assert_eq(r, 0, "minisupctl %s %s exited %d\n%s%s", a1, a2 ? a2 : "", r, out, err);
+    free(err);
+    return out;
+}
+
+Test(commands, show_prints_systemd_properties)
+{
+    harness_write_unitf(&d, "shown.service",
+                        "[Unit]\nDescription=Shown unit\n\n[Service]\nExecStart=-%s sleep 1000\n"
+                        "Restart=on-failure\nTimeoutStopSec=90\nEnvironment=A=1 \"B=two words\"\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    char *out = ctl_ok("show", "shown", NULL, NULL);
+    cr_assert(strstr(out, "TimeoutStopUSec=1min 30s\n"), "%s", out);
+    cr_assert(strstr(out, "Restart=on-failure\n"), "%s", out);
+    cr_assert(strstr(out, "ActiveState=inactive\n"), "%s", out);
+    cr_assert(strstr(out, "ignore_errors=yes"), "the - prefix shows as ignore_errors: %s", out);
+    cr_assert(strstr(out, "Environment=A=1 \"B=two words\"\n"), "%s", out);
+    free(out);
+
+    out = ctl_ok("show", "shown.service", "-p", "Restart,SubState");
+    cr_assert_str_eq(out, "SubState=dead\nRestart=on-failure\n");
+    free(out);
+    harness_stop(&d);
+}
+
+Test(commands, cat_prints_the_file_as_loaded)
+{
+    const char *text = "[Unit]\nDescription=Cat me\n# a comment ; kept\n[Service]\n"
+                       "ExecStart=/bin/sh -c 'echo a ; echo b'\n";
+
+    harness_write_unit(&d, "cat.service", text);
+    harness_start(&d);
+    char *out = ctl_ok("cat", "cat", NULL, NULL);
+    cr_assert(strstr(out, text), "cat output:\n%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
+/* A broken unit stays listed with load state bad-setting and a reason; the others run. */
+Test(commands, bad_unit_is_listed_and_refused_alone_UNIT)
+{
+    char *out = NULL, *err = NULL;
+
+    harness_write_unit(&d, "bad.service", "[Service]\nType=simple\nRestart=always\n");
+    harness_write_unitf(&d, "good.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    out = ctl_ok("list-units", "--all", NULL, NULL);
+    cr_assert(strstr(out, "bad.service") && strstr(out, "bad-setting"), "%s", out);
+    free(out);
+    int r = harness_ctl(&d, &out, &err, "start", "bad", NULL);
+    cr_assert_neq(r, 0, "a bad unit must not start");
+    free(out);
+    free(err);
+    r = harness_ctl(&d, &out, &err, "start", "good", NULL);
+    cr_assert_eq(r, 0);
+    free(out);
+    free(err);
+    r = harness_ctl(&d, &out, &err, "status", "bad", NULL);
+    cr_assert(strstr(out, "bad-setting"), "status of a bad unit says why:\n%s", out);
+    cr_assert(strstr(out, "ExecStart"), "status of a bad unit says why:\n%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
+
+Test(commands, verify_offline_names_file_and_line)
+{
+    char path[4096], *out = NULL, *err = NULL;
+
+    harness_write_unit(&d, "typo.service", "[Service]\nExecStart=/bin/true\nRestrat=always\n");
+    harness_path(&d, path, "units/typo.service");
+    int r = harness_ctl(&d, &out, &err, "verify", path, NULL);
+    cr_assert_eq(r, 0, "a warning is not a failure: %s%s", out, err);
+    cr_assert(strstr(err, "typo.service:3: Unknown key name 'Restrat' in section 'Service'"),
+              "stdout: %s\nstderr: %s", out, err);
+    free(out);
+    free(err);
+
+    harness_write_unit(&d, "noexec.service", "[Service]\nRestart=no\n");
+    harness_path(&d, path, "units/noexec.service");
+    r = harness_ctl(&d, &out, &err, "verify", path, NULL);
+    cr_assert_neq(r, 0, "a unit that does not load fails verify");
+    cr_assert(strstr(err, "has no ExecStart= setting"), "stderr: %s", err);
+    free(out);
+    free(err);
+}
+
+Test(commands, daemon_reload_adds_units_and_marks_changed)
+{
+    char *out = NULL, *err = NULL;
+
+    harness_write_unitf(&d, "first.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "first", NULL, NULL));
+    harness_write_unitf(&d, "second.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unitf(&d, "first.service",
+                        "[Unit]\nDescription=Changed\n[Service]\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    free(ctl_ok("daemon-reload", NULL, NULL, NULL));
+    json_t *u = harness_get_unit(&d, "first");
+    cr_assert(json_is_true(json_object_get(u, "unitFileChanged")),
+              "a running unit keeps its configuration until its next start");
+    json_decref(u);
+    int r = harness_ctl(&d, &out, &err, "start", "second", NULL);
+    cr_assert_eq(r, 0, "a new unit appears: %s%s", out, err);
+    free(out);
+    free(err);
+    free(ctl_ok("restart", "first", NULL, NULL));
+    u = harness_get_unit(&d, "first");
+    cr_assert_str_eq(json_string_value(json_object_get(u, "description")), "Changed");
+    cr_assert(json_is_false(json_object_get(u, "unitFileChanged")));
+    json_decref(u);
+    harness_stop(&d);
+}
+
+Test(commands, journal_filters_priority_identifier_reverse)
+{
+    harness_write_unitf(&d, "talk.service",
+                        "[Service]\nType=oneshot\nSyslogIdentifier=talker\n"
+                        "ExecStart=/bin/sh -c 'echo \"<3>an error\"; echo \"<6>some info\"; "
+                        "echo plain'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "talk", NULL, NULL));
+    char *out = ctl_ok("journal", "talk", "-p", "err");
+    cr_assert(strstr(out, "an error") && !strstr(out, "some info"), "-p err:\n%s", out);
+    cr_assert(strstr(out, "talker["), "the identifier is SyslogIdentifier=:\n%s", out);
+    free(out);
+    char *args[] = {"journal", "talk", "-t", "talker", "-o", "cat", "-r", NULL};
+    char *err = NULL;
+    int r = harness_ctlv(&d, &out, &err, (const char *const *)args);
+    cr_assert_eq(r, 0, "%s", err);
+    const char *plain = strstr(out, "plain"), *error = strstr(out, "an error");
+    cr_assert(plain && error && plain < error, "-r is newest first:\n%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
