@@ -578,6 +578,35 @@ static void print_main_pid(FILE *f, const json_t *unit)
     }
 }
 
+/* The restart counter and how the last run ended, so a crash loop explains itself in status
+ * (the whole story is in `minisupctl why`). */
+static void print_restarts(FILE *f, const json_t *unit)
+{
+    json_t *deaths = json_object_get(unit, "deaths");
+    size_t n = json_array_size(deaths);
+    int64_t restarts = int_field(unit, "nRestarts");
+    char exit_text[CTL_EXIT_MAX];
+
+    if (restarts == 0 && n == 0)
+        return;
+    fprintf(f, "   Restarts: %" PRId64, restarts);
+    if (n > 0) {
+        const json_t *last = json_array_get(deaths, n - 1);
+        const char *code = str_field(last, "code");
+        if (*code) {
+            ctl_format_exit(exit_text, sizeof(exit_text), code, (int)int_field(last, "status"));
+            fprintf(f, "; last death: %s after %.3gs", exit_text,
+                    (double)int_field(last, "runtimeUSec") / 1e6);
+        } else {
+            fprintf(f, "; last start: %s", str_field(last, "result"));
+        }
+        fprintf(f, " (%s)",
+                json_is_true(json_object_get(last, "restart")) ? "restart scheduled"
+                                                               : str_field(last, "reason"));
+    }
+    fputc('\n', f);
+}
+
 /* Socket units: what they activate, where they listen, and for Accept=yes how many connections
  * they took, as systemctl shows them. */
 static void print_socket(FILE *f, const json_t *unit)
@@ -620,6 +649,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     if (json_object_get(unit, "listen"))
         print_socket(f, unit);
     print_main_pid(f, unit);
+    print_restarts(f, unit);
     if (*status_text)
         fprintf(f, "     Status: \"%s\"\n", status_text);
 

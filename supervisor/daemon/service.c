@@ -308,13 +308,13 @@ static void record_death(struct service *s, bool restart, const char *reason)
 {
     struct service_death *d;
 
-    if (!s->main_exited && s->result == SERVICE_RESULT_SUCCESS)
+    if (!s->run_main_exited && s->result == SERVICE_RESULT_SUCCESS)
         return; /* a clean stop of something that never ran is no death */
     d = &s->deaths[s->n_deaths % SERVICE_DEATHS_MAX];
     memset(d, 0, sizeof(*d));
     d->when_usec = s->ops->now(s->ud);
     d->runtime_usec = s->main_start_usec ? d->when_usec - s->main_start_usec : 0;
-    d->exit = s->main_exited ? s->main_exit : (struct exit_info){0, 0};
+    d->exit = s->run_main_exited ? s->main_exit : (struct exit_info){0, 0};
     d->result = s->result;
     d->restart = restart;
     d->reason = reason;
@@ -336,7 +336,7 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
 
     if (allow_restart)
         restart =
-            service_should_restart(s->config, s->result, s->main_exited ? &s->main_exit : NULL,
+            service_should_restart(s->config, s->result, s->run_main_exited ? &s->main_exit : NULL,
                                    s->stop_requested, &reason);
     else if (s->result == SERVICE_RESULT_START_LIMIT_HIT)
         reason = "start limit hit";
@@ -615,7 +615,9 @@ static void service_enter_start_pre(struct service *s)
     s->result = SERVICE_RESULT_SUCCESS;
     s->main_pid = s->control_pid = 0;
     s->n_groups = 0;
-    s->main_exited = false;
+    /* main_exit/main_exited keep describing the last main process until the next one runs
+     * (ExecMainStatus= in status); spawning clears main_exited. */
+    s->run_main_exited = false;
     s->main_start_usec = 0;
     s->stop_requested = false;
     s->restarting = false;
@@ -767,6 +769,7 @@ static void main_exited(struct service *s, const struct exit_info *exit)
     s->main_pid = 0;
     s->main_exit = *exit;
     s->main_exited = true;
+    s->run_main_exited = true;
     /* Our own kill signal ending a stop is clean, whatever SuccessExitStatus= says. */
     if ((s->state == SERVICE_STATE_STOP_SIGTERM || s->state == SERVICE_STATE_STOP) &&
         exit->code != CLD_EXITED &&

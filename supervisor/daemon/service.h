@@ -168,8 +168,9 @@ struct service {
     /* Process groups of this run: each spawned process leads its own session. */
     pid_t groups[SERVICE_GROUPS_MAX];
     size_t n_groups;
-    struct exit_info main_exit; /* last main process exit */
-    bool main_exited;
+    struct exit_info main_exit;              /* last main process exit */
+    bool main_exited;                        /* main_exit is valid (kept across runs for status) */
+    bool run_main_exited;                    /* ... and it belongs to the current run */
     const struct exec_command *control_cmds; /* the list the control process walks */
     size_t control_n, control_index;
     size_t exec_index;   /* which ExecStart= a oneshot is running */
