@@ -331,11 +331,20 @@ pid_t harness_spawn_daemon_with(struct daemon *d, const char *log_rel,
     int fd;
     pid_t pid;
 
-    if (o && o->wrapper)
+    /* MINISUP_E2E_WRAPPER runs every daemon under a tool, e.g. scripts/valgrind's memcheck. */
+    static char wrapper_buf[1024];
+    const char *env_wrapper = getenv("MINISUP_E2E_WRAPPER");
+    if (o && o->wrapper) {
         for (const char *const *a = o->wrapper; *a; a++) {
             cr_assert(n < 40, "wrapper too long");
             argv[n++] = *a;
         }
+    } else if (env_wrapper && *env_wrapper) {
+        snprintf(wrapper_buf, sizeof(wrapper_buf), "%s", env_wrapper);
+        for (char *save = NULL, *w = strtok_r(wrapper_buf, " ", &save); w && n < 40;
+             w = strtok_r(NULL, " ", &save))
+            argv[n++] = w;
+    }
     argv[n++] = HARNESS_MINISUPD;
     argv[n++] = "-d";
     argv[n++] = d->unit_dir;
