@@ -65,7 +65,7 @@ static void usage(void)
         "  sleep SECONDS                                 sleep (fractions allowed), exit 0\n"
         "  stamp                                         print CLOCK_MONOTONIC start in us\n"
         "  fdcheck                                       print open fds, signal masks, ids\n"
-        "  double-fork [--setsid]                        leave a grandchild behind, exit 0\n"
+        "  double-fork [--setsid] [--clearenv]           leave a grandchild behind, exit 0\n"
         "  last-words                                    'ready'; on SIGTERM 'bye $INVOCATION_ID'\n"
         "  notify [--exit CODE] [--mainpid-child] MSG... sd_notify MSGs, then wait (or exit)\n"
         "  daemonize [--pidfile FILE]                    detach the classic way, parent exits 0\n"
@@ -313,20 +313,40 @@ static int cmd_fdcheck(void)
     return 0;
 }
 
-/* double-fork: the grandchild (optionally in a new session) prints its pid and waits forever;
- * the middle process exits at once, so the grandchild is orphaned the way daemons do it. */
+/* double-fork [--setsid] [--clearenv]: the grandchild (optionally in a new session) prints
+ * "grandchild PID" and waits forever; the middle process exits at once, so the grandchild is
+ * orphaned the way daemons do it. With --clearenv the grandchild first re-executes itself with
+ * an empty environment (hiding $INVOCATION_ID from /proc/PID/environ). The main process exits 0
+ * only once the grandchild is in place, so the supervisor never races its set-up. */
 static int cmd_double_fork(int argc, char **argv)
 {
-    bool new_session = argc == 1 && strcmp(argv[0], "--setsid") == 0;
+    bool new_session = false, clear_env = false;
+    int p[2];
     pid_t pid;
+    char c;
 
-    if (argc > 1 || (argc == 1 && !new_session))
-        return usage(), 2;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--setsid") == 0)
+            new_session = true;
+        else if (strcmp(argv[i], "--clearenv") == 0)
+            clear_env = true;
+        else
+            return usage(), 2;
+    }
+    if (pipe(p) < 0)
+        return 1;
     pid = fork();
     if (pid < 0)
         return 1;
-    if (pid > 0)
+    if (pid > 0) {
+        close(p[1]);
+        while (read(p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
         return 0;
+    }
+    close(p[0]);
     if (new_session)
         (void)setsid();
     pid = fork();
@@ -335,6 +355,28 @@ static int cmd_double_fork(int argc, char **argv)
     if (pid > 0)
         _exit(0);
     out(STDOUT_FILENO, "grandchild %d\n", (int)getpid());
+    if (clear_env) {
+        char fd[16];
+        char *const args[] = {"tfx", "hold", fd, NULL};
+        char *const no_env[] = {NULL};
+
+        snprintf(fd, sizeof(fd), "%d", p[1]);
+        execve("/proc/self/exe", args, no_env);
+        _exit(127);
+    }
+    write_all(p[1], "R", 1);
+    close(p[1]);
+    for (;;)
+        pause();
+}
+
+/* hold FD: writes one byte to FD, closes it and waits forever (double-fork --clearenv). */
+__attribute__((noreturn)) static void cmd_hold(const char *fd_text)
+{
+    int fd = (int)parse_long(fd_text, "fd");
+
+    write_all(fd, "R", 1);
+    close(fd);
     for (;;)
         pause();
 }
@@ -717,6 +759,8 @@ int main(int argc, char **argv)
         return cmd_fdcheck();
     if (strcmp(cmd, "double-fork") == 0)
         return cmd_double_fork(argc, argv);
+    if (strcmp(cmd, "hold") == 0 && argc == 1)
+        cmd_hold(argv[0]);
     if (strcmp(cmd, "last-words") == 0 && argc == 0)
         cmd_last_words();
     if (strcmp(cmd, "notify") == 0)
