@@ -63,6 +63,7 @@ struct ctl {
     int min_priority, max_priority;    /* -p; -1 = not given */
     const char *identifier;            /* -t */
     const char *p_arg;                 /* -p: priority (journal) or properties (show) */
+    bool help;                         /* --help: of the command, if one was given */
     const char *property_arg;          /* --property */
     bool reverse, show_types;
     int kill_signal;       /* --signal, 0 = the daemon's default */
@@ -91,64 +92,131 @@ static int exit_merge(int a, int b)
     return a > b ? a : b;
 }
 
+static const char help_text[] =
+    "minisupctl [OPTIONS...] COMMAND ...\n"
+    "\n"
+    "Query or send control commands to minisupd.\n"
+    "\n"
+    "Commands:\n"
+    "  list-units [PATTERN...]    List units (the default command)\n"
+    "  list-sockets [PATTERN...]  List socket units and what they activate\n"
+    "  status [UNIT...]           Show runtime status and recent log of units\n"
+    "  why UNIT...                Show how the last runs of units ended and whether\n"
+    "                             they were restarted, and why\n"
+    "  cat UNIT...                Show the unit files as minisupd loaded them\n"
+    "  show UNIT...               Show properties of units (Key=Value, systemd's names)\n"
+    "  start UNIT...              Start units\n"
+    "  stop UNIT...               Stop units\n"
+    "  restart UNIT...            Stop and start units\n"
+    "  reload UNIT...             Reload units (ExecReload=)\n"
+    "  try-restart UNIT...        Restart units that are active\n"
+    "  reload-or-restart UNIT...  Reload units if they support it, else restart\n"
+    "  reset-failed [UNIT...]     Leave the failed state (all failed units by default)\n"
+    "  kill UNIT...               Send a signal to the processes of units\n"
+    "  is-active UNIT...          Check whether units are active\n"
+    "  is-failed UNIT...          Check whether units are failed\n"
+    "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
+    "  daemon-reload              Make minisupd re-read its unit files\n"
+    "  verify FILE|DIR...         Check unit files offline, as minisupd would load them\n"
+    "  version                    Show client and daemon versions and paths\n"
+    "\n"
+    "Options:\n"
+    "  -s --socket=PATH           Talk to minisupd on this socket\n"
+    "  -o --output=MODE           short, short-iso, short-precise, cat or json\n"
+    "  -a --all                   list-units, show: show inactive units, empty values\n"
+    "     --state=STATE,...       list-units: only units in these states\n"
+    "     --no-legend             list-units: no header and footer\n"
+    "     --no-block              start, stop, restart, reload: do not wait for the job\n"
+    "  -q --quiet                 is-active, is-failed: print nothing, only set the\n"
+    "                             exit code\n"
+    "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
+    "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
+    "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
+    "  -n --lines=N|all           journal, status: number of journal lines\n"
+    "  -f --follow                journal: keep printing new entries\n"
+    "     --invocation=ID         journal: only entries of this invocation\n"
+    "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
+    "                             \"today\", \"-1h\", \"10min ago\")\n"
+    "  -U --until=TIME            journal: entries up to TIME\n"
+    "  -p --priority=PRIO         journal: entries of PRIO or more important (err, 3,\n"
+    "                             or a range warning..err)\n"
+    "  -p --property=NAME,...     show: only these properties\n"
+    "  -t --identifier=ID         journal: entries of this SyslogIdentifier\n"
+    "  -r --reverse               journal: newest first\n"
+    "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
+    "     --show-types            list-sockets: show the socket type\n"
+    "     --no-pager              Accepted for compatibility; there is no pager\n"
+    "  -h --help                  Show this help\n"
+    "     --version               Show the version\n"
+    "\n"
+    "The socket is -s, else $MINISUP_SOCKET, else $MINISUP_RUNTIME_DIR/minisupd.sock,\n"
+    "else the runtime directory's default. See minisupctl(1) in docs/minisupctl.md.\n";
+
 static void help(void)
 {
-    printf("minisupctl [OPTIONS...] COMMAND ...\n"
-           "\n"
-           "Query or send control commands to minisupd.\n"
-           "\n"
-           "Commands:\n"
-           "  list-units [PATTERN...]    List units (the default command)\n"
-           "  list-sockets [PATTERN...]  List socket units and what they activate\n"
-           "  status [UNIT...]           Show runtime status and recent log of units\n"
-           "  why UNIT...                Show how the last runs of units ended and whether\n"
-           "                             they were restarted, and why\n"
-           "  cat UNIT...                Show the unit files as minisupd loaded them\n"
-           "  start UNIT...              Start units\n"
-           "  stop UNIT...               Stop units\n"
-           "  restart UNIT...            Stop and start units\n"
-           "  reload UNIT...             Reload units (ExecReload=)\n"
-           "  try-restart UNIT...        Restart units that are active\n"
-           "  reload-or-restart UNIT...  Reload units if they support it, else restart\n"
-           "  reset-failed [UNIT...]     Leave the failed state (all failed units by default)\n"
-           "  kill UNIT...               Send a signal to the processes of units\n"
-           "  is-active UNIT...          Check whether units are active\n"
-           "  is-failed UNIT...          Check whether units are failed\n"
-           "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
-           "  daemon-reload              Make minisupd re-read its unit files\n"
-           "  verify FILE|DIR...         Check unit files offline, as minisupd would load them\n"
-           "  version                    Show client and daemon versions and paths\n"
-           "\n"
-           "Options:\n"
-           "  -s --socket=PATH           Talk to minisupd on this socket\n"
-           "  -o --output=MODE           short, short-iso, short-precise, cat or json\n"
-           "  -a --all                   list-units: show inactive units too\n"
-           "     --state=STATE,...       list-units: only units in these states\n"
-           "     --no-legend             list-units: no header and footer\n"
-           "     --no-block              Do not wait for start/stop/restart to finish\n"
-           "  -q --quiet                 is-active, is-failed: print nothing, only set the\n"
-           "                             exit code\n"
-           "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
-           "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
-           "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
-           "  -n --lines=N|all           journal, status: number of journal lines\n"
-           "  -f --follow                journal: keep printing new entries\n"
-           "     --invocation=ID         journal: only entries of this invocation\n"
-           "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
-           "                             \"today\", \"-1h\", \"10min ago\")\n"
-           "  -U --until=TIME            journal: entries up to TIME\n"
-           "  -p --priority=PRIO         journal: entries of PRIO or more important (err, 3,\n"
-           "                             or a range warning..err)\n"
-           "  -t --identifier=ID         journal: entries of this SyslogIdentifier\n"
-           "  -r --reverse               journal: newest first\n"
-           "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
-           "     --show-types            list-sockets: show the socket type\n"
-           "     --no-pager              Accepted for compatibility; there is no pager\n"
-           "  -h --help                  Show this help\n"
-           "     --version               Show the version\n"
-           "\n"
-           "The socket is -s, else $MINISUP_SOCKET, else $MINISUP_RUNTIME_DIR/minisupd.sock,\n"
-           "else the runtime directory's default. See minisupctl(1) in docs/minisupctl.md.\n");
+    fputs(help_text, stdout);
+}
+
+/* Is this option line meant for cmd? Lines whose text starts "a, b: " belong to those
+ * commands; the others are global. */
+static bool option_line_for(const char *line, size_t len, const char *cmd)
+{
+    const char *text = len > 29 ? line + 29 : NULL;
+    const char *colon;
+    size_t n = strlen(cmd);
+
+    if (!text)
+        return false;
+    colon = memchr(text, ':', (size_t)(line + len - text));
+    if (!colon || strspn(text, "abcdefghijklmnopqrstuvwxyz-, ") != (size_t)(colon - text))
+        return true; /* global */
+    for (const char *p = text; p < colon;) {
+        size_t w = strcspn(p, ",:");
+        if (w == n && strncmp(p, cmd, n) == 0)
+            return true;
+        p += w;
+        while (p < colon && (*p == ',' || *p == ' '))
+            p++;
+    }
+    return false;
+}
+
+/* `minisupctl COMMAND --help`: that command's line and the options that apply to it, taken
+ * from the one help text so the two never disagree. */
+static void help_command(const char *cmd)
+{
+    const char *p = help_text;
+    enum { HEAD, COMMANDS, OPTIONS, TAIL } part = HEAD;
+    bool in_cmd = false, in_opt = false;
+    size_t n = strlen(cmd);
+
+    printf("minisupctl [OPTIONS...] %s ...\n\n", cmd);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len == 9 && strncmp(p, "Commands:", 9) == 0) {
+            part = COMMANDS;
+        } else if (len == 8 && strncmp(p, "Options:", 8) == 0) {
+            part = OPTIONS;
+            fputs("\nOptions:\n", stdout);
+        } else if (len == 0 && part == OPTIONS) {
+            part = TAIL;
+        } else if (part == COMMANDS && len > 2) {
+            bool cont = p[2] == ' ';
+            if (!cont)
+                in_cmd = strncmp(p + 2, cmd, n) == 0 && (p[2 + n] == ' ');
+            if (in_cmd)
+                printf("%.*s\n", (int)len, p);
+        } else if (part == OPTIONS && len > 2) {
+            bool cont = len > 29 && strspn(p, " ") >= 29;
+            if (!cont)
+                in_opt = option_line_for(p, len, cmd);
+            if (in_opt)
+                printf("%.*s\n", (int)len, p);
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    printf("\nSee minisupctl(1) in docs/minisupctl.md.\n");
 }
 
 static int usage_error(void)
@@ -1425,8 +1493,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->kill_whom = optarg;
             break;
         case 'h':
-            help();
-            return CTL_EXIT_OK;
+            c->help = true;
+            break;
         case ARG_VERSION:
             printf("minisupctl %s\n", MINISUP_VERSION);
             return CTL_EXIT_OK;
@@ -1618,6 +1686,11 @@ int main(int argc, char **argv)
     ret = parse_argv(&c, argc, argv);
     if (ret >= 0)
         goto out;
+    if (c.help && optind >= argc) {
+        help();
+        ret = CTL_EXIT_OK;
+        goto out;
+    }
 
     if (optind < argc) {
         cmd = NULL;
@@ -1627,6 +1700,11 @@ int main(int argc, char **argv)
         if (!cmd) {
             fprintf(stderr, "Unknown command verb '%s'.\n", argv[optind]);
             ret = usage_error();
+            goto out;
+        }
+        if (c.help) {
+            help_command(cmd->name);
+            ret = CTL_EXIT_OK;
             goto out;
         }
         if (c.p_arg && !streq(cmd->name, "show") &&
