@@ -140,7 +140,7 @@ static void wait_journal_count(const char *unit, const char *needle, size_t want
 }
 
 /* The journal seq of the first entry of unit whose message contains needle, -1 if none. */
-__attribute__((unused)) static json_int_t seq_of(const char *unit, const char *needle)
+static json_int_t seq_of(const char *unit, const char *needle)
 {
     json_t *entries = harness_journal_json(&d, unit), *e;
     json_int_t seq = -1;
@@ -977,4 +977,1181 @@ Test(supervision, proc5_exec_permission_for_service_user_PROC_5)
     harness_start(&d);
     check_exec_failure("owner", path, "Permission denied");
     harness_stop(&d);
+}
+
+/* ---- PROC-2: PID 1 in a PID namespace ---- */
+
+static const char *const unshare_wrapper[] = {
+    "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM", NULL,
+};
+
+static void skip_unless_unshare(void)
+{
+    if (geteuid() != 0)
+        cr_skip_test("PROC-2 needs root for unshare --pid --mount-proc");
+    if (access("/usr/bin/unshare", X_OK) != 0 && access("/bin/unshare", X_OK) != 0)
+        cr_skip_test("PROC-2 needs unshare(1) from util-linux");
+}
+
+/* The host pid of minisupd, the only child of unshare, and checks it is PID 1 inside. */
+static pid_t ns_init(void)
+{
+    pid_t kids[64], init = 0;
+    size_t n = harness_descendants(d.pid, kids, 64);
+    char path[64], line[256];
+    FILE *f;
+    bool pid1 = false;
+
+    for (size_t i = 0; i < n; i++) {
+        pid_t ppid = 0;
+
+        if (harness_proc_ids(kids[i], NULL, &ppid, NULL, NULL) && ppid == d.pid)
+            init = kids[i];
+    }
+    cr_assert_gt(init, 0, "unshare %d has no child", (int)d.pid);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)init);
+    f = fopen(path, "re");
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "NSpid:", 6) == 0) {
+            const char *last = strrchr(line, '\t');
+
+            pid1 = last && strtol(last + 1, NULL, 10) == 1;
+        }
+    fclose(f);
+    cr_assert(pid1, "minisupd (host pid %d) is not PID 1 of its namespace", (int)init);
+    return init;
+}
+
+/* `journal UNIT -o cat` read from the journal directory, for after the daemon exited. */
+static char *offline_journal(const char *unit)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "journal", "-D", d.log_dir, unit, "-o", "cat", NULL);
+
+    cr_assert_eq(r, 0, "journal -D %s %s: %s", d.log_dir, unit, err);
+    free(err);
+    return out;
+}
+
+static json_int_t offline_seq_of(const char *unit, const char *needle)
+{
+    char *out = NULL, *err = NULL, *save = NULL;
+    int r = harness_ctl(&d, &out, &err, "journal", "-D", d.log_dir, unit, "-o", "json", NULL);
+    json_int_t seq = -1;
+
+    cr_assert_eq(r, 0, "journal -D %s %s: %s", d.log_dir, unit, err);
+    for (char *l = strtok_r(out, "\n", &save); l && seq < 0; l = strtok_r(NULL, "\n", &save)) {
+        json_t *e = json_loads(l, 0, NULL);
+
+        if (e && strstr(jstr(e, "message"), needle))
+            seq = jint(e, "seq");
+        json_decref(e);
+    }
+    free(out);
+    free(err);
+    return seq;
+}
+
+static void write_pid1_units(void)
+{
+    harness_write_unitf(&d, "orphans.service",
+                        "[Service]\nExecStart=%s orphans 50 300\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "talker.service",
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "stubborn.service",
+                        "[Service]\nExecStart=%s ignore-term\nTimeoutStopSec=1\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+}
+
+Test(supervision, proc2_pid1_reaps_ignores_stray_signals_stops_on_sigterm_PROC_2)
+{
+    struct harness_start_opts o = {.wrapper = unshare_wrapper};
+    static const int stray[] = {SIGUSR1, SIGUSR2, SIGHUP};
+    char *text;
+    pid_t init;
+    uint64_t t0;
+    size_t lingering;
+
+    skip_unless_unshare();
+    write_pid1_units();
+    harness_start_with(&d, &o);
+    init = ns_init();
+
+    /* (a) Orphans: adopted by PID 1 (the kernel's rule) and reaped by it. */
+    wait_journal_count("orphans", " exit", 50, 20000);
+    text = harness_journal_cat(&d, "orphans");
+    cr_assert_eq(count_lines_ending(text, " ppid 1"), 50, "journal:\n%s", text);
+    free(text);
+    lingering = lingering_zombies(init);
+    harness_metric("proc2_pid1_reaps_ignores_stray_signals_stops_on_sigterm_PROC_2", "zombies",
+                   (double)lingering, 0);
+    cr_assert_eq(lingering, 0, "PID 1 left %zu zombies", lingering);
+
+    /* (c) Signals without a job in a container do no harm: SIGUSR1/2 ignored, SIGHUP reloads. */
+    wait_journal("talker", "ready", 10000);
+    wait_journal("stubborn", "ready", 10000);
+    for (size_t i = 0; i < sizeof(stray) / sizeof(stray[0]); i++) {
+        cr_assert_eq(kill(init, stray[i]), 0);
+        cr_assert_eq(harness_ctl(&d, NULL, NULL, "list-units", NULL), 0);
+    }
+    cr_assert(harness_pid_alive(init), "a stray signal ended PID 1");
+    assert_status("talker", "active (running)", 5000);
+    assert_status("stubborn", "active (running)", 5000);
+
+    /* (b) SIGTERM from outside (docker stop): every unit stopped within its timeout, exit 0. */
+    t0 = harness_now_ms();
+    harness_stop_by(&d, init, SIGTERM);
+    harness_metric("proc2_pid1_reaps_ignores_stray_signals_stops_on_sigterm_PROC_2", "shutdown_ms",
+                   (double)(harness_now_ms() - t0), 1500);
+    text = offline_journal("talker");
+    cr_assert(strstr(text, "bye "), "talker never got SIGTERM:\n%s", text);
+    free(text);
+    text = offline_journal("stubborn");
+    cr_assert(strstr(text, "timed out. Killing."), "stubborn's journal:\n%s", text);
+    free(text);
+}
+
+/* `kill -TERM 1` (or -INT) from a service inside the namespace. */
+static void pid1_signal_from_inside(const char *sig)
+{
+    struct harness_start_opts o = {.wrapper = unshare_wrapper};
+    char *text;
+    int status;
+
+    skip_unless_unshare();
+    harness_write_unitf(&d, "talker.service",
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "killer.service",
+                        "[Service]\nType=oneshot\nExecStart=/bin/kill -%s 1\n", sig);
+    harness_start_with(&d, &o);
+    ns_init();
+    wait_journal("talker", "ready", 10000);
+    harness_track_descendants(&d);
+    harness_ctl(&d, NULL, NULL, "start", "--no-block", "killer", NULL);
+    cr_assert(harness_wait_exit(&d, 30000, &status), "minisupd did not exit after kill -%s 1", sig);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "minisupd as PID 1 ended with wait status 0x%x after kill -%s 1", status, sig);
+    for (size_t i = 0; i < d.n_procs; i++)
+        cr_assert(!harness_pid_alive(d.procs[i].pid), "process %d survived", (int)d.procs[i].pid);
+    text = offline_journal("talker");
+    cr_assert(strstr(text, "bye "), "talker never got SIGTERM:\n%s", text);
+    free(text);
+}
+
+Test(supervision, proc2_kill_term_1_from_inside_PROC_2)
+{
+    pid1_signal_from_inside("TERM");
+}
+
+Test(supervision, proc2_kill_int_1_from_inside_PROC_2)
+{
+    pid1_signal_from_inside("INT");
+}
+
+/* ---- EXEC-1 / EXEC-3: what a service inherits ---- */
+
+struct fdcheck_totals {
+    size_t runs, extra_fds, bad_stdin, bad_blk, bad_ign;
+};
+
+/* Checks the fdcheck output of every run in text: fds 0-2 only, stdin /dev/null, SigBlk 0,
+ * SigIgn exactly want_ign. */
+static void tally_fdcheck(const char *text, const char *want_ign, struct fdcheck_totals *t)
+{
+    for (const char *p = text; p && *p;) {
+        const char *end = strchr(p, '\n');
+        int fd;
+        char target[512];
+
+        if (sscanf(p, "fd %d -> %511s", &fd, target) == 2) {
+            if (fd > 2) {
+                fprintf(stderr, "EXEC-1: the service had fd %d -> %s\n", fd, target);
+                t->extra_fds++;
+            }
+            if (fd == 0 && strcmp(target, "/dev/null") != 0)
+                t->bad_stdin++;
+        } else if (strncmp(p, "SigBlk:", 7) == 0) {
+            t->runs++;
+            if (strncmp(p + 7 + strspn(p + 7, " \t"), "0000000000000000", 16) != 0)
+                t->bad_blk++;
+        } else if (strncmp(p, "SigIgn:", 7) == 0) {
+            if (strncmp(p + 7 + strspn(p + 7, " \t"), want_ign, 16) != 0) {
+                fprintf(stderr, "EXEC-3: %.*s, want %s\n", (int)(end ? end - p : (long)strlen(p)),
+                        p, want_ign);
+                t->bad_ign++;
+            }
+        }
+        p = end ? end + 1 : NULL;
+    }
+}
+
+struct traffic {
+    const char *unit;
+    size_t want, seen, calls;
+};
+
+/* Control traffic while the service respawns: status calls between journal polls. */
+static bool traffic_until_runs(void *arg)
+{
+    struct traffic *t = arg;
+
+    harness_ctl(&d, NULL, NULL, "status", t->unit, NULL);
+    t->calls++;
+    t->seen = journal_count(t->unit, "SigBlk:");
+    return t->seen >= t->want;
+}
+
+Test(supervision, exec1_only_fds_0_1_2_under_load_EXEC_1)
+{
+    int inherit[3];
+    struct harness_start_opts o = {.inherit_fds = inherit};
+    struct fdcheck_totals t = {0};
+    struct traffic tr = {"fdcheck", 100, 0, 0};
+    int clients[100], follow_out;
+    pid_t follower;
+    char path[PATH_MAX], *text;
+    int fd;
+
+    /* minisupd starts with two stray fds, as `exec 7</etc/passwd 9>x minisupd` would leave
+     * (numbers above criterion's own fds). */
+    fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    cr_assert(fd >= 0 && (inherit[0] = fcntl(fd, F_DUPFD, 40)) >= 0);
+    close(fd);
+    fd = open(harness_path(&d, path, "stray"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0 && (inherit[1] = fcntl(fd, F_DUPFD, 40)) >= 0);
+    close(fd);
+    inherit[2] = -1;
+    harness_write_unitf(&d, "fdcheck.service",
+                        "[Unit]\nStartLimitBurst=0\n\n"
+                        "[Service]\nExecStart=%s fdcheck\nRestart=always\nRestartSec=0\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start_with(&d, &o);
+    {
+        char link[64], target[PATH_MAX];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)d.pid, inherit[0]);
+        n = readlink(link, target, sizeof(target) - 1);
+        fprintf(stderr, "EXEC-1: minisupd %s its stray fd %d%s%.*s\n", n > 0 ? "keeps" : "closed",
+                inherit[0], n > 0 ? " -> " : "", (int)(n > 0 ? n : 0), target);
+    }
+    close(inherit[0]);
+    close(inherit[1]);
+
+    /* 100 idle clients and a journal follower hold connections meanwhile. */
+    for (int i = 0; i < 100; i++) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+        clients[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        cr_assert(strlen(d.socket) < sizeof(sa.sun_path));
+        memcpy(sa.sun_path, d.socket, strlen(d.socket) + 1);
+        cr_assert(connect(clients[i], (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect: %s",
+                  strerror(errno));
+    }
+    follow_out = memfd_create("follow", MFD_CLOEXEC);
+    {
+        const char *const args[] = {"journal", "-f", NULL};
+
+        follower = harness_ctl_spawn(&d, args, follow_out);
+    }
+    harness_ctl(&d, NULL, NULL, "start", "fdcheck", NULL);
+    cr_assert(wait_until(traffic_until_runs, &tr, 30000), "%zu of %zu fdcheck runs", tr.seen,
+              tr.want);
+    stop_unit("fdcheck");
+    kill(follower, SIGKILL);
+    waitpid(follower, NULL, 0);
+    close(follow_out);
+    for (int i = 0; i < 100; i++)
+        close(clients[i]);
+
+    text = harness_journal_cat(&d, "fdcheck");
+    tally_fdcheck(text, "0000000000001000", &t);
+    free(text);
+    harness_metric("exec1_only_fds_0_1_2_under_load_EXEC_1", "spawns", (double)t.runs, 1000);
+    harness_metric("exec1_only_fds_0_1_2_under_load_EXEC_1", "extra_fds", (double)t.extra_fds, 0);
+    cr_assert_geq(t.runs, 100);
+    cr_assert_eq(t.extra_fds, 0, "services inherited %zu fds beyond 0-2", t.extra_fds);
+    cr_assert_eq(t.bad_stdin, 0, "stdin was not /dev/null in %zu runs", t.bad_stdin);
+    cr_assert_eq(t.bad_blk, 0, "SigBlk was not empty in %zu runs", t.bad_blk);
+    cr_assert_eq(t.bad_ign, 0, "SigIgn was not just SIGPIPE in %zu runs", t.bad_ign);
+    harness_stop(&d);
+}
+
+/* minisupd started as nohup or some CI runners would: SIGINT and SIGQUIT ignored, SIGTERM and
+ * SIGUSR1 blocked. None of it reaches a service; only IgnoreSIGPIPE= decides SigIgn. SigCgt is
+ * not checked: it is the program's own handlers (ASan installs some), never inherited. */
+Test(supervision, exec3_signal_state_not_inherited_EXEC_3)
+{
+    static const int ignored[] = {SIGINT, SIGQUIT, 0}, blocked[] = {SIGTERM, SIGUSR1, 0};
+    struct harness_start_opts o = {.ignore_signals = ignored, .block_signals = blocked};
+    struct fdcheck_totals dflt = {0}, no = {0};
+    char *text;
+    int status;
+    bool term_worked;
+
+    harness_write_unitf(&d, "sig-default.service",
+                        "[Service]\nType=oneshot\nExecStart=%s fdcheck\n", HARNESS_TFX);
+    harness_write_unitf(&d, "sig-no.service",
+                        "[Service]\nType=oneshot\nIgnoreSIGPIPE=no\nExecStart=%s fdcheck\n",
+                        HARNESS_TFX);
+    harness_write_unit(&d, "yes-default.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'yes | head -1'\n");
+    harness_write_unit(&d, "yes-no.service",
+                       "[Service]\nType=oneshot\nIgnoreSIGPIPE=no\n"
+                       "ExecStart=/bin/sh -c 'yes | head -1'\n");
+    harness_write_unitf(&d, "sleeper.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start_with(&d, &o);
+
+    start_unit("sig-default");
+    start_unit("sig-no");
+    text = harness_journal_cat(&d, "sig-default");
+    tally_fdcheck(text, "0000000000001000", &dflt);
+    free(text);
+    text = harness_journal_cat(&d, "sig-no");
+    tally_fdcheck(text, "0000000000000000", &no);
+    free(text);
+    cr_assert_eq(dflt.runs, 1);
+    cr_assert_eq(no.runs, 1);
+    cr_assert_eq(dflt.bad_blk + no.bad_blk, 0, "a service inherited minisupd's blocked signals");
+    cr_assert_eq(dflt.bad_ign, 0, "IgnoreSIGPIPE=yes: SigIgn is not exactly SIGPIPE");
+    cr_assert_eq(no.bad_ign, 0, "IgnoreSIGPIPE=no: SigIgn is not empty");
+
+    /* Functional: `yes | head -1` ends either way; with SIGPIPE ignored yes sees EPIPE. */
+    start_unit("yes-default");
+    start_unit("yes-no");
+    assert_active_now("yes-default", "inactive (dead)");
+    assert_active_now("yes-no", "inactive (dead)");
+    cr_assert_gt(journal_count("yes-default", "Broken pipe"), 0);
+    cr_assert_eq(journal_count("yes-no", "Broken pipe"), 0);
+
+    /* kill -INT stops a service although minisupd itself ignores SIGINT. */
+    start_unit("sleeper");
+    harness_main_pid(&d, "sleeper");
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "kill", "--signal", "INT", "sleeper", NULL), 0);
+    assert_status("sleeper", "inactive (dead)", 10000);
+    cr_assert_eq(unit_int("sleeper", "execMainStatus"), SIGINT);
+
+    /* And minisupd itself must still stop on SIGTERM (PROC-2 (c): it unblocks what it handles). */
+    harness_track_descendants(&d);
+    cr_assert_eq(kill(d.pid, SIGTERM), 0);
+    term_worked = harness_wait_exit(&d, 5000, &status);
+    if (!term_worked) {
+        kill(d.pid, SIGINT);
+        harness_wait_exit(&d, 30000, &status);
+    }
+    cr_assert(term_worked, "minisupd started with SIGTERM blocked ignores SIGTERM (it keeps the "
+                           "inherited signal mask); SIGINT stopped it");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wait status 0x%x", status);
+}
+
+/* ---- Service types ---- */
+
+Test(supervision, type_oneshot_several_exec_start_remain_after_exit)
+{
+    char *out = NULL;
+    int r;
+
+    harness_write_unitf(&d, "setup.service",
+                        "[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+                        "ExecStart=%s seq 1 --prefix first\n"
+                        "ExecStart=%s seq 1 --prefix second\n"
+                        "ExecStart=%s seq 1 --prefix third\n",
+                        HARNESS_TFX, HARNESS_TFX, HARNESS_TFX);
+    harness_write_unitf(&d, "chain.service",
+                        "[Service]\nType=oneshot\n"
+                        "ExecStart=%s seq 1 --prefix one\n"
+                        "ExecStart=%s crash 3\n"
+                        "ExecStart=%s seq 1 --prefix never\n",
+                        HARNESS_TFX, HARNESS_TFX, HARNESS_TFX);
+    harness_write_unitf(&d, "lenient.service",
+                        "[Service]\nType=oneshot\n"
+                        "ExecStart=-%s crash 3\n"
+                        "ExecStart=%s seq 1 --prefix after\n",
+                        HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+
+    /* start returns once every ExecStart= ran, in order. */
+    start_unit("setup");
+    assert_active_now("setup", "active (exited)");
+    {
+        json_int_t a = seq_of("setup", "first:1"), b = seq_of("setup", "second:1"),
+                   c = seq_of("setup", "third:1");
+
+        cr_assert(a >= 0 && a < b && b < c, "order of the ExecStart= lines: %lld %lld %lld",
+                  (long long)a, (long long)b, (long long)c);
+    }
+    stop_unit("setup");
+    assert_active_now("setup", "inactive (dead)");
+
+    /* A failing command ends the chain; the job fails. */
+    r = ctl(&out, NULL, "start", "chain");
+    free(out);
+    cr_assert_neq(r, 0);
+    assert_active_now("chain", "failed (Result: exit-code)");
+    cr_assert_eq(journal_count("chain", "one:1"), 1);
+    cr_assert_eq(journal_count("chain", "never:1"), 0, "the chain went on after a failure");
+
+    /* With '-' the failure is ignored. */
+    start_unit("lenient");
+    assert_active_now("lenient", "inactive (dead)");
+    cr_assert_eq(journal_count("lenient", "after:1"), 1);
+    harness_stop(&d);
+}
+
+static void write_forking_unit(const char *name, bool pidfile)
+{
+    char path[PATH_MAX];
+
+    harness_path(&d, path, "run/forker.pid");
+    if (pidfile)
+        harness_write_unitf(&d, name,
+                            "[Unit]\nStartLimitBurst=0\n\n"
+                            "[Service]\nType=forking\nPIDFile=%s\n"
+                            "ExecStart=%s daemonize --pidfile %s\n"
+                            "Restart=on-failure\nRestartSec=100ms\n" NO_LSAN,
+                            path, HARNESS_TFX, path);
+    else
+        harness_write_unitf(&d, name, "[Service]\nType=forking\nExecStart=%s daemonize\n" NO_LSAN,
+                            HARNESS_TFX);
+}
+
+struct pid_change {
+    const char *unit;
+    pid_t old, now;
+};
+
+static bool main_pid_changed(void *arg)
+{
+    struct pid_change *w = arg;
+
+    w->now = (pid_t)unit_int(w->unit, "mainPid");
+    return w->now > 0 && w->now != w->old;
+}
+
+Test(supervision, type_forking_pidfile_supervised_restarted_stopped)
+{
+    struct pid_change w = {"forker", 0, 0};
+    pid_t daemon_pid;
+
+    write_forking_unit("forker.service", true);
+    harness_start(&d);
+    start_unit("forker");
+    assert_active_now("forker", "active (running)");
+    daemon_pid = (pid_t)journal_number("forker", "daemon ");
+    cr_assert_gt(daemon_pid, 0);
+    cr_assert_eq(harness_main_pid(&d, "forker"), daemon_pid, "Main PID is not the daemon's");
+    /* Restart=on-failure: killing the daemon starts a new one. */
+    cr_assert_eq(kill(daemon_pid, SIGKILL), 0);
+    w.old = daemon_pid;
+    cr_assert(wait_until(main_pid_changed, &w, 10000), "no new daemon after kill -9");
+    assert_status("forker", "active (running)", 10000);
+    harness_track_pid(&d, w.now);
+    stop_unit("forker");
+    cr_assert(!harness_pid_alive(w.now), "daemon %d survived the stop", (int)w.now);
+    assert_active_now("forker", "inactive (dead)");
+    harness_stop(&d);
+}
+
+Test(supervision, type_forking_guesses_the_single_orphan)
+{
+    pid_t daemon_pid;
+
+    write_forking_unit("guess.service", false);
+    harness_start(&d);
+    start_unit("guess");
+    assert_active_now("guess", "active (running)");
+    daemon_pid = (pid_t)journal_number("guess", "daemon ");
+    cr_assert_gt(daemon_pid, 0);
+    cr_assert_eq(harness_main_pid(&d, "guess"), daemon_pid);
+    stop_unit("guess");
+    cr_assert(!harness_pid_alive(daemon_pid));
+    harness_stop(&d);
+}
+
+struct status_text_wait {
+    const char *unit, *want;
+    char last[128];
+};
+
+static bool status_text_is(void *arg)
+{
+    struct status_text_wait *w = arg;
+
+    return strcmp(unit_str(w->unit, "statusText", w->last, sizeof(w->last)), w->want) == 0;
+}
+
+Test(supervision, type_notify_ready_status_timeout_protocol_mainpid)
+{
+    struct status_text_wait st = {"ready", "serving", ""};
+    char *out = NULL, buf[64];
+    pid_t child;
+    int r;
+
+    harness_write_unitf(
+        &d, "ready.service",
+        "[Service]\nType=notify\n"
+        "ExecStart=%s notify \"STATUS=starting\" READY=1 \"STATUS=serving\"\n" NO_LSAN,
+        HARNESS_TFX);
+    harness_write_unitf(&d, "never.service",
+                        "[Service]\nType=notify\nTimeoutStartSec=1\n"
+                        "ExecStart=%s notify \"STATUS=not yet\"\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "quitter.service", "[Service]\nType=notify\nExecStart=%s crash 0\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "handover.service",
+                        "[Service]\nType=notify\nExecStart=%s notify --mainpid-child\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    /* start returns once READY=1 came. */
+    start_unit("ready");
+    assert_active_now("ready", "active (running)");
+    cr_assert(wait_until(status_text_is, &st, 5000), "statusText '%s', want 'serving'", st.last);
+    harness_ctl(&d, &out, NULL, "status", "ready", NULL);
+    cr_assert(strstr(out, "Status: \"serving\""), "status:\n%s", out);
+    free(out);
+
+    /* No READY=1 within TimeoutStartSec=: the start fails with a timeout. */
+    r = ctl(&out, NULL, "start", "never");
+    free(out);
+    cr_assert_neq(r, 0, "start of a service that never became ready succeeded");
+    assert_active_now("never", "failed (Result: timeout)");
+
+    /* The main process exits before READY=1: result protocol. */
+    r = ctl(&out, NULL, "start", "quitter");
+    free(out);
+    cr_assert_neq(r, 0);
+    assert_active_now("quitter", "failed (Result: protocol)");
+
+    /* MAINPID= hands the main process over; the old one's exit is not the service's. */
+    start_unit("handover");
+    wait_journal("handover", "main child ", 5000);
+    child = (pid_t)journal_number("handover", "main child ");
+    cr_assert_gt(child, 0);
+    harness_track_pid(&d, child);
+    assert_status("handover", "active (running)", 5000);
+    cr_assert_eq(unit_int("handover", "mainPid"), child);
+    cr_assert_str_eq(unit_str("handover", "activeState", buf, sizeof(buf)), "active");
+    stop_unit("handover");
+    cr_assert(!harness_pid_alive(child), "the handed-over main %d survived", (int)child);
+    assert_active_now("handover", "inactive (dead)");
+    stop_unit("ready");
+    harness_stop(&d);
+}
+
+/* ---- ExecStartPre/Post, ExecReload, ExecStop, ExecStopPost ---- */
+
+Test(supervision, commands_run_in_order_with_mainpid)
+{
+    char want[64];
+    pid_t main_pid;
+    json_int_t pre1, crash, pre2, ready, post, stop, bye, stoppost;
+
+    harness_write_unitf(&d, "cmds.service",
+                        "[Service]\n"
+                        "ExecStartPre=%s seq 1 --prefix pre1\n"
+                        "ExecStartPre=-%s crash 4\n"
+                        "ExecStartPre=%s seq 1 --prefix pre2\n"
+                        "ExecStart=%s last-words\n"
+                        "ExecStartPost=%s seq 1 --prefix post\n"
+                        "ExecReload=/bin/sh -c 'echo reload $MAINPID'\n"
+                        "ExecStop=/bin/sh -c 'echo stop $MAINPID'\n"
+                        "ExecStopPost=%s seq 1 --prefix stoppost\n" NO_LSAN,
+                        HARNESS_TFX, HARNESS_TFX, HARNESS_TFX, HARNESS_TFX, HARNESS_TFX,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "prefail.service",
+                        "[Service]\n"
+                        "ExecStartPre=%s crash 2\n"
+                        "ExecStart=%s last-words\n"
+                        "ExecStopPost=%s seq 1 --prefix cleanup\n" NO_LSAN,
+                        HARNESS_TFX, HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+
+    start_unit("cmds");
+    /* start-post ran before start returned. */
+    pre1 = seq_of("cmds", "pre1:1");
+    crash = seq_of("cmds", "crash: exit 4");
+    pre2 = seq_of("cmds", "pre2:1");
+    post = seq_of("cmds", "post:1");
+    cr_assert(pre1 >= 0 && pre1 < crash && crash < pre2 && pre2 < post,
+              "pre1 %lld, crash %lld, pre2 %lld, post %lld", (long long)pre1, (long long)crash,
+              (long long)pre2, (long long)post);
+    wait_journal("cmds", "ready", 5000);
+    ready = seq_of("cmds", "ready");
+    cr_assert_gt(ready, pre2);
+    assert_active_now("cmds", "active (running)");
+    main_pid = harness_main_pid(&d, "cmds");
+
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "reload", "cmds", NULL), 0);
+    snprintf(want, sizeof(want), "reload %d", (int)main_pid);
+    cr_assert_eq(journal_count("cmds", want), 1, "no '%s' once reload returned", want);
+
+    stop_unit("cmds");
+    snprintf(want, sizeof(want), "stop %d", (int)main_pid);
+    stop = seq_of("cmds", want);
+    bye = seq_of("cmds", "bye ");
+    stoppost = seq_of("cmds", "stoppost:1");
+    cr_assert(stop >= 0 && stop < bye && bye < stoppost, "'%s' %lld, bye %lld, stoppost %lld", want,
+              (long long)stop, (long long)bye, (long long)stoppost);
+    assert_active_now("cmds", "inactive (dead)");
+
+    /* A failing ExecStartPre= fails the start; ExecStart= never runs; ExecStopPost= does. */
+    cr_assert_neq(harness_ctl(&d, NULL, NULL, "start", "prefail", NULL), 0);
+    assert_active_now("prefail", "failed (Result: exit-code)");
+    cr_assert_eq(journal_count("prefail", "ready"), 0);
+    cr_assert_eq(journal_count("prefail", "cleanup:1"), 1);
+    harness_stop(&d);
+}
+
+/* ---- Kill settings ---- */
+
+static bool is_stopped(void *arg)
+{
+    char state = 0;
+
+    return harness_proc_ids((pid_t)(intptr_t)arg, &state, NULL, NULL, NULL) && state == 'T';
+}
+
+Test(supervision, stop_sends_sigcont_after_the_kill_signal)
+{
+    pid_t pid;
+    uint64_t t0;
+
+    harness_write_unitf(&d, "frozen.service",
+                        "[Service]\nExecStart=%s last-words\nTimeoutStopSec=15\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("frozen");
+    wait_journal("frozen", "ready", 5000);
+    pid = harness_main_pid(&d, "frozen");
+    cr_assert_eq(kill(pid, SIGSTOP), 0);
+    cr_assert(wait_until(is_stopped, (void *)(intptr_t)pid, 5000));
+    t0 = harness_now_ms();
+    stop_unit("frozen");
+    harness_metric("stop_sends_sigcont_after_the_kill_signal", "stop_ms",
+                   (double)(harness_now_ms() - t0), 15000);
+    assert_active_now("frozen", "inactive (dead)");
+    cr_assert_eq(journal_count("frozen", "bye "), 1, "the stopped service never ran its handler");
+    harness_stop(&d);
+}
+
+Test(supervision, kill_signal_final_kill_signal_send_sigkill)
+{
+    pid_t pid;
+    char buf[32];
+
+    harness_write_unitf(&d, "int.service",
+                        "[Service]\nExecStart=%s sleep 1000\nKillSignal=SIGINT\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "final.service",
+                        "[Service]\nExecStart=%s ignore-term\nTimeoutStopSec=500ms\n"
+                        "FinalKillSignal=SIGUSR2\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "nokill.service",
+                        "[Service]\nExecStart=%s ignore-term\nTimeoutStopSec=500ms\n"
+                        "SendSIGKILL=no\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    start_unit("int");
+    harness_main_pid(&d, "int");
+    stop_unit("int");
+    assert_active_now("int", "inactive (dead)");
+    cr_assert_str_eq(unit_str("int", "execMainCode", buf, sizeof(buf)), "killed");
+    cr_assert_eq(unit_int("int", "execMainStatus"), SIGINT);
+
+    start_unit("final");
+    wait_journal("final", "ready", 5000);
+    harness_main_pid(&d, "final");
+    stop_unit("final");
+    assert_active_now("final", "failed (Result: timeout)");
+    cr_assert_eq(unit_int("final", "execMainStatus"), SIGUSR2);
+
+    start_unit("nokill");
+    wait_journal("nokill", "ready", 5000);
+    pid = harness_main_pid(&d, "nokill");
+    stop_unit("nokill");
+    wait_journal("nokill", "Skipping SIGKILL", 1000);
+    cr_assert(harness_pid_alive(pid), "SendSIGKILL=no, yet %d was killed", (int)pid);
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    cr_assert(wait_gone(pid, 5000));
+    cr_assert_eq(lingering_zombies(d.pid), 0);
+    harness_stop(&d);
+}
+
+/* ---- Dependencies ---- */
+
+Test(supervision, deps_requires_after_order_and_stop_propagation)
+{
+    json_int_t db_up, app_started, app_stopped, db_stopped;
+
+    harness_write_unitf(&d, "db.service",
+                        "[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+                        "ExecStart=%s seq 1 --prefix db-up\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "app.service",
+                        "[Unit]\nRequires=db.service\nAfter=db.service\n\n"
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("app");
+    assert_active_now("db", "active (exited)");
+    assert_active_now("app", "active (running)");
+    db_up = seq_of("db", "db-up:1");
+    app_started = seq_of("app", "Started ");
+    cr_assert(db_up >= 0 && db_up < app_started, "db-up %lld, app started %lld", (long long)db_up,
+              (long long)app_started);
+
+    /* Stopping the requirement stops the dependent first (reverse order). */
+    harness_main_pid(&d, "app");
+    stop_unit("db");
+    assert_active_now("app", "inactive (dead)");
+    assert_active_now("db", "inactive (dead)");
+    app_stopped = seq_of("app", "Stopped ");
+    db_stopped = seq_of("db", "Stopped ");
+    cr_assert(app_stopped >= 0 && app_stopped < db_stopped, "app stopped %lld, db stopped %lld",
+              (long long)app_stopped, (long long)db_stopped);
+    harness_stop(&d);
+}
+
+Test(supervision, deps_failed_requirement_fails_job_with_dependency)
+{
+    json_t *r;
+    char *out = NULL, *err = NULL;
+    int code;
+
+    harness_write_unitf(&d, "broken.service", "[Service]\nType=oneshot\nExecStart=%s crash 1\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "needy.service",
+                        "[Unit]\nDescription=Needy service\nRequires=broken.service\n"
+                        "After=broken.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "wanting.service",
+                        "[Unit]\nWants=broken.service\nAfter=broken.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    r = harness_varlink(&d, "StartUnit", json_pack("{s:s}", "name", "needy"));
+    cr_assert_str_eq(jstr(r, "result"), "dependency");
+    json_decref(r);
+    assert_active_now("broken", "failed (Result: exit-code)");
+    assert_active_now("needy", "inactive (dead)");
+    wait_journal("needy", "Dependency failed for Needy service.", 1000);
+    cr_assert_eq(journal_count("needy", "Started "), 0, "needy ran without its requirement");
+    code = ctl(&out, &err, "start", "needy");
+    cr_assert_neq(code, 0, "the CLI start of needy succeeded");
+    free(out);
+    free(err);
+
+    /* Wants= is weaker: a failed wanted unit does not stop the start. */
+    start_unit("wanting");
+    assert_active_now("wanting", "active (running)");
+    harness_main_pid(&d, "wanting");
+    stop_unit("wanting");
+    harness_stop(&d);
+}
+
+Test(supervision, deps_requisite_conflicts_bindsto_partof)
+{
+    struct pid_change w = {"part", 0, 0};
+    pid_t base_pid;
+    char *out = NULL;
+    int r;
+
+    harness_write_unitf(&d, "base.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "req.service",
+                        "[Unit]\nRequisite=base.service\nAfter=base.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "bound.service",
+                        "[Unit]\nBindsTo=base.service\nAfter=base.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "part.service",
+                        "[Unit]\nPartOf=base.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "rival.service",
+                        "[Unit]\nConflicts=base.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    /* Requisite= does not start base; it fails while base is down. */
+    r = ctl(&out, NULL, "start", "req");
+    free(out);
+    cr_assert_neq(r, 0, "start with an inactive Requisite= succeeded");
+    assert_active_now("base", "inactive (dead)");
+    assert_active_now("req", "inactive (dead)");
+
+    /* BindsTo= pulls base in; base dying takes bound down. */
+    start_unit("bound");
+    assert_active_now("base", "active (running)");
+    start_unit("req");
+    assert_active_now("req", "active (running)");
+    harness_main_pid(&d, "req");
+    harness_main_pid(&d, "bound");
+    base_pid = harness_main_pid(&d, "base");
+    cr_assert_eq(kill(base_pid, SIGKILL), 0);
+    assert_status("bound", "inactive (dead)", 10000);
+    assert_status("base", "failed (Result: signal)", 10000);
+    stop_unit("req");
+
+    /* PartOf=: restart and stop of base reach part. */
+    start_unit("base");
+    start_unit("part");
+    w.old = harness_main_pid(&d, "part");
+    harness_main_pid(&d, "base");
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "restart", "base", NULL), 0);
+    cr_assert(wait_until(main_pid_changed, &w, 10000), "part was not restarted with base");
+    harness_track_pid(&d, w.now);
+    harness_main_pid(&d, "base");
+    stop_unit("base");
+    assert_status("part", "inactive (dead)", 10000);
+
+    /* Conflicts=: starting rival stops base, and the other way round. */
+    start_unit("base");
+    harness_main_pid(&d, "base");
+    start_unit("rival");
+    harness_main_pid(&d, "rival");
+    assert_active_now("base", "inactive (dead)");
+    start_unit("base");
+    harness_main_pid(&d, "base");
+    assert_active_now("rival", "inactive (dead)");
+    stop_unit("base");
+    harness_stop(&d);
+}
+
+Test(supervision, deps_ordering_cycle_detected_daemon_keeps_working)
+{
+    char *log;
+
+    harness_write_unitf(&d, "x.service",
+                        "[Unit]\nWants=y.service\nAfter=y.service\n\n"
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "y.service",
+                        "[Unit]\nAfter=x.service\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("x");
+    assert_status("x", "active (running)", 5000);
+    assert_status("y", "active (running)", 5000);
+    log = harness_read(&d, "minisupd.log");
+    cr_assert(log && strstr(log, "Found ordering cycle"), "minisupd.log:\n%s", log);
+    free(log);
+    cr_assert(journal_count("x", "Found ordering cycle") + journal_count("y", "Found ordering "
+                                                                              "cycle") >
+              0);
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "list-units", NULL), 0);
+    harness_main_pid(&d, "x");
+    harness_main_pid(&d, "y");
+    stop_unit("x");
+    stop_unit("y");
+    harness_stop(&d);
+}
+
+Test(supervision, deps_startup_order_and_reverse_shutdown)
+{
+    json_int_t first_started, second_started, first_bye, second_bye;
+
+    harness_write_unitf(&d, "first.service",
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "second.service",
+                        "[Unit]\nRequires=first.service\nAfter=first.service\n\n"
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN
+                        "\n[Install]\nWantedBy=default.target\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    assert_status("first", "active (running)", 5000);
+    assert_status("second", "active (running)", 5000);
+    wait_journal("first", "ready", 5000);
+    wait_journal("second", "ready", 5000);
+    first_started = seq_of("first", "Started ");
+    second_started = seq_of("second", "Started ");
+    cr_assert(first_started >= 0 && first_started < second_started);
+    harness_stop(&d);
+    first_bye = offline_seq_of("first", "bye ");
+    second_bye = offline_seq_of("second", "bye ");
+    cr_assert(second_bye >= 0 && second_bye < first_bye,
+              "shutdown order: second's bye %lld, first's bye %lld", (long long)second_bye,
+              (long long)first_bye);
+}
+
+/* ---- daemon-reload ---- */
+
+static bool unit_known(void *arg)
+{
+    char *error = NULL;
+    json_t *r = harness_varlink_try(&d, "GetUnit", json_pack("{s:s}", "name", arg), &error);
+    bool ok = r != NULL;
+
+    json_decref(r);
+    free(error);
+    return ok;
+}
+
+Test(supervision, daemon_reload_new_changed_removed_broken)
+{
+    char path[PATH_MAX], buf[64], *error = NULL;
+    pid_t keep_pid, gone_pid;
+    json_t *r, *u;
+
+    harness_write_unitf(&d, "keep.service",
+                        "[Unit]\nDescription=Old\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "gone.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("keep");
+    start_unit("gone");
+    keep_pid = harness_main_pid(&d, "keep");
+    gone_pid = harness_main_pid(&d, "gone");
+
+    /* New, changed and removed files; then Reload over Varlink. */
+    harness_write_unitf(&d, "new.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "keep.service",
+                        "[Unit]\nDescription=New\n\n[Service]\nExecStart=%s last-words\n" NO_LSAN,
+                        HARNESS_TFX);
+    cr_assert_eq(unlink(harness_path(&d, path, "units/gone.service")), 0);
+    r = harness_varlink(&d, "Reload", NULL);
+    cr_assert_eq(jint(r, "failedUnits"), 0);
+    json_decref(r);
+
+    u = harness_get_unit(&d, "new");
+    cr_assert_str_eq(jstr(u, "loadState"), "loaded");
+    cr_assert_str_eq(jstr(u, "activeState"), "inactive");
+    json_decref(u);
+    start_unit("new");
+    harness_main_pid(&d, "new");
+
+    u = harness_get_unit(&d, "keep");
+    cr_assert(json_is_true(json_object_get(u, "unitFileChanged")), "keep: unitFileChanged not set");
+    cr_assert_eq(jint(u, "mainPid"), keep_pid, "the change restarted keep");
+    json_decref(u);
+    /* The new configuration applies at the next start. */
+    stop_unit("keep");
+    start_unit("keep");
+    wait_journal("keep", "ready", 5000); /* the new ExecStart= */
+    harness_main_pid(&d, "keep");
+    cr_assert(!json_is_true(json_object_get(u = harness_get_unit(&d, "keep"), "unitFileChanged")));
+    json_decref(u);
+
+    u = harness_get_unit(&d, "gone");
+    cr_assert_str_eq(jstr(u, "loadState"), "not-found");
+    cr_assert_str_eq(jstr(u, "activeState"), "active");
+    cr_assert_eq(jint(u, "mainPid"), gone_pid);
+    json_decref(u);
+    stop_unit("gone");
+    cr_assert(!harness_pid_alive(gone_pid));
+    r = harness_varlink_try(&d, "GetUnit", json_pack("{s:s}", "name", "gone"), &error);
+    if (r) {
+        cr_assert_str_neq(jstr(json_object_get(r, "unit"), "activeState"), "active");
+        json_decref(r);
+    }
+    free(error);
+
+    /* SIGHUP reloads too; a file that fails to load leaves the others alone. */
+    harness_write_unitf(&d, "hup.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unit(&d, "bad.service", "[Service]\nType=bogus\n");
+    cr_assert_eq(kill(d.pid, SIGHUP), 0);
+    cr_assert(wait_until(unit_known, "hup.service", 5000), "SIGHUP did not load hup.service");
+    u = harness_get_unit(&d, "bad");
+    cr_assert_str_neq(jstr(u, "loadState"), "loaded");
+    json_decref(u);
+    r = harness_varlink(&d, "Reload", NULL);
+    cr_assert_geq(jint(r, "failedUnits"), 1);
+    json_decref(r);
+    cr_assert_str_eq(unit_str("new", "activeState", buf, sizeof(buf)), "active");
+    cr_assert_str_eq(unit_str("keep", "loadState", buf, sizeof(buf)), "loaded");
+    stop_unit("new");
+    stop_unit("keep");
+    harness_stop(&d);
+}
+
+/* systemctl restart after daemon-reload runs the new configuration, as a start would. */
+Test(supervision, daemon_reload_then_restart_applies_new_config)
+{
+    char buf[64];
+
+    harness_write_unitf(&d, "keep.service",
+                        "[Unit]\nDescription=Old\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("keep");
+    harness_main_pid(&d, "keep");
+    harness_write_unitf(&d, "keep.service",
+                        "[Unit]\nDescription=New\n\n[Service]\nExecStart=%s last-words\n" NO_LSAN,
+                        HARNESS_TFX);
+    json_decref(harness_varlink(&d, "Reload", NULL));
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "restart", "keep", NULL), 0);
+    harness_main_pid(&d, "keep");
+    {
+        bool applied = harness_wait_journal_contains(&d, "keep", "ready", 2000);
+
+        stop_unit("keep");
+        cr_assert(applied,
+                  "restart after daemon-reload ran the old ExecStart= (description "
+                  "now '%s')",
+                  unit_str("keep", "description", buf, sizeof(buf)));
+    }
+    harness_stop(&d);
+}
+
+/* ---- Container options: --exit-with, --log-to-console, --daemonize ---- */
+
+struct fifo_writer {
+    const char *path;
+    int fd;
+};
+
+static bool fifo_open_for_write(void *arg)
+{
+    struct fifo_writer *w = arg;
+
+    w->fd = open(w->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    return w->fd >= 0;
+}
+
+Test(supervision, exit_with_unit_code_after_stopping_the_rest)
+{
+    static const char *const args[] = {"--exit-with", "main.service", "--log-to-console", NULL};
+    struct harness_start_opts o = {.extra_args = args};
+    char fifo[PATH_MAX], *text;
+    struct fifo_writer w;
+    int status;
+
+    harness_path(&d, fifo, "go.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    harness_write_unitf(&d, "main.service",
+                        "[Service]\nExecStart=/bin/sh -c 'read x < %s; echo leaving; exit 3'\n"
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        fifo);
+    harness_write_unitf(&d, "other.service",
+                        "[Service]\nExecStart=%s last-words\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_start_with(&d, &o);
+    wait_journal("other", "ready", 5000);
+    harness_track_descendants(&d);
+    w.path = fifo;
+    cr_assert(wait_until(fifo_open_for_write, &w, 5000), "main never opened %s", fifo);
+    cr_assert(write(w.fd, "go\n", 3) == 3);
+    close(w.fd);
+    cr_assert(harness_wait_exit(&d, 30000, &status), "minisupd did not exit with main.service");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+              "minisupd ended with wait status 0x%x, want exit code 3", status);
+    for (size_t i = 0; i < d.n_procs; i++)
+        cr_assert(!harness_pid_alive(d.procs[i].pid), "process %d survived", (int)d.procs[i].pid);
+    text = offline_journal("other");
+    cr_assert(strstr(text, "bye "), "other was not stopped cleanly:\n%s", text);
+    free(text);
+    /* --log-to-console: the records on minisupd's stdout, with the unit in front. */
+    text = harness_read(&d, "minisupd.log");
+    cr_assert(text && strstr(text, "main.service: leaving"), "minisupd's stdout:\n%s", text);
+    cr_assert(strstr(text, "other.service: ready"), "minisupd's stdout:\n%s", text);
+    free(text);
+}
+
+Test(supervision, exit_with_unit_killed_by_signal_128_plus_n)
+{
+    static const char *const args[] = {"--exit-with", "main.service", NULL};
+    struct harness_start_opts o = {.extra_args = args};
+    pid_t pid;
+    int status;
+
+    harness_write_unitf(&d, "main.service",
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    harness_start_with(&d, &o);
+    assert_status("main", "active (running)", 5000);
+    pid = harness_main_pid(&d, "main");
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    cr_assert(harness_wait_exit(&d, 30000, &status), "minisupd did not exit with main.service");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGKILL,
+              "minisupd ended with wait status 0x%x, want exit code 137", status);
+}
+
+Test(supervision, daemonize_parent_exits_once_socket_accepts)
+{
+    static const char *const args[] = {"--daemonize", NULL};
+    struct harness_start_opts o = {.extra_args = args};
+    char *pidtext, path[64], target[PATH_MAX], line[128];
+    pid_t parent, daemon_pid, second, ppid = 0, sid = 0, kids[16];
+    int status;
+    ssize_t n;
+    FILE *f;
+    size_t nk;
+
+    harness_write_unitf(&d, "idle.service",
+                        "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN
+                        "\n[Install]\nWantedBy=multi-user.target\n",
+                        HARNESS_TFX);
+    parent = harness_spawn_daemon_with(&d, "minisupd.log", &o);
+    cr_assert(harness_wait_pid(parent, 10000, &status), "minisupd --daemonize did not return");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the parent ended with 0x%x", status);
+    /* No retry: the socket accepts as soon as the parent has exited. */
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "list-units", NULL), 0);
+
+    pidtext = harness_read(&d, "run/minisupd.pid");
+    cr_assert_not_null(pidtext);
+    daemon_pid = (pid_t)strtol(pidtext, NULL, 10);
+    free(pidtext);
+    cr_assert_gt(daemon_pid, 0);
+    harness_track_pid(&d, daemon_pid);
+    assert_status("idle", "active (running)", 5000);
+    nk = harness_descendants(daemon_pid, kids, 16);
+    for (size_t i = 0; i < nk; i++)
+        harness_track_pid(&d, kids[i]);
+
+    /* The classic steps: not our child, not a session leader, cwd /, umask 022, 0-2 null. */
+    cr_assert(harness_proc_ids(daemon_pid, NULL, &ppid, NULL, &sid));
+    cr_assert_neq(ppid, getpid());
+    cr_assert_neq(sid, daemon_pid, "the daemon is a session leader (no second fork)");
+    snprintf(path, sizeof(path), "/proc/%d/cwd", (int)daemon_pid);
+    n = readlink(path, target, sizeof(target) - 1);
+    cr_assert(n > 0);
+    target[n] = '\0';
+    cr_assert_str_eq(target, "/");
+    for (int fd = 0; fd <= 2; fd++) {
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)daemon_pid, fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        cr_assert(n > 0);
+        target[n] = '\0';
+        cr_assert_str_eq(target, "/dev/null", "fd %d of the daemon is %s", fd, target);
+    }
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)daemon_pid);
+    f = fopen(path, "re");
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "Umask:", 6) == 0)
+            cr_assert_eq(strtol(line + 6, NULL, 8), 022, "%s", line);
+    fclose(f);
+
+    /* A second one on the same runtime dir fails, and its parent says so. */
+    second = harness_spawn_daemon_with(&d, "second.log", &o);
+    cr_assert(harness_wait_pid(second, 10000, &status));
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+              "a second --daemonize on the same runtime dir ended with 0x%x", status);
+
+    cr_assert_eq(kill(daemon_pid, SIGTERM), 0);
+    cr_assert(wait_gone(daemon_pid, 30000), "the daemon ignored SIGTERM");
+    for (size_t i = 0; i < nk; i++)
+        cr_assert(wait_gone(kids[i], 5000), "service %d outlived the daemon", (int)kids[i]);
 }

@@ -438,7 +438,7 @@ static int notify_send(const char *msg)
 
 /* notify MSG...: prints "notify MSG" and sends each MSG as its own datagram, then waits forever,
  * or exits with CODE given --exit CODE. --mainpid-child first forks a child that prints
- * "main child PID" and waits, sends MAINPID=<child> and READY=1 after the MSGs, and exits 0: the
+ * "main child PID" and waits, sends "MAINPID=<child>\nREADY=1" after the MSGs, and exits 0: the
  * main process changes hands. */
 static int cmd_notify(int argc, char **argv)
 {
@@ -473,9 +473,11 @@ static int cmd_notify(int argc, char **argv)
     if (mainpid_child) {
         char msg[64];
 
-        snprintf(msg, sizeof(msg), "MAINPID=%d", (int)child);
-        out(STDOUT_FILENO, "notify %s\n", msg);
-        if (notify_send(msg) < 0 || notify_send("READY=1") < 0)
+        /* One datagram, as sd_notifyf(0, "MAINPID=%lu\nREADY=1") sends it: once MAINPID= is
+         * taken, this process may no longer speak for the service (NotifyAccess=main). */
+        snprintf(msg, sizeof(msg), "MAINPID=%d\nREADY=1", (int)child);
+        out(STDOUT_FILENO, "notify MAINPID=%d READY=1\n", (int)child);
+        if (notify_send(msg) < 0)
             return 1;
         return 0;
     }
