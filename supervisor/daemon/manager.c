@@ -770,6 +770,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.nice = c->nice;
     p.no_new_privileges = c->no_new_privileges;
     p.async_exec = true;
+    p.parent_pid = getpid();
     p.umask = c->umask;
     p.ignore_sigpipe = c->ignore_sigpipe;
     p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,14 @@ static void child_exec(const struct spawn_params *p, int errfd)
     }
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(errfd, STEP_NO_NEW_PRIVS);
+    /* If minisupd dies (kill -9), its services go too rather than run on unsupervised
+     * (RELIABILITY R7). Set after the user change, which clears it; then make sure the parent
+     * did not die before it took effect. */
+    if (p->parent_pid > 0) {
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != p->parent_pid)
+            _exit(128 + SIGTERM);
+    }
     /* After the user change, so the service user's permissions apply to its directory. */
     if (chdir(p->working_directory ? p->working_directory : "/") < 0) {
         if (!p->working_directory_optional)

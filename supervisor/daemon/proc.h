@@ -46,6 +46,9 @@ struct spawn_params {
     bool no_new_privileges;
     /* Return at once after fork; the exec outcome comes through spawn_result.exec_fd. */
     bool async_exec;
+    /* minisupd's pid: the child sets PR_SET_PDEATHSIG and checks it still has this parent.
+     * 0 leaves the service running when minisupd dies. */
+    pid_t parent_pid;
 };
 
 struct spawn_result {
