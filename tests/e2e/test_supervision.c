@@ -429,27 +429,31 @@ Test(supervision, stop1_last_words_kept_STOP_1)
     enum { REPS = 20 };
     int missing = 0;
 
+    /* Type=notify: last-words sends READY=1 once its SIGTERM handler is in place, so the start
+     * job ends exactly when a stop can be tested. */
     harness_write_unitf(&d, "talker.service",
                         "[Unit]\n"
                         "StartLimitBurst=0\n"
                         "\n"
                         "[Service]\n"
+                        "Type=notify\n"
                         "ExecStart=%s last-words\n"
                         "TimeoutStopSec=10\n" NO_LSAN,
                         HARNESS_TFX);
     harness_start(&d);
     for (int rep = 1; rep <= REPS; rep++) {
-        char id[64], bye[80], *text;
+        json_t *r = harness_varlink(&d, "StartUnit", json_pack("{s:s}", "name", "talker"));
+        json_t *u = json_object_get(r, "unit");
+        char bye[80], *text;
 
-        start_unit("talker");
-        /* "ready" means the SIGTERM handler is installed. */
-        wait_journal_count("talker", "ready", (size_t)rep, 10000);
-        unit_str("talker", "invocationId", id, sizeof(id));
-        cr_assert_eq(strlen(id), 32, "invocationId '%s'", id);
+        cr_assert_str_eq(jstr(r, "result"), "done");
+        cr_assert_eq(strlen(jstr(u, "invocationId")), 32);
+        snprintf(bye, sizeof(bye), "bye %s", jstr(u, "invocationId"));
+        harness_track_pid(&d, (pid_t)jint(u, "mainPid"));
+        json_decref(r);
         stop_unit("talker");
         /* At once: the journal holds every line before status says the unit stopped. */
         assert_active_now("talker", "inactive (dead)");
-        snprintf(bye, sizeof(bye), "bye %s", id);
         text = harness_journal_cat(&d, "talker");
         if (harness_count_lines(text, bye) != 1) {
             fprintf(stderr, "repetition %d: '%s' is not in the journal once\n", rep, bye);
@@ -499,11 +503,11 @@ Test(supervision, stop3_group_killed_with_grandchildren_STOP_3)
     pid_t main_pid, kids[2];
     int survivors = 0;
 
-    write_family_unit("family.service", "control-group", "1");
+    write_family_unit("family.service", "control-group", "500ms");
     harness_start(&d);
     main_pid = start_family("family", kids);
     stop_unit("family");
-    /* SIGTERM to the group ends sh; the two that ignore it get SIGKILL after 1 s. */
+    /* SIGTERM to the group ends sh; the two that ignore it get SIGKILL after 500 ms. */
     survivors =
         harness_pid_alive(main_pid) + harness_pid_alive(kids[0]) + harness_pid_alive(kids[1]);
     harness_metric("stop3_group_killed_with_grandchildren_STOP_3", "survivors", survivors, 0);
@@ -582,7 +586,7 @@ Test(supervision, stop3_kill_mode_mixed_all_gone_STOP_3)
     pid_t main_pid, kids[2];
     int survivors;
 
-    write_family_unit("family.service", "mixed", "1");
+    write_family_unit("family.service", "mixed", "500ms");
     harness_start(&d);
     main_pid = start_family("family", kids);
     stop_unit("family");
@@ -1343,7 +1347,7 @@ Test(supervision, exec3_signal_state_not_inherited_EXEC_3)
     /* And minisupd itself must still stop on SIGTERM (PROC-2 (c): it unblocks what it handles). */
     harness_track_descendants(&d);
     cr_assert_eq(kill(d.pid, SIGTERM), 0);
-    term_worked = harness_wait_exit(&d, 5000, &status);
+    term_worked = harness_wait_exit(&d, 3000, &status);
     if (!term_worked) {
         kill(d.pid, SIGINT);
         harness_wait_exit(&d, 30000, &status);

@@ -381,7 +381,10 @@ __attribute__((noreturn)) static void cmd_hold(const char *fd_text)
         pause();
 }
 
-/* last-words: prints "ready", then on SIGTERM writes "bye <INVOCATION_ID>" without a newline and
+static int notify_send(const char *msg);
+
+/* last-words: prints "ready" (and sends READY=1 when $NOTIFY_SOCKET is set, so a Type=notify
+ * start returns only then), then on SIGTERM writes "bye <INVOCATION_ID>" without a newline and
  * exits 0 at once: the last words of a cleanly stopping service (STOP-1). */
 static char last_words[128];
 static size_t last_words_len;
@@ -403,6 +406,8 @@ __attribute__((noreturn)) static void cmd_last_words(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     out(STDOUT_FILENO, "ready\n");
+    if (getenv("NOTIFY_SOCKET"))
+        (void)notify_send("READY=1");
     for (;;)
         pause();
 }
@@ -487,9 +492,9 @@ static int cmd_notify(int argc, char **argv)
         pause();
 }
 
-/* daemonize [--pidfile FILE]: the classic steps (fork, setsid, fork, umask, chdir /). The
- * daemon writes FILE (atomically) and prints "daemon PID" before the original parent exits 0,
- * as Type=forking requires; then it waits for a signal. */
+/* daemonize [--pidfile FILE]: the classic steps (fork, setsid, fork, umask, chdir /, /dev/null
+ * on 0-2). The daemon writes FILE (atomically) and prints "daemon PID" before the original
+ * parent exits 0, as Type=forking requires; then it waits for a signal. */
 static int cmd_daemonize(int argc, char **argv)
 {
     const char *pidfile = NULL;
@@ -538,6 +543,14 @@ static int cmd_daemonize(int argc, char **argv)
             _exit(1);
     }
     out(STDOUT_FILENO, "daemon %d\n", (int)getpid());
+    {
+        /* The last classic step: /dev/null on 0-2 (so the supervisor's pipes see EOF). */
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+            _exit(1);
+        close(null_fd);
+    }
     write_all(p[1], "R", 1);
     close(p[1]);
     for (;;)
