@@ -607,6 +607,23 @@ static void print_restarts(FILE *f, const json_t *unit)
     fputc('\n', f);
 }
 
+/* Processes the last run left running (KillMode=process, or escaped the group). */
+static void print_leftovers(FILE *f, const json_t *unit)
+{
+    json_t *pids = json_object_get(unit, "leftoverPids");
+    size_t i;
+    json_t *p;
+
+    if (json_array_size(pids) == 0)
+        return;
+    fputs("   Leftover:", f);
+    json_array_foreach(pids, i, p)
+    {
+        fprintf(f, " %" JSON_INTEGER_FORMAT, json_integer_value(p));
+    }
+    fputs(" (still running after the unit stopped)\n", f);
+}
+
 /* Socket units: what they activate, where they listen, and for Accept=yes how many connections
  * they took, as systemctl shows them. */
 static void print_socket(FILE *f, const json_t *unit)
@@ -650,6 +667,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
         print_socket(f, unit);
     print_main_pid(f, unit);
     print_restarts(f, unit);
+    print_leftovers(f, unit);
     if (*status_text)
         fprintf(f, "     Status: \"%s\"\n", status_text);
 

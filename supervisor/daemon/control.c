@@ -201,6 +201,12 @@ static json_t *unit_json(const struct unit *u)
         }
         json_object_set_new(o, "deaths", deaths);
     }
+    if (st.n_leftovers > 0) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < st.n_leftovers; i++)
+            json_array_append_new(arr, json_integer(st.leftovers[i]));
+        json_object_set_new(o, "leftoverPids", arr);
+    }
     if (st.restart_policy) {
         json_object_set_new(o, "restart", json_string(st.restart_policy));
         json_object_set_new(o, "startLimitBurst", json_integer(st.start_limit_burst));

@@ -440,6 +440,11 @@ int main(int argc, char **argv)
         goto free_paths;
     }
 
+    /* A signal mask inherited from whoever started us (a blocked SIGTERM, say) would make us
+     * deaf to the signals we promise to handle. Start from an empty mask. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     /* A write to a client that went away must be an EPIPE, not our death. */
     signal(SIGPIPE, SIG_IGN);
     proc_raise_fd_limit();

@@ -100,6 +100,12 @@ struct unit {
     bool changed_on_disk;               /* pending_config differs from what runs */
     bool seen;                          /* found in the current scan of the directory */
     char *status_text;                  /* STATUS= from sd_notify */
+    /* Processes the last run left behind (KillMode=process/none, or escaped): for status. */
+    pid_t leftovers[16];
+    size_t n_leftovers;
+    /* Adopted orphans that existed when the run started: not this run's escapees. */
+    pid_t orphans_at_start[16];
+    size_t n_orphans_at_start;
     enum unit_kind kind;
     /* Socket units. */
     enum sock_state sock_state;
@@ -918,6 +924,61 @@ fail:
 
 static void jobs_check(struct unit *u, enum service_state now);
 
+static bool pid_in(const pid_t *set, size_t n, pid_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == pid)
+            return true;
+    return false;
+}
+
+/* After a run ended: what it left running is logged in the unit's journal and kept for status.
+ * Members of its process groups (KillMode=process/none leaves them on purpose), and orphans
+ * adopted during the run that belong to no unit (a descendant that left the group and cleared
+ * its environment: STOP-4), as systemd logs "Unit process N (x) remains running". */
+static void find_leftovers(struct unit *u)
+{
+    const struct service *s = &u->service;
+    pid_t found[16], adopted[64];
+    size_t n = 0, n_adopted;
+    char msg[300], comm[64];
+
+    for (size_t g = 0; g < s->n_last_groups && n < 16; g++)
+        n += proc_group_members(s->last_groups[g], found + n, 16 - n);
+    size_t n_group = n;
+    n_adopted = proc_untracked_children(adopted, 64, pid_is_tracked, u->m);
+    for (size_t i = 0; i < n_adopted && n < 16; i++) {
+        pid_t pgid = getpgid(adopted[i]);
+        bool other = pid_in(found, n, adopted[i]) ||
+                     pid_in(u->orphans_at_start, u->n_orphans_at_start, adopted[i]);
+        /* In another unit's groups: that unit's business. */
+        for (size_t k = 0; k < u->m->n_units && !other; k++) {
+            const struct service *o = &u->m->units[k]->service;
+            if (u->m->units[k] != u && u->m->units[k]->config)
+                other = pid_in(o->groups, o->n_groups, pgid);
+        }
+        if (!other) {
+            found[n++] = adopted[i];
+            proc_comm(adopted[i], comm, sizeof(comm));
+            snprintf(msg, sizeof(msg),
+                     "1 process escaped the unit's process groups; pid %d (%s) remains "
+                     "running.",
+                     (int)adopted[i], comm);
+            unit_log(u, LOG_WARNING, msg);
+        }
+    }
+    for (size_t i = 0; i < n_group; i++) {
+        {
+            proc_comm(found[i], comm, sizeof(comm));
+            snprintf(msg, sizeof(msg), "Unit process %d (%s) remains running after unit stopped.",
+                     (int)found[i], comm);
+            unit_log(u, LOG_NOTICE, msg);
+        }
+    }
+    memcpy(u->leftovers, found, n * sizeof(pid_t));
+    u->n_leftovers = n;
+}
+
 static void op_state_changed(void *ud, enum service_state old, enum service_state now)
 {
     struct unit *u = ud;
@@ -930,6 +991,14 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED) {
         u->inactive_enter_usec = t;
         remove_runtime_dirs(u);
+        find_leftovers(u);
+    }
+    if ((old == SERVICE_STATE_DEAD || old == SERVICE_STATE_FAILED ||
+         old == SERVICE_STATE_AUTO_RESTART) &&
+        !service_is_inactive(&u->service)) {
+        u->n_leftovers = 0;
+        u->n_orphans_at_start =
+            proc_untracked_children(u->orphans_at_start, 16, pid_is_tracked, u->m);
     }
     log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
               service_state_to_string(now));
@@ -2047,6 +2116,10 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;
     ret->status_text = u->status_text;
+    ret->n_leftovers = 0;
+    for (size_t i = 0; i < u->n_leftovers; i++)
+        if (kill(u->leftovers[i], 0) == 0 || errno == EPERM)
+            ret->leftovers[ret->n_leftovers++] = u->leftovers[i];
     if (loaded) {
         ret->config = u->config;
         ret->source_text = u->config->source_text;
@@ -2089,7 +2162,11 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
             r->reaped = true;
             r->exit.code = code;
             r->exit.status = status;
-            if (r->streams_open == 0) {
+            bool group_mode = u->config && (u->config->kill_mode == KILL_MODE_CONTROL_GROUP ||
+                                            u->config->kill_mode == KILL_MODE_MIXED);
+            if (r->streams_open == 0 || !group_mode) {
+                /* KillMode=process/none: what holds the pipes is meant to outlive the main
+                 * process; its lines keep flowing to this run, but the exit counts now. */
                 deliver_exit(u, r);
             } else {
                 /* Someone still holds the pipes. While stopping, that is likely a process that

@@ -72,7 +72,10 @@ struct unit_status {
     bool can_reload;         /* ExecReload= is set */
     bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
     const char *status_text; /* STATUS= from sd_notify, or NULL */
-    const char *source_text; /* the unit file as loaded (cat) */
+    /* Processes the last run left running (still alive now). */
+    pid_t leftovers[16];
+    size_t n_leftovers;
+    const char *source_text;          /* the unit file as loaded (cat) */
     const struct unit_config *config; /* what runs now; NULL when not loaded (show) */
     /* Deaths of the main process, oldest first (why). */
     const struct service_death *deaths[8];

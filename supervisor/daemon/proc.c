@@ -405,6 +405,74 @@ int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_gr
     return found;
 }
 
+/* pid, comm and pgrp from /proc/<pid>/stat; false when gone or a zombie. */
+static bool read_stat(pid_t pid, char *comm, size_t comm_size, pid_t *ret_pgrp)
+{
+    char path[64], buf[512];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+    char state;
+    int ppid, pgrp;
+    if (!open_paren || !close_paren ||
+        sscanf(close_paren + 1, " %c %d %d", &state, &ppid, &pgrp) != 3 || state == 'Z')
+        return false;
+    if (comm)
+        snprintf(comm, comm_size, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+    if (ret_pgrp)
+        *ret_pgrp = pgrp;
+    return true;
+}
+
+void proc_comm(pid_t pid, char *buf, size_t size)
+{
+    if (!read_stat(pid, buf, size, NULL))
+        snprintf(buf, size, "?");
+}
+
+size_t proc_group_members(pid_t pgid, pid_t *out, size_t max)
+{
+    DIR *d;
+    struct dirent *de;
+    size_t n = 0;
+
+    if (pgid <= 0 || kill(-pgid, 0) < 0)
+        return 0; /* the cheap answer first: nobody there */
+    d = opendir("/proc");
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) && n < max) {
+        pid_t pid = (pid_t)atoi(de->d_name), pgrp;
+        if (pid > 0 && read_stat(pid, NULL, 0, &pgrp) && pgrp == pgid)
+            out[n++] = pid;
+    }
+    closedir(d);
+    return n;
+}
+
+size_t proc_untracked_children(pid_t *out, size_t max, bool (*is_tracked)(pid_t, void *),
+                               void *userdata)
+{
+    static pid_t children[16384];
+    size_t n = own_children(children, sizeof(children) / sizeof(children[0])), k = 0;
+
+    for (size_t i = 0; i < n && k < max; i++)
+        if (!is_tracked || !is_tracked(children[i], userdata))
+            if (read_stat(children[i], NULL, 0, NULL))
+                out[k++] = children[i];
+    return k;
+}
+
 bool proc_group_alive(pid_t pgid)
 {
     if (pgid <= 0)

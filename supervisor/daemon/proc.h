@@ -84,6 +84,16 @@ int proc_pidfd_open(pid_t pid);
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
                         bool (*is_tracked)(pid_t pid, void *userdata), void *userdata);
 
+/* Up to max pids of the processes in process group pgid (a /proc scan). */
+size_t proc_group_members(pid_t pgid, pid_t *out, size_t max);
+
+/* minisupd's own children that is_tracked() does not know: adopted orphans. */
+size_t proc_untracked_children(pid_t *out, size_t max, bool (*is_tracked)(pid_t, void *),
+                               void *userdata);
+
+/* The command name of pid (comm), "?" when gone. */
+void proc_comm(pid_t pid, char *buf, size_t size);
+
 /* True while any process is left in process group pgid. */
 bool proc_group_alive(pid_t pgid);
 

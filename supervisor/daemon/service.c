@@ -331,6 +331,9 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
     s->ops->timer_cancel(s->ud);
     s->main_pid = 0;
     s->control_pid = 0;
+    /* Kept for status: what a KillMode=process/none stop left running is looked up there. */
+    memcpy(s->last_groups, s->groups, sizeof(s->groups));
+    s->n_last_groups = s->n_groups;
     s->n_groups = 0;
     s->started = false;
 

@@ -168,6 +168,8 @@ struct service {
     /* Process groups of this run: each spawned process leads its own session. */
     pid_t groups[SERVICE_GROUPS_MAX];
     size_t n_groups;
+    pid_t last_groups[SERVICE_GROUPS_MAX]; /* the groups of the last run that ended */
+    size_t n_last_groups;
     struct exit_info main_exit;              /* last main process exit */
     bool main_exited;                        /* main_exit is valid (kept across runs for status) */
     bool run_main_exited;                    /* ... and it belongs to the current run */
