@@ -640,26 +640,31 @@ static void describe_fd(int fd, char *buf, size_t size)
                                 : " connected");
 }
 
-/* Reads up to one line (or what one read gives) from fd into buf, without the newline. */
+/* Reads from fd until a newline, EOF or a full buffer, and returns the first line without its
+ * newline. Whole reads, so a seqpacket record is taken in one go (a 1-byte read would cut it). */
 static ssize_t read_line(int fd, char *buf, size_t size)
 {
     size_t len = 0;
 
-    while (len + 1 < size) {
-        ssize_t n = read(fd, buf + len, 1);
+    while (len + 1 < size && !memchr(buf, '\n', len)) {
+        ssize_t n = read(fd, buf + len, size - 1 - len);
+
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN && len == 0) {
+        if (n < 0 && errno == EAGAIN) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
-            poll(&p, 1, 5000);
+
+            if (poll(&p, 1, 5000) <= 0)
+                break;
             continue;
         }
-        if (n <= 0 || buf[len] == '\n')
+        if (n <= 0)
             break;
-        len++;
+        len += (size_t)n;
     }
     buf[len] = '\0';
-    return (ssize_t)len;
+    buf[strcspn(buf, "\n")] = '\0';
+    return (ssize_t)strlen(buf);
 }
 
 /* Answers one line read from a connected stream socket with "pong PID LINE". */
@@ -736,9 +741,15 @@ static int cmd_listen_info(int argc, char **argv)
                 serve_connection(pfd[i].fd);
                 return 0;
             } else if (strncmp(what, "fifo", 4) == 0) {
-                r = read_line(pfd[i].fd, buf, sizeof(buf));
-                if (r > 0)
-                    out(STDOUT_FILENO, "fifo: %s\n", buf);
+                /* Whole lines only: the writer writes each line with one write(2). */
+                r = read(pfd[i].fd, buf, sizeof(buf) - 1);
+                if (r > 0) {
+                    char *save = NULL;
+
+                    buf[r] = '\0';
+                    for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                        out(STDOUT_FILENO, "fifo: %s\n", l);
+                }
             } else {
                 r = recv(pfd[i].fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
                 if (r >= 0) {
