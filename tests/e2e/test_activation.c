@@ -754,3 +754,60 @@ Test(activation, g_first_write_to_service_read_latency)
     cr_assert_eq(journal_count("fifo-echo", "latency probe"), N);
     harness_stop(&d);
 }
+
+/* ---- Failure paths: no service, a service that never reads ---- */
+
+Test(activation, h_missing_service_fails_socket_daemon_lives)
+{
+    char fifo[PATH_MAX], active[32], sub[32];
+    json_t *u;
+
+    run_path(fifo, "orphan.fifo");
+    harness_write_unit(&d, "orphan.socket",
+                       "[Socket]\nListenFIFO=%t/orphan.fifo\nService=nonexistent.service\n\n"
+                       "[Install]\nWantedBy=sockets.target\n");
+    harness_start(&d);
+    write_fifo(fifo, "anyone?\n");
+    assert_status("orphan.socket", "failed", 10000);
+    u = harness_get_unit(&d, "orphan.socket");
+    cr_assert_str_eq(jstr(u, "result"), "resources");
+    json_decref(u);
+    wait_journal("orphan.socket", "Service to activate not found", 1000);
+    unit_state("orphan.socket", active, sub, sizeof(active));
+    cr_assert_str_eq(active, "failed");
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "list-units", NULL), 0);
+    harness_stop(&d);
+}
+
+/* The service exits without reading: the data stays readable, so every exit means a new
+ * activation. The start limit must end that loop (socket result service-start-limit-hit)
+ * instead of spinning. */
+Test(activation, i_service_that_never_reads_hits_start_limit)
+{
+    char fifo[PATH_MAX];
+    json_t *u;
+    unsigned long long cpu0, cpu1;
+    uint64_t t0, t1;
+
+    run_path(fifo, "deaf.fifo");
+    harness_write_unit(&d, "deaf.socket",
+                       "[Socket]\nListenFIFO=%t/deaf.fifo\n\n[Install]\nWantedBy=sockets.target\n");
+    harness_write_unitf(&d, "deaf.service", "[Service]\nExecStart=%s crash 0\n", HARNESS_TFX);
+    harness_start(&d);
+    cpu0 = harness_cpu_ticks(d.pid);
+    t0 = harness_now_ms();
+    write_fifo(fifo, "nobody reads this\n");
+    assert_status("deaf.socket", "failed", 10000);
+    t1 = harness_now_ms();
+    cpu1 = harness_cpu_ticks(d.pid);
+    u = harness_get_unit(&d, "deaf.socket");
+    cr_assert_str_eq(jstr(u, "result"), "service-start-limit-hit");
+    json_decref(u);
+    assert_status("deaf", "failed (Result: start-limit-hit)", 5000);
+    cr_assert_eq(journal_count("deaf", "crash: exit 0"), 5, "want 5 runs (StartLimitBurst=)");
+    harness_metric("i_service_that_never_reads_hits_start_limit", "minisupd_cpu_percent",
+                   100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) /
+                       ((double)(t1 - t0 + 1) / 1000.0),
+                   100);
+    harness_stop(&d);
+}

@@ -312,6 +312,23 @@ Test(supervision, rst1_crash_restart_cycles_clean_RST_1)
     hwm_phase2 = harness_status_kib(d.pid, "VmHWM");
     cr_assert_eq(unit_int("crashloop", "nRestarts"), PHASE - 1);
     cr_assert_eq(unit_int("crashloop", "execMainStatus"), 7);
+    {
+        /* The death history explains the last two decisions. */
+        json_t *u = harness_get_unit(&d, "crashloop"), *deaths = json_object_get(u, "deaths");
+        size_t n = json_array_size(deaths);
+        json_t *end = json_array_get(deaths, n - 1), *prev = json_array_get(deaths, n - 2);
+
+        cr_assert_geq(n, 2);
+        cr_assert_str_eq(jstr(end, "code"), "exited");
+        cr_assert_eq(jint(end, "status"), 7);
+        cr_assert(json_is_false(json_object_get(end, "restart")));
+        cr_assert_str_eq(jstr(end, "reason"), "prevented by exit status");
+        cr_assert_eq(jint(prev, "status"), 1);
+        cr_assert(json_is_true(json_object_get(prev, "restart")));
+        cr_assert_str_eq(jstr(prev, "reason"), "restart setting");
+        cr_assert_eq(jint(prev, "restartNumber"), PHASE - 1);
+        json_decref(u);
+    }
 
     text = harness_journal_cat(&d, "crashloop");
     lost = check_runs(text, RUNS, first, last);
@@ -1456,7 +1473,13 @@ Test(supervision, type_forking_pidfile_supervised_restarted_stopped)
 
     write_forking_unit("forker.service", true);
     harness_start(&d);
-    start_unit("forker");
+    {
+        uint64_t t0 = harness_now_ms();
+
+        start_unit("forker");
+        harness_metric("type_forking_pidfile_supervised_restarted_stopped", "start_ms",
+                       (double)(harness_now_ms() - t0), 1000);
+    }
     assert_active_now("forker", "active (running)");
     daemon_pid = (pid_t)journal_number("forker", "daemon ");
     cr_assert_gt(daemon_pid, 0);
