@@ -1546,6 +1546,44 @@ Test(supervision, type_forking_guesses_the_single_orphan)
     harness_stop(&d);
 }
 
+/* A shell that backgrounds the daemon and exits, the commonest Type=forking unit: the daemon
+ * keeps the shell's stdout. Main PID and its name are the daemon's, as systemd shows them. */
+Test(supervision, type_forking_shell_background_child)
+{
+    char *out = NULL, want[64], buf[64];
+    pid_t kids[8], daemon_pid;
+    uint64_t t0;
+
+    harness_write_unitf(
+        &d, "bg.service",
+        "[Service]\nType=forking\nExecStart=/bin/sh -c '%s sleep 1000 & exit 0'\n" NO_LSAN,
+        HARNESS_TFX);
+    harness_start(&d);
+    t0 = harness_now_ms();
+    start_unit("bg");
+    harness_metric("type_forking_shell_background_child", "start_ms",
+                   (double)(harness_now_ms() - t0), 100);
+    cr_assert_eq(harness_descendants(d.pid, kids, 8), 1, "want the daemon as the only process");
+    daemon_pid = kids[0];
+    cr_assert_eq(harness_main_pid(&d, "bg"), daemon_pid);
+    harness_ctl(&d, &out, NULL, "status", "bg", NULL);
+    snprintf(want, sizeof(want), "Main PID: %d (tfx)", (int)daemon_pid);
+    unit_str("bg", "mainCommand", buf, sizeof(buf));
+    {
+        bool named = strstr(out, want) != NULL;
+
+        if (!named)
+            fprintf(stderr, "status of bg.service:\n%s\n", out);
+        free(out);
+        stop_unit("bg");
+        cr_assert(!harness_pid_alive(daemon_pid));
+        cr_assert(named && strcmp(buf, "tfx") == 0,
+                  "the main process %d is tfx; status does not say '%s', mainCommand is '%s'",
+                  (int)daemon_pid, want, buf);
+    }
+    harness_stop(&d);
+}
+
 struct status_text_wait {
     const char *unit, *want;
     char last[128];
