@@ -437,6 +437,12 @@ Test(supervision, rst2_start_limit_hit_then_reset_failed_RST_2)
     last = json_array_get(deaths, json_array_size(deaths) - 1);
     cr_assert_str_eq(jstr(last, "result"), "start-limit-hit");
     cr_assert(!json_is_true(json_object_get(last, "restart")));
+    /* As in systemd, ExecMainCode/Status keep the last main process's exit: the refused start
+     * spawned nothing. */
+    cr_assert(strcmp(jstr(u, "execMainCode"), "exited") == 0 && jint(u, "execMainStatus") == 1,
+              "after start-limit-hit execMainCode '%s', execMainStatus %lld; the last run exited "
+              "with status 1",
+              jstr(u, "execMainCode"), (long long)jint(u, "execMainStatus"));
     json_decref(u);
 
     /* No more spawns: the clock's third restart comes >= 300 ms of daemon timers later. */
@@ -846,6 +852,30 @@ Test(supervision, proc1_orphans_reaped_by_subreaper_PROC_1)
     cr_assert_lt(w.max_age_ms, 1000, "a zombie of minisupd lived %llu ms",
                  (unsigned long long)w.max_age_ms);
     stop_unit("orphans");
+    harness_stop(&d);
+}
+
+/* PROC-3 (approximately: no pipe barrier): 200 orphans that exit at once, so their SIGCHLDs
+ * coalesce; every one must be reaped. */
+Test(supervision, proc3_sigchld_burst_all_reaped_PROC_3)
+{
+    enum { N = 200 };
+    struct zombie_watch w = {.unit = "burst", .needle = " exit", .want = N};
+    size_t left;
+
+    harness_write_unitf(&d, "burst.service", "[Service]\nExecStart=%s orphans %d 0\n" NO_LSAN,
+                        HARNESS_TFX, N);
+    harness_start(&d);
+    w.parent = d.pid;
+    start_unit("burst");
+    cr_assert(wait_until(sample_until_journal_count, &w, 30000), "%zu of %d orphans exited", w.seen,
+              N);
+    left = lingering_zombies(d.pid);
+    harness_metric("proc3_sigchld_burst_all_reaped_PROC_3", "zombies_after_1s", (double)left, 0);
+    harness_metric("proc3_sigchld_burst_all_reaped_PROC_3", "max_zombie_age_ms",
+                   (double)w.max_age_ms, 1000);
+    cr_assert_eq(left, 0, "%zu of %d orphans stayed zombies for over 1 s", left, N);
+    stop_unit("burst");
     harness_stop(&d);
 }
 
