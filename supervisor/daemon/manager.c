@@ -1081,6 +1081,8 @@ static int guess_orphan_main(struct manager *m, pid_t *ret)
     return 0;
 }
 
+static void set_main_command(struct unit *u, pid_t pid);
+
 /* Tracks pid as the unit's main process though we did not spawn it (Type=forking's daemon,
  * MAINPID=). It writes nothing to our pipes, so its exit is final as soon as it is reaped. */
 static int watch_main_pid(struct unit *u, pid_t pid)
@@ -1100,6 +1102,7 @@ static int watch_main_pid(struct unit *u, pid_t pid)
     }
     u->runs[SERVICE_ROLE_MAIN] = run;
     u->m->tracked_dirty = true;
+    set_main_command(u, pid);
     return 0;
 }
 
@@ -1127,6 +1130,18 @@ static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
         return r;
     *ret_pid = pid;
     return 0;
+}
+
+/* Status names the process actually tracked, not the command that started it. */
+static void set_main_command(struct unit *u, pid_t pid)
+{
+    char comm[64];
+
+    proc_comm(pid, comm, sizeof(comm));
+    if (strcmp(comm, "?") == 0)
+        return;
+    free(u->main_command);
+    u->main_command = strdup(comm);
 }
 
 static const struct service_ops real_ops = {
