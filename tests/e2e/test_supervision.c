@@ -2086,7 +2086,9 @@ Test(supervision, daemon_reload_new_changed_removed_broken)
     start_unit("keep");
     wait_journal("keep", "ready", 5000); /* the new ExecStart= */
     harness_main_pid(&d, "keep");
-    cr_assert(!json_is_true(json_object_get(u = harness_get_unit(&d, "keep"), "unitFileChanged")));
+    /* Fetched first: cr_assert may evaluate its expression more than once. */
+    u = harness_get_unit(&d, "keep");
+    cr_assert(!json_is_true(json_object_get(u, "unitFileChanged")));
     json_decref(u);
 
     u = harness_get_unit(&d, "gone");
