@@ -35,6 +35,10 @@ static const char *const output_mode_table[CTL_OUTPUT_MAX] = {
     [CTL_OUTPUT_SHORT_PRECISE] = "short-precise",
     [CTL_OUTPUT_CAT] = "cat",
     [CTL_OUTPUT_JSON] = "json",
+    [CTL_OUTPUT_SHORT_MONOTONIC] = "short-monotonic",
+    [CTL_OUTPUT_JSON_PRETTY] = "json-pretty",
+    [CTL_OUTPUT_VERBOSE] = "verbose",
+    [CTL_OUTPUT_EXPORT] = "export",
 };
 
 const char *ctl_output_mode_to_string(enum ctl_output_mode m)
@@ -803,6 +807,45 @@ static void print_time_prefix(FILE *f, uint64_t usec, enum ctl_output_mode mode)
         fprintf(f, ".%06u", (unsigned)(usec % USEC_PER_SEC));
 }
 
+/* verbose and export: every field under journald's names. export is journald's export format
+ * (binary-safe fields are written raw here; an entry ends with a blank line). */
+static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode)
+{
+    static const struct {
+        const char *json, *journald;
+    } names[] = {
+        {"realtime", "__REALTIME_TIMESTAMP"},
+        {"monotonic", "__MONOTONIC_TIMESTAMP"},
+        {"seq", "__SEQNUM"},
+        {"unit", "_SYSTEMD_UNIT"},
+        {"invocationId", "_SYSTEMD_INVOCATION_ID"},
+        {"identifier", "SYSLOG_IDENTIFIER"},
+        {"pid", "_PID"},
+        {"stream", "_TRANSPORT"},
+        {"priority", "PRIORITY"},
+    };
+    bool verbose = mode == CTL_OUTPUT_VERBOSE;
+
+    if (verbose) {
+        print_time_prefix(f, usec_field(entry, "realtime"), CTL_OUTPUT_SHORT_PRECISE);
+        fprintf(f, " [s=%" PRId64 "]\n", int_field(entry, "seq"));
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json_t *v = json_object_get(entry, names[i].json);
+        if (!v)
+            continue;
+        fprintf(f, "%s%s=", verbose ? "    " : "", names[i].journald);
+        if (json_is_string(v))
+            fputs(json_string_value(v), f);
+        else if (json_is_integer(v))
+            fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        fputc('\n', f);
+    }
+    fprintf(f, "%sMESSAGE=", verbose ? "    " : "");
+    print_message(f, entry);
+    fputs(verbose ? "\n" : "\n\n", f);
+}
+
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st)
 {
@@ -811,12 +854,26 @@ void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode 
     const char *on = priority_colour(
         json_is_integer(json_object_get(entry, "priority")) ? int_field(entry, "priority") : 6, st);
 
-    if (mode == CTL_OUTPUT_JSON) {
-        json_dumpf(entry, f, JSON_COMPACT);
+    if (mode == CTL_OUTPUT_JSON || mode == CTL_OUTPUT_JSON_PRETTY) {
+        json_dumpf(entry, f, mode == CTL_OUTPUT_JSON ? JSON_COMPACT : JSON_INDENT(2));
         fputc('\n', f);
         return;
     }
-    if (mode != CTL_OUTPUT_CAT) {
+    if (mode == CTL_OUTPUT_VERBOSE || mode == CTL_OUTPUT_EXPORT) {
+        print_fields(f, entry, mode);
+        return;
+    }
+    if (mode == CTL_OUTPUT_SHORT_MONOTONIC) {
+        uint64_t mono = usec_field(entry, "monotonic");
+        fprintf(f, "[%5llu.%06llu]", (unsigned long long)(mono / USEC_PER_SEC),
+                (unsigned long long)(mono % USEC_PER_SEC));
+        if (!*identifier)
+            identifier = str_field(entry, "unit");
+        fprintf(f, " %s %s", st->hostname ? st->hostname : "localhost", identifier);
+        if (pid > 0)
+            fprintf(f, "[%" PRId64 "]", pid);
+        fputs(": ", f);
+    } else if (mode != CTL_OUTPUT_CAT) {
         print_time_prefix(f, usec_field(entry, "realtime"), mode);
         if (!*identifier)
             identifier = str_field(entry, "unit");

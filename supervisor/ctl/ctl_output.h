@@ -20,6 +20,10 @@ enum ctl_output_mode {
     CTL_OUTPUT_SHORT_PRECISE,
     CTL_OUTPUT_CAT,
     CTL_OUTPUT_JSON,
+    CTL_OUTPUT_SHORT_MONOTONIC, /* [seconds.micros] since boot, as journalctl */
+    CTL_OUTPUT_JSON_PRETTY,
+    CTL_OUTPUT_VERBOSE, /* every field, one per line, journalctl's verbose */
+    CTL_OUTPUT_EXPORT,  /* journald's export format: KEY=value lines, blank line */
     CTL_OUTPUT_MAX,
 };
 

@@ -122,7 +122,8 @@ static const char help_text[] =
     "\n"
     "Options:\n"
     "  -s --socket=PATH           Talk to minisupd on this socket\n"
-    "  -o --output=MODE           short, short-iso, short-precise, cat or json\n"
+    "  -o --output=MODE           short, short-iso, short-precise, short-monotonic, cat,\n"
+    "                             json, json-pretty, verbose or export\n"
     "  -a --all                   list-units, show: show inactive units, empty values\n"
     "     --state=STATE,...       list-units: only units in these states\n"
     "     --no-legend             list-units: no header and footer\n"
@@ -217,6 +218,13 @@ static void help_command(const char *cmd)
         p += len + (nl ? 1 : 0);
     }
     printf("\nSee minisupctl(1) in docs/minisupctl.md.\n");
+}
+
+/* Output meant for programs: no "-- No entries --" and similar human lines. */
+static bool machine_mode(int mode)
+{
+    return mode == CTL_OUTPUT_JSON || mode == CTL_OUTPUT_JSON_PRETTY || mode == CTL_OUTPUT_CAT ||
+           mode == CTL_OUTPUT_EXPORT;
 }
 
 static int usage_error(void)
@@ -1052,7 +1060,7 @@ static int run_journal_directory(struct ctl *c, enum ctl_output_mode mode, long 
     if (skipped > 0)
         fprintf(stderr, "Skipped %zu damaged journal record%s.\n", skipped,
                 skipped == 1 ? "" : "s");
-    if (d.printed == 0 && !c->follow && mode != CTL_OUTPUT_JSON && mode != CTL_OUTPUT_CAT)
+    if (d.printed == 0 && !c->follow && !machine_mode(mode))
         puts("-- No entries --");
     return CTL_EXIT_OK;
 }
@@ -1138,7 +1146,7 @@ static int run_journal(struct ctl *c, char **args, int n)
         if (!continues)
             break;
     }
-    if (printed == 0 && !c->follow && mode != CTL_OUTPUT_JSON && mode != CTL_OUTPUT_CAT)
+    if (printed == 0 && !c->follow && !machine_mode(mode))
         puts("-- No entries --");
     return CTL_EXIT_OK;
 }

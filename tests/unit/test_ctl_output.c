@@ -103,7 +103,11 @@ Test(ctl_output, output_modes)
     cr_expect_eq(ctl_output_mode_from_string("short-precise"), CTL_OUTPUT_SHORT_PRECISE);
     cr_expect_eq(ctl_output_mode_from_string("cat"), CTL_OUTPUT_CAT);
     cr_expect_eq(ctl_output_mode_from_string("json"), CTL_OUTPUT_JSON);
-    cr_expect_eq(ctl_output_mode_from_string("verbose"), -EINVAL);
+    cr_expect_eq(ctl_output_mode_from_string("verbose"), CTL_OUTPUT_VERBOSE);
+    cr_expect_eq(ctl_output_mode_from_string("short-monotonic"), CTL_OUTPUT_SHORT_MONOTONIC);
+    cr_expect_eq(ctl_output_mode_from_string("json-pretty"), CTL_OUTPUT_JSON_PRETTY);
+    cr_expect_eq(ctl_output_mode_from_string("export"), CTL_OUTPUT_EXPORT);
+    cr_expect_eq(ctl_output_mode_from_string("bogus"), -EINVAL);
     cr_expect_str_eq(ctl_output_mode_to_string(CTL_OUTPUT_SHORT_ISO), "short-iso");
     cr_expect_null(ctl_output_mode_to_string(CTL_OUTPUT_MAX));
 }
@@ -675,4 +679,31 @@ Test(ctl_output, unit_file)
     CAPTURE(out, ctl_print_unit_file(f, "/u/y.service", "[Unit]\n"));
     cr_expect_str_eq(out, "# /u/y.service\n[Unit]\n");
     free(out);
+}
+
+Test(ctl_output, journal_export_and_verbose_fields)
+{
+    json_t *e = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "realtime",
+                          (json_int_t)1700000000000000, "monotonic", (json_int_t)5000000, "seq",
+                          (json_int_t)42, "unit", "x.service", "invocationId",
+                          "0123456789abcdef0123456789abcdef", "identifier", "x", "pid", 7, "stream",
+                          "stdout", "priority", 6, "message", "hello");
+    struct ctl_style st = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    setenv("TZ", "UTC", 1);
+    tzset();
+    ctl_print_journal_entry(f, e, CTL_OUTPUT_EXPORT, &st);
+    fclose(f);
+    cr_assert(strstr(buf, "__SEQNUM=42\n_SYSTEMD_UNIT=x.service\n"), "%s", buf);
+    cr_assert(strstr(buf, "MESSAGE=hello\n\n"), "an export entry ends with a blank line: %s", buf);
+    free(buf);
+    f = open_memstream(&buf, &len);
+    ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_MONOTONIC, &st);
+    fclose(f);
+    cr_assert(strncmp(buf, "[    5.000000] ", 15) == 0, "%s", buf);
+    free(buf);
+    json_decref(e);
 }
