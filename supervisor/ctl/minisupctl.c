@@ -363,9 +363,9 @@ static int report_error(const char *what, const char *unit, const char *error, c
         return CTL_EXIT_FAILURE;
     }
     if (streq(error, IFACE "PermissionDenied")) {
-        /* systemctl answers a polkit refusal with 4, "insufficient privilege" in LSB terms. */
+        /* The contract (SEC-*): "Access denied", exit 1. */
         fprintf(stderr, "Failed to %s%s%s: Access denied\n", what, sep, u);
-        return CTL_EXIT_NO_UNIT;
+        return CTL_EXIT_FAILURE;
     }
     if (streq(error, IFACE "UnitNotActive")) {
         fprintf(stderr, "Failed to %s%s%s: Unit %s is not active.\n", what, sep, u, u);

@@ -43,6 +43,7 @@ struct conn {
     bool closing;
     bool more;              /* the call in progress asked for "more" */
     bool oneway;            /* the call in progress asked for no reply */
+    bool failing;           /* a last error reply is being sent before the close */
     void *watch;            /* manager watcher while a Subscribe stream is open */
     uint64_t partial_since; /* uv_now() when unterminated bytes arrived; 0 = none */
     struct job_waiter waiter;
@@ -153,6 +154,39 @@ static uint64_t realtime_now_usec(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static void on_fail_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+
+    free(req);
+    conn_close(c);
+}
+
+/* Answers a broken client with one error, lets it reach the client, then closes: a clear
+ * refusal rather than a silent hang-up. */
+static void conn_fail(struct conn *c, const char *error, const char *reason)
+{
+    uv_shutdown_t *req;
+
+    if (c->closing || c->failing)
+        return;
+    c->failing = true;
+    c->oneway = false;
+    reply_error(c, error, json_pack("{s:s}", "reason", reason));
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    req = calloc(1, sizeof(*req));
+    if (!req || c->closing) {
+        free(req);
+        conn_close(c);
+        return;
+    }
+    req->data = c;
+    if (uv_shutdown(req, (uv_stream_t *)&c->pipe, on_fail_shutdown) < 0) {
+        free(req);
+        conn_close(c);
+    }
 }
 
 static json_t *unit_json(const struct unit *u)
@@ -795,8 +829,9 @@ static void handle_call(struct conn *c, json_t *msg)
     unsigned flags;
 
     if (varlink_call_parse(msg, &method, &params, &flags) < 0) {
-        /* A malformed call gets no reply: the connection is closed (dinit's BADREQ rule). */
-        conn_close(c);
+        /* One error reply, then the connection ends: nothing after a bad message can be
+         * trusted to be framed right (dinit's BADREQ rule). */
+        conn_fail(c, IFACE "InvalidMessage", "not a Varlink call");
         return;
     }
     if (!params)
@@ -867,13 +902,13 @@ static void handle_call(struct conn *c, json_t *msg)
 static void conn_process(struct conn *c)
 {
     c->processing = true;
-    while (!c->busy && !c->closing) {
+    while (!c->busy && !c->closing && !c->failing) {
         json_t *msg = NULL;
         int r = varlink_buffer_next(&c->in, &msg);
         if (r == 0)
             break;
         if (r < 0) {
-            conn_close(c);
+            conn_fail(c, IFACE "InvalidMessage", "not a JSON object");
             break;
         }
         handle_call(c, msg);
@@ -937,9 +972,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
+    if (c->failing)
+        return; /* the error reply is on its way; the rest is not read */
     if (varlink_buffer_append(&c->in, buf->base, (size_t)nread) < 0) {
         log_notice("Control message from pid %d too large; disconnecting.", (int)c->pid);
-        conn_close(c);
+        conn_fail(c, IFACE "MessageTooLarge", "a message is limited to 1 MiB");
         return;
     }
     conn_process(c);
@@ -1022,7 +1059,7 @@ static void on_connection(uv_stream_t *server, int status)
     ctl->n_conns++;
     if (ctl->n_conns > CONNECTIONS_MAX) {
         log_warning("Too many control connections; refusing one.");
-        conn_close(c);
+        conn_fail(c, IFACE "TooManyConnections", "the connection limit is reached");
         return;
     }
     /* Identity comes from the kernel, never from what the client says (S1). */
