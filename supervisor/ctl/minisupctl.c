@@ -117,7 +117,8 @@ static const char help_text[] =
     "  is-failed UNIT...          Check whether units are failed\n"
     "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
     "  daemon-reload              Make minisupd re-read its unit files\n"
-    "  verify FILE|DIR...         Check unit files offline, as minisupd would load them\n"
+    "  verify [FILE|DIR...]       Check unit files offline, as minisupd would load them;\n"
+    "                             without files, minisupd checks its unit directory\n"
     "  version                    Show client and daemon versions and paths\n"
     "\n"
     "Options:\n"
@@ -1562,9 +1563,30 @@ static int cmd_why(struct ctl *c, const struct command *cmd, char **args, int n)
     return run_why(c, args, n);
 }
 
+/* verify without files: ask the daemon to check its own unit directory. */
+static int run_verify_daemon(struct ctl *c)
+{
+    json_t *msg = NULL, *reply = NULL;
+    int r = ctl_call(c, "verify", IFACE "Verify", json_object(), &msg, &reply);
+    size_t i;
+    json_t *line;
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    json_array_foreach(json_object_get(reply, "diagnostics"), i, line)
+    {
+        fprintf(stderr, "%s\n", json_string_value(line));
+    }
+    json_int_t failed = json_integer_value(json_object_get(reply, "failedUnits"));
+    if (failed > 0)
+        fprintf(stderr, "%lld unit%s failed to load.\n", (long long)failed, failed == 1 ? "" : "s");
+    json_decref(msg);
+    return failed > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+}
+
 static int cmd_verify(struct ctl *c, const struct command *cmd, char **args, int n)
 {
-    return run_verify(args, n);
+    return n == 0 ? run_verify_daemon(c) : run_verify(args, n);
 }
 
 static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **args, int n)
@@ -1663,7 +1685,7 @@ static const struct command commands[] = {
     {"is-failed", 1, -1, cmd_is_active, {0}},
     {"journal", 0, -1, cmd_journal, {0}},
     {"daemon-reload", 0, 0, cmd_daemon_reload, {0}},
-    {"verify", 1, -1, cmd_verify, {0}},
+    {"verify", 0, -1, cmd_verify, {0}},
     {"version", 0, 0, cmd_version, {0}},
 };
 

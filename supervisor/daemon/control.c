@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include "service.h"
 #include "unit_file.h"
 #include "unit_show.h"
+#include "unit_verify.h"
 #include "varlink.h"
 
 /* Each connection costs an fd and a few hundred bytes; minisupd raises its own fd limit at
@@ -404,6 +406,45 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     if (st.config)
         unit_show_properties(st.config, all ? UNIT_SHOW_EMPTY : 0, add_property, list);
     reply(c, json_pack("{s:o}", "properties", list), false);
+}
+
+/* verify: the daemon's own unit directory checked as a reload would read it, without applying
+ * anything. No path comes from the client. */
+static void method_verify(struct conn *c)
+{
+    struct unit_load_context ctx = {
+        .runtime_dir = c->ctl->info.runtime_dir,
+        .state_dir = c->ctl->info.runtime_dir,
+        .logs_dir = c->ctl->info.log_dir,
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    json_t *lines = json_array();
+    int r;
+
+    if (!out) {
+        json_decref(lines);
+        reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(errno)));
+        return;
+    }
+    r = unit_verify_directory(c->ctl->info.unit_dir, &ctx, out);
+    fclose(out);
+    for (char *p = buf, *nl; p && *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl) {
+            json_array_append_new(lines, json_string(p));
+            break;
+        }
+        json_array_append_new(lines, json_stringn(p, (size_t)(nl - p)));
+    }
+    free(buf);
+    if (r < 0) {
+        json_decref(lines);
+        reply_error(c, IFACE "ReloadFailed", json_pack("{s:s}", "reason", strerror(-r)));
+        return;
+    }
+    reply(c, json_pack("{s:i, s:o}", "failedUnits", r, "diagnostics", lines), false);
 }
 
 static void method_get_unit_file(struct conn *c, json_t *params)
@@ -852,6 +893,8 @@ static void handle_call(struct conn *c, json_t *msg)
         method_list_units(c, params);
     } else if (!strcmp(method, IFACE "Subscribe")) {
         method_subscribe(c, flags);
+    } else if (!strcmp(method, IFACE "Verify")) {
+        method_verify(c);
     } else if (!strcmp(method, IFACE "GetUnitProperties")) {
         method_get_unit_properties(c, params);
     } else if (!strcmp(method, IFACE "GetUnitFile")) {
