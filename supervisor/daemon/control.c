@@ -216,6 +216,8 @@ static json_t *unit_json(const struct unit *u)
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
     if (st.status_text)
         json_object_set_new(o, "statusText", json_string(st.status_text));
+    if (st.status_errno)
+        json_object_set_new(o, "statusErrno", json_integer(st.status_errno));
     if (st.n_deaths > 0) {
         /* Monotonic times become wall-clock ones as of now. */
         uint64_t mono_now = uv_hrtime() / 1000, real_now = realtime_now_usec();

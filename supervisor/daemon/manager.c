@@ -100,6 +100,7 @@ struct unit {
     bool changed_on_disk;               /* pending_config differs from what runs */
     bool seen;                          /* found in the current scan of the directory */
     char *status_text;                  /* STATUS= from sd_notify */
+    int status_errno;                   /* ERRNO= from sd_notify, 0 when none */
     /* Processes the last run left behind (KillMode=process/none, or escaped): for status. */
     pid_t leftovers[16];
     size_t n_leftovers;
@@ -590,7 +591,7 @@ static char **build_environment(struct unit *u)
     snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
     if (strv_env_set(&env, buf) < 0)
         goto oom;
-    if (c->type == SERVICE_TYPE_NOTIFY && u->m->notify) {
+    if (c->notify_access != NOTIFY_ACCESS_NONE && u->m->notify) {
         snprintf(buf, sizeof(buf), "NOTIFY_SOCKET=%s", notify_socket_path(u->m->notify));
         if (strv_env_set(&env, buf) < 0)
             goto oom;
@@ -1758,18 +1759,48 @@ static void unit_free(struct unit *u)
 
 /* sd_notify messages, attributed by the sender's kernel-given pid: only a unit's main process
  * may speak for it (NotifyAccess=main, systemd's default). */
+/* May sender speak for u under its NotifyAccess=? The pid comes from the kernel. */
+static bool notify_allowed(const struct unit *u, pid_t sender)
+{
+    const struct service *s = &u->service;
+
+    switch (u->config->notify_access) {
+    case NOTIFY_ACCESS_MAIN:
+        return sender == s->main_pid;
+    case NOTIFY_ACCESS_EXEC:
+        return sender == s->main_pid || sender == s->control_pid;
+    case NOTIFY_ACCESS_ALL: {
+        /* Any process of the unit: its process groups stand in for systemd's cgroup. */
+        pid_t pgid = getpgid(sender);
+        if (sender == s->main_pid || sender == s->control_pid)
+            return true;
+        for (size_t i = 0; i < s->n_groups; i++)
+            if (pgid == s->groups[i])
+                return true;
+        return false;
+    }
+    case NOTIFY_ACCESS_NONE:
+    default:
+        return false;
+    }
+}
+
+/* sd_notify messages, attributed by the sender's kernel-given pid and NotifyAccess=. */
 static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
 {
     struct manager *m = userdata;
     struct unit *u = NULL;
     const char *v;
     size_t vlen;
+    char num[32];
 
     for (size_t i = 0; i < m->n_units && !u; i++)
-        if (m->units[i]->config && m->units[i]->service.main_pid == sender)
+        if (m->units[i]->config && !service_is_inactive(&m->units[i]->service) &&
+            notify_allowed(m->units[i], sender))
             u = m->units[i];
     if (!u) {
-        log_debug("Ignoring notification from pid %d: not a main process.", (int)sender);
+        log_debug("Ignoring notification from pid %d: no unit accepts it (NotifyAccess=).",
+                  (int)sender);
         return;
     }
     v = notify_message_get(msg, len, "STATUS", &vlen);
@@ -1777,17 +1808,34 @@ static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
         free(u->status_text);
         u->status_text = strndup(v, vlen);
     }
+    v = notify_message_get(msg, len, "ERRNO", &vlen);
+    if (v) {
+        snprintf(num, sizeof(num), "%.*s", (int)(vlen < 15 ? vlen : 15), v);
+        u->status_errno = atoi(num);
+    }
     v = notify_message_get(msg, len, "MAINPID", &vlen);
     if (v) {
-        char num[16];
         snprintf(num, sizeof(num), "%.*s", (int)(vlen < 15 ? vlen : 15), v);
         long pid = strtol(num, NULL, 10);
-        if (pid > 1 && pid != sender && watch_main_pid(u, (pid_t)pid) >= 0)
+        if (pid > 1 && pid != u->service.main_pid && watch_main_pid(u, (pid_t)pid) >= 0)
             service_set_main_pid(&u->service, (pid_t)pid);
     }
+    v = notify_message_get(msg, len, "EXTEND_TIMEOUT_USEC", &vlen);
+    if (v) {
+        snprintf(num, sizeof(num), "%.*s", (int)(vlen < 20 ? vlen : 20), v);
+        unsigned long long usec = strtoull(num, NULL, 10);
+        if (usec > 0)
+            service_extend_timeout(&u->service, usec);
+    }
+    v = notify_message_get(msg, len, "WATCHDOG", &vlen);
+    if (v && vlen == 1 && *v == '1')
+        service_watchdog_ping(&u->service);
     v = notify_message_get(msg, len, "STOPPING", &vlen);
     if (v && vlen == 1 && *v == '1')
         unit_log(u, LOG_INFO, "Service is stopping (STOPPING=1).");
+    v = notify_message_get(msg, len, "RELOADING", &vlen);
+    if (v && vlen == 1 && *v == '1')
+        service_notify_reloading(&u->service);
     v = notify_message_get(msg, len, "READY", &vlen);
     if (v && vlen == 1 && *v == '1')
         service_notify_ready(&u->service);
@@ -2131,6 +2179,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;
     ret->status_text = u->status_text;
+    ret->status_errno = u->status_errno;
     ret->n_leftovers = 0;
     for (size_t i = 0; i < u->n_leftovers; i++)
         if (kill(u->leftovers[i], 0) == 0 || errno == EPERM)

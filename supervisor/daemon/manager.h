@@ -72,6 +72,7 @@ struct unit_status {
     bool can_reload;         /* ExecReload= is set */
     bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
     const char *status_text; /* STATUS= from sd_notify, or NULL */
+    int status_errno;        /* ERRNO= from sd_notify, 0 when none */
     /* Processes the last run left running (still alive now). */
     pid_t leftovers[16];
     size_t n_leftovers;

@@ -263,10 +263,13 @@ void service_init(struct service *s, const struct unit_config *config,
 
 static void arm_timeout(struct service *s, uint64_t usec)
 {
-    if (usec == USEC_INFINITY || usec == 0)
+    if (usec == USEC_INFINITY || usec == 0) {
         s->ops->timer_cancel(s->ud);
-    else
+        s->deadline_usec = 0;
+    } else {
         s->ops->timer_arm(s->ud, usec);
+        s->deadline_usec = s->ops->now(s->ud) + usec;
+    }
 }
 
 static bool uses_group(const struct service *s)
@@ -410,8 +413,10 @@ static void service_enter_signal(struct service *s, enum service_state state, en
     set_result(s, f);
     if (anything_left(s) && !(kill && !c->send_sigkill)) {
         int sig = kill                                      ? c->final_kill_signal
+                  : s->watchdog_fired                       ? SIGABRT
                   : (s->restarting && is_stop_state(state)) ? c->restart_kill_signal
                                                             : c->kill_signal;
+        s->watchdog_fired = false; /* WatchdogSignal= only once; the rest is the usual path */
         service_send_signal(s, sig, kill);
         if (!kill && c->send_sighup)
             service_send_signal(s, SIGHUP, false);
@@ -507,6 +512,9 @@ static void service_enter_running(struct service *s, enum service_result f)
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_RUNNING);
         service_log(s, LOG_INFO, "Started %s.", describe(s));
+        /* WatchdogSec=: the unit's timer is free while running; pings re-arm it. */
+        if (c->watchdog_usec > 0)
+            arm_timeout(s, c->watchdog_usec);
         return;
     }
     if (c->type == SERVICE_TYPE_ONESHOT)
@@ -971,6 +979,15 @@ void service_exec_result(struct service *s, pid_t pid, bool ok, const char *erro
         service_enter_start_post(s);
 }
 
+void service_notify_reloading(struct service *s)
+{
+    /* RELOADING=1 from a running service: reloading until READY=1 (Type=notify-reload). */
+    if (s->state == SERVICE_STATE_RUNNING) {
+        service_set_state(s, SERVICE_STATE_RELOAD);
+        arm_timeout(s, s->config->timeout_start_usec);
+    }
+}
+
 void service_notify_ready(struct service *s)
 {
     if (s->state == SERVICE_STATE_START && s->config->type == SERVICE_TYPE_NOTIFY &&
@@ -982,6 +999,23 @@ void service_notify_ready(struct service *s)
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_RUNNING);
     }
+}
+
+void service_watchdog_ping(struct service *s)
+{
+    if (s->state == SERVICE_STATE_RUNNING && s->config->watchdog_usec > 0)
+        arm_timeout(s, s->config->watchdog_usec);
+}
+
+void service_extend_timeout(struct service *s, uint64_t usec)
+{
+    uint64_t now = s->ops->now(s->ud);
+
+    /* EXTEND_TIMEOUT_USEC=: only a start, stop or reload deadline, and only later. */
+    if (s->deadline_usec == 0 || s->state == SERVICE_STATE_RUNNING ||
+        s->state == SERVICE_STATE_AUTO_RESTART || now + usec <= s->deadline_usec)
+        return;
+    arm_timeout(s, usec);
 }
 
 void service_set_main_pid(struct service *s, pid_t pid)
@@ -1060,6 +1094,16 @@ void service_timer_fired(struct service *s)
                     "Processes still around after final SIGKILL. Entering failed mode.");
         s->main_pid = s->control_pid = 0;
         service_enter_dead(s, SERVICE_RESULT_TIMEOUT, true);
+        return;
+    case SERVICE_STATE_RUNNING:
+        if (c->watchdog_usec == 0)
+            return;
+        service_log(s, LOG_ERR, "Watchdog timeout (limit %llums)!",
+                    (unsigned long long)(c->watchdog_usec / 1000));
+        /* systemd's WatchdogSignal= default: SIGABRT to the main process, a core if allowed. */
+        s->watchdog_fired = true;
+        s->started = false; /* no ExecStop= for a hung service */
+        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_WATCHDOG);
         return;
     case SERVICE_STATE_AUTO_RESTART:
         s->n_restarts++;

@@ -37,6 +37,7 @@
  *              --control failed--> stop(f)
  *   running    --main exit-->   stop(f from the exit)
  *   running    --reload-->      reload --done--> running
+ *   running    --timer (WatchdogSec= without WATCHDOG=1)--> SIGABRT, result watchdog, stop
  *   running|exited|start-*  --stop--> stop (ExecStop=, or stop-sigterm when there is none;
  *                                      from start-*, straight to stop-sigterm)
  *   stop       --controls done--> stop-sigterm
@@ -175,10 +176,12 @@ struct service {
     bool run_main_exited;                    /* ... and it belongs to the current run */
     const struct exec_command *control_cmds; /* the list the control process walks */
     size_t control_n, control_index;
-    size_t exec_index;   /* which ExecStart= a oneshot is running */
-    bool stop_requested; /* a stop the user asked for never restarts */
-    bool restarting;     /* the stop half of a restart: RestartKillSignal= */
-    bool started;        /* the start succeeded: ExecStop= applies */
+    size_t exec_index;      /* which ExecStart= a oneshot is running */
+    bool stop_requested;    /* a stop the user asked for never restarts */
+    bool restarting;        /* the stop half of a restart: RestartKillSignal= */
+    bool started;           /* the start succeeded: ExecStop= applies */
+    bool watchdog_fired;    /* the next stop signal is the watchdog's SIGABRT */
+    uint64_t deadline_usec; /* when the armed timeout fires (monotonic), 0 when none */
 
     unsigned n_restarts;
     uint64_t main_start_usec; /* monotonic */
@@ -212,6 +215,14 @@ void service_exec_result(struct service *s, pid_t pid, bool ok, const char *erro
 
 /* sd_notify: READY=1 ends a Type=notify start (and a RELOADING=1 reload). */
 void service_notify_ready(struct service *s);
+/* WATCHDOG=1: the service is alive; re-arms WatchdogSec=. A missed ping means SIGABRT to the
+ * main process and result watchdog (Restart=on-watchdog applies). */
+void service_watchdog_ping(struct service *s);
+/* EXTEND_TIMEOUT_USEC=: pushes the current start/stop/reload deadline to usec from now. */
+void service_extend_timeout(struct service *s, uint64_t usec);
+/* RELOADING=1. */
+void service_notify_reloading(struct service *s);
+
 /* MAINPID=: the main process is now pid (the manager watches it). */
 void service_set_main_pid(struct service *s, pid_t pid);
 

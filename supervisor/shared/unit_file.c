@@ -83,6 +83,7 @@ struct parser {
 
     /* Facts for the final checks. */
     bool type_set;
+    bool notify_access_set;
     bool start_timeout_set;
     bool success_action_set; /* SuccessAction= (not acted upon) still satisfies the checks */
     bool bus_name_set;
@@ -1506,6 +1507,26 @@ static void p_rlimit(struct parser *ps, const struct key_def *d, const struct as
     l->hard = colon ? hard : soft;
 }
 
+/* NotifyAccess=: none, main, exec, all. */
+static void p_notify_access(struct parser *ps, const struct key_def *d, const struct assignment *a,
+                            void *field)
+{
+    static const char *const names[NOTIFY_ACCESS_MAX] = {
+        [NOTIFY_ACCESS_NONE] = "none",
+        [NOTIFY_ACCESS_MAIN] = "main",
+        [NOTIFY_ACCESS_EXEC] = "exec",
+        [NOTIFY_ACCESS_ALL] = "all",
+    };
+    int v = table_lookup(names, NOTIFY_ACCESS_MAX, a->value);
+
+    if (v < 0) {
+        bad_value(ps, a, "notify access");
+        return;
+    }
+    ps->c->notify_access = (enum notify_access)v;
+    ps->notify_access_set = true;
+}
+
 /* Nice=: -20 .. 19. */
 static void p_nice(struct parser *ps, const struct key_def *d, const struct assignment *a,
                    void *field)
@@ -1699,6 +1720,8 @@ static const struct key_def key_defs[] = {
     {"GuessMainPID", S_SERVICE, p_bool, F(guess_main_pid), 0},
     {"PIDFile", S_SERVICE, p_string, F(pid_file), STRING_PIDFILE},
     {"SuccessExitStatus", S_SERVICE, p_exit_status, F(success_exit_status), 0},
+    {"NotifyAccess", S_SERVICE, p_notify_access, F(notify_access), 0},
+    {"WatchdogSec", S_SERVICE, p_timespan, F(watchdog_usec), TIMESPAN_PLAIN},
     {"RestartPreventExitStatus", S_SERVICE, p_exit_status, F(restart_prevent_exit_status), 0},
     {"RestartForceExitStatus", S_SERVICE, p_exit_status, F(restart_force_exit_status), 0},
     {"BusName", S_SERVICE, p_bus_name, 0, 0},
@@ -1796,10 +1819,10 @@ static const char conditions[] =
 static const char unsupported_service[] =
     "ExecCondition\0RestartSteps\0RestartMaxDelaySec\0TimeoutAbortSec\0"
     "TimeoutStartFailureMode\0TimeoutStopFailureMode\0RuntimeMaxSec\0"
-    "RuntimeRandomizedExtraSec\0WatchdogSec\0StartLimitAction\0FailureAction\0"
+    "RuntimeRandomizedExtraSec\0StartLimitAction\0FailureAction\0"
     "RebootArgument\0ExitType\0RestartMode\0PermissionsStartOnly\0RootDirectoryStartOnly\0"
     "SysVStartPriority\0NonBlocking\0FileDescriptorStoreMax\0FileDescriptorStorePreserve\0"
-    "NotifyAccess\0Sockets\0BusPolicy\0USBFunctionDescriptors\0USBFunctionStrings\0OOMPolicy\0"
+    "Sockets\0BusPolicy\0USBFunctionDescriptors\0USBFunctionStrings\0OOMPolicy\0"
     "OpenFile\0ReloadSignal\0";
 
 static const char unsupported_socket[] =
@@ -2384,6 +2407,9 @@ static void config_verify(struct parser *ps)
         diag_add(ps, DIAG_ERROR, 0,
                  "Service is of type D-Bus but no D-Bus service name has been specified. "
                  "Refusing.");
+    /* systemd: Type=notify (and a WatchdogSec=) imply NotifyAccess=main unless set. */
+    if (!ps->notify_access_set && (c->type == SERVICE_TYPE_NOTIFY || c->watchdog_usec > 0))
+        c->notify_access = NOTIFY_ACCESS_MAIN;
 }
 
 /* The whole pipeline: name checks, defaults, ini_parse_stream() with our reader and handler,

@@ -58,6 +58,15 @@ enum std_output {
     STD_OUTPUT_MAX,
 };
 
+/* NotifyAccess=: who may send sd_notify messages for the unit. */
+enum notify_access {
+    NOTIFY_ACCESS_NONE,
+    NOTIFY_ACCESS_MAIN,
+    NOTIFY_ACCESS_EXEC,
+    NOTIFY_ACCESS_ALL,
+    NOTIFY_ACCESS_MAX,
+};
+
 /* One diagnostic about a unit file. Severity error means the unit did not load. */
 enum diag_level {
     DIAG_WARNING,
@@ -103,6 +112,8 @@ struct unit_config {
     uint64_t timeout_stop_usec;  /* default 90 s */
     bool remain_after_exit;
     bool guess_main_pid;
+    enum notify_access notify_access; /* default none, main for Type=notify */
+    uint64_t watchdog_usec;           /* WatchdogSec=, 0 = off */
     char *pid_file;
     struct exit_status_set success_exit_status;
     struct exit_status_set restart_prevent_exit_status;

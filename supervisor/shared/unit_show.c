@@ -488,6 +488,13 @@ static void show_service(struct out *o)
     show_timespan(o, "TimeoutStopUSec", c->timeout_stop_usec);
     show_bool(o, "RemainAfterExit", c->remain_after_exit);
     show_bool(o, "GuessMainPID", c->guess_main_pid);
+    {
+        static const char *const access[NOTIFY_ACCESS_MAX] = {"none", "main", "exec", "all"};
+        show_string(o, "NotifyAccess",
+                    c->notify_access < NOTIFY_ACCESS_MAX ? access[c->notify_access] : "none");
+    }
+    /* systemd shows 0 as "0"; format_timespan would say "0". */
+    show_timespan(o, "WatchdogUSec", c->watchdog_usec);
     show_exit_status(o, "RestartPreventExitStatus", &c->restart_prevent_exit_status);
     show_exit_status(o, "RestartForceExitStatus", &c->restart_force_exit_status);
     show_exit_status(o, "SuccessExitStatus", &c->success_exit_status);
@@ -720,6 +727,8 @@ static const struct {
     {"PIDFile", K_SERVICE, "PIDFile"},
     {"SuccessExitStatus", K_SERVICE, "SuccessExitStatus"},
     {"RestartPreventExitStatus", K_SERVICE, "RestartPreventExitStatus"},
+    {"NotifyAccess", K_SERVICE, "NotifyAccess"},
+    {"WatchdogSec", K_SERVICE, "WatchdogUSec"},
     {"RestartForceExitStatus", K_SERVICE, "RestartForceExitStatus"},
 
     {"KillMode", K_EXEC, "KillMode"},

@@ -149,7 +149,8 @@ Test(unit_show, order_is_stable)
     /* clang-format off */
     static const char *const expected[] = {
         "Type", "Restart", "PIDFile", "RestartUSec", "TimeoutStartUSec", "TimeoutStopUSec",
-        "RemainAfterExit", "GuessMainPID", "RestartPreventExitStatus", "RestartForceExitStatus",
+        "RemainAfterExit", "GuessMainPID", "NotifyAccess", "WatchdogUSec",
+        "RestartPreventExitStatus", "RestartForceExitStatus",
         "SuccessExitStatus", "ExecStartPre", "ExecStartPreEx", "ExecStart", "ExecStartEx",
         "ExecStop", "ExecStopEx",
         "Environment", "EnvironmentFiles", "PassEnvironment", "UnsetEnvironment", "UMask",
