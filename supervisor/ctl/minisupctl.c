@@ -119,6 +119,7 @@ static const char help_text[] =
     "  daemon-reload              Make minisupd re-read its unit files\n"
     "  verify [FILE|DIR...]       Check unit files offline, as minisupd would load them;\n"
     "                             without files, minisupd checks its unit directory\n"
+    "  shutdown                   Stop every unit and end minisupd (root only)\n"
     "  version                    Show client and daemon versions and paths\n"
     "\n"
     "Options:\n"
@@ -1563,6 +1564,28 @@ static int cmd_why(struct ctl *c, const struct command *cmd, char **args, int n)
     return run_why(c, args, n);
 }
 
+/* shutdown: minisupd stops every unit and exits; we return once it has closed our
+ * connection, so `minisupctl shutdown && ...` runs after the daemon is gone. */
+static int run_shutdown(struct ctl *c)
+{
+    json_t *msg = NULL, *reply = NULL;
+    int r = ctl_call(c, "shut down minisupd", IFACE "Shutdown", json_object(), &msg, &reply);
+
+    if (r != CTL_EXIT_OK)
+        return r;
+    json_decref(msg);
+    for (;;) {
+        const char *error;
+        bool continues;
+        json_t *m = NULL, *p;
+        int rr = ctl_receive(c, -1, &m, &error, &p, &continues);
+        json_decref(m);
+        if (rr < 0)
+            break; /* the daemon hung up: it is gone */
+    }
+    return CTL_EXIT_OK;
+}
+
 /* verify without files: ask the daemon to check its own unit directory. */
 static int run_verify_daemon(struct ctl *c)
 {
@@ -1657,6 +1680,11 @@ static int cmd_show(struct ctl *c, const struct command *cmd, char **args, int n
     return run_show(c, args, n);
 }
 
+static int cmd_shutdown(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_shutdown(c);
+}
+
 static int cmd_version(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_version(c);
@@ -1686,6 +1714,7 @@ static const struct command commands[] = {
     {"journal", 0, -1, cmd_journal, {0}},
     {"daemon-reload", 0, 0, cmd_daemon_reload, {0}},
     {"verify", 0, -1, cmd_verify, {0}},
+    {"shutdown", 0, 0, cmd_shutdown, {0}},
     {"version", 0, 0, cmd_version, {0}},
 };
 

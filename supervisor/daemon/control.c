@@ -895,6 +895,15 @@ static void handle_call(struct conn *c, json_t *msg)
         method_list_units(c, params);
     } else if (!strcmp(method, IFACE "Subscribe")) {
         method_subscribe(c, flags);
+    } else if (!strcmp(method, IFACE "Shutdown")) {
+        /* Ending the daemon is for root and its own user, not the admin group. */
+        if (c->uid != 0 && c->uid != geteuid()) {
+            reply_error(c, IFACE "PermissionDenied", NULL);
+        } else {
+            reply(c, json_object(), false);
+            if (c->ctl->info.shutdown)
+                c->ctl->info.shutdown(c->ctl->info.shutdown_userdata);
+        }
     } else if (!strcmp(method, IFACE "Verify")) {
         method_verify(c);
     } else if (!strcmp(method, IFACE "GetUnitProperties")) {

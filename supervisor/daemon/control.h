@@ -14,6 +14,9 @@ struct journal;
 struct control;
 
 struct control_info {
+    /* The Shutdown method: stops every unit and ends minisupd (root and its own uid only). */
+    void (*shutdown)(void *userdata);
+    void *shutdown_userdata;
     const char *version;
     const char *runtime_dir;
     const char *log_dir;

@@ -7,12 +7,15 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +62,8 @@ static void usage(FILE *f)
         "      --state-dir DIR    StateDirectory= base, %S ($MINISUP_STATE_DIR; default\n"
         "                         /var/lib/minisup, or $XDG_STATE_HOME/minisup/lib)\n"
         "      --admin-group GROUP  members may start, stop and read logs like root\n"
+        "      --pidfile FILE     the pid file holding the single-instance lock\n"
+        "                         (default <runtime-dir>/minisupd.pid)\n"
         "      --log-to-console   mirror every journal record to stdout (docker logs)\n"
         "      --exit-with UNIT   exit when UNIT ends, with its exit code, after stopping\n"
         "                         the other units (containers)\n"
@@ -80,9 +85,9 @@ static void usage(FILE *f)
 
 /* Takes the fcntl write lock on the pid file and writes our pid into it; the lock lives as long
  * as the fd, which stays open (CLOEXEC) for the daemon's lifetime. */
-static int take_instance_lock(const char *runtime_dir, int *ret_fd)
+static int take_instance_lock(const char *runtime_dir, const char *pidfile, int *ret_fd)
 {
-    char *path = path_join(runtime_dir, MINISUP_PIDFILE_NAME);
+    char *path = pidfile ? strdup(pidfile) : path_join(runtime_dir, MINISUP_PIDFILE_NAME);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     char buf[32];
     int fd, n;
@@ -130,6 +135,31 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* Under systemd (Type=notify), say when we are ready and when we stop: sd_notify(3) by hand,
+ * one datagram to $NOTIFY_SOCKET ("@" means the abstract namespace). */
+static void notify_service_manager(const char *message)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n;
+    int fd;
+
+    if (!path || !*path || (path[0] != '/' && path[0] != '@'))
+        return;
+    n = strlen(path);
+    if (n >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (path[0] == '@')
+        sa.sun_path[0] = '\0';
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    (void)sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    close(fd);
+}
+
 static void on_units_stopped(void *userdata)
 {
     struct daemon *d = userdata;
@@ -169,8 +199,15 @@ static void start_shutdown(struct daemon *d, const char *why)
     if (d->stopping)
         return;
     d->stopping = true;
+    notify_service_manager("STOPPING=1");
     log_info("%s; stopping all units.", why);
     manager_shutdown(d->manager, on_units_stopped, d);
+}
+
+/* `minisupctl shutdown` (the Shutdown method): the same path as SIGTERM. */
+static void on_shutdown_request(void *userdata)
+{
+    start_shutdown(userdata, "Shutdown requested");
 }
 
 /* --exit-with: the container lives as long as its main unit. */
@@ -302,6 +339,7 @@ int main(int argc, char **argv)
         {"log-dir", required_argument, NULL, 'L'},
         {"state-dir", required_argument, NULL, 'S'},
         {"admin-group", required_argument, NULL, 'G'},
+        {"pidfile", required_argument, NULL, 'P'},
         {"debug", no_argument, NULL, 'D'},
         {"log-to-console", no_argument, NULL, 'C'},
         {"exit-with", required_argument, NULL, 'X'},
@@ -316,7 +354,7 @@ int main(int argc, char **argv)
     };
     struct daemon d = {0};
     char *unit_dir = NULL, *runtime_dir = NULL, *log_dir = NULL, *bin_dir = NULL;
-    char *state_dir = NULL;
+    char *state_dir = NULL, *pidfile = NULL;
     char *socket_path = NULL;
     int c, r, lock_fd = -1;
     bool daemonize = false, verify = false;
@@ -347,6 +385,10 @@ int main(int argc, char **argv)
             break;
         case 'G':
             admin_group = optarg;
+            break;
+        case 'P':
+            free(pidfile);
+            pidfile = absolute_new(optarg);
             break;
         case 'D':
             log_max_level = LOG_DEBUG;
@@ -461,7 +503,7 @@ int main(int argc, char **argv)
     if (daemonize) {
         /* Refuse in the foreground, where the user can read why; the lock itself is taken
          * again by the daemon (fcntl locks do not survive fork). */
-        r = take_instance_lock(runtime_dir, &lock_fd);
+        r = take_instance_lock(runtime_dir, pidfile, &lock_fd);
         if (r < 0) {
             d.exit_code = 1;
             goto free_paths;
@@ -475,7 +517,7 @@ int main(int argc, char **argv)
             goto free_paths;
         }
     }
-    r = take_instance_lock(runtime_dir, &lock_fd);
+    r = take_instance_lock(runtime_dir, pidfile, &lock_fd);
     if (r < 0) {
         d.exit_code = 1;
         goto free_paths;
@@ -537,6 +579,8 @@ int main(int argc, char **argv)
         log_warning("%d unit(s) failed to load; the others are unaffected.", r);
 
     struct control_info info = {
+        .shutdown = on_shutdown_request,
+        .shutdown_userdata = &d,
         .version = MINISUP_VERSION,
         .runtime_dir = runtime_dir,
         .log_dir = log_dir,
@@ -598,8 +642,10 @@ int main(int argc, char **argv)
         close(d.ready_fd);
         d.ready_fd = -1;
     }
-    if (!d.stopping)
+    if (!d.stopping) {
         manager_start_default(d.manager);
+        notify_service_manager("READY=1\nSTATUS=Supervising units.");
+    }
     uv_run(&d.loop, UV_RUN_DEFAULT);
 
 out:
@@ -624,6 +670,7 @@ free_paths:
     free(runtime_dir);
     free(log_dir);
     free(state_dir);
+    free(pidfile);
     free(bin_dir);
     return d.exit_code;
 }
