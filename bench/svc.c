@@ -6,10 +6,11 @@
  *   svc stamp FILE [NOTIFYFD]     take CLOCK_MONOTONIC first thing in main(), append
  *                                 "pid ns\n" to FILE (one O_APPEND write), optionally write
  *                                 "\n" to NOTIFYFD (s6 readiness), then pause()
- *   svc lines N STAMPFILE [PIPESZ]
+ *   svc lines N STAMPFILE [pipe=SIZE] [go=FILE]
  *                                 append the start stamp to STAMPFILE, write N lines of exactly
  *                                 100 bytes to stdout as fast as possible (line(i) below), pause();
- *                                 with PIPESZ, first F_SETPIPE_SZ stdout (bench/profile only)
+ *                                 pipe=: first F_SETPIPE_SZ stdout; go=: first wait until FILE
+ *                                 exists (both for bench/profile)
  *   svc crash FILE                append one byte to FILE and exit 1 at once
  * When started as "run" (runit's and s6's ./run is a symlink to this program, so no shell sits
  * in the start path), the arguments are read from ./bench.args, one per line.
@@ -115,12 +116,19 @@ static void forever(void)
         pause();
 }
 
-static int run_lines(long n, const char *stampfile, const char *pipesz)
+static int run_lines(long n, const char *stampfile, int argc, char **argv)
 {
     enum { PER = 640 }; /* 64,000 bytes per write() */
     static char buf[PER * LINE_LEN];
-    if (pipesz && fcntl(1, F_SETPIPE_SZ, atoi(pipesz)) < 0)
-        die("F_SETPIPE_SZ");
+    for (int a = 0; a < argc; a++) {
+        if (strncmp(argv[a], "pipe=", 5) == 0 && fcntl(1, F_SETPIPE_SZ, atoi(argv[a] + 5)) < 0)
+            die("F_SETPIPE_SZ");
+        if (strncmp(argv[a], "go=", 3) == 0) {
+            struct timespec ts = {0, 1000000};
+            while (access(argv[a] + 3, F_OK) < 0)
+                nanosleep(&ts, NULL);
+        }
+    }
     append_stamp(stampfile, now_ns());
     long i = 0;
     while (i < n) {
@@ -348,7 +356,7 @@ int main(int argc, char **argv)
         }
         forever();
     } else if (strcmp(mode, "lines") == 0 && argc >= 4) {
-        return run_lines(atol(argv[2]), argv[3], argc >= 5 ? argv[4] : NULL);
+        return run_lines(atol(argv[2]), argv[3], argc - 4, argv + 4);
     } else if (strcmp(mode, "crash") == 0 && argc >= 3) {
         int fd = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) {
