@@ -241,7 +241,8 @@ Test(install, example_unit)
     snprintf(want, sizeof(want), "\nExecStart=%s -d ", daemon);
     cr_assert_not_null(strstr(text, want), "%s does not name the installed minisupd:\n%s", unit,
                        text);
-    cr_assert_not_null(strstr(text, "\nType=simple\n"), "%s: minisupd sends no READY=1", unit);
+    cr_assert_not_null(strstr(text, "\nType=notify\n"),
+                       "%s: minisupd sends READY=1, so the example is Type=notify", unit);
     free(text);
 
     installed(dir, prefix, datadir, "doc/minisup");
