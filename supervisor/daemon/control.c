@@ -30,6 +30,14 @@
 #define CONNECTIONS_MAX 4096
 #define OUTPUT_MAX (8 * 1024 * 1024)
 #define JOURNAL_CHUNK 512
+/* Records looked at per step of a GetJournal answer: bounds the time one step holds the loop. */
+#define JOURNAL_STEP_WORK 4096
+/* The next chunk of a GetJournal answer is read once the client took the previous ones down to
+ * this, so a slow reader gets a paced stream rather than being dropped for not reading. */
+#define JOURNAL_LOW_WATER (256 * 1024)
+/* A GetJournal call without "more" is answered in one message; past this many entries it is
+ * refused (ask with "more", or for fewer lines) instead of building an unbounded reply. */
+#define JOURNAL_UNSTREAMED_MAX 65536
 #define IFACE "io.minisup.Manager."
 
 struct conn {
@@ -51,6 +59,11 @@ struct conn {
     struct job_waiter waiter;
     struct unit *job_unit; /* units live as long as the daemon (no reload yet) */
     bool waiting_job;
+    /* GetJournal in progress: the stored part is read in steps, one chunk per written reply,
+     * then (follow) a live follower takes over. The query's strings are the follow_* ones. */
+    struct journal_reader *reader;
+    struct journal_query jq;
+    bool jq_follow;
     void *follow; /* journal follower while a follow stream is open */
     char **follow_units;
     char *follow_invocation;
@@ -79,15 +92,23 @@ static void conn_process(struct conn *c);
 
 struct write_req {
     uv_write_t req;
+    struct conn *c;
     char *data;
 };
+
+static void journal_step(struct conn *c);
 
 static void on_written(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
+    struct conn *c = w->c;
 
     free(w->data);
     free(w);
+    /* Cancelled writes come before the close callback frees c. */
+    if (status == 0 && !c->closing && c->reader &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <= JOURNAL_LOW_WATER)
+        journal_step(c);
 }
 
 /* Queues one message. Takes no ownership of msg. Drops the connection when the client lets
@@ -114,6 +135,7 @@ static void conn_send(struct conn *c, json_t *msg)
         return;
     }
     w->data = data;
+    w->c = c;
     uv_buf_t buf = uv_buf_init(data, (unsigned)len);
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
         free(data);
@@ -645,22 +667,9 @@ static void method_kill(struct conn *c, json_t *params)
     reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);
 }
 
-struct journal_collect {
-    struct conn *c;
-    json_t *entries;
-    bool stream;
-};
-
 static int collect_entry(const struct journal_record *r, void *userdata)
 {
-    struct journal_collect *jc = userdata;
-
-    json_array_append_new(jc->entries, entry_json(r));
-    if (jc->stream && json_array_size(jc->entries) >= JOURNAL_CHUNK) {
-        reply(jc->c, json_pack("{s:o}", "entries", jc->entries), true);
-        jc->entries = json_array();
-    }
-    return 0;
+    return json_array_append_new(userdata, entry_json(r)) < 0 ? -ENOMEM : 0;
 }
 
 static bool follow_matches(struct conn *c, const struct journal_record *r)
@@ -726,19 +735,146 @@ static bool journal_params(struct conn *c, json_t *params, struct journal_query 
     return true;
 }
 
+/* Frees what a GetJournal call holds; the follower, if any, stays. */
+static void journal_call_done(struct conn *c)
+{
+    journal_reader_free(c->reader);
+    c->reader = NULL;
+    if (c->follow)
+        return;
+    strv_free(c->follow_units);
+    free(c->follow_invocation);
+    free(c->follow_identifier);
+    c->follow_units = NULL;
+    c->follow_invocation = c->follow_identifier = NULL;
+}
+
+/* Opens the reader for records after_seq < seq <= the last stored one. Returns 1 when there is
+ * something to read, 0 when there is not, or a negative errno. */
+static int journal_open_range(struct conn *c, uint64_t after_seq)
+{
+    uint64_t last = journal_last_seq(c->ctl->j);
+    int r;
+
+    journal_reader_free(c->reader);
+    c->reader = NULL;
+    if (last <= after_seq)
+        return 0;
+    c->jq.after_seq = after_seq;
+    c->jq.until_seq = last;
+    r = journal_reader_open(journal_directory(c->ctl->j), &c->jq, &c->reader);
+    if (r == -ENOENT)
+        return 0;
+    return r < 0 ? r : 1;
+}
+
+/* The stored part is sent: either the call ends, or records stored meanwhile are read too and,
+ * once none came in, the follower takes over in the same loop turn, so nothing is missed or
+ * sent twice. Returns true when more reading was set up. */
+static bool journal_read_done(struct conn *c, json_t *entries)
+{
+    if (c->jq_follow) {
+        int r;
+
+        /* Catching up is a forward read of everything new, whatever lines/reverse said. */
+        c->jq.lines = 0;
+        c->jq.reverse = false;
+        r = journal_open_range(c, c->jq.until_seq);
+        if (r > 0) {
+            if (json_array_size(entries) > 0)
+                reply(c, json_pack("{s:o}", "entries", entries), true);
+            else
+                json_decref(entries);
+            return true;
+        }
+        if (r == 0) {
+            reply(c, json_pack("{s:o}", "entries", entries), true);
+            c->follow_min_priority = c->jq.min_priority;
+            c->follow_max_priority = c->jq.max_priority;
+            c->follow = journal_follow(c->ctl->j, on_follow, c);
+            if (!c->follow)
+                conn_close(c);
+            return false;
+        }
+        json_decref(entries);
+        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
+    } else {
+        reply(c, json_pack("{s:o}", "entries", entries), false);
+    }
+    journal_call_done(c);
+    c->busy = false;
+    if (!c->processing)
+        conn_process(c);
+    return false;
+}
+
+/* One step of a streamed GetJournal answer: reads until a chunk is full or the step's work is
+ * spent, and sends it; the written reply brings the next step (on_written). */
+static void journal_step(struct conn *c)
+{
+    json_t *entries = json_array();
+    size_t work = 0;
+    bool more = true;
+    int r = entries ? 0 : -ENOMEM;
+
+    while (r >= 0 && more && work < JOURNAL_STEP_WORK && json_array_size(entries) < JOURNAL_CHUNK) {
+        r = journal_reader_next(c->reader, collect_entry, entries,
+                                JOURNAL_CHUNK - json_array_size(entries), &more);
+        work += JOURNAL_CHUNK;
+    }
+    if (r < 0) {
+        json_decref(entries);
+        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
+        journal_call_done(c);
+        c->busy = false;
+        if (!c->processing)
+            conn_process(c);
+        return;
+    }
+    if (more) {
+        /* An empty chunk still goes out: its write completion drives the next step. */
+        reply(c, json_pack("{s:o}", "entries", entries), true);
+        return;
+    }
+    if (journal_read_done(c, entries) && !c->closing)
+        journal_step(c);
+}
+
+/* Without "more" the answer is one message, read at once but bounded in size. */
+static void journal_answer_whole(struct conn *c)
+{
+    json_t *entries = json_array();
+    bool more = true;
+    int r = entries ? 0 : -ENOMEM;
+
+    while (r >= 0 && more && json_array_size(entries) <= JOURNAL_UNSTREAMED_MAX)
+        r = journal_reader_next(c->reader, collect_entry, entries, JOURNAL_CHUNK, &more);
+    if (r < 0) {
+        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
+    } else if (json_array_size(entries) > JOURNAL_UNSTREAMED_MAX) {
+        reply_error(c, IFACE "JournalTooLarge",
+                    json_pack("{s:i}", "limit", JOURNAL_UNSTREAMED_MAX));
+    } else {
+        reply(c, json_pack("{s:O}", "entries", entries), false);
+    }
+    json_decref(entries);
+    journal_call_done(c);
+}
+
 static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
 {
     json_t *units = json_object_get(params, "units");
     json_t *lines = json_object_get(params, "lines");
     const char *inv = json_string_value(json_object_get(params, "invocationId"));
     bool follow = json_is_true(json_object_get(params, "follow"));
+    bool stream = (flags & VARLINK_CALL_MORE) != 0;
     struct journal_query q = {.max_priority = -1};
-    struct journal_collect jc = {.c = c, .stream = (flags & VARLINK_CALL_MORE) != 0};
     char **names = NULL;
     size_t k;
     json_t *v;
+    int r;
 
-    if (follow && !(flags & VARLINK_CALL_MORE)) {
+    if (follow && !stream) {
         reply_error(c, "org.varlink.service.ExpectedMore", NULL);
         return;
     }
@@ -755,36 +891,47 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
         }
         strv_push(&names, n);
     }
-    q.units = (const char *const *)names;
     if (json_is_integer(lines) && json_integer_value(lines) > 0)
         q.lines = (size_t)json_integer_value(lines);
-    q.invocation = inv && *inv ? inv : NULL;
     if (!journal_params(c, params, &q)) {
         strv_free(names);
         return;
     }
-
-    jc.entries = json_array();
-    int r = journal_query(c->ctl->j, &q, collect_entry, &jc);
-    if (r < 0 && r != -ENOENT) {
-        json_decref(jc.entries);
+    if (c->oneway) {
         strv_free(names);
-        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
-        return;
+        return; /* nobody would see the answer */
     }
-    reply(c, json_pack("{s:o}", "entries", jc.entries), follow);
-    if (!follow) {
-        strv_free(names);
-        return;
-    }
-    /* The stream stays open until the client hangs up; later calls wait behind it. */
-    c->busy = true;
+    /* The query lives on the connection while the answer is read in steps. */
     c->follow_units = names;
-    c->follow_invocation = q.invocation ? strdup(q.invocation) : NULL;
+    c->follow_invocation = inv && *inv ? strdup(inv) : NULL;
     c->follow_identifier = q.identifier ? strdup(q.identifier) : NULL;
-    c->follow_min_priority = q.min_priority;
-    c->follow_max_priority = q.max_priority;
-    c->follow = journal_follow(c->ctl->j, on_follow, c);
+    q.units = (const char *const *)c->follow_units;
+    q.invocation = c->follow_invocation;
+    q.identifier = c->follow_identifier;
+    c->jq = q;
+    c->jq_follow = follow;
+
+    r = journal_open_range(c, 0);
+    if (r < 0) {
+        reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
+        journal_call_done(c);
+        return;
+    }
+    if (!stream) {
+        if (c->reader)
+            journal_answer_whole(c);
+        else {
+            reply(c, json_pack("{s:[]}", "entries"), false);
+            journal_call_done(c);
+        }
+        return;
+    }
+    /* Later calls on this connection wait until the answer (or the follow stream) ends. */
+    c->busy = true;
+    if (c->reader)
+        journal_step(c);
+    else if (journal_read_done(c, json_array()) && !c->closing)
+        journal_step(c);
 }
 
 static void method_get_version(struct conn *c)
@@ -995,9 +1142,7 @@ static void conn_close(struct conn *c)
         manager_unwatch(ctl->m, c->watch);
     c->watch = NULL;
     c->follow = NULL;
-    strv_free(c->follow_units);
-    free(c->follow_invocation);
-    free(c->follow_identifier);
+    journal_call_done(c);
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -566,11 +566,10 @@ void journal_unfollow(struct journal *j, void *handle)
     }
 }
 
-int journal_query(struct journal *j, const struct journal_query *q, journal_record_cb cb,
-                  void *userdata)
+uint64_t journal_last_seq(struct journal *j)
 {
     batch_flush(j);
-    return journal_read(j->dir, q, cb, userdata, NULL);
+    return journal_store_last_seq(j->store);
 }
 
 static void on_sync_timer_closed(uv_handle_t *h)

@@ -63,9 +63,10 @@ typedef void (*journal_follow_cb)(const struct journal_record *recs, size_t n, v
 void *journal_follow(struct journal *j, journal_follow_cb cb, void *userdata);
 void journal_unfollow(struct journal *j, void *handle);
 
-/* Reads stored records (everything appended so far is visible). As journal_read(). */
-int journal_query(struct journal *j, const struct journal_query *q, journal_record_cb cb,
-                  void *userdata);
+/* The seq of the last record stored; records still pending are stored first, so everything up
+ * to it is visible to a journal_reader_open() of journal_directory(). A reader bounded by it
+ * (until_seq) and a follower registered when it is done see every record exactly once. */
+uint64_t journal_last_seq(struct journal *j);
 
 const char *journal_directory(const struct journal *j);
 

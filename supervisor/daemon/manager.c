@@ -93,6 +93,7 @@ struct unit {
     struct job_waiter *waiters;         /* clients waiting for the end of `job` */
     enum job_type job;                  /* the pending job, JOB_NONE when none */
     bool job_running;                   /* its service request has been made */
+    bool job_waits_down;                /* a start found the unit stopping: rerun once down */
     bool restart_phase_stop;            /* a restart job is in its stop half */
     bool ignore_order;                  /* the job closes an ordering cycle: run it regardless */
     bool dependency_missing;            /* a required unit is missing: the job fails "dependency" */
@@ -1230,6 +1231,7 @@ static void job_finish(struct unit *u, const char *result)
         return;
     u->job = JOB_NONE;
     u->job_running = false;
+    u->job_waits_down = false;
     u->restart_phase_stop = false;
     while (u->waiters)
         waiter_finish(u->waiters, result);
@@ -1318,7 +1320,9 @@ static void job_run(struct unit *u)
             }
         r = service_start(s);
         if (r == -EBUSY) {
-            u->job_running = false; /* stopping: run again once it is down */
+            /* Stopping: the job stays in progress and runs again once the unit is down
+             * (jobs_check), as systemd queues a start behind a running stop. */
+            u->job_waits_down = true;
             return;
         }
         if (r == -EALREADY && service_is_active(s))
@@ -1480,6 +1484,7 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
         return;
     u->job = type;
     u->job_running = false;
+    u->job_waits_down = false;
     u->ignore_order = false;
     u->dependency_missing = false;
 
@@ -1523,6 +1528,14 @@ static void jobs_check(struct unit *u, enum service_state now)
     switch (u->job) {
     case JOB_START:
     case JOB_RESTART:
+        if (u->job_waits_down) {
+            if (inactive) {
+                /* Down now: dispatch() below runs the start afresh. */
+                u->job_waits_down = false;
+                u->job_running = false;
+            }
+            break;
+        }
         if (u->job == JOB_RESTART && u->restart_phase_stop) {
             if (inactive) {
                 /* The stop half of a restart is over: start again (the start limit applies),
@@ -2295,6 +2308,7 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
             (is_socket(u) && (u->sock_state == SOCK_LISTENING || u->sock_state == SOCK_RUNNING))) {
             u->job = JOB_STOP;
             u->job_running = false;
+            u->job_waits_down = false;
         }
     }
     dispatch(m);

@@ -1151,6 +1151,11 @@ void journal_store_get_repair(const struct journal_store *s, struct journal_repa
     *ret = s->repair;
 }
 
+uint64_t journal_store_last_seq(const struct journal_store *s)
+{
+    return s->next_seq - 1;
+}
+
 int journal_store_sync(struct journal_store *s)
 {
     int r = 0;
@@ -1210,11 +1215,16 @@ struct collected {
     size_t off, len;
 };
 
-struct reader {
+struct journal_reader {
     const struct journal_query *q;
     int dfd;
     int min_prio, max_prio;
     bool backward;
+    bool collect;   /* lines = N in file order: collect backwards, then replay */
+    bool merged;    /* the merge is over; what is left is the replay of the collected lines */
+    size_t emitted; /* records that matched so far (for lines = N) */
+    size_t replay;  /* collected lines not yet replayed */
+    int failed;     /* a read error ends the reader for good */
     struct cursor *cur;
     size_t n_cur;
     struct cursor **heap;
@@ -1299,7 +1309,7 @@ static int bisect(struct scan *sc, int fd, uint64_t size, bool by_seq, uint64_t 
     return 0;
 }
 
-static int rseg_open(struct reader *rd, const char *unit, struct rseg *g)
+static int rseg_open(struct journal_reader *rd, const char *unit, struct rseg *g)
 {
     char path[PATH_LEN];
     struct stat st;
@@ -1324,7 +1334,7 @@ static int rseg_open(struct reader *rd, const char *unit, struct rseg *g)
 
 /* Lists the unit's segments and finds where the query starts: the last segment that can hold
  * nothing wanted is skipped by name, and the first wanted one is bisected. */
-static int cursor_init(struct reader *rd, struct cursor *c, const char *unit)
+static int cursor_init(struct journal_reader *rd, struct cursor *c, const char *unit)
 {
     const struct journal_query *q = rd->q;
     struct segment *segs = NULL;
@@ -1428,7 +1438,7 @@ static int cursor_init(struct reader *rd, struct cursor *c, const char *unit)
 }
 
 /* Moves c's head to the next wanted line: 1, or 0 when c has no more, or a negative errno. */
-static int cursor_advance(struct reader *rd, struct cursor *c)
+static int cursor_advance(struct journal_reader *rd, struct cursor *c)
 {
     const struct journal_query *q = rd->q;
 
@@ -1477,7 +1487,8 @@ static int cursor_advance(struct reader *rd, struct cursor *c)
             rd->skipped++;
             continue;
         }
-        if (seq <= q->after_seq || rt < q->since_usec || (q->until_usec > 0 && rt > q->until_usec))
+        if (seq <= q->after_seq || rt < q->since_usec ||
+            (q->until_usec > 0 && rt > q->until_usec) || (q->until_seq > 0 && seq > q->until_seq))
             continue;
         c->line = line;
         c->len = len - 1;
@@ -1487,14 +1498,15 @@ static int cursor_advance(struct reader *rd, struct cursor *c)
     }
 }
 
-static bool head_before(const struct reader *rd, const struct cursor *a, const struct cursor *b)
+static bool head_before(const struct journal_reader *rd, const struct cursor *a,
+                        const struct cursor *b)
 {
     if (a->rt != b->rt)
         return rd->backward ? a->rt > b->rt : a->rt < b->rt;
     return rd->backward ? a->seq > b->seq : a->seq < b->seq;
 }
 
-static void heap_down(struct reader *rd, size_t i)
+static void heap_down(struct journal_reader *rd, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, best = i;
@@ -1515,7 +1527,8 @@ static void heap_down(struct reader *rd, size_t i)
 
 /* Parses a checked line into rd->scratch and applies the filters that need the whole record:
  * 1 when it matches, 0 when not (or when it does not parse: counted), or -ENOMEM. */
-static int reader_take(struct reader *rd, const char *line, size_t len, struct journal_record *rec)
+static int reader_take(struct journal_reader *rd, const char *line, size_t len,
+                       struct journal_record *rec)
 {
     const struct journal_query *q = rd->q;
 
@@ -1540,7 +1553,7 @@ static int reader_take(struct reader *rd, const char *line, size_t len, struct j
     return 1;
 }
 
-static int reader_collect(struct reader *rd, const char *line, size_t len)
+static int reader_collect(struct journal_reader *rd, const char *line, size_t len)
 {
     void *p = rd->arena;
     int r = grow(&p, &rd->arena_cap, rd->arena_len + len, 1);
@@ -1559,7 +1572,7 @@ static int reader_collect(struct reader *rd, const char *line, size_t len)
     return 0;
 }
 
-static int reader_add_unit(struct reader *rd, const char *name)
+static int reader_add_unit(struct journal_reader *rd, const char *name)
 {
     for (size_t i = 0; i < rd->n_cur; i++)
         if (strcmp(rd->cur[i].unit, name) == 0)
@@ -1576,7 +1589,7 @@ static int reader_add_unit(struct reader *rd, const char *name)
     return cursor_init(rd, &rd->cur[rd->n_cur - 1], name);
 }
 
-static int reader_add_all_units(struct reader *rd)
+static int reader_add_all_units(struct journal_reader *rd)
 {
     DIR *d;
     int fd, r = 0;
@@ -1612,102 +1625,162 @@ static int reader_add_all_units(struct reader *rd)
     return r;
 }
 
-int journal_read(const char *dir, const struct journal_query *q, journal_record_cb cb,
-                 void *userdata, size_t *ret_skipped)
+void journal_reader_free(struct journal_reader *rd)
+{
+    if (!rd)
+        return;
+    for (size_t i = 0; i < rd->n_cur; i++)
+        cursor_done(&rd->cur[i]);
+    free(rd->cur);
+    free(rd->heap);
+    free(rd->scratch);
+    free(rd->arena);
+    free(rd->coll);
+    if (rd->dfd >= 0)
+        close(rd->dfd);
+    free(rd);
+}
+
+int journal_reader_open(const char *dir, const struct journal_query *q, struct journal_reader **ret)
 {
     static const struct journal_query all = {.max_priority = -1};
-    struct reader rd = {.dfd = -1};
-    struct journal_record rec;
-    bool collect;
-    size_t emitted = 0;
+    struct journal_reader *rd;
     int r;
 
     if (!q)
         q = &all;
-    rd.q = q;
-    rd.min_prio = q->min_priority < 0 ? 0 : q->min_priority;
-    rd.max_prio =
-        q->max_priority < 0 || (q->max_priority == 0 && q->min_priority == 0) ? 7 : q->max_priority;
-    /* The newest N come from reading backwards; in file order they are then replayed. */
-    rd.backward = q->reverse || q->lines > 0;
-    collect = q->lines > 0 && !q->reverse;
     if (q->units)
         for (const char *const *u = q->units; *u; u++)
             if (!journal_unit_name_is_valid(*u))
                 return -EINVAL;
+    rd = calloc(1, sizeof(*rd));
+    if (!rd)
+        return -ENOMEM;
+    rd->dfd = -1;
+    rd->q = q;
+    rd->min_prio = q->min_priority < 0 ? 0 : q->min_priority;
+    rd->max_prio =
+        q->max_priority < 0 || (q->max_priority == 0 && q->min_priority == 0) ? 7 : q->max_priority;
+    /* The newest N come from reading backwards; in file order they are then replayed. */
+    rd->backward = q->reverse || q->lines > 0;
+    rd->collect = q->lines > 0 && !q->reverse;
 
-    rd.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (rd.dfd < 0)
-        return -errno;
+    rd->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rd->dfd < 0) {
+        r = -errno;
+        goto fail;
+    }
     if (q->units) {
         r = 0;
         for (const char *const *u = q->units; *u && r >= 0; u++)
-            r = reader_add_unit(&rd, *u);
+            r = reader_add_unit(rd, *u);
     } else {
-        r = reader_add_all_units(&rd);
+        r = reader_add_all_units(rd);
     }
     if (r < 0)
-        goto out;
+        goto fail;
 
-    rd.heap = calloc(rd.n_cur + 1, sizeof(*rd.heap));
-    if (!rd.heap) {
+    rd->heap = calloc(rd->n_cur + 1, sizeof(*rd->heap));
+    if (!rd->heap) {
         r = -ENOMEM;
-        goto out;
+        goto fail;
     }
-    for (size_t i = 0; i < rd.n_cur; i++) {
-        r = cursor_advance(&rd, &rd.cur[i]);
+    for (size_t i = 0; i < rd->n_cur; i++) {
+        r = cursor_advance(rd, &rd->cur[i]);
         if (r < 0)
-            goto out;
+            goto fail;
         if (r > 0)
-            rd.heap[rd.heap_n++] = &rd.cur[i];
+            rd->heap[rd->heap_n++] = &rd->cur[i];
     }
-    for (size_t i = rd.heap_n / 2; i-- > 0;)
-        heap_down(&rd, i);
+    for (size_t i = rd->heap_n / 2; i-- > 0;)
+        heap_down(rd, i);
+    *ret = rd;
+    return 0;
+fail:
+    journal_reader_free(rd);
+    return r;
+}
 
-    r = 0;
-    while (rd.heap_n > 0 && (q->lines == 0 || emitted < q->lines)) {
-        struct cursor *c = rd.heap[0];
-        int k = reader_take(&rd, c->line, c->len, &rec);
+int journal_reader_next(struct journal_reader *rd, journal_record_cb cb, void *userdata, size_t max,
+                        bool *ret_more)
+{
+    const struct journal_query *q = rd->q;
+    struct journal_record rec;
+    size_t done = 0; /* records looked at in this call, matching or not */
+    int r = 0;
 
-        if (k < 0) {
-            r = k;
-            goto out;
+    *ret_more = true;
+    if (rd->failed)
+        return rd->failed;
+    while (!rd->merged && done < max) {
+        struct cursor *c;
+        int k;
+
+        if (rd->heap_n == 0 || (q->lines > 0 && rd->emitted >= q->lines)) {
+            rd->merged = true;
+            rd->replay = rd->n_coll;
+            break;
         }
+        c = rd->heap[0];
+        k = reader_take(rd, c->line, c->len, &rec);
+        if (k < 0)
+            goto fail_k;
+        done++;
         if (k > 0) {
-            emitted++;
-            if (collect) {
-                r = reader_collect(&rd, c->line, c->len);
-                if (r < 0)
-                    goto out;
+            rd->emitted++;
+            if (rd->collect) {
+                k = reader_collect(rd, c->line, c->len);
+                if (k < 0)
+                    goto fail_k;
             } else {
                 r = cb(&rec, userdata);
-                if (r != 0)
-                    goto out;
             }
         }
-        k = cursor_advance(&rd, c);
-        if (k < 0) {
-            r = k;
-            goto out;
-        }
+        /* The head is consumed even when the callback stops us: the next call goes on after it. */
+        k = cursor_advance(rd, c);
+        if (k < 0)
+            goto fail_k;
         if (k == 0)
-            rd.heap[0] = rd.heap[--rd.heap_n];
-        heap_down(&rd, 0);
+            rd->heap[0] = rd->heap[--rd->heap_n];
+        heap_down(rd, 0);
+        if (r != 0)
+            return r;
+        continue;
+    fail_k:
+        rd->failed = k;
+        return k;
     }
-    for (size_t i = rd.n_coll; i-- > 0 && r == 0;) {
-        if (reader_take(&rd, rd.arena + rd.coll[i].off, rd.coll[i].len, &rec) > 0)
+    while (rd->merged && rd->replay > 0 && done < max) {
+        rd->replay--;
+        if (reader_take(rd, rd->arena + rd->coll[rd->replay].off, rd->coll[rd->replay].len, &rec) >
+            0) {
+            done++;
             r = cb(&rec, userdata);
+            if (r != 0)
+                return r;
+        }
     }
-out:
+    *ret_more = !rd->merged || rd->replay > 0;
+    return 0;
+}
+
+size_t journal_reader_skipped(const struct journal_reader *rd)
+{
+    return rd->skipped;
+}
+
+int journal_read(const char *dir, const struct journal_query *q, journal_record_cb cb,
+                 void *userdata, size_t *ret_skipped)
+{
+    struct journal_reader *rd;
+    bool more;
+    int r = journal_reader_open(dir, q, &rd);
+
+    if (r < 0)
+        return r;
+    r = journal_reader_next(rd, cb, userdata, SIZE_MAX, &more);
     if (ret_skipped && r >= 0)
-        *ret_skipped = rd.skipped;
-    for (size_t i = 0; i < rd.n_cur; i++)
-        cursor_done(&rd.cur[i]);
-    free(rd.cur);
-    free(rd.heap);
-    free(rd.scratch);
-    free(rd.arena);
-    free(rd.coll);
-    close(rd.dfd);
+        *ret_skipped = rd->skipped;
+    journal_reader_free(rd);
     return r;
 }

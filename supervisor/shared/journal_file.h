@@ -82,6 +82,9 @@ void journal_store_get_repair(const struct journal_store *s, struct journal_repa
  * on failure nothing of the batch is counted as stored. */
 int journal_store_append(struct journal_store *s, struct journal_record *recs, size_t n);
 
+/* The seq of the last record appended, 0 when there is none yet. */
+uint64_t journal_store_last_seq(const struct journal_store *s);
+
 /* fdatasync every open segment. */
 int journal_store_sync(struct journal_store *s);
 
@@ -101,6 +104,7 @@ struct journal_query {
                                * zeroed query means all, min 0 with max 0 also means 0..7 */
     size_t lines;             /* only the last N matching records; 0 = all */
     uint64_t after_seq;       /* only records with seq > after_seq (follow resumes) */
+    uint64_t until_seq;       /* only records with seq <= until_seq; 0 = no bound */
     bool reverse;             /* newest first */
 };
 
@@ -114,6 +118,21 @@ typedef int (*journal_record_cb)(const struct journal_record *rec, void *userdat
  * `since_usec`, never reading whole files when it need not. */
 int journal_read(const char *dir, const struct journal_query *q, journal_record_cb cb,
                  void *userdata, size_t *ret_skipped);
+
+/* The same read in steps, so that a daemon can answer a large query between other work: open
+ * takes the query (which, with its strings, must outlive the reader) and positions the files;
+ * each next() looks at most at `max` records (matching or not, so that a filter that matches
+ * nothing costs bounded work per step too), hands the matching ones to cb, and sets *ret_more
+ * while some may be left. Records appended after a unit's current segment was opened may or may not
+ * be seen. next() returns 0, the callback's non-zero value (the reader then goes on after that
+ * record), or a negative errno (final). Free with journal_reader_free(), which accepts NULL. */
+struct journal_reader;
+int journal_reader_open(const char *dir, const struct journal_query *q,
+                        struct journal_reader **ret);
+int journal_reader_next(struct journal_reader *rd, journal_record_cb cb, void *userdata, size_t max,
+                        bool *ret_more);
+size_t journal_reader_skipped(const struct journal_reader *rd);
+void journal_reader_free(struct journal_reader *rd);
 
 /* Formats one record as its on-disk line (with the trailing '\n') into buf. Returns the length,
  * or the length needed if it exceeds size (like snprintf). */

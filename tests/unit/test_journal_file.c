@@ -813,6 +813,63 @@ Test(journal_file, callback_stops_the_read)
     got_free(&g);
 }
 
+/* A reader driven in steps of any size yields exactly what one read yields (LOG-7: minisupd
+ * answers a large query a chunk at a time), for every kind of query, and never more than the
+ * step size per call. */
+Test(journal_file, stepwise_reader_matches_one_read)
+{
+    struct journal_limits l = {.max_file_size = 32 * 1024};
+    struct journal_store *s = open_store(&l);
+    const char *b_only[] = {"b.service", NULL};
+    struct journal_query qs[] = {
+        {0},
+        {.reverse = true},
+        {.lines = 777},
+        {.lines = 777, .reverse = true},
+        {.units = b_only, .lines = 5},
+        {.min_priority = 0, .max_priority = 3}, /* matches nothing: steps still end */
+        {.after_seq = 1000, .until_seq = 2500},
+    };
+    size_t steps[] = {1, 7, 512, 100000};
+
+    append_n(s, "a.service", 2000, T0, 3);
+    append_n(s, "b.service", 2000, T0 + 1, 2);
+    journal_store_free(s);
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+        struct got want;
+
+        cr_assert_eq(read_all(&qs[i], &want, NULL), 0);
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+            struct journal_reader *rd;
+            struct got g = {0};
+            bool more = true;
+            size_t calls = 0;
+
+            cr_assert_eq(journal_reader_open(tmpdir, &qs[i], &rd), 0);
+            while (more) {
+                size_t before = g.n;
+
+                cr_assert_eq(journal_reader_next(rd, collect, &g, steps[k], &more), 0);
+                cr_assert_leq(g.n - before, steps[k]);
+                cr_assert_lt(++calls, 10000, "query %zu step %zu does not end", i, steps[k]);
+            }
+            journal_reader_free(rd);
+            cr_assert_eq(g.n, want.n, "query %zu step %zu: %zu records, one read gave %zu", i,
+                         steps[k], g.n, want.n);
+            for (size_t n = 0; n < g.n; n++)
+                cr_assert_eq(g.v[n].seq, want.v[n].seq, "query %zu step %zu at %zu", i, steps[k],
+                             n);
+            got_free(&g);
+        }
+        if (i == 6) {
+            cr_assert_eq(want.n, 1500);
+            for (size_t n = 0; n < want.n; n++)
+                cr_assert(want.v[n].seq > 1000 && want.v[n].seq <= 2500);
+        }
+        got_free(&want);
+    }
+}
+
 /* `-n N` reads only the end of a large file. */
 Test(journal_file, lines_tail_of_200k_records)
 {
