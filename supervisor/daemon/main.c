@@ -577,6 +577,7 @@ int main(int argc, char **argv)
     }
     if (r > 0)
         log_warning("%d unit(s) failed to load; the others are unaffected.", r);
+    (void)manager_sweep_stale(d.manager);
 
     struct control_info info = {
         .shutdown = on_shutdown_request,

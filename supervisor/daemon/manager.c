@@ -31,6 +31,7 @@
 #include "notify.h"
 #include "paths.h"
 #include "proc.h"
+#include "process_record.h"
 #include "service.h"
 #include "socket.h"
 #include "unit_file.h"
@@ -142,7 +143,10 @@ struct manager {
     size_t n_tracked;
     bool tracked_dirty;
     uv_timer_t shutdown_timer;
-    uv_timer_t gc_timer; /* collects finished Accept=yes instances */
+    uv_timer_t gc_timer;           /* collects finished Accept=yes instances */
+    struct process_record *record; /* run/processes, for a successor after a kill -9 */
+    uv_timer_t record_timer;       /* rewrites it once per loop turn in which runs changed */
+    bool record_failed;
     unsigned closing_handles;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
@@ -327,6 +331,35 @@ static bool op_group_alive(void *ud, pid_t pgid)
            0;
 }
 
+static void on_record_timer(uv_timer_t *t)
+{
+    struct manager *m = t->data;
+    struct process_entry *v = calloc(2 * m->n_units + 1, sizeof(*v));
+    size_t n = 0;
+    int r;
+
+    if (!v)
+        return;
+    for (size_t i = 0; i < m->n_units; i++)
+        for (int k = 0; k < 2; k++)
+            if (m->units[i]->runs[k] && !m->units[i]->runs[k]->reaped)
+                v[n++] = (struct process_entry){m->units[i]->runs[k]->pid, m->units[i]->name};
+    r = process_record_write(m->record, v, n);
+    if (r < 0 && !m->record_failed)
+        log_warning_errno(r, "Failed to write the process record; a successor after a crash "
+                             "will not find stale processes");
+    m->record_failed = r < 0;
+    free(v);
+}
+
+/* The set of running processes changed: pid lookups re-sort, the record is rewritten. */
+static void runs_changed(struct manager *m)
+{
+    m->tracked_dirty = true;
+    if (m->record && !uv_is_active((uv_handle_t *)&m->record_timer))
+        uv_timer_start(&m->record_timer, on_record_timer, 0, 0);
+}
+
 static void deliver_exit(struct unit *u, struct run *r)
 {
     pid_t pid = r->pid;
@@ -335,7 +368,7 @@ static void deliver_exit(struct unit *u, struct run *r)
     if (r->delivered)
         return;
     r->delivered = true;
-    u->m->tracked_dirty = true;
+    runs_changed(u->m);
     if (u->runs[r->role] == r) {
         u->runs[r->role] = NULL;
         r->unit = NULL;
@@ -845,7 +878,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         run_unref(u->runs[role]);
     }
     u->runs[role] = run;
-    u->m->tracked_dirty = true;
+    runs_changed(u->m);
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (role == SERVICE_ROLE_MAIN) {
@@ -1103,7 +1136,7 @@ static int watch_main_pid(struct unit *u, pid_t pid)
         run_unref(u->runs[SERVICE_ROLE_MAIN]);
     }
     u->runs[SERVICE_ROLE_MAIN] = run;
-    u->m->tracked_dirty = true;
+    runs_changed(u->m);
     set_main_command(u, pid);
     return 0;
 }
@@ -1870,6 +1903,10 @@ int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct jour
     m->shutdown_timer.data = m;
     uv_timer_init(loop, &m->gc_timer);
     m->gc_timer.data = m;
+    uv_timer_init(loop, &m->record_timer);
+    m->record_timer.data = m;
+    if (process_record_new(opts->runtime_dir, &m->record) < 0)
+        log_warning("Out of memory; no process record is kept.");
     path = path_join(opts->runtime_dir, "notify.sock");
     r = path ? notify_new(loop, path, on_notify, m, &m->notify) : -ENOMEM;
     if (r < 0)
@@ -2343,9 +2380,13 @@ void manager_free(struct manager *m)
     /* The manager is freed with its last handle. */
     m->units = NULL;
     m->n_units = 0;
-    m->closing_handles = 2;
+    /* Every unit is down on a clean exit: no record is left for a successor to act on. */
+    process_record_free(m->record, true);
+    m->record = NULL;
+    m->closing_handles = 3;
     uv_close((uv_handle_t *)&m->shutdown_timer, on_manager_closed);
     uv_close((uv_handle_t *)&m->gc_timer, on_manager_closed);
+    uv_close((uv_handle_t *)&m->record_timer, on_manager_closed);
 }
 
 /* ---- socket units ----
@@ -2677,5 +2718,35 @@ static void on_gc_timer(uv_timer_t *t)
             m->units[k++] = u;
     }
     m->n_units = k;
-    m->tracked_dirty = true;
+    runs_changed(m);
+}
+
+static unsigned stale_timeout(const char *unit, void *userdata)
+{
+    struct unit *u = manager_find(userdata, unit);
+    uint64_t usec = u && u->config ? u->config->timeout_stop_usec : 90 * USEC_PER_SEC;
+
+    return usec / 1000 > UINT_MAX ? UINT_MAX : (unsigned)(usec / 1000);
+}
+
+static void stale_stopped(const char *unit, pid_t pid, const char *comm, bool killed,
+                          void *userdata)
+{
+    struct unit *u = manager_find(userdata, unit);
+    char msg[300];
+
+    if (!u)
+        return;
+    snprintf(msg, sizeof(msg), "Stopped stale process %d (%s) left by a previous minisupd%s.",
+             (int)pid, comm, killed ? " (SIGKILL)" : "");
+    unit_log(u, LOG_WARNING, msg);
+}
+
+int manager_sweep_stale(struct manager *m)
+{
+    int r = process_record_sweep(m->opts.runtime_dir, stale_timeout, stale_stopped, m);
+
+    if (r < 0)
+        log_warning_errno(r, "Failed to read the process record of a previous instance");
+    return r;
 }

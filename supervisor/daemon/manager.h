@@ -110,6 +110,12 @@ int manager_reload(struct manager *m);
 /* Starts the units that [Install] WantedBy=/RequiredBy= (start-up). */
 void manager_start_default(struct manager *m);
 
+/* Before the first start: stops what a previous minisupd, killed without a chance to stop its
+ * units, left running (its process record; RELIABILITY.md CRASH-1). Blocks until they are gone,
+ * at most each unit's TimeoutStopSec= (capped) plus SIGKILL's grace. Returns how many there
+ * were, or a negative errno. */
+int manager_sweep_stale(struct manager *m);
+
 /* Finds a unit by name, with or without ".service". NULL when unknown. */
 struct unit *manager_find(struct manager *m, const char *name);
 

@@ -434,6 +434,39 @@ static bool read_stat(pid_t pid, char *comm, size_t comm_size, pid_t *ret_pgrp)
     return true;
 }
 
+int proc_start_time(pid_t pid, uint64_t *ret_ticks, pid_t *ret_pgrp)
+{
+    char path[64], buf[1024];
+    unsigned long long start;
+    ssize_t n;
+    int fd, pgrp;
+    char state;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -ESRCH;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    /* comm may hold spaces and parentheses: the fields start after the last ')'. Field 22
+     * (starttime) is the 20th after it. */
+    char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 1,
+                     " %c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                     "%*d %llu",
+                     &state, &pgrp, &start) != 3)
+        return -EIO;
+    if (state == 'Z' || state == 'X')
+        return -ESRCH;
+    *ret_ticks = start;
+    if (ret_pgrp)
+        *ret_pgrp = pgrp;
+    return 0;
+}
+
 void proc_comm(pid_t pid, char *buf, size_t size)
 {
     if (!read_stat(pid, buf, size, NULL))

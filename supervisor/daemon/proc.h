@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -90,6 +91,11 @@ size_t proc_group_members(pid_t pgid, pid_t *out, size_t max);
 /* minisupd's own children that is_tracked() does not know: adopted orphans. */
 size_t proc_untracked_children(pid_t *out, size_t max, bool (*is_tracked)(pid_t, void *),
                                void *userdata);
+
+/* The start time of pid in clock ticks since boot (/proc/<pid>/stat field 22): with the pid, it
+ * names one process for good, since a reused pid starts later. Also its process group. 0, or
+ * -ESRCH when it is gone or a zombie. */
+int proc_start_time(pid_t pid, uint64_t *ret_ticks, pid_t *ret_pgrp);
 
 /* The command name of pid (comm), "?" when gone. */
 void proc_comm(pid_t pid, char *buf, size_t size);
