@@ -439,7 +439,10 @@ int parse_timespan(const char *t, uint64_t default_unit, uint64_t *ret_usec)
             return -EINVAL; /* "12.34.56" */
         p = s;
 
-        if ((uint64_t)l >= USEC_INFINITY / multiplier)
+        /* systemd refuses l >= USEC_INFINITY / multiplier, which also turns away counts whose
+         * product fits ("584542y", what format_timespan() writes from 584542 years on); refuse
+         * only a product that would reach USEC_INFINITY. */
+        if ((uint64_t)l > (USEC_INFINITY - 1) / multiplier)
             return -ERANGE;
         k = (uint64_t)l * multiplier;
         if (k >= USEC_INFINITY - usec)

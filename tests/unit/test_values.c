@@ -89,6 +89,38 @@ Test(values, format_timespan)
     cr_assert_str_eq(format_timespan(buf, 4, 90 * USEC_PER_SEC), "1mi");
 }
 
+/* T1 (docs/fuzzing.md): from 584542 years on, format_timespan() wrote a year count that
+ * parse_timespan() refused with -ERANGE although the product fits. Every value below
+ * USEC_INFINITY must parse back from its text, with any default unit. */
+Test(values, timespan_round_trip_near_infinity)
+{
+    const uint64_t year = 31557600 * USEC_PER_SEC;
+    const uint64_t top = USEC_INFINITY / year * year; /* 584542y */
+    const uint64_t vals[] = {top - 1,          top, top + 1, top + USEC_PER_SEC, USEC_INFINITY - 2,
+                             USEC_INFINITY - 1};
+    const uint64_t units[] = {1, USEC_PER_MSEC, USEC_PER_SEC};
+    char buf[128];
+    uint64_t t;
+
+    cr_assert_eq(ts("584542y"), top);
+    cr_assert_eq(ts("584541y 1y"), top);
+    cr_assert_eq(parse_timespan("584543y", USEC_PER_SEC, &t), -ERANGE);
+    cr_assert_eq(parse_timespan("18446744073709551615us", USEC_PER_SEC, &t), -ERANGE);
+    cr_assert_eq(parse_timespan("584542y 1y", USEC_PER_SEC, &t), -ERANGE);
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        format_timespan(buf, sizeof(buf), vals[i]);
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+            t = 0;
+            cr_assert_eq(parse_timespan(buf, units[u], &t), 0, "'%s'", buf);
+            cr_assert_eq(t, vals[i], "'%s'", buf);
+        }
+    }
+    /* A sum that reaches USEC_INFINITY is refused: only "infinity" means that. */
+    format_timespan(buf, sizeof(buf), USEC_INFINITY - 1);
+    strcat(buf, " 1us");
+    cr_assert_eq(parse_timespan(buf, USEC_PER_SEC, &t), -ERANGE, "'%s'", buf);
+}
+
 Test(values, booleans)
 {
     const char *yes[] = {"1", "yes", "y", "true", "t", "on", "YES", "True", "On"};
