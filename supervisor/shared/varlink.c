@@ -13,25 +13,57 @@
 
 int varlink_buffer_append(struct varlink_buffer *b, const void *p, size_t n)
 {
+    const char *s = p, *end = s + n;
+    size_t tail = b->tail, off = b->base ? (size_t)(b->data - b->base) : 0;
+
     if (n == 0)
         return 0;
     if (n > VARLINK_MESSAGE_MAX * 2 || b->len + n > VARLINK_MESSAGE_MAX * 2)
         return -EMSGSIZE;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return -ENOMEM;
-        b->data = d;
-        b->cap = cap;
+    /* Every message is held to the bound, not only the first one buffered: each terminator in
+     * the new bytes ends one, and the unterminated rest will never become valid once too long.
+     * Only the new bytes are scanned; tail carries the length of the message they continue. */
+    for (const char *q = s; q < end;) {
+        const char *nul = memchr(q, '\0', (size_t)(end - q));
+
+        if (!nul) {
+            tail += (size_t)(end - q);
+            break;
+        }
+        if (tail + (size_t)(nul - q) > VARLINK_MESSAGE_MAX)
+            return -EMSGSIZE;
+        tail = 0;
+        q = nul + 1;
     }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    /* A message that has no terminator within the bound will never become valid. */
-    if (b->len > VARLINK_MESSAGE_MAX && !memchr(b->data, '\0', VARLINK_MESSAGE_MAX))
+    if (tail > VARLINK_MESSAGE_MAX)
         return -EMSGSIZE;
+
+    if (off + b->len + n > b->cap) {
+        /* Move the unread bytes to the front only when more bytes were taken off than are left
+         * to move: each byte taken off pays for at most one byte moved. Otherwise grow; with
+         * off < len <= 2 * MAX - n, the allocation stays below 4 * VARLINK_MESSAGE_MAX. */
+        if (off > 0 && off >= b->len) {
+            memmove(b->base, b->data, b->len);
+            b->data = b->base;
+            off = 0;
+        }
+        if (off + b->len + n > b->cap) {
+            size_t cap = b->cap ? b->cap : 4096;
+            char *d;
+
+            while (cap < off + b->len + n)
+                cap *= 2;
+            d = realloc(b->base, cap);
+            if (!d)
+                return -ENOMEM;
+            b->base = d;
+            b->data = d + off;
+            b->cap = cap;
+        }
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->tail = tail;
     return 0;
 }
 
@@ -49,8 +81,11 @@ int varlink_buffer_next(struct varlink_buffer *b, json_t **ret)
         return 0;
     n = (size_t)(end - b->data);
     msg = json_loadb(b->data, n, JSON_REJECT_DUPLICATES, &err);
-    memmove(b->data, end + 1, b->len - n - 1);
+    /* Taken off by moving the start, not the bytes behind it (O(n) for n bytes of messages). */
+    b->data = end + 1;
     b->len -= n + 1;
+    if (b->len == 0)
+        b->data = b->base;
     if (!msg || !json_is_object(msg)) {
         json_decref(msg);
         return -EBADMSG;
@@ -61,9 +96,8 @@ int varlink_buffer_next(struct varlink_buffer *b, json_t **ret)
 
 void varlink_buffer_done(struct varlink_buffer *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    free(b->base);
+    *b = (struct varlink_buffer){0};
 }
 
 char *varlink_encode(const json_t *msg, size_t *ret_len)

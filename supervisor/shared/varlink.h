@@ -18,13 +18,21 @@ enum varlink_call_flags {
     VARLINK_CALL_ONEWAY = 1 << 1, /* "oneway": true, no reply at all */
 };
 
-/* Accumulates bytes from a stream and yields complete messages. */
+/* Accumulates bytes from a stream and yields complete messages. Zero-initialised is empty.
+ * data[0, len) are the bytes not yet taken off (at most 2 * VARLINK_MESSAGE_MAX); they lie in
+ * the allocation base[0, cap), whose front is reclaimed lazily, so that taking n bytes of
+ * messages off costs O(n). tail counts the bytes after the last terminator (the message still
+ * being received): tail == len > 0 means bytes without a terminator. */
 struct varlink_buffer {
     char *data;
     size_t len, cap;
+    char *base;
+    size_t tail;
 };
 
-/* Appends n bytes. -EMSGSIZE when a message grows past VARLINK_MESSAGE_MAX. */
+/* Appends n bytes. -EMSGSIZE, with nothing appended, when a message in them (or the one still
+ * unterminated) would be longer than VARLINK_MESSAGE_MAX bytes without its NUL, or more than
+ * 2 * VARLINK_MESSAGE_MAX bytes would be buffered; -ENOMEM. */
 int varlink_buffer_append(struct varlink_buffer *b, const void *p, size_t n);
 
 /* Takes the next complete message off the front. Returns 1 with *ret (a new reference) set, 0

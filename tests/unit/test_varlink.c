@@ -65,6 +65,103 @@ Test(varlink, unterminated_message_is_bounded)
     varlink_buffer_done(&b);
 }
 
+/* V1 (docs/fuzzing.md): the bound held only for the first message buffered; one behind a
+ * complete message could grow to nearly 2 MiB and was then decoded. */
+Test(varlink, every_message_is_bounded)
+{
+    static const char first[] = "{\"method\":\"a\"}";
+    size_t piece = 64 * 1024;
+    char *chunk = malloc(piece);
+    struct varlink_buffer b = {0};
+    size_t total = 0;
+    json_t *m;
+    int r = 0;
+
+    cr_assert_not_null(chunk);
+    memset(chunk, ' ', piece);
+    cr_assert_eq(varlink_buffer_append(&b, first, sizeof(first)), 0);
+    /* A 1.5 MiB call behind it, in reads of 64 KiB, nothing taken off in between. */
+    while (total < VARLINK_MESSAGE_MAX * 3 / 2 && r == 0) {
+        r = varlink_buffer_append(&b, chunk, piece);
+        if (r == 0)
+            total += piece;
+    }
+    cr_assert_eq(r, -EMSGSIZE);
+    cr_assert_eq(total, VARLINK_MESSAGE_MAX, "refused at %zu bytes", total);
+    cr_assert_eq(b.len, sizeof(first) + total, "nothing of a refused read is kept");
+    cr_assert_eq(varlink_buffer_next(&b, &m), 1);
+    json_decref(m);
+    cr_assert_eq(varlink_buffer_next(&b, &m), 0);
+    varlink_buffer_done(&b);
+
+    /* The bound is exact wherever the message starts: MAX bytes plus the NUL are accepted,
+     * MAX + 1 are not, also when both arrive in one read behind another message. */
+    for (size_t extra = 0; extra < 2; extra++) {
+        size_t n = sizeof(first) + VARLINK_MESSAGE_MAX + extra + 1;
+        char *wire = malloc(n);
+
+        cr_assert_not_null(wire);
+        memcpy(wire, first, sizeof(first));
+        memset(wire + sizeof(first), ' ', VARLINK_MESSAGE_MAX + extra);
+        memcpy(wire + sizeof(first), "{}", 2);
+        wire[n - 1] = '\0';
+        cr_assert_eq(varlink_buffer_append(&b, wire, n), extra ? -EMSGSIZE : 0);
+        cr_assert_eq(b.len, extra ? 0 : n);
+        if (!extra) {
+            cr_assert_eq(varlink_buffer_next(&b, &m), 1);
+            json_decref(m);
+            cr_assert_eq(varlink_buffer_next(&b, &m), 1, "a message of exactly the bound");
+            json_decref(m);
+        }
+        varlink_buffer_done(&b);
+        free(wire);
+    }
+    free(chunk);
+}
+
+/* V2 (docs/fuzzing.md): taking a message off moved the rest of the buffer, so draining n bytes
+ * of small messages cost O(n^2) (2 MiB of "{}": 10 s). Now next() moves no byte, and append()
+ * moves the unread rest to the front only when more was taken off than is left. */
+Test(varlink, draining_small_messages_is_linear, .timeout = 20)
+{
+    size_t n = 2 * VARLINK_MESSAGE_MAX / 3, count = 0, moved = 0;
+    char *wire = malloc(3 * n);
+    struct varlink_buffer b = {0};
+    json_t *m;
+    int r;
+
+    cr_assert_not_null(wire);
+    for (size_t i = 0; i < n; i++)
+        memcpy(wire + 3 * i, "{}", 3);
+    cr_assert_eq(varlink_buffer_append(&b, wire, 3 * n), 0);
+    while ((r = varlink_buffer_next(&b, &m)) == 1) {
+        count++;
+        json_decref(m);
+        if (b.len > 0)
+            cr_assert_eq(b.data, b.base + 3 * count, "message %zu: bytes were moved", count);
+    }
+    cr_assert_eq(r, 0);
+    cr_assert_eq(count, n);
+    cr_assert_eq(b.len, 0);
+
+    /* A connection that keeps 1 MiB buffered and takes one message off per read: the bytes
+     * moved stay within a small multiple of the bytes taken off. */
+    cr_assert_eq(varlink_buffer_append(&b, wire, 3 * (n / 2)), 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *before = b.data;
+        size_t len = b.len;
+
+        cr_assert_eq(varlink_buffer_append(&b, "{}", 3), 0);
+        if (b.data != before && b.data == b.base)
+            moved += len;
+        cr_assert_eq(varlink_buffer_next(&b, &m), 1);
+        json_decref(m);
+    }
+    cr_assert_leq(moved, 3 * n, "%zu bytes moved to take %zu off", moved, 3 * n);
+    varlink_buffer_done(&b);
+    free(wire);
+}
+
 Test(varlink, encode_adds_terminator_and_shapes_replies)
 {
     json_t *r = varlink_reply_new(json_pack("{s:i}", "x", 1), true);
