@@ -383,11 +383,12 @@ static int scan_line(struct scan *sc, const char **ret_line, size_t *ret_len, ui
                         : scan_next(sc, ret_line, ret_len, ret_off);
 }
 
-/* A complete, checksummed line: ends in '\n' and passes journal_line_peek(). */
+/* A complete, checksummed line: ends in '\n', passes journal_line_peek(), and has a seq the
+ * grammar allows (from 1; the writer never writes 0, so a seq of 0 is damage, counted as such). */
 static bool line_is_good(const char *line, size_t len, uint64_t *ret_rt, uint64_t *ret_seq)
 {
     return len > 1 && line[len - 1] == '\n' &&
-           journal_line_peek(line, len - 1, ret_rt, ret_seq) == 0;
+           journal_line_peek(line, len - 1, ret_rt, ret_seq) == 0 && *ret_seq > 0;
 }
 
 /* The first (forward) or last (backward) good line of [lo, hi): 1 and its offset, end and keys,
@@ -1437,6 +1438,35 @@ static int cursor_init(struct journal_reader *rd, struct cursor *c, const char *
     return 0;
 }
 
+/* Parses a checked line into rd->scratch: 0, or -EBADMSG (counted in skipped), or -ENOMEM. */
+static int reader_parse(struct journal_reader *rd, const char *line, size_t len,
+                        struct journal_record *rec)
+{
+    if (rd->scratch_cap < len + 1) {
+        void *p = rd->scratch;
+        int r = grow(&p, &rd->scratch_cap, len + 1, 1);
+
+        rd->scratch = p;
+        if (r < 0)
+            return r;
+    }
+    if (journal_line_parse(line, len, rd->scratch, rec, false) < 0) {
+        rd->skipped++;
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+/* For a checked line the query does not want: counts it in skipped when its grammar is bad.
+ * 0, or -ENOMEM. */
+static int reader_check(struct journal_reader *rd, const char *line, size_t len)
+{
+    struct journal_record rec;
+    int r = reader_parse(rd, line, len, &rec);
+
+    return r == -EBADMSG ? 0 : r;
+}
+
 /* Moves c's head to the next wanted line: 1, or 0 when c has no more, or a negative errno. */
 static int cursor_advance(struct journal_reader *rd, struct cursor *c)
 {
@@ -1488,8 +1518,14 @@ static int cursor_advance(struct journal_reader *rd, struct cursor *c)
             continue;
         }
         if (seq <= q->after_seq || rt < q->since_usec ||
-            (q->until_usec > 0 && rt > q->until_usec) || (q->until_seq > 0 && seq > q->until_seq))
+            (q->until_usec > 0 && rt > q->until_usec) || (q->until_seq > 0 && seq > q->until_seq)) {
+            /* Not wanted, but its grammar is still checked, so that a damaged line is counted
+             * whatever the query: the lines handed out are checked in reader_take(). */
+            r = reader_check(rd, line, len - 1);
+            if (r < 0)
+                return r;
             continue;
+        }
         c->line = line;
         c->len = len - 1;
         c->rt = rt;
@@ -1531,19 +1567,10 @@ static int reader_take(struct journal_reader *rd, const char *line, size_t len,
                        struct journal_record *rec)
 {
     const struct journal_query *q = rd->q;
+    int r = reader_parse(rd, line, len, rec);
 
-    if (rd->scratch_cap < len + 1) {
-        void *p = rd->scratch;
-        int r = grow(&p, &rd->scratch_cap, len + 1, 1);
-
-        rd->scratch = p;
-        if (r < 0)
-            return r;
-    }
-    if (journal_line_parse(line, len, rd->scratch, rec, false) < 0) {
-        rd->skipped++;
-        return 0;
-    }
+    if (r < 0)
+        return r == -EBADMSG ? 0 : r;
     if (rec->priority < rd->min_prio || rec->priority > rd->max_prio)
         return 0;
     if (q->invocation && strcmp(q->invocation, rec->invocation) != 0)

@@ -714,6 +714,90 @@ Test(journal_file, reader_skips_damaged_line)
     }
 }
 
+/* Appends the on-disk line of a record "a.service" with this seq and realtime to buf. */
+static size_t put_line(char *buf, size_t at, uint64_t seq, uint64_t rt)
+{
+    struct journal_record r = rec("a.service", rt, "m");
+    size_t n;
+
+    r.seq = seq;
+    n = journal_record_format(&r, buf + at, 512);
+    cr_assert_lt(n, 512);
+    return at + n;
+}
+
+/* J1 (docs/fuzzing.md): a checksummed line with seq 0 was neither returned nor counted: the
+ * default after_seq = 0 filtered it out. The grammar says seq starts at 1, so it is damage: it is
+ * counted in skipped by every read, and the repair cuts it off the tail like a torn line. */
+Test(journal_file, seq_zero_is_damage)
+{
+    char dir[256], path[256], buf[2048];
+    size_t n = 0, skipped = 99;
+    struct journal_query queries[] = {{0}, {.lines = 5}, {.reverse = true}};
+    struct journal_store *s;
+    struct journal_repair rep;
+    struct journal_record r = rec("a.service", T0 + 10, "new");
+    struct got g;
+
+    snprintf(dir, sizeof(dir), "%s/a.service", tmpdir);
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    path_of(path, sizeof(path), "a.service", "current.journal");
+    n = put_line(buf, n, 1, T0);
+    n = put_line(buf, n, 0, T0 + 1);
+    n = put_line(buf, n, 2, T0 + 2);
+    n = put_line(buf, n, 0, T0 + 3);
+    spit(path, buf, n);
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        cr_assert_eq(read_all(&queries[i], &g, &skipped), 0);
+        cr_assert_eq(g.n, 2, "query %zu", i);
+        cr_assert_eq(skipped, 2, "query %zu", i);
+        got_free(&g);
+    }
+
+    s = open_store(NULL);
+    journal_store_get_repair(s, &rep);
+    cr_assert_eq(rep.files_truncated, 1);
+    cr_assert_eq(rep.bytes_truncated, n - (size_t)file_size(path));
+    cr_assert_eq(journal_store_append(s, &r, 1), 0);
+    cr_assert_eq(r.seq, 3);
+    journal_store_free(s);
+    cr_assert_eq(read_all(NULL, &g, &skipped), 0);
+    cr_assert_eq(g.n, 3);
+    cr_assert_eq(skipped, 1, "the seq-0 line in the middle stays, and is counted");
+    got_free(&g);
+}
+
+/* J1: a line with a right checksum but a bad grammar is counted in skipped even when the query's
+ * seq or time bounds would not want it (the filter ran before the grammar check). */
+Test(journal_file, filtered_damage_is_counted)
+{
+    char dir[256], path[256], buf[2048];
+    const char bad[] = "0 9 3 v 1 2 3 - f ";
+    size_t n = 0, skipped = 99;
+    uint32_t crc = crc32c_update(crc32c(bad, strlen(bad)), " ", 1);
+    struct journal_query queries[] = {
+        {.after_seq = 5}, {.since_usec = T0}, {.until_seq = 2}, {.after_seq = 5, .reverse = true}};
+    struct got g;
+
+    snprintf(dir, sizeof(dir), "%s/a.service", tmpdir);
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    path_of(path, sizeof(path), "a.service", "current.journal");
+    n = put_line(buf, n, 1, T0);
+    n = put_line(buf, n, 2, T0 + 1);
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%08x \n", bad, crc);
+    n = put_line(buf, n, 6, T0 + 2);
+    spit(path, buf, n);
+    cr_assert_eq(read_all(NULL, &g, &skipped), 0);
+    cr_assert_eq(g.n, 3);
+    cr_assert_eq(skipped, 1);
+    got_free(&g);
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        cr_assert_eq(read_all(&queries[i], &g, &skipped), 0);
+        cr_assert_eq(skipped, 1, "query %zu", i);
+        got_free(&g);
+    }
+}
+
 /* JRN-3: a "line" far over JOURNAL_LINE_MAX is passed over without being held. */
 Test(journal_file, overlong_garbage_line_is_skipped)
 {
