@@ -428,7 +428,7 @@ int ctl_parse_timestamp(const char *s, uint64_t now_usec, uint64_t *ret_usec)
             continue;
         tm.tm_isdst = -1;
         t = utc ? timegm(&tm) : mktime(&tm);
-        if (t == (time_t)-1 || t < 0)
+        if (t < 0)
             return -EINVAL;
         *ret_usec = (uint64_t)t * USEC_PER_SEC + usec;
         return 0;

@@ -587,9 +587,12 @@ static int rm_rf_cb(const char *path, const struct stat *st, int flag, struct FT
 {
     (void)st;
     (void)ftw;
+    /* Best effort: what cannot be removed stays, and the walk goes on. */
     if (flag == FTW_DP)
-        return rmdir(path) < 0 ? 0 : 0;
-    return unlink(path) < 0 ? 0 : 0;
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
 }
 
 static void remove_runtime_dirs(struct unit *u)

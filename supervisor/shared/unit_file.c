@@ -589,12 +589,12 @@ static int specifier_value(struct parser *ps, char c, char **ret)
         struct group gr, *grp = NULL;
 
         if (c == 'U') {
-            r = snprintf(buf, sizeof(buf), "%u", (unsigned)getuid());
+            snprintf(buf, sizeof(buf), "%u", (unsigned)getuid());
             *ret = strdup(buf);
             break;
         }
         if (c == 'G') {
-            r = snprintf(buf, sizeof(buf), "%u", (unsigned)getgid());
+            snprintf(buf, sizeof(buf), "%u", (unsigned)getgid());
             *ret = strdup(buf);
             break;
         }
