@@ -68,6 +68,8 @@ struct journal {
     char read_buf[READ_CHUNK];
     struct stream *streams;
     struct follower *followers;
+    unsigned notifying; /* inside the followers' callbacks */
+    bool unfollowed;    /* some were unfollowed meanwhile: remove them afterwards */
     struct unit_counters *counters;
     struct journal_options opts;
     uv_timer_t sync_timer;
@@ -193,8 +195,24 @@ static void batch_flush(struct journal *j)
     for (size_t i = 0; i < j->batch_n; i++)
         if (j->batch[i].priority <= LOG_CRIT)
             j->sync_pending = true;
+    /* A callback may unfollow itself or another follower (a control client dropped for not
+     * reading): journal_unfollow() only marks them while we walk the list. */
+    j->notifying++;
     for (struct follower *f = j->followers; f; f = f->next)
-        f->cb(j->batch, j->batch_n, f->userdata);
+        if (f->cb)
+            f->cb(j->batch, j->batch_n, f->userdata);
+    if (--j->notifying == 0 && j->unfollowed) {
+        j->unfollowed = false;
+        for (struct follower **p = &j->followers; *p;) {
+            struct follower *f = *p;
+            if (f->cb) {
+                p = &f->next;
+                continue;
+            }
+            *p = f->next;
+            free(f);
+        }
+    }
     j->batch_n = 0;
     if (j->sync_pending) {
         /* journald syncs at once for crit, alert and emerg. */
@@ -559,6 +577,11 @@ void journal_unfollow(struct journal *j, void *handle)
     for (struct follower **p = &j->followers; *p; p = &(*p)->next) {
         if (*p == handle) {
             struct follower *f = *p;
+            if (j->notifying) {
+                f->cb = NULL; /* removed once batch_flush() is done with the list */
+                j->unfollowed = true;
+                return;
+            }
             *p = f->next;
             free(f);
             return;
