@@ -515,10 +515,12 @@ static void print_job_failure(const char *name, const char *result, const json_t
         fprintf(stderr, "Job for %s canceled.\n", name);
         return;
     }
-    if (streq(result, "timeout"))
-        fprintf(stderr, "Job for %s failed because a timeout was exceeded.\n", name);
-    else
-        fprintf(stderr, "Job for %s failed because %s.\n", name,
+    if (streq(result, "timeout")) {
+        /* JobTimeoutSec= cancelled the job; the unit keeps its state (systemctl's words). */
+        fprintf(stderr, "Job for %s timed out.\n", name);
+        return;
+    }
+    fprintf(stderr, "Job for %s failed because %s.\n", name,
                 failure_explanation(json_string_value(json_object_get(unit, "result"))));
     fprintf(stderr, "See \"minisupctl status %s\" and \"minisupctl journal %s\" for details.\n",
             name, name);

@@ -87,6 +87,7 @@ struct unit {
     struct service service;
     uv_timer_t timer;       /* the state machine's one timer */
     uv_timer_t drain_timer; /* the drain deadline of the current runs */
+    uv_timer_t job_timer;   /* JobTimeoutSec=/JobRunningTimeoutSec= of the pending job */
     struct run *runs[2];    /* by enum service_role: main and control process */
     char invocation[33];
     char *main_command;
@@ -1265,6 +1266,7 @@ static void job_finish(struct unit *u, const char *result)
 
     if (u->job == JOB_NONE)
         return;
+    uv_timer_stop(&u->job_timer);
     u->job = JOB_NONE;
     u->job_running = false;
     u->job_waits_down = false;
@@ -1286,6 +1288,46 @@ static void job_finish(struct unit *u, const char *result)
             }
         }
     }
+}
+
+static const char *job_type_name(enum job_type t)
+{
+    static const char *const names[] = {[JOB_START] = "start",
+                                        [JOB_STOP] = "stop",
+                                        [JOB_RESTART] = "restart",
+                                        [JOB_RELOAD] = "reload"};
+
+    return t >= 0 && (size_t)t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "none";
+}
+
+/* JobTimeoutSec= ran out: the job is cancelled with result "timeout", and the unit is left in
+ * whatever state it is in, as systemd.unit(5) says. */
+static void on_job_timer(uv_timer_t *t)
+{
+    struct unit *u = t->data;
+    char msg[300];
+
+    if (u->job == JOB_NONE)
+        return;
+    snprintf(msg, sizeof(msg), "Job %s/%s timed out.", u->name, job_type_name(u->job));
+    unit_log(u, LOG_WARNING, msg);
+    job_finish(u, "timeout");
+    dispatch(u->m);
+}
+
+/* Arms the job timer to fire after usec, unless it is infinity or a sooner deadline is set. */
+static void job_timer_arm(struct unit *u, uint64_t usec)
+{
+    uint64_t ms, due;
+
+    if (usec == USEC_INFINITY)
+        return;
+    ms = (usec + 999) / 1000;
+    due = uv_now(u->m->loop) + ms;
+    if (uv_is_active((uv_handle_t *)&u->job_timer) &&
+        uv_timer_get_due_in(&u->job_timer) + uv_now(u->m->loop) <= due)
+        return;
+    uv_timer_start(&u->job_timer, on_job_timer, ms, 0);
 }
 
 /* Is `a` ordered after `b` (a After=b, or b Before=a)? */
@@ -1331,6 +1373,8 @@ static void job_run(struct unit *u)
     int r;
 
     u->job_running = true;
+    if (u->config && !u->job_waits_down)
+        job_timer_arm(u, u->config->job_running_timeout_usec);
     if (u->job == JOB_START || u->job == JOB_RESTART)
         apply_pending_config(u);
     if (is_socket(u)) {
@@ -1523,6 +1567,9 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
     u->job_waits_down = false;
     u->ignore_order = false;
     u->dependency_missing = false;
+    uv_timer_stop(&u->job_timer);
+    if (u->config)
+        job_timer_arm(u, u->config->job_timeout_usec);
 
     const struct unit_config *c = u->config;
     if (type == JOB_START || type == JOB_RESTART) {
@@ -1744,12 +1791,14 @@ static void on_handle_closed(uv_handle_t *h)
 {
     struct unit *u = h->data;
 
-    /* Two handles per unit: the second close frees it. */
+    /* Three handles per unit: the last close frees it. */
     if (h == (uv_handle_t *)&u->timer)
         u->timer.data = NULL;
-    else
+    else if (h == (uv_handle_t *)&u->drain_timer)
         u->drain_timer.data = NULL;
-    if (u->timer.data || u->drain_timer.data)
+    else
+        u->job_timer.data = NULL;
+    if (u->timer.data || u->drain_timer.data || u->job_timer.data)
         return;
     free(u);
 }
@@ -1771,8 +1820,10 @@ static struct unit *unit_new(struct manager *m, const char *name, const char *pa
     }
     uv_timer_init(m->loop, &u->timer);
     uv_timer_init(m->loop, &u->drain_timer);
+    uv_timer_init(m->loop, &u->job_timer);
     u->timer.data = u;
     u->drain_timer.data = u;
+    u->job_timer.data = u;
     u->job = JOB_NONE;
     u->load_state = LOAD_STATE_NOT_FOUND; /* until a file loads */
     u->conn_fd = -1;
@@ -1804,6 +1855,7 @@ static void unit_free(struct unit *u)
     free(u->main_command);
     uv_close((uv_handle_t *)&u->timer, on_handle_closed);
     uv_close((uv_handle_t *)&u->drain_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&u->job_timer, on_handle_closed);
 }
 
 /* sd_notify messages, attributed by the sender's kernel-given pid: only a unit's main process

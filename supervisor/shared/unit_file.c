@@ -1700,6 +1700,8 @@ static const struct key_def key_defs[] = {
     {"After", S_UNIT, p_list, F(after), LIST_UNIT_NAMES},
     {"Before", S_UNIT, p_list, F(before), LIST_UNIT_NAMES},
     {"StartLimitIntervalSec", S_UNIT, p_timespan, F(start_limit_interval_usec), TIMESPAN_PLAIN},
+    {"JobTimeoutSec", S_UNIT, p_timespan, F(job_timeout_usec), TIMESPAN_FIX_0},
+    {"JobRunningTimeoutSec", S_UNIT, p_timespan, F(job_running_timeout_usec), TIMESPAN_FIX_0},
     {"StartLimitInterval", S_UNIT | S_SERVICE, p_timespan, F(start_limit_interval_usec),
      TIMESPAN_PLAIN},
     {"StartLimitBurst", S_UNIT | S_SERVICE, p_unsigned, F(start_limit_burst), 0},
@@ -1803,8 +1805,8 @@ static const char unsupported_unit[] =
     "JoinsNamespaceOf\0RequiresOverridable\0RequisiteOverridable\0RequiresMountsFor\0"
     "WantsMountsFor\0StopWhenUnneeded\0RefuseManualStart\0RefuseManualStop\0AllowIsolate\0"
     "DefaultDependencies\0SurviveFinalKillSignal\0OnSuccessJobMode\0OnFailureJobMode\0"
-    "OnFailureIsolate\0IgnoreOnIsolate\0IgnoreOnSnapshot\0JobTimeoutSec\0"
-    "JobRunningTimeoutSec\0JobTimeoutAction\0JobTimeoutRebootArgument\0StartLimitAction\0"
+    "OnFailureIsolate\0IgnoreOnIsolate\0IgnoreOnSnapshot\0JobTimeoutAction\0JobTimeoutRebootArgumen"
+    "t\0StartLimitAction\0"
     "FailureAction\0SuccessAction\0FailureActionExitStatus\0SuccessActionExitStatus\0"
     "RebootArgument\0CollectMode\0";
 
@@ -2285,6 +2287,8 @@ static void config_set_defaults(struct unit_config *c)
 {
     c->start_limit_interval_usec = 10 * USEC_PER_SEC;
     c->start_limit_burst = 5;
+    c->job_timeout_usec = USEC_INFINITY;
+    c->job_running_timeout_usec = USEC_INFINITY;
     c->type = SERVICE_TYPE_SIMPLE;
     c->restart = RESTART_NO;
     c->restart_usec = 100 * USEC_PER_MSEC;

@@ -101,6 +101,8 @@ struct unit_config {
     char **after, **before;
     uint64_t start_limit_interval_usec; /* default 10 s */
     unsigned start_limit_burst;         /* default 5 */
+    uint64_t job_timeout_usec;          /* JobTimeoutSec=, default infinity */
+    uint64_t job_running_timeout_usec;  /* JobRunningTimeoutSec=, default infinity */
 
     /* [Service] */
     enum service_type type;

@@ -661,6 +661,8 @@ static void show_unit(struct out *o)
     show_string(o, "FragmentPath", c->path);
     show_timespan(o, "StartLimitIntervalUSec", c->start_limit_interval_usec);
     show_int(o, "StartLimitBurst", c->start_limit_burst);
+    show_timespan(o, "JobTimeoutUSec", c->job_timeout_usec);
+    show_timespan(o, "JobRunningTimeoutUSec", c->job_running_timeout_usec);
     show_strv(o, "Alias", c->alias);
     show_strv(o, "Also", c->also);
 }
@@ -709,6 +711,8 @@ static const struct {
     {"StartLimitIntervalSec", K_UNIT, "StartLimitIntervalUSec"},
     {"StartLimitInterval", K_UNIT | K_SERVICE, "StartLimitIntervalUSec"},
     {"StartLimitBurst", K_UNIT | K_SERVICE, "StartLimitBurst"},
+    {"JobTimeoutSec", K_UNIT, "JobTimeoutUSec"},
+    {"JobRunningTimeoutSec", K_UNIT, "JobRunningTimeoutUSec"},
 
     {"Type", K_SERVICE, "Type"},
     {"ExecStartPre", K_EXEC, "ExecStartPre"},

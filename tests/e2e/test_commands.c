@@ -168,3 +168,41 @@ Test(commands, journal_filters_priority_identifier_reverse)
     free(err);
     harness_stop(&d);
 }
+
+/* JobTimeoutSec= (systemd.unit(5)): the job is cancelled with result "timeout" and the unit
+ * keeps its state; systemctl says "Job for x.service timed out.". JobRunningTimeoutSec= too. */
+Test(commands, job_timeout_cancels_the_job_not_the_unit)
+{
+    char *out = NULL, *err = NULL;
+    char line[256];
+    int r;
+
+    /* A notify service that never says READY=1 stays activating (TimeoutStartSec=infinity). */
+    harness_write_unitf(&d, "slowstart.service",
+                        "[Unit]\nJobTimeoutSec=300ms\n[Service]\nType=notify\n"
+                        "ExecStart=%s sleep 1000\nTimeoutStartSec=infinity\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "slowrun.service",
+                        "[Unit]\nJobRunningTimeoutSec=0.3s\n[Service]\nType=notify\n"
+                        "ExecStart=%s sleep 1000\nTimeoutStartSec=infinity\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    for (int i = 0; i < 2; i++) {
+        const char *unit = i == 0 ? "slowstart.service" : "slowrun.service";
+        r = harness_ctl(&d, &out, &err, "start", unit, NULL);
+        cr_assert_eq(r, 1, "start %s exited %d: %s%s", unit, r, out, err);
+        snprintf(line, sizeof(line), "Job for %s timed out.\n", unit);
+        cr_assert_str_eq(err, line);
+        free(out);
+        free(err);
+        /* The unit is left as it is: still starting, its process alive. */
+        cr_assert_geq(harness_active_line(&d, unit, line, sizeof(line)), 0);
+        cr_assert(strstr(line, "activating (start)"), "%s: %s", unit, line);
+        cr_assert(harness_pid_alive(harness_main_pid(&d, unit)));
+        cr_assert(harness_wait_journal_contains(&d, unit, "timed out.", 5000));
+    }
+    out = ctl_ok("show", "slowstart", "-p", "JobTimeoutUSec,JobRunningTimeoutUSec");
+    cr_assert_str_eq(out, "JobTimeoutUSec=300ms\nJobRunningTimeoutUSec=infinity\n");
+    free(out);
+    harness_stop(&d);
+}
