@@ -521,7 +521,7 @@ static void print_job_failure(const char *name, const char *result, const json_t
         return;
     }
     fprintf(stderr, "Job for %s failed because %s.\n", name,
-                failure_explanation(json_string_value(json_object_get(unit, "result"))));
+            failure_explanation(json_string_value(json_object_get(unit, "result"))));
     fprintf(stderr, "See \"minisupctl status %s\" and \"minisupctl journal %s\" for details.\n",
             name, name);
 }

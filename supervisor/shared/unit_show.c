@@ -659,10 +659,11 @@ static void show_unit(struct out *o)
     /* systemd's unit_description(): the name when there is no Description=. */
     show_string(o, "Description", c->description ? c->description : c->name);
     show_string(o, "FragmentPath", c->path);
-    show_timespan(o, "StartLimitIntervalUSec", c->start_limit_interval_usec);
-    show_int(o, "StartLimitBurst", c->start_limit_burst);
+    /* systemd's Unit interface lists the job timeouts before the start limit. */
     show_timespan(o, "JobTimeoutUSec", c->job_timeout_usec);
     show_timespan(o, "JobRunningTimeoutUSec", c->job_running_timeout_usec);
+    show_timespan(o, "StartLimitIntervalUSec", c->start_limit_interval_usec);
+    show_int(o, "StartLimitBurst", c->start_limit_burst);
     show_strv(o, "Alias", c->alias);
     show_strv(o, "Also", c->also);
 }
