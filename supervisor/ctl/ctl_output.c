@@ -544,6 +544,32 @@ void ctl_print_active(FILE *f, const json_t *unit, const struct ctl_style *st)
     }
 }
 
+/* systemctl's "Condition:" and "Assert:" lines, after a start that an unmet check stopped. */
+static void print_checks(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    static const char *const kinds[2][4] = {
+        {"conditionResult", "conditionTimestamp", "failedCondition", "Condition"},
+        {"assertResult", "assertTimestamp", "failedAssert", "Assert"},
+    };
+
+    for (int k = 0; k < 2; k++) {
+        uint64_t ts = usec_field(unit, kinds[k][1]);
+        const char *what = str_field(unit, kinds[k][2]);
+        char abs[CTL_TIMESTAMP_MAX], rel[CTL_TIMESPAN_MAX];
+
+        if (ts == 0 || json_is_true(json_object_get(unit, kinds[k][0])))
+            continue;
+        fprintf(f, "%11s: start %s failed at %s; %s\n", kinds[k][3],
+                k == 0 ? "condition" : "assertion", ctl_format_timestamp(abs, sizeof(abs), ts),
+                ctl_format_timestamp_relative(rel, sizeof(rel), ts, st->now_usec));
+        if (*what)
+            fprintf(f, "             \u2514\u2500 %s was not met\n", what);
+        else
+            fprintf(f, "             \u2514\u2500 none of the trigger %ss was met\n",
+                    k == 0 ? "condition" : "assertion");
+    }
+}
+
 static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st)
 {
     const char *load = str_field(unit, "loadState");
@@ -667,6 +693,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     fputs("     Active: ", f);
     ctl_print_active(f, unit, st);
     fputc('\n', f);
+    print_checks(f, unit, st);
     if (json_object_get(unit, "listen"))
         print_socket(f, unit);
     print_main_pid(f, unit);

@@ -515,6 +515,10 @@ static void print_job_failure(const char *name, const char *result, const json_t
         fprintf(stderr, "Job for %s canceled.\n", name);
         return;
     }
+    if (streq(result, "assert")) {
+        fprintf(stderr, "Assertion failed on job for %s.\n", name);
+        return;
+    }
     if (streq(result, "timeout")) {
         /* JobTimeoutSec= cancelled the job; the unit keeps its state (systemctl's words). */
         fprintf(stderr, "Job for %s timed out.\n", name);

@@ -236,6 +236,12 @@ static json_t *unit_json(const struct unit *u)
     if (st.main_command)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
+    json_object_set_new(o, "conditionResult", json_boolean(st.condition_result));
+    json_object_set_new(o, "conditionTimestamp", json_integer((json_int_t)st.condition_usec));
+    json_object_set_new(o, "failedCondition", json_string(st.failed_condition));
+    json_object_set_new(o, "assertResult", json_boolean(st.assert_result));
+    json_object_set_new(o, "assertTimestamp", json_integer((json_int_t)st.assert_usec));
+    json_object_set_new(o, "failedAssert", json_string(st.failed_assert));
     if (st.status_text)
         json_object_set_new(o, "statusText", json_string(st.status_text));
     if (st.status_errno)
@@ -405,6 +411,10 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     add_timestamp(list, "StateChangeTimestamp", st.state_change_usec, all);
     add_timestamp(list, "ActiveEnterTimestamp", st.active_enter_usec, all);
     add_timestamp(list, "InactiveEnterTimestamp", st.inactive_enter_usec, all);
+    add_property("ConditionResult", st.condition_result ? "yes" : "no", list);
+    add_timestamp(list, "ConditionTimestamp", st.condition_usec, all);
+    add_property("AssertResult", st.assert_result ? "yes" : "no", list);
+    add_timestamp(list, "AssertTimestamp", st.assert_usec, all);
     if (!st.is_socket) {
         snprintf(num, sizeof(num), "%d", (int)st.main_pid);
         add_property("MainPID", num, list);

@@ -88,7 +88,11 @@ struct unit {
     uv_timer_t timer;       /* the state machine's one timer */
     uv_timer_t drain_timer; /* the drain deadline of the current runs */
     uv_timer_t job_timer;   /* JobTimeoutSec=/JobRunningTimeoutSec= of the pending job */
-    struct run *runs[2];    /* by enum service_role: main and control process */
+    /* The last check of Condition*=/Assert*= (at a start): when, the outcome, what failed. */
+    uint64_t condition_usec, assert_usec;
+    bool condition_result, assert_result;
+    char failed_condition[300], failed_assert[300];
+    struct run *runs[2]; /* by enum service_role: main and control process */
     char invocation[33];
     char *main_command;
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
@@ -1366,6 +1370,54 @@ static bool job_runnable(struct manager *m, struct unit *u)
     return true;
 }
 
+/* Condition*= and Assert*= at a start, as systemd's unit_start() checks them: an unmet
+ * condition ends the job "done" and leaves the unit as it is (skipped); a failed assertion
+ * fails the job with result "assert". Returns whether the start may go on. */
+static bool start_conditions_met(struct unit *u)
+{
+    const struct unit_config *c = u->config;
+    const struct condition *failed;
+    char what[280], msg[600];
+
+    if (!c || c->n_conditions == 0)
+        return true;
+    u->condition_usec = realtime_usec();
+    u->condition_result = condition_list_test(c->conditions, c->n_conditions, false, &failed);
+    u->failed_condition[0] = '\0';
+    if (!u->condition_result) {
+        if (failed) {
+            condition_format(failed, what, sizeof(what));
+            snprintf(u->failed_condition, sizeof(u->failed_condition), "%s", what);
+            snprintf(msg, sizeof(msg), "%s was skipped because of an unmet condition check (%s).",
+                     describe_unit(u), what);
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "%s was skipped because no trigger condition checks were met.",
+                     describe_unit(u));
+        }
+        unit_log(u, LOG_INFO, msg);
+        job_finish(u, "done");
+        return false;
+    }
+    u->assert_usec = u->condition_usec;
+    u->assert_result = condition_list_test(c->conditions, c->n_conditions, true, &failed);
+    u->failed_assert[0] = '\0';
+    if (!u->assert_result) {
+        if (failed) {
+            condition_format(failed, what, sizeof(what));
+            snprintf(u->failed_assert, sizeof(u->failed_assert), "%s", what);
+            snprintf(msg, sizeof(msg), "Assertion failed for %s (%s).", describe_unit(u), what);
+        } else {
+            snprintf(msg, sizeof(msg), "Assertion failed for %s (no trigger assertion held).",
+                     describe_unit(u));
+        }
+        unit_log(u, LOG_WARNING, msg);
+        job_finish(u, "assert");
+        return false;
+    }
+    return true;
+}
+
 /* Runs u's job. Returns true when it finished at once. */
 static void job_run(struct unit *u)
 {
@@ -1398,6 +1450,8 @@ static void job_run(struct unit *u)
                 job_finish(u, "dependency");
                 return;
             }
+        if (service_is_inactive(s) && !u->job_waits_down && !start_conditions_met(u))
+            return;
         r = service_start(s);
         if (r == -EBUSY) {
             /* Stopping: the job stays in progress and runs again once the unit is down
@@ -1625,6 +1679,8 @@ static void jobs_check(struct unit *u, enum service_state now)
                  * with the configuration a reload may have read meanwhile. */
                 u->restart_phase_stop = false;
                 apply_pending_config(u);
+                if (!start_conditions_met(u))
+                    break; /* the job is over: skipped, or failed on an assertion */
                 int r = service_start(&u->service);
                 if (r == -ECANCELED)
                     result = "failed";
@@ -2255,6 +2311,12 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->name = u->name;
     ret->description = u->config && u->config->description ? u->config->description : "";
     ret->fragment_path = u->path;
+    ret->condition_usec = u->condition_usec;
+    ret->condition_result = u->condition_usec == 0 || u->condition_result;
+    ret->failed_condition = u->failed_condition;
+    ret->assert_usec = u->assert_usec;
+    ret->assert_result = u->assert_usec == 0 || u->assert_result;
+    ret->failed_assert = u->failed_assert;
     ret->load_state = load_state_to_string(u->load_state);
     ret->load_error = u->load_error;
     ret->enabled = unit_is_enabled(u);

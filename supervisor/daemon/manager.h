@@ -62,6 +62,11 @@ struct unit_status {
     const char *sub_state;
     const char *result;
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec; /* realtime */
+    /* The last Condition*=/Assert*= check (0: none yet), its result, and the failing one
+     * ("ConditionPathExists=/x", "" when only trigger conditions failed). */
+    uint64_t condition_usec, assert_usec;
+    bool condition_result, assert_result;
+    const char *failed_condition, *failed_assert;
     pid_t main_pid;
     const char *main_command;
     const char *exec_main_code; /* "exited", "killed", "dumped", or "" */

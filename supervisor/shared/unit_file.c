@@ -2171,9 +2171,70 @@ static char *reader(char *str, int num, void *stream)
 
 /* ---- the inih handler ---------------------------------------------------------------------- */
 
+/* Condition*=/Assert*= (systemd's config_parse_unit_condition_*()): "|" then "!" prefixes,
+ * specifiers resolved, paths absolute; an empty value resets that list. */
+static void p_condition(struct parser *ps, const struct assignment *a, bool is_assert, int type)
+{
+    struct unit_config *c = ps->c;
+    const char *v = a->value;
+    struct condition cond = {.type = (enum condition_type)type, .is_assert = is_assert};
+    struct condition *grown;
+
+    if (is_empty(v)) {
+        size_t k = 0;
+        for (size_t i = 0; i < c->n_conditions; i++) {
+            if (c->conditions[i].is_assert == is_assert)
+                free(c->conditions[i].parameter);
+            else
+                c->conditions[k++] = c->conditions[i];
+        }
+        c->n_conditions = k;
+        return;
+    }
+    if (*v == '|') {
+        cond.trigger = true;
+        for (v++; *v == ' ' || *v == '\t'; v++)
+            ;
+    }
+    if (*v == '!') {
+        cond.negate = true;
+        for (v++; *v == ' ' || *v == '\t'; v++)
+            ;
+    }
+    if (resolve_or_warn(ps, a, v, &cond.parameter) < 0)
+        return;
+    if (condition_type_is_path(cond.type) && cond.parameter[0] != '/') {
+        diag_add(ps, DIAG_WARNING, a->line, "Path in condition not absolute, ignoring: %s",
+                 cond.parameter);
+        free(cond.parameter);
+        return;
+    }
+    grown = realloc(c->conditions, (c->n_conditions + 1) * sizeof(*grown));
+    if (!grown) {
+        free(cond.parameter);
+        ps->fatal = -ENOMEM;
+        return;
+    }
+    c->conditions = grown;
+    c->conditions[c->n_conditions++] = cond;
+}
+
 /* Applies one assignment to the config. */
 static void apply(struct parser *ps, enum section sec, const struct assignment *a)
 {
+    if (sec == SECTION_UNIT) {
+        bool is_assert = strncmp(a->key, "Assert", 6) == 0;
+        int t = -1;
+
+        if (is_assert)
+            t = condition_type_from_string(a->key + 6);
+        else if (strncmp(a->key, "Condition", 9) == 0)
+            t = condition_type_from_string(a->key + 9);
+        if (t >= 0) {
+            p_condition(ps, a, is_assert, t);
+            return;
+        }
+    }
     for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
         const struct key_def *d = &key_defs[i];
 
@@ -2231,6 +2292,9 @@ struct unit_config *unit_config_free(struct unit_config *c)
 {
     if (!c)
         return NULL;
+    for (size_t i = 0; i < c->n_conditions; i++)
+        free(c->conditions[i].parameter);
+    free(c->conditions);
     free(c->name);
     free(c->path);
     free(c->source_text);

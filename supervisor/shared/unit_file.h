@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "condition.h"
 #include "values.h"
 
 enum unit_kind {
@@ -101,8 +102,10 @@ struct unit_config {
     char **after, **before;
     uint64_t start_limit_interval_usec; /* default 10 s */
     unsigned start_limit_burst;         /* default 5 */
-    uint64_t job_timeout_usec;          /* JobTimeoutSec=, default infinity */
-    uint64_t job_running_timeout_usec;  /* JobRunningTimeoutSec=, default infinity */
+    struct condition *conditions;       /* Condition*= and Assert*=, in file order */
+    size_t n_conditions;
+    uint64_t job_timeout_usec;         /* JobTimeoutSec=, default infinity */
+    uint64_t job_running_timeout_usec; /* JobRunningTimeoutSec=, default infinity */
 
     /* [Service] */
     enum service_type type;

@@ -659,6 +659,14 @@ static void show_unit(struct out *o)
     /* systemd's unit_description(): the name when there is no Description=. */
     show_string(o, "Description", c->description ? c->description : c->name);
     show_string(o, "FragmentPath", c->path);
+    /* One line per check, as systemctl show prints its Conditions and Asserts arrays. */
+    for (size_t i = 0; i < c->n_conditions; i++) {
+        char text[512];
+
+        condition_format(&c->conditions[i], text, sizeof(text));
+        buf_adds(o, text);
+        emit(o, c->conditions[i].is_assert ? "Asserts" : "Conditions");
+    }
     /* systemd's Unit interface lists the job timeouts before the start limit. */
     show_timespan(o, "JobTimeoutUSec", c->job_timeout_usec);
     show_timespan(o, "JobRunningTimeoutUSec", c->job_running_timeout_usec);
@@ -823,5 +831,10 @@ const char *unit_show_property_for_key(const char *section, const char *key)
     for (size_t i = 0; i < sizeof(key_properties) / sizeof(key_properties[0]); i++)
         if ((key_properties[i].sections & sec) && strcmp(key_properties[i].key, key) == 0)
             return key_properties[i].property;
+    if (sec == K_UNIT && strncmp(key, "Condition", 9) == 0 &&
+        condition_type_from_string(key + 9) >= 0)
+        return "Conditions";
+    if (sec == K_UNIT && strncmp(key, "Assert", 6) == 0 && condition_type_from_string(key + 6) >= 0)
+        return "Asserts";
     return NULL;
 }

@@ -206,3 +206,61 @@ Test(commands, job_timeout_cancels_the_job_not_the_unit)
     free(out);
     harness_stop(&d);
 }
+
+/* Condition*= and Assert*= at start (systemd.unit(5)): an unmet condition skips the start (job
+ * done, unit inactive, "Condition:" in status), a trigger list needs one, a failed assertion
+ * fails the job ("Assertion failed on job for x.service."). */
+Test(commands, conditions_skip_and_asserts_fail)
+{
+    char *out = NULL, *err = NULL;
+    char line[256];
+    int r;
+
+    harness_write_unitf(&d, "skipped.service",
+                        "[Unit]\nDescription=Skipped\nConditionPathExists=/nonexistent/x\n"
+                        "[Service]\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "triggered.service",
+                        "[Unit]\nConditionPathExists=|/nonexistent/a\nConditionPathExists=|/\n"
+                        "ConditionPathIsDirectory=!/nonexistent/b\n"
+                        "[Service]\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "asserted.service",
+                        "[Unit]\nAssertPathExists=/nonexistent/y\n"
+                        "[Service]\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    r = harness_ctl(&d, &out, &err, "start", "skipped", NULL);
+    cr_assert_eq(r, 0, "an unmet condition is no failure: %s%s", out, err);
+    free(out);
+    free(err);
+    cr_assert_eq(harness_active_line(&d, "skipped", line, sizeof(line)), 3);
+    cr_assert(strncmp(line, "inactive (dead)", 15) == 0, "%s", line);
+    cr_assert_eq(harness_ctl(&d, &out, &err, "status", "skipped", NULL), 3);
+    free(err);
+    cr_assert(strstr(out, "  Condition: start condition failed at "), "%s", out);
+    cr_assert(strstr(out, "ConditionPathExists=/nonexistent/x was not met"), "%s", out);
+    cr_assert(strstr(out, "Skipped was skipped because of an unmet condition check "
+                          "(ConditionPathExists=/nonexistent/x)."),
+              "%s", out);
+    free(out);
+    out = ctl_ok("show", "skipped", "-p", "ConditionResult,AssertResult");
+    cr_assert_str_eq(out, "ConditionResult=no\nAssertResult=yes\n");
+    free(out);
+
+    out = ctl_ok("start", "triggered", NULL, NULL);
+    free(out);
+    cr_assert(harness_wait_status(&d, "triggered", "active (running)", 5000));
+
+    r = harness_ctl(&d, &out, &err, "start", "asserted", NULL);
+    cr_assert_eq(r, 1, "%s%s", out, err);
+    cr_assert_str_eq(err, "Assertion failed on job for asserted.service.\n");
+    free(out);
+    free(err);
+    cr_assert_eq(harness_ctl(&d, &out, &err, "status", "asserted", NULL), 3);
+    free(err);
+    cr_assert(strstr(out, "     Assert: start assertion failed at "), "%s", out);
+    free(out);
+    harness_stop(&d);
+}

@@ -522,7 +522,7 @@ Test(unit_file, unknown_keys_and_sections)
                        "[Socket]\n"                /* 16: not in a .service */
                        "ListenStream=1\n"          /* 17 */
                        "[Unit]\n"                  /* 18 */
-                       "ConditionPathExists=/x\n"; /* 19 */
+                       "ConditionACPower=true\n"; /* 19 */
     const struct {
         unsigned line;
         const char *message;
@@ -535,7 +535,7 @@ Test(unit_file, unknown_keys_and_sections)
         {11, "Missing key name before '=', ignoring line."},
         {12, "Unknown section 'Foo'. Ignoring."},
         {16, "Unknown section 'Socket'. Ignoring."},
-        {19, "Unsupported key name 'ConditionPathExists' in section 'Unit', ignoring."},
+        {19, "Unsupported key name 'ConditionACPower' in section 'Unit', ignoring."},
     };
 
     cr_assert_eq(load(text, "x.service", &c, &d), 0);
