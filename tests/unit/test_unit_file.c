@@ -504,24 +504,24 @@ Test(unit_file, unknown_keys_and_sections)
 {
     struct unit_config *c;
     struct unit_diags d = {0};
-    const char *text = "Orphan=1\n"                /* 1 */
-                       "[Unit]\n"                  /* 2 */
-                       "Description=x\n"           /* 3 */
-                       "description=lower\n"       /* 4 */
-                       "X-Custom=fine\n"           /* 5 */
-                       "[Service]\n"               /* 6 */
-                       "ExecStart=/bin/x\n"        /* 7 */
-                       "Restrat=always\n"          /* 8 */
-                       "ProtectSystem=strict\n"    /* 9 */
-                       "no equals sign here\n"     /* 10 */
-                       "=value\n"                  /* 11 */
-                       "[Foo]\n"                   /* 12 */
-                       "Bar=1\n"                   /* 13 */
-                       "[X-Vendor]\n"              /* 14 */
-                       "Anything=goes\n"           /* 15 */
-                       "[Socket]\n"                /* 16: not in a .service */
-                       "ListenStream=1\n"          /* 17 */
-                       "[Unit]\n"                  /* 18 */
+    const char *text = "Orphan=1\n"               /* 1 */
+                       "[Unit]\n"                 /* 2 */
+                       "Description=x\n"          /* 3 */
+                       "description=lower\n"      /* 4 */
+                       "X-Custom=fine\n"          /* 5 */
+                       "[Service]\n"              /* 6 */
+                       "ExecStart=/bin/x\n"       /* 7 */
+                       "Restrat=always\n"         /* 8 */
+                       "ProtectSystem=strict\n"   /* 9 */
+                       "no equals sign here\n"    /* 10 */
+                       "=value\n"                 /* 11 */
+                       "[Foo]\n"                  /* 12 */
+                       "Bar=1\n"                  /* 13 */
+                       "[X-Vendor]\n"             /* 14 */
+                       "Anything=goes\n"          /* 15 */
+                       "[Socket]\n"               /* 16: not in a .service */
+                       "ListenStream=1\n"         /* 17 */
+                       "[Unit]\n"                 /* 18 */
                        "ConditionACPower=true\n"; /* 19 */
     const struct {
         unsigned line;
