@@ -73,8 +73,17 @@ static void child_fail(int fd, int step)
     _exit(127);
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Nothing from lowfd up may reach the service. Marking them close-on-exec (Linux 5.11) lets
+ * exec drop them in one pass, where closing each here cost the fork a flush per fd: with 1000
+ * units that is thousands of pipes per spawn. */
 static void close_from(int lowfd)
 {
+    if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
     if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
         return;
     /* Older kernels: close what could be open, one by one. */
