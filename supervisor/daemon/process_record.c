@@ -1,11 +1,12 @@
 /* The process record of the running instance, and the start-up sweep of a killed one's. The
- * file is text, one process per line: "<pid> <pgid> <starttime> <unit>". It is rewritten whole
- * (a temporary file renamed over it), so a reader never sees half of it. */
+ * file is text, one process per line: "<pid> <pgid> <starttime> <unit>", rewritten in place
+ * whole on each change. */
 #include "process_record.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ struct known {
 };
 
 struct process_record {
-    char *path, *tmp_path;
+    char *path;
+    int fd;              /* the record, kept open: rewritten in place */
     struct known *known; /* start times read so far, sorted by pid */
     size_t n_known;
 };
@@ -33,9 +35,9 @@ int process_record_new(const char *runtime_dir, struct process_record **ret)
 
     if (!r)
         return -ENOMEM;
+    r->fd = -1;
     r->path = path_join(runtime_dir, PROCESS_RECORD_NAME);
-    r->tmp_path = path_join(runtime_dir, "." PROCESS_RECORD_NAME ".tmp");
-    if (!r->path || !r->tmp_path) {
+    if (!r->path) {
         process_record_free(r, false);
         return -ENOMEM;
     }
@@ -49,10 +51,10 @@ void process_record_free(struct process_record *r, bool remove)
         return;
     if (remove) {
         (void)unlink(r->path);
-        (void)unlink(r->tmp_path);
     }
+    if (r->fd >= 0)
+        close(r->fd);
     free(r->path);
-    free(r->tmp_path);
     free(r->known);
     free(r);
 }
@@ -64,26 +66,47 @@ static int cmp_known(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Appends to a growing buffer; false on ENOMEM. */
+static bool buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    for (;;) {
+        va_start(ap, fmt);
+        k = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+            return false;
+        if ((size_t)k < *cap - *len) {
+            *len += (size_t)k;
+            return true;
+        }
+        char *g = realloc(*buf, *cap * 2 + (size_t)k);
+        if (!g)
+            return false;
+        *buf = g;
+        *cap = *cap * 2 + (size_t)k;
+    }
+}
+
 int process_record_write(struct process_record *r, const struct process_entry *procs, size_t n)
 {
     struct known *now = calloc(n + 1, sizeof(*now));
-    size_t k = 0;
-    FILE *f;
-    int fd, ret = 0;
+    size_t k = 0, len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int ret = 0;
 
-    if (!now)
-        return -ENOMEM;
-    fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        ret = -errno;
-        if (fd >= 0)
-            close(fd);
+    if (!now || !buf) {
         free(now);
-        return ret;
+        free(buf);
+        return -ENOMEM;
     }
-    fputs("# minisupd process record: pid pgid starttime unit\n", f);
-    for (size_t i = 0; i < n; i++) {
+    buf[0] = '\0';
+    bool ok = buf_printf(&buf, &len, &cap, "# minisupd process record: pid pgid starttime unit\n");
+    for (size_t i = 0; ok && i < n; i++) {
         struct known key = {.pid = procs[i].pid}, *hit;
 
         if (procs[i].pid <= 0)
@@ -94,17 +117,30 @@ int process_record_write(struct process_record *r, const struct process_entry *p
         else if (proc_start_time(key.pid, &key.start, &key.pgid) < 0)
             continue; /* already gone: nothing to stop later */
         now[k++] = key;
-        fprintf(f, "%d %d %llu %s\n", (int)key.pid, (int)key.pgid, (unsigned long long)key.start,
-                procs[i].unit);
+        ok = buf_printf(&buf, &len, &cap, "%d %d %llu %s\n", (int)key.pid, (int)key.pgid,
+                        (unsigned long long)key.start, procs[i].unit);
     }
-    if (fflush(f) != 0 || ferror(f))
-        ret = -EIO;
-    if (fclose(f) != 0 && ret == 0)
-        ret = -errno;
-    if (ret == 0 && rename(r->tmp_path, r->path) < 0)
-        ret = -errno;
+    if (!ok)
+        ret = -ENOMEM;
+    /* Rewritten in place, not renamed over: no inode per change (start-up of 1000 units
+     * changes it often). A crash between the write and the truncate leaves old lines at the
+     * end; they name processes by start time, so a successor only stops what really ran. */
+    if (ret == 0 && r->fd < 0) {
+        r->fd = open(r->path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (r->fd < 0)
+            ret = -errno;
+    }
+    if (ret == 0) {
+        ssize_t w = pwrite(r->fd, buf, len, 0);
+        if (w < 0)
+            ret = -errno;
+        else if ((size_t)w != len)
+            ret = -EIO;
+        else if (ftruncate(r->fd, (off_t)len) < 0)
+            ret = -errno;
+    }
+    free(buf);
     if (ret < 0) {
-        (void)unlink(r->tmp_path);
         free(now);
         return ret;
     }

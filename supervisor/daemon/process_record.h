@@ -1,5 +1,5 @@
 /* The process record, <runtime dir>/processes: every process minisupd runs for a unit, with its
- * start time and process group, rewritten (atomically) whenever that set changes. A minisupd
+ * start time and process group, rewritten in place whenever that set changes. A minisupd
  * that was killed with SIGKILL leaves it behind; the next one reads it at start-up and stops
  * what still runs (RELIABILITY.md CRASH-1): PR_SET_PDEATHSIG only sends SIGTERM, which a service
  * may ignore. The start time makes a reused pid harmless: it is never signalled. */
