@@ -68,8 +68,9 @@ struct journal {
     char read_buf[READ_CHUNK];
     struct stream *streams;
     struct follower *followers;
-    unsigned notifying; /* inside the followers' callbacks */
-    bool unfollowed;    /* some were unfollowed meanwhile: remove them afterwards */
+    unsigned notifying;  /* inside the followers' callbacks */
+    bool unfollowed;     /* some were unfollowed meanwhile: remove them afterwards */
+    bool reporting_lost; /* storing the notices of lost records: no nested reporting */
     struct unit_counters *counters;
     struct journal_options opts;
     uv_timer_t sync_timer;
@@ -219,16 +220,27 @@ static void batch_flush(struct journal *j)
         j->sync_pending = false;
         journal_store_sync(j->store);
     }
-    /* Storage works again: say what was lost meanwhile. */
+    /* Storage works again: say what was lost meanwhile. The count is forgotten only once the
+     * notice itself is stored: a nearly full disk may take one batch and refuse the next, and
+     * the notice must not take the count down with it (DISK-1). */
+    if (j->reporting_lost)
+        return;
+    j->reporting_lost = true;
     for (struct unit_counters *c = j->counters; c; c = c->next) {
-        if (c->lost_unreported == 0)
-            continue;
+        uint64_t n = c->lost_unreported, dropped = j->dropped;
         char msg[300];
+
+        if (n == 0)
+            continue;
         snprintf(msg, sizeof(msg), "Journal: %llu records of %s could not be stored: %s",
-                 (unsigned long long)c->lost_unreported, c->unit, strerror(c->last_error));
-        c->lost_unreported = 0;
+                 (unsigned long long)n, c->unit, strerror(c->last_error));
         journal_notice(j, c, LOG_WARNING, msg);
+        batch_flush(j);
+        if (j->dropped != dropped)
+            break; /* refused again (and counted): the next success reports it all */
+        c->lost_unreported -= n;
     }
+    j->reporting_lost = false;
 }
 
 static void batch_add(struct journal *j, const struct journal_record *rec)
