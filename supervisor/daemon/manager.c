@@ -114,7 +114,8 @@ struct unit {
     /* When the current run started, in /proc/PID/stat's clock ticks since boot: an adopted
      * orphan that started earlier cannot have escaped from this run. */
     uint64_t run_start_ticks;
-    bool has_order; /* some unit is ordered (After=/Before=) against this one */
+    uint64_t invocation_usec; /* realtime when `invocation` was made: no record of it is older */
+    bool has_order;           /* some unit is ordered (After=/Before=) against this one */
     enum unit_kind kind;
     /* Socket units. */
     enum sock_state sock_state;
@@ -725,8 +726,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
 
     /* Every start (including automatic restarts) is a new invocation, as in systemd: the first
      * process of a run is spawned while the state machine is still outside any running state. */
-    if (u->service.n_groups == 0 || u->invocation[0] == '\0')
+    if (u->service.n_groups == 0 || u->invocation[0] == '\0') {
         new_invocation(u->invocation);
+        u->invocation_usec = realtime_usec();
+    }
 
     env = build_environment(u);
     if (!env) {
@@ -2386,6 +2389,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     }
     ret->n_restarts = loaded ? s->n_restarts : 0;
     ret->invocation = u->invocation;
+    ret->invocation_usec = u->invocation_usec;
     ret->is_active = loaded && service_is_active(s);
     ret->can_reload = loaded && u->config->exec_reload.n > 0;
     ret->changed_on_disk = u->changed_on_disk;

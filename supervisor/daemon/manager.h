@@ -73,6 +73,7 @@ struct unit_status {
     int exec_main_status;
     unsigned n_restarts;
     const char *invocation;
+    uint64_t invocation_usec; /* realtime when the invocation began */
     bool is_active;
     bool can_reload;         /* ExecReload= is set */
     bool changed_on_disk;    /* daemon-reload read a new configuration for the next start */
