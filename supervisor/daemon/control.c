@@ -29,6 +29,8 @@
  * start-up so this many fit beside the services' pipes. */
 #define CONNECTIONS_MAX 4096
 #define OUTPUT_MAX (8 * 1024 * 1024)
+#define OUTPUT_TOTAL_MAX (32 * 1024 * 1024)
+#define OUTPUT_FAIR (256 * 1024)
 #define JOURNAL_CHUNK 512
 /* Records looked at per step of a GetJournal answer: bounds the time one step holds the loop. */
 #define JOURNAL_STEP_WORK 4096
@@ -82,6 +84,7 @@ struct control {
     struct journal *j;
     struct conn *conns;
     unsigned n_conns;
+    size_t out_bytes; /* replies queued and not yet written, over all clients */
     bool closing;
     bool has_sweep;
     unsigned closing_handles;
@@ -94,6 +97,7 @@ struct write_req {
     uv_write_t req;
     struct conn *c;
     char *data;
+    size_t len;
 };
 
 static void journal_step(struct conn *c);
@@ -103,6 +107,7 @@ static void on_written(uv_write_t *req, int status)
     struct write_req *w = (struct write_req *)req;
     struct conn *c = w->c;
 
+    c->ctl->out_bytes -= w->len;
     free(w->data);
     free(w);
     /* Cancelled writes come before the close callback frees c. */
@@ -121,7 +126,10 @@ static void conn_send(struct conn *c, json_t *msg)
 
     if (c->closing || !msg)
         return;
-    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > OUTPUT_MAX) {
+    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    /* Each client may hold OUTPUT_MAX unread; all of them together OUTPUT_TOTAL_MAX, past
+     * which a client with more than OUTPUT_FAIR unread goes first. */
+    if (queued > OUTPUT_MAX || (c->ctl->out_bytes > OUTPUT_TOTAL_MAX && queued > OUTPUT_FAIR)) {
         log_warning("Control client pid %d does not read its replies; disconnecting.", (int)c->pid);
         conn_close(c);
         return;
@@ -135,9 +143,12 @@ static void conn_send(struct conn *c, json_t *msg)
         return;
     }
     w->data = data;
+    w->len = len;
     w->c = c;
+    c->ctl->out_bytes += len;
     uv_buf_t buf = uv_buf_init(data, (unsigned)len);
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+        c->ctl->out_bytes -= len;
         free(data);
         free(w);
         conn_close(c);
