@@ -1214,7 +1214,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     conn_process(c);
     /* Bytes without their terminator start the clock for this client. */
-    if (c->in.len > 0 && !memchr(c->in.data, '\0', c->in.len)) {
+    /* tail is the unterminated part: all of the buffer means no whole message is waiting
+     * (no rescan of the buffer per read: a byte-by-byte sender would make that quadratic). */
+    if (c->in.len > 0 && c->in.tail == c->in.len) {
         if (!c->partial_since)
             c->partial_since = uv_now(c->ctl->loop);
     } else {

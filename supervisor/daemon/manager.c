@@ -2012,8 +2012,18 @@ static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
     }
     v = notify_message_get(msg, len, "ERRNO", &vlen);
     if (v) {
+        char *end;
+        long e;
+
         snprintf(num, sizeof(num), "%.*s", (int)(vlen < 15 ? vlen : 15), v);
-        u->status_errno = atoi(num);
+        errno = 0;
+        e = strtol(num, &end, 10);
+        /* systemd's parse_errno(): 0..4095, anything else is ignored with a warning. */
+        if (errno == 0 && end != num && *end == '\0' && e >= 0 && e <= 4095)
+            u->status_errno = (int)e;
+        else
+            unit_log(u, LOG_WARNING,
+                     "Failed to parse ERRNO= field value in notification message, ignoring.");
     }
     v = notify_message_get(msg, len, "MAINPID", &vlen);
     if (v) {
