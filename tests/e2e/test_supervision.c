@@ -1958,15 +1958,16 @@ Test(supervision, deps_requisite_conflicts_bindsto_partof)
     stop_unit("base");
     assert_status("part", "inactive (dead)", 10000);
 
-    /* Conflicts=: starting rival stops base, and the other way round. */
+    /* Conflicts=: starting rival stops base, and the other way round. Conflicts= implies no
+     * order (systemd.unit(5)): the stop runs beside the start, so wait for it. */
     start_unit("base");
     harness_main_pid(&d, "base");
     start_unit("rival");
     harness_main_pid(&d, "rival");
-    assert_active_now("base", "inactive (dead)");
+    assert_status("base", "inactive (dead)", 10000);
     start_unit("base");
     harness_main_pid(&d, "base");
-    assert_active_now("rival", "inactive (dead)");
+    assert_status("rival", "inactive (dead)", 10000);
     stop_unit("base");
     harness_stop(&d);
 }
