@@ -13,7 +13,7 @@
  *   MINISUP_FAULT_DIR    the directory (required; nothing is failed without it)
  *   MINISUP_FAULT_EVERY  N: fail the Nth, 2Nth, ... operation of each kind (default 3)
  *   MINISUP_FAULT_LIMIT  stop failing after this many failures in all (default 0: never stop)
- *   MINISUP_FAULT_STATS  a file rewritten after each failure with
+ *   MINISUP_FAULT_STATS  a file replaced after each failure with
  *                        "open O write W sync S total T\n" (the failures so far)
  *
  * Not for a sanitized program: an ASan executable insists that its runtime is loaded first. */
@@ -123,20 +123,23 @@ static bool at_under_dir(int dfd, const char *path)
     return under_dir(full);
 }
 
+/* Replaces the stats file (a new file renamed over it, so a reader never sees it half written). */
 static void write_stats(void)
 {
-    char line[160];
+    char line[160], tmp[PATH_MAX + 8];
     int fd, n;
 
     if (!stats_path || !real_open || !real_write)
         return;
-    fd = real_open(stats_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
+    fd = real_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
     n = snprintf(line, sizeof(line), "open %lu write %lu sync %lu total %lu\n", failed[K_OPEN],
                  failed[K_WRITE], failed[K_SYNC], failed_total);
     (void)!real_write(fd, line, (size_t)n);
     close(fd);
+    (void)rename(tmp, stats_path);
 }
 
 /* Counts one operation of kind k on a file under the directory; true when it is to fail. */
