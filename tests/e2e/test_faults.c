@@ -596,6 +596,9 @@ struct crash2_check {
     size_t n_runs, gaps, unparsed;
 };
 
+/* How many more problems crash2_cb() describes on stderr (the same ones are read every round). */
+static int crash2_diag = 20;
+
 static int crash2_cb(const struct journal_record *r, void *ud)
 {
     struct crash2_check *c = ud;
@@ -610,7 +613,7 @@ static int crash2_cb(const struct journal_record *r, void *ud)
     c->records++;
     if (u < 0)
         return 0;
-    if (r->seq <= c->last_seq[u] && c->seq_backwards++ < 5)
+    if (r->seq <= c->last_seq[u] && c->seq_backwards++ < 5 && crash2_diag-- > 0)
         fprintf(stderr, "jverify: %s: seq %llu after %llu\n", r->unit, (unsigned long long)r->seq,
                 (unsigned long long)c->last_seq[u]);
     c->last_seq[u] = r->seq;
@@ -630,7 +633,7 @@ static int crash2_cb(const struct journal_record *r, void *ud)
         c->runs[k].last = i - 1; /* the oldest run may have lost its start to retention */
         c->n_runs++;
     }
-    if (i != c->runs[k].last + 1 && c->gaps++ < 5)
+    if (i != c->runs[k].last + 1 && c->gaps++ < 5 && crash2_diag-- > 0)
         fprintf(stderr, "jverify: %s: pid %d line %ld after %ld (seq %llu)\n", r->unit, (int)r->pid,
                 i, c->runs[k].last, (unsigned long long)r->seq);
     c->runs[k].last = i;
