@@ -125,6 +125,13 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
         free(j);
         return r;
     }
+    /* What a crash left and opening mended, said once (JRN-1). */
+    struct journal_repair rep;
+    journal_store_get_repair(j->store, &rep);
+    if (rep.files_truncated > 0 || rep.files_set_aside > 0)
+        log_warning("Journal: cut %u torn tail(s) (%llu bytes), set %u damaged file(s) aside.",
+                    rep.files_truncated, (unsigned long long)rep.bytes_truncated,
+                    rep.files_set_aside);
     uv_timer_init(loop, &j->sync_timer);
     j->sync_timer.data = j;
     j->sync_timer_open = true;

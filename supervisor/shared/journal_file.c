@@ -803,8 +803,14 @@ static int store_load_unit(struct journal_store *s, struct scan *sc, const char 
     unit_path(path, name, CURRENT_NAME);
     fd = openat(s->dfd, path, O_RDWR | O_APPEND | O_CLOEXEC);
     if (fd < 0) {
-        r = errno == ENOENT ? 0 : -errno;
-        goto out;
+        /* No current segment (a crash between a rotation's rename and the next create): the
+         * rotated ones still hold the last seq, which must never be handed out again. */
+        if (errno != ENOENT) {
+            r = -errno;
+            goto out;
+        }
+        u->size = 0;
+        goto last_rotated;
     }
     if (fstat(fd, &st) < 0) {
         r = -errno;
@@ -831,7 +837,7 @@ static int store_load_unit(struct journal_store *s, struct scan *sc, const char 
             s->total_use += u->size;
             s->repair.files_set_aside++;
             u->size = 0;
-            goto out;
+            goto last_rotated;
         }
         if (end < u->size) {
             if (ftruncate(fd, (off_t)end) < 0) {
@@ -854,7 +860,9 @@ static int store_load_unit(struct journal_store *s, struct scan *sc, const char 
     unit_adopt_fd(s, u, fd);
     fd = -1;
 
-    /* An empty current segment: the newest rotated one holds the unit's last seq. */
+last_rotated:
+    /* An empty (or missing, or set aside) current segment: the newest good rotated one holds
+     * the unit's last seq. */
     if (u->size == 0) {
         for (size_t i = u->n_segs; i-- > 0;) {
             char sname[SEGMENT_NAME_LEN];

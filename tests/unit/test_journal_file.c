@@ -531,6 +531,32 @@ Test(journal_file, seq_continues_when_current_is_empty)
     got_free(&g);
 }
 
+/* CRASH-2: killed between a rotation's rename and the create of the next current segment, the
+ * unit has no current.journal at all; its last seq is in the newest rotated segment and must
+ * not be handed out again. Another unit's lower tail must not decide either. */
+Test(journal_file, seq_continues_when_current_is_missing)
+{
+    struct journal_limits l = {.max_file_size = 4096};
+    struct journal_store *s = open_store(&l);
+    struct journal_record r = rec("a.service", T0, "x");
+    char path[256];
+    struct got g;
+
+    batch = 20;
+    append_n(s, "b.service", 1, T0, 1);
+    append_n(s, "a.service", 200, T0, 1);
+    journal_store_free(s);
+    path_of(path, sizeof(path), "a.service", "current.journal");
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(read_all(NULL, &g, NULL), 0);
+    s = open_store(&l);
+    cr_assert_eq(journal_store_append(s, &r, 1), 0);
+    for (size_t i = 0; i < g.n; i++)
+        cr_assert_gt(r.seq, g.v[i].seq, "seq %llu handed out again", (unsigned long long)r.seq);
+    journal_store_free(s);
+    got_free(&g);
+}
+
 /* JRN-1 / CRASH-2: a file cut at any offset of its last records is repaired on open to exactly
  * the complete lines before the cut; the reader sees the same before repair; appending goes on
  * with the next seq. */
