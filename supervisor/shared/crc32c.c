@@ -1,8 +1,10 @@
-/* CRC32C, reflected polynomial 0x82f63b78. The tables are built once by a constructor (so no
- * locking is needed later); the x86-64 CRC32 instruction is used when the CPU has SSE 4.2, and
+/* CRC32C, reflected polynomial 0x82f63b78. The tables are built on first use (pthread_once: a
+ * constructor cost every process linking this, minisupctl included, 97k instructions it mostly
+ * never needed); the x86-64 CRC32 instruction is used when the CPU has SSE 4.2, and
  * gives the same results as the tables, byte for byte. */
 #include "crc32c.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -119,7 +121,9 @@ __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t c, const unsig
 }
 #endif
 
-__attribute__((constructor)) static void crc32c_init(void)
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void crc32c_init(void)
 {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
@@ -133,7 +137,7 @@ __attribute__((constructor)) static void crc32c_init(void)
             table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
 #if HAVE_HW
     init_shift();
-    /* Constructors may run before libgcc's own CPU probe. */
+    /* Harmless when libgcc has probed already; needed if this ever runs from a constructor. */
     __builtin_cpu_init();
     use_hw = __builtin_cpu_supports("sse4.2");
 #endif
@@ -144,6 +148,7 @@ uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len)
     const unsigned char *p = buf;
     uint32_t c = ~crc;
 
+    pthread_once(&init_once, crc32c_init);
 #if HAVE_HW
     if (use_hw)
         return ~crc_hw(c, p, len);
@@ -158,6 +163,7 @@ uint32_t crc32c(const void *buf, size_t len)
 
 void crc32c_force_software(bool on)
 {
+    pthread_once(&init_once, crc32c_init);
 #if HAVE_HW
     static bool hw_present;
     static bool probed;
