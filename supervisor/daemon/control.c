@@ -92,6 +92,7 @@ struct control {
 
 static void conn_close(struct conn *c);
 static void conn_process(struct conn *c);
+static void on_sweep(uv_timer_t *t);
 
 struct write_req {
     uv_write_t req;
@@ -1219,6 +1220,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->in.len > 0 && c->in.tail == c->in.len) {
         if (!c->partial_since)
             c->partial_since = uv_now(c->ctl->loop);
+        /* The sweep runs only while someone sits on half a message: an idle daemon sleeps. */
+        if (c->ctl->has_sweep && !uv_is_active((uv_handle_t *)&c->ctl->sweep))
+            uv_timer_start(&c->ctl->sweep, on_sweep, 1000, 1000);
     } else {
         c->partial_since = 0;
     }
@@ -1232,6 +1236,7 @@ static void on_sweep(uv_timer_t *t)
 {
     struct control *ctl = t->data;
     uint64_t now = uv_now(ctl->loop);
+    bool waiting = false;
 
     for (struct conn *c = ctl->conns, *next; c; c = next) {
         next = c->next;
@@ -1240,8 +1245,12 @@ static void on_sweep(uv_timer_t *t)
                        "disconnecting.",
                        (int)c->pid, PARTIAL_MAX_MS / 1000);
             conn_close(c);
+        } else if (c->partial_since) {
+            waiting = true;
         }
     }
+    if (!waiting)
+        uv_timer_stop(t);
 }
 
 #ifndef SO_PEERGROUPS
@@ -1356,8 +1365,7 @@ int control_new(uv_loop_t *loop, const char *socket_path, const struct control_i
     uv_timer_init(loop, &ctl->sweep);
     ctl->sweep.data = ctl;
     ctl->has_sweep = true;
-    uv_timer_start(&ctl->sweep, on_sweep, 1000, 1000);
-    uv_unref((uv_handle_t *)&ctl->sweep);
+    uv_unref((uv_handle_t *)&ctl->sweep); /* started by the first half message */
     *ret = ctl;
     return 0;
 }
