@@ -1213,6 +1213,7 @@ struct cursor {
     uint64_t start_off;
     size_t next; /* forward: the next segment to open; backward: one past it */
     bool open;
+    bool in_current; /* the open segment is current.journal: its end may be mid-write */
     int fd;
     struct scan sc;
     const char *line;
@@ -1508,6 +1509,7 @@ static int cursor_advance(struct journal_reader *rd, struct cursor *c)
             c->fd = g->fd;
             g->fd = -1;
             c->open = true;
+            c->in_current = strcmp(g->name, CURRENT_NAME) == 0;
             scan_reset(&c->sc, c->fd, i == c->start_seg ? c->start_off : 0, g->size, rd->backward);
             if (c->sc.lo > c->sc.hi)
                 c->sc.lo = c->sc.hi;
@@ -1521,6 +1523,10 @@ static int cursor_advance(struct journal_reader *rd, struct cursor *c)
             c->open = false;
             continue;
         }
+        /* The unterminated end of current.journal is a line being written (a live journal),
+         * or a torn tail that the next open cuts: not damage. */
+        if (r == SCAN_LINE && c->in_current && len > 0 && line[len - 1] != '\n')
+            continue;
         if (r == SCAN_OVERLONG || !line_is_good(line, len, &rt, &seq)) {
             rd->skipped++;
             continue;

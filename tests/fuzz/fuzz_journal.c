@@ -3,7 +3,8 @@
  * journal_read() and repaired with journal_store_open(). Properties:
  *   - differential: journal_read() returns exactly the records of the input's lines that end in
  *     LF, pass journal_record_parse() (checksum and grammar) and have a seq from 1, in file order,
- *     and counts every other line as skipped: a record with a bad checksum is never returned, a
+ *     and counts every other LF-terminated line as skipped (an unterminated tail is a line being
+ *     written): a record with a bad checksum is never returned, a
  *     good one never lost;
  *   - every record returned re-formats (journal_record_format) to a line that
  *     journal_record_parse() accepts and that formats again to the same bytes;
@@ -106,7 +107,8 @@ static int collect(const struct journal_record *r, void *userdata)
 }
 
 /* The reference reader: the input's LF-terminated lines that journal_record_parse() accepts with
- * a seq from 1, in order; *ret_bad counts the other lines (an unterminated tail included).
+ * a seq from 1, in order; *ret_bad counts the other lines (not an unterminated tail: the input
+ * is a current segment, whose end may be a line still being written).
  * *ret_last_good_end is the end of the last line journal_line_peek() accepts with a seq from 1
  * (what the repair keeps), 0 for none. */
 static void reference(const char *data, size_t size, struct lines *ret, size_t *ret_bad,
@@ -125,10 +127,8 @@ static void reference(const char *data, size_t size, struct lines *ret, size_t *
         uint64_t rt, seq;
         bool peeked;
 
-        if (!nl) {
-            (*ret_bad)++;
-            break;
-        }
+        if (!nl)
+            break; /* the unfinished end of current.journal is not damage (a live journal) */
         /* The grammar's seq starts at 1 (docs/journal-format.md), which journal_line_peek() and
          * journal_record_parse() leave to their callers: a line with seq 0 is damage (J1). */
         peeked = len > 0 && journal_line_peek(data + pos, len, &rt, &seq) == 0 && seq > 0;

@@ -592,7 +592,9 @@ Test(journal_file, torn_tail_cut_back_at_every_offset)
         spit(path, orig, o);
         cr_assert_eq(read_all(NULL, &g, &skipped), 0);
         cr_assert_eq(g.n, complete, "offset %zu: %zu records", o, g.n);
-        cr_assert_eq(skipped, o == good_end ? 0 : 1, "offset %zu", o);
+        /* The cut line has no LF: the end of a current segment, being written or torn, is not
+         * damage (a live journal is read while minisupd appends). */
+        cr_assert_eq(skipped, 0, "offset %zu", o);
         cr_assert_eq(g.v[g.n - 1].seq, complete);
         got_free(&g);
 
@@ -654,7 +656,11 @@ Test(journal_file, zeroed_and_garbage_tails)
         spit(path, buf, n);
         cr_assert_eq(read_all(NULL, &g, &skipped), 0);
         cr_assert_geq(g.n, 99, "variant %d", variant);
-        cr_assert_geq(skipped, 1);
+        /* Zeroes without an LF are an unfinished end, not damage; junk with LFs is damage. */
+        if (variant == 2)
+            cr_assert_geq(skipped, 1);
+        else
+            cr_assert_eq(skipped, 0, "variant %d", variant);
         for (size_t i = 0; i < g.n; i++)
             cr_assert_eq(g.v[i].seq, i + 1);
         got_free(&g);
