@@ -381,7 +381,7 @@ Test(journal_file, format_reports_needed_size)
 }
 
 /* JRN-2: a flipped bit anywhere in a line is caught by the checksum or the syntax. */
-Test(journal_file, checksum_catches_every_flipped_byte)
+Test(journal_file, checksum_catches_every_flipped_byte_JRN_2)
 {
     struct journal_record r = rec("a.service", T0, "payload \x01\xff text"), p;
     char line[512], copy[512], scratch[512];
@@ -560,7 +560,7 @@ Test(journal_file, seq_continues_when_current_is_missing)
 /* JRN-1 / CRASH-2: a file cut at any offset of its last records is repaired on open to exactly
  * the complete lines before the cut; the reader sees the same before repair; appending goes on
  * with the next seq. */
-Test(journal_file, torn_tail_cut_back_at_every_offset)
+Test(journal_file, torn_tail_cut_back_at_every_offset_JRN_1)
 {
     char path[256];
     char *orig;
@@ -622,7 +622,7 @@ Test(journal_file, torn_tail_cut_back_at_every_offset)
 }
 
 /* JRN-2: a zeroed page at the tail (a lost delayed-allocation write) and random junk appended. */
-Test(journal_file, zeroed_and_garbage_tails)
+Test(journal_file, zeroed_and_garbage_tails_JRN_2)
 {
     char path[256], *orig;
     size_t len;
@@ -831,7 +831,7 @@ Test(journal_file, filtered_damage_is_counted)
 }
 
 /* JRN-3: a "line" far over JOURNAL_LINE_MAX is passed over without being held. */
-Test(journal_file, overlong_garbage_line_is_skipped)
+Test(journal_file, overlong_garbage_line_is_skipped_JRN_3)
 {
     char path[256], *orig, *buf;
     size_t len, junk = JOURNAL_LINE_MAX + 100000, half;
@@ -1211,7 +1211,7 @@ Test(journal_file, filters)
 
 /* ---- rotation and retention (JRN-4) ---- */
 
-Test(journal_file, rotation_names_and_order)
+Test(journal_file, rotation_names_and_order_JRN_4)
 {
     struct journal_limits l = {.max_file_size = 8192};
     struct journal_store *s = open_store(&l);
@@ -1269,7 +1269,7 @@ static uint64_t dir_use(const char *unit)
     return n;
 }
 
-Test(journal_file, unit_cap_deletes_oldest)
+Test(journal_file, unit_cap_deletes_oldest_JRN_4)
 {
     struct journal_limits l = {.max_file_size = 16384, .max_unit_use = 65536};
     struct journal_store *s = open_store(&l);
@@ -1291,7 +1291,7 @@ Test(journal_file, unit_cap_deletes_oldest)
     got_free(&g);
 }
 
-Test(journal_file, total_cap_deletes_globally_oldest)
+Test(journal_file, total_cap_deletes_globally_oldest_JRN_4)
 {
     struct journal_limits l = {.max_file_size = 8192, .max_total_use = 100000};
     struct journal_store *s = open_store(&l);
@@ -1461,7 +1461,7 @@ static void fill_message(char *m, size_t len, unsigned seed)
 
 /* Lines from empty to the largest message, all bytes escaped: forward, backward and tail reads
  * give back the same bytes (LOG-6 sizes, JRN-3 bounds). */
-Test(journal_file, long_lines_round_trip)
+Test(journal_file, long_lines_round_trip_LOG_6)
 {
     size_t sizes[] = {0, 1, 100, 40000, 100000, 5, JOURNAL_MESSAGE_MAX, 7, 70000};
     size_t n = sizeof(sizes) / sizeof(sizes[0]);
@@ -1510,7 +1510,7 @@ Test(journal_file, long_lines_round_trip)
 /* JRN-2: random damage of four kinds. The reader never hands out a record that differs from
  * what was written, finds every record the damage did not touch, and so does the store's repair
  * followed by a read. */
-Test(journal_file, random_corruption_never_yields_bad_records, .timeout = 120)
+Test(journal_file, random_corruption_never_yields_bad_records_JRN_2, .timeout = 120)
 {
     const size_t n = 300;
     char path[256], *orig, *buf;
