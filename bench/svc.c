@@ -259,9 +259,9 @@ static int run_varlink(long n, const char *outfile, const char *sock, const char
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         die(sock);
     char req[512];
-    int rl = snprintf(req, sizeof req,
-                      "{\"method\":\"io.minisup.Manager.GetUnit\",\"parameters\":{\"name\":\"%s\"}}",
-                      unit);
+    int rl = snprintf(
+        req, sizeof req,
+        "{\"method\":\"io.minisup.Manager.GetUnit\",\"parameters\":{\"name\":\"%s\"}}", unit);
     rl++; /* the NUL terminator is the frame end */
     uint64_t *t = calloc((size_t)n, sizeof *t);
     static char buf[1 << 16];
