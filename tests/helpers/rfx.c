@@ -307,13 +307,18 @@ static int cmd_writer(const char *path)
             break;
         i++;
     }
+    /* Written under a temporary name and renamed: the test waits for the name to appear and
+     * must then find the whole line, never an empty file. */
+    char tmp[4200];
     snprintf(file, sizeof(file), "%s.%d", path, (int)getpid());
-    fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return 1;
     n = snprintf(line, sizeof(line), "%ld %d %d\n", i, -err, (int)writer_termed);
     (void)write_all(fd, line, (size_t)n);
     close(fd);
+    (void)rename(tmp, file);
     return 1;
 }
 
