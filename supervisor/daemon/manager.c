@@ -1651,8 +1651,11 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
         return;
     if (u->job == type)
         return; /* merged with the pending job of the same kind */
-    if (u->job != JOB_NONE && u->job_running && u->job != type && depth > 0)
-        return; /* a dependency's running job is left alone */
+    /* A dependency's running job is left alone, except by a stop: a stop that propagates
+     * (PartOf=, Requires=, BindsTo=, Conflicts=) replaces a running start or restart, as a
+     * stop job replaces conflicting jobs in systemd, so the unit does not stay up. */
+    if (u->job != JOB_NONE && u->job_running && u->job != type && depth > 0 && type != JOB_STOP)
+        return;
     if (u->job != JOB_NONE && u->job != type) {
         while (u->waiters)
             waiter_finish(u->waiters, "canceled");

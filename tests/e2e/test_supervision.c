@@ -2295,3 +2295,25 @@ Test(supervision, daemonize_parent_exits_once_socket_accepts)
     for (size_t i = 0; i < nk; i++)
         cr_assert(wait_gone(kids[i], 5000), "service %d outlived the daemon", (int)kids[i]);
 }
+
+/* A stop that propagates (here PartOf=) replaces the dependent's running restart instead of
+ * being dropped: the dependent must end down, not finish its start and stay up. */
+Test(supervision, deps_propagated_stop_replaces_running_restart)
+{
+    harness_write_unitf(&d, "base.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "slowpart.service",
+                        "[Unit]\nPartOf=base.service\n\n"
+                        "[Service]\nExecStartPre=/bin/sleep 3\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("base");
+    start_unit("slowpart");
+    /* slowpart's restart is now running in its 3 s ExecStartPre= ... */
+    cr_assert_eq(harness_ctl(&d, NULL, NULL, "restart", "--no-block", "base", NULL), 0);
+    assert_status("slowpart", "activating (start-pre)", 10000);
+    /* ... when base's stop reaches it. */
+    stop_unit("base");
+    assert_status("slowpart", "inactive (dead)", 10000);
+    harness_stop(&d);
+}
