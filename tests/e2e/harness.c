@@ -984,6 +984,59 @@ json_t *harness_get_unit(struct daemon *d, const char *name)
     return unit;
 }
 
+struct state_wait {
+    struct daemon *d;
+    const char *unit, *active, *sub;
+    char last[128];
+};
+
+static const char *unit_field(const json_t *u, const char *key)
+{
+    const char *v = json_string_value(json_object_get(u, key));
+
+    return v ? v : "";
+}
+
+static bool unit_state_is(void *arg)
+{
+    struct state_wait *w = arg;
+    json_t *u = harness_get_unit(w->d, w->unit);
+    const char *a = unit_field(u, "activeState"), *s = unit_field(u, "subState");
+    bool ok = strcmp(a, w->active) == 0 && (!w->sub || strcmp(s, w->sub) == 0);
+
+    snprintf(w->last, sizeof(w->last), "%s (%s)", a, s);
+    json_decref(u);
+    return ok;
+}
+
+void harness_wait_state(struct daemon *d, const char *unit, const char *active, const char *sub,
+                        int timeout_ms)
+{
+    struct state_wait w = {d, unit, active, sub, ""};
+
+    cr_assert(wait_until(unit_state_is, &w, timeout_ms), "%s never became %s (%s); last %s", unit,
+              active, sub ? sub : "*", w.last);
+}
+
+static bool unit_is_down(void *arg)
+{
+    struct state_wait *w = arg;
+    json_t *u = harness_get_unit(w->d, w->unit);
+    const char *a = unit_field(u, "activeState");
+    bool down = strcmp(a, "inactive") == 0 || strcmp(a, "failed") == 0;
+
+    json_decref(u);
+    return down;
+}
+
+void harness_wait_down(struct daemon *d, const char *unit, int timeout_ms)
+{
+    struct state_wait w = {.d = d, .unit = unit};
+
+    cr_assert(wait_until(unit_is_down, &w, timeout_ms), "%s did not end within %d ms", unit,
+              timeout_ms);
+}
+
 /* Counts the lines of text that equal s (whole) or contain it. */
 static size_t count_lines(const char *text, const char *s, bool whole)
 {

@@ -137,6 +137,14 @@ json_t *harness_varlink(struct daemon *d, const char *method, json_t *params);
 /* GetUnit(name).unit, a new reference. */
 json_t *harness_get_unit(struct daemon *d, const char *name);
 
+/* Waits, polling GetUnit over Varlink, until unit's activeState is `active` (and its subState
+ * `sub`, unless NULL); fails the test after timeout_ms naming the last state seen. */
+void harness_wait_state(struct daemon *d, const char *unit, const char *active, const char *sub,
+                        int timeout_ms);
+
+/* Waits until unit has settled in inactive or failed (a run ended, whatever its result). */
+void harness_wait_down(struct daemon *d, const char *unit, int timeout_ms);
+
 /* Counts the lines of text equal to line. */
 size_t harness_count_lines(const char *text, const char *line);
 

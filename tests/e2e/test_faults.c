@@ -134,49 +134,6 @@ static void ctl_ok(const char *verb, const char *unit)
     ctl_okv(args);
 }
 
-/* activeState (and subState unless NULL) of a unit, over Varlink: cheap enough to poll. */
-struct state_wait {
-    const char *unit, *active, *sub;
-    char last[128];
-};
-
-static bool unit_state_is(void *arg)
-{
-    struct state_wait *w = arg;
-    json_t *u = harness_get_unit(&d, w->unit);
-    bool ok = strcmp(jstr(u, "activeState"), w->active) == 0 &&
-              (!w->sub || strcmp(jstr(u, "subState"), w->sub) == 0);
-
-    snprintf(w->last, sizeof(w->last), "%s (%s)", jstr(u, "activeState"), jstr(u, "subState"));
-    json_decref(u);
-    return ok;
-}
-
-static void wait_state(const char *unit, const char *active, const char *sub, int timeout_ms)
-{
-    struct state_wait w = {unit, active, sub, ""};
-
-    cr_assert(wait_until(unit_state_is, &w, timeout_ms), "%s never became %s (%s); last %s", unit,
-              active, sub ? sub : "*", w.last);
-}
-
-/* Whether the unit has settled in inactive or failed (a run ended, whatever its result). */
-static bool unit_is_down(void *arg)
-{
-    json_t *u = harness_get_unit(&d, arg);
-    const char *a = jstr(u, "activeState");
-    bool down = strcmp(a, "inactive") == 0 || strcmp(a, "failed") == 0;
-
-    json_decref(u);
-    return down;
-}
-
-static void wait_down(const char *unit, int timeout_ms)
-{
-    cr_assert(wait_until(unit_is_down, (void *)(uintptr_t)unit, timeout_ms),
-              "%s did not end within %d ms", unit, timeout_ms);
-}
-
 struct main_pid_wait {
     const char *unit;
     pid_t pid;
@@ -472,7 +429,7 @@ Test(faults, CLK_2_sigstop_then_sigcont_no_restart_burst)
         stopper = harness_ctl_spawn(&d, args, fd);
     }
     close(fd);
-    wait_state("c", "deactivating", NULL, 5000);
+    harness_wait_state(&d, "c", "deactivating", NULL, 5000);
 
     clk2_read("a.service", &la);
     a_before = la.n_started;
@@ -487,13 +444,13 @@ Test(faults, CLK_2_sigstop_then_sigcont_no_restart_burst)
     ctl_ok("list-units", NULL);
     t_ctl = now_us() - t_cont;
     /* c's stop timeout is long overdue: SIGKILL now, not 3 s from now. */
-    wait_down("c", 10000);
+    harness_wait_down(&d, "c", 10000);
     c_down_us = now_us() - t_cont;
     cr_assert(harness_wait_pid(stopper, 10000, &status), "the stop client never got its answer");
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "the stop client that waited through the STOP ended with status 0x%x", status);
     /* b: the overdue restart is its 3rd start; its 4th hits the limit. */
-    wait_state("b", "failed", NULL, 10000);
+    harness_wait_state(&d, "b", "failed", NULL, 10000);
     /* a: three more starts after CONT, so the spacing after the overdue one is seen too. */
     cr_assert(harness_wait_journal_count(&d, "a", "Started", a_before + 3, 15000, NULL),
               "a did not keep restarting after SIGCONT");
@@ -1012,11 +969,11 @@ Test(faults, DISK_3_enospc_on_rotation_write_and_fsync, .timeout = 150)
         if (fs.total >= DISK3_LIMIT)
             break;
         ctl_ok("start", "flood");
-        wait_down("flood", 60000);
+        harness_wait_down(&d, "flood", 60000);
         runs++;
         /* Supervision goes on: another unit starts and stops, control answers. */
         ctl_ok(runs % 2 ? "start" : "stop", "other");
-        wait_state("other", runs % 2 ? "active" : "inactive", NULL, 10000);
+        harness_wait_state(&d, "other", runs % 2 ? "active" : "inactive", NULL, 10000);
         other_toggles++;
         ctl_ok("list-units", NULL);
         ctl_calls += 4;
@@ -1030,7 +987,7 @@ Test(faults, DISK_3_enospc_on_rotation_write_and_fsync, .timeout = 150)
     /* One more run with a disk that works again: everything is stored, and the counts of what
      * was lost before are written out with the first record that goes in. */
     ctl_ok("start", "flood");
-    wait_down("flood", 60000);
+    harness_wait_down(&d, "flood", 60000);
     runs++;
     u = harness_get_unit(&d, "loop");
     loop_restarts1 = (long)jint(u, "nRestarts");

@@ -163,49 +163,6 @@ static void ctl_ok(const char *verb, const char *unit)
     free(err);
 }
 
-/* activeState (and subState unless NULL) of a unit, over Varlink: cheap enough to poll. */
-struct state_wait {
-    const char *unit, *active, *sub;
-    char last[128];
-};
-
-static bool unit_state_is(void *arg)
-{
-    struct state_wait *w = arg;
-    json_t *u = harness_get_unit(&d, w->unit);
-    bool ok = strcmp(jstr(u, "activeState"), w->active) == 0 &&
-              (!w->sub || strcmp(jstr(u, "subState"), w->sub) == 0);
-
-    snprintf(w->last, sizeof(w->last), "%s (%s)", jstr(u, "activeState"), jstr(u, "subState"));
-    json_decref(u);
-    return ok;
-}
-
-static void wait_state(const char *unit, const char *active, const char *sub, int timeout_ms)
-{
-    struct state_wait w = {unit, active, sub, ""};
-
-    cr_assert(wait_until(unit_state_is, &w, timeout_ms), "%s never became %s (%s); last %s", unit,
-              active, sub ? sub : "*", w.last);
-}
-
-/* Whether the unit has settled in inactive or failed (a run ended, whatever its result). */
-static bool unit_is_down(void *arg)
-{
-    json_t *u = harness_get_unit(&d, arg);
-    const char *a = jstr(u, "activeState");
-    bool down = strcmp(a, "inactive") == 0 || strcmp(a, "failed") == 0;
-
-    json_decref(u);
-    return down;
-}
-
-static void wait_down(const char *unit, int timeout_ms)
-{
-    cr_assert(wait_until(unit_is_down, (void *)(uintptr_t)unit, timeout_ms),
-              "%s did not end within %d ms", unit, timeout_ms);
-}
-
 /* A Varlink call that may fail, by unit name: the error name into err (empty on success). */
 static json_t *call_try(const char *method, json_t *params, char *err, size_t size)
 {
@@ -1134,7 +1091,7 @@ Test(reliability, LOG_1_last_line_without_newline_every_run)
     harness_start(&d);
     ctl_ok("start", "nonl");
     /* The run with exit status 3 ends the loop: failed, not restarted. */
-    wait_state("nonl", "failed", NULL, 120000);
+    harness_wait_state(&d, "nonl", "failed", NULL, 120000);
     skipped = read_journal("nonl.service", log1_cb, &c);
     for (size_t k = 0; k < (size_t)c.runs * (size_t)c.lines; k++)
         if (!c.seen[k])
@@ -1202,7 +1159,7 @@ Test(reliability, LOG_3_stdout_stderr_order_and_tags)
                         RFX, n);
     harness_start(&d);
     ctl_ok("start", "alt");
-    wait_down("alt", 60000);
+    harness_wait_down(&d, "alt", 60000);
     size_t skipped = read_journal("alt.service", log3_cb, &c);
     size_t lost = (size_t)(n - (c.next_out - 1)) + (size_t)(n - (c.next_err - 1));
 
@@ -1260,7 +1217,7 @@ Test(reliability, LOG_4_flood_memory_bounded)
     hwm0 = harness_status_kib(d.pid, "VmHWM");
     t0 = harness_now_ms();
     ctl_ok("start", "flood");
-    wait_down("flood", 240000);
+    harness_wait_down(&d, "flood", 240000);
     ms = harness_now_ms() - t0;
     hwm1 = harness_status_kib(d.pid, "VmHWM");
     size_t skipped = read_journal("flood.service", log4_cb, &c);
@@ -1447,7 +1404,7 @@ Test(reliability, LOG_7_reads_under_write_load)
     cr_assert_eq(rd.inconsistent, 0, "%ld of %ld tail reads were not consecutive lines",
                  rd.inconsistent, rd.reads);
     free(lag);
-    wait_down("ticker", 60000);
+    harness_wait_down(&d, "ticker", 60000);
     harness_stop(&d);
 }
 
@@ -1465,7 +1422,7 @@ Test(reliability, LOG_7_full_read_of_a_large_journal)
                         "[Service]\nExecStart=%s flood %ld\n" NO_RATELIMIT NO_LSAN, RFX, bytes);
     harness_start(&d);
     ctl_ok("start", "big");
-    wait_down("big", 120000);
+    harness_wait_down(&d, "big", 120000);
     t0 = harness_now_ms();
     rc = harness_ctl(&d, &out, &err, "journal", "big", "-o", "cat", NULL);
     size_t got = harness_count_lines_containing(out, "flood:");
@@ -1935,7 +1892,7 @@ Test(reliability, CTL_2_stalled_readers_disconnected)
 
     ctl_ok("start", "flood");
     assert_serves("while stalled readers pile up replies");
-    wait_down("flood", 240000);
+    harness_wait_down(&d, "flood", 240000);
     assert_serves("after the flood");
     hwm1 = harness_status_kib(d.pid, "VmHWM");
     for (int i = 0; i < STALLED; i++) {
@@ -2360,7 +2317,7 @@ Test(reliability, SEC_3_socket_and_runtime_dir_modes)
     harness_write_unitf(&d, "talk.service", "[Service]\nExecStart=%s seq 3\n", HARNESS_TFX);
     harness_start(&d);
     ctl_ok("start", "talk");
-    wait_down("talk", 10000);
+    harness_wait_down(&d, "talk", 10000);
 
     cr_assert_eq(lstat(d.run_dir, &st_dir), 0, "minisupd did not create %s", d.run_dir);
     cr_assert_eq(lstat(d.socket, &st_sock), 0);
@@ -2562,7 +2519,7 @@ Test(reliability, EXEC_2_control_socket_and_journal_not_inherited)
     out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     follower = harness_ctl_spawn(&d, follow_args, out_fd);
     ctl_ok("start", "fdcheck");
-    wait_down("fdcheck", 10000);
+    harness_wait_down(&d, "fdcheck", 10000);
     text = harness_journal_cat(&d, "fdcheck");
     for (const char *p = text; (p = strstr(p, "fd ")); p += 3) {
         int fd = atoi(p + 3);
@@ -2684,7 +2641,7 @@ Test(reliability, EXEC_4_session_group_tty_environment)
         canary |= strncmp(e, "MINISUP_LEAK_CANARY=", 20) == 0;
     }
     ctl_ok("start", "tty");
-    wait_down("tty", 10000);
+    harness_wait_down(&d, "tty", 10000);
     text = harness_journal_cat(&d, "tty");
     bool no_tty = strstr(text, "no-tty") != NULL;
     free(text);
@@ -2780,7 +2737,7 @@ static void run_ids(const char *unit, struct ids *r)
     char *text;
 
     harness_ctl(&d, NULL, NULL, "start", unit, NULL);
-    wait_down(unit, 10000);
+    harness_wait_down(&d, unit, 10000);
     text = harness_journal_cat(&d, unit);
     parse_ids(text, r);
     free(text);
@@ -3063,7 +3020,7 @@ Test(reliability, PID_1_reused_pid_never_signalled)
     kill(p, SIGKILL);
     wait_reaped(p);
     cr_assert(squat(p, &s), "could not place a process at pid %d", (int)p);
-    wait_down("c", 30000);
+    harness_wait_down(&d, "c", 30000);
     hits += squat_end(&s, "stop timeout armed before the death");
     scenarios++;
 
@@ -3262,10 +3219,10 @@ Test(reliability, DISK_1_2_full_journal_then_resume)
     cpu0 = harness_cpu_ticks(d.pid);
     t0 = harness_now_ms();
     ctl_ok("start", "fill");
-    wait_down("fill", 60000);
+    harness_wait_down(&d, "fill", 60000);
     /* Full: supervision goes on. */
     ctl_ok("start", "other");
-    wait_state("other", "active", "running", 10000);
+    harness_wait_state(&d, "other", "active", "running", 10000);
     ctl_ok("stop", "other");
     assert_serves("with the journal full");
     t1 = harness_now_ms();
@@ -3281,7 +3238,7 @@ Test(reliability, DISK_1_2_full_journal_then_resume)
     cr_assert_eq(mount(NULL, d.log_dir, NULL, MS_REMOUNT, "size=64m,mode=0755"), 0, "remount: %s",
                  strerror(errno));
     ctl_ok("start", "fill");
-    wait_down("fill", 60000);
+    harness_wait_down(&d, "fill", 60000);
     memset(&c, 0, sizeof(c));
     size_t skipped = read_journal("fill.service", disk_cb, &c);
     long unaccounted = c.dropped - (LINES - c.run1);
