@@ -289,6 +289,27 @@ static int ctl_send(struct ctl *c, const char *method, json_t *params, unsigned 
     return r;
 }
 
+/* Queues one call to go out with the next ctl_flush() (steals params). Prints the failure. */
+static int ctl_queue(struct ctl *c, const char *method, json_t *params, unsigned flags)
+{
+    int r = params ? varlink_client_queue(c->client, method, params, flags) : -ENOMEM;
+
+    if (r < 0)
+        fprintf(stderr, "Failed to send %s to minisupd at %s: %s\n", method, c->socket_path,
+                strerror(-r));
+    return r;
+}
+
+/* Sends the queued calls in one write. Prints the failure. */
+static int ctl_flush(struct ctl *c)
+{
+    int r = varlink_client_flush(c->client);
+
+    if (r < 0)
+        fprintf(stderr, "Failed to send to minisupd at %s: %s\n", c->socket_path, strerror(-r));
+    return r;
+}
+
 /* The text for a transport failure; a hang-up is the daemon's doing, not ours. */
 static const char *transport_error(int r)
 {
@@ -786,12 +807,32 @@ static int run_status(struct ctl *c, char **args, int n)
     }
     fill_hostname(c);
 
-    /* Round trip one: every unit's state. */
-    for (int i = 0; i < n; i++)
-        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
+    /* One round trip: each unit's state and, right behind it, its recent journal of the run
+     * that state names (currentInvocation), all in one write. */
+    for (int i = 0; i < n; i++) {
+        if (ctl_queue(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
             ret = CTL_EXIT_FAILURE;
             goto out;
         }
+        if (c->mode == CTL_OUTPUT_JSON || lines == 0)
+            continue;
+        json_t *units = json_pack("[s]", names[i]);
+        json_t *p = units ? journal_params(units, lines, false, NULL, NULL) : NULL;
+        json_decref(units);
+        if (p && json_object_set_new(p, "currentInvocation", json_true()) < 0) {
+            json_decref(p);
+            p = NULL;
+        }
+        journals[i] = json_array();
+        if (!journals[i] || ctl_queue(c, IFACE "GetJournal", p, VARLINK_CALL_MORE) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            goto out;
+        }
+    }
+    if (ctl_flush(c) < 0) {
+        ret = CTL_EXIT_FAILURE;
+        goto out;
+    }
     for (int i = 0; i < n; i++) {
         const char *error;
         json_t *params;
@@ -802,32 +843,10 @@ static int run_status(struct ctl *c, char **args, int n)
             ret = CTL_EXIT_FAILURE;
             goto out;
         }
-    }
-
-    /* Round trip two: the recent journal of each unit found, of its current invocation. */
-    if (c->mode != CTL_OUTPUT_JSON && lines != 0) {
-        for (int i = 0; i < n; i++) {
-            json_t *unit = json_object_get(json_object_get(replies[i], "parameters"), "unit");
-            if (!unit || json_object_get(replies[i], "error"))
-                continue;
-            json_t *units = json_pack("[s]", names[i]);
-            json_t *p =
-                units
-                    ? journal_params(units, lines, false,
-                                     json_string_value(json_object_get(unit, "invocationId")), NULL)
-                    : NULL;
-            json_decref(units);
-            journals[i] = json_array();
-            if (!journals[i] || ctl_send(c, IFACE "GetJournal", p, VARLINK_CALL_MORE) < 0) {
-                ret = CTL_EXIT_FAILURE;
-                goto out;
-            }
+        if (journals[i] && collect_journal(c, names[i], journals[i]) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            goto out;
         }
-        for (int i = 0; i < n; i++)
-            if (journals[i] && collect_journal(c, names[i], journals[i]) < 0) {
-                ret = CTL_EXIT_FAILURE;
-                goto out;
-            }
     }
 
     for (int i = 0; i < n; i++) {
@@ -1745,6 +1764,11 @@ int main(int argc, char **argv)
     struct timespec now;
     int ret, n;
 
+    /* jansson would seed its hash function from /dev/urandom (three system calls in every
+     * run); a seed against colliding keys guards a server, and we only read minisupd's
+     * replies. Any value but 0 (which asks for urandom) will do. */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    json_object_seed((size_t)now.tv_nsec | 1);
     c.units = json_array();
     if (!c.units)
         return oom();

@@ -888,6 +888,7 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     json_t *units = json_object_get(params, "units");
     json_t *lines = json_object_get(params, "lines");
     const char *inv = json_string_value(json_object_get(params, "invocationId"));
+    bool current = json_is_true(json_object_get(params, "currentInvocation"));
     bool follow = json_is_true(json_object_get(params, "follow"));
     bool stream = (flags & VARLINK_CALL_MORE) != 0;
     struct journal_query q = {.max_priority = -1};
@@ -913,6 +914,12 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
         }
         strv_push(&names, n);
     }
+    if (current && (inv || !names || names[1])) {
+        strv_free(names);
+        reply_error(c, "org.varlink.service.InvalidParameter",
+                    json_pack("{s:s}", "parameter", "currentInvocation"));
+        return;
+    }
     if (json_is_integer(lines) && json_integer_value(lines) > 0)
         q.lines = (size_t)json_integer_value(lines);
     if (!journal_params(c, params, &q)) {
@@ -922,6 +929,20 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     if (c->oneway) {
         strv_free(names);
         return; /* nobody would see the answer */
+    }
+    /* The invocation GetUnit reports right now: a GetUnit that came in the same read just
+     * before this call was answered in this loop turn, so both name the same run (status in one
+     * round trip). A unit that never ran has none; then every run's lines count, as without. */
+    if (current) {
+        struct unit *u = manager_find(c->ctl->m, names[0]);
+        struct unit_status st;
+        if (!u) {
+            strv_free(names);
+            reply(c, json_pack("{s:[]}", "entries"), false);
+            return;
+        }
+        manager_unit_status(u, &st);
+        inv = st.invocation;
     }
     /* One run of a unit (status): nothing of it is older than the run, so the read need not
      * go further back; without this, the last lines of a short run in a long journal cost a

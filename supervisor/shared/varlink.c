@@ -204,6 +204,8 @@ int varlink_reply_parse(json_t *msg, const char **ret_error, json_t **ret_params
 struct varlink_client {
     int fd;
     struct varlink_buffer in;
+    char *out; /* queued calls, NUL-terminated each */
+    size_t out_len, out_size;
 };
 
 int varlink_client_connect(const char *path, struct varlink_client **ret)
@@ -233,13 +235,12 @@ int varlink_client_connect(const char *path, struct varlink_client **ret)
     return 0;
 }
 
-int varlink_client_send(struct varlink_client *c, const char *method, json_t *params,
-                        unsigned flags)
+int varlink_client_queue(struct varlink_client *c, const char *method, json_t *params,
+                         unsigned flags)
 {
     json_t *m = varlink_call_new(method, params, flags);
-    size_t len, off = 0;
+    size_t len;
     char *s;
-    int r = 0;
 
     if (!m)
         return -ENOMEM;
@@ -247,8 +248,31 @@ int varlink_client_send(struct varlink_client *c, const char *method, json_t *pa
     json_decref(m);
     if (!s)
         return -ENOMEM;
-    while (off < len) {
-        ssize_t n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+    if (c->out_size - c->out_len < len) {
+        size_t size = c->out_size ? c->out_size : 4096;
+        while (size - c->out_len < len)
+            size *= 2;
+        char *out = realloc(c->out, size);
+        if (!out) {
+            free(s);
+            return -ENOMEM;
+        }
+        c->out = out;
+        c->out_size = size;
+    }
+    memcpy(c->out + c->out_len, s, len);
+    c->out_len += len;
+    free(s);
+    return 0;
+}
+
+int varlink_client_flush(struct varlink_client *c)
+{
+    size_t off = 0;
+    int r = 0;
+
+    while (off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -257,8 +281,16 @@ int varlink_client_send(struct varlink_client *c, const char *method, json_t *pa
         }
         off += (size_t)n;
     }
-    free(s);
+    c->out_len = 0;
     return r;
+}
+
+int varlink_client_send(struct varlink_client *c, const char *method, json_t *params,
+                        unsigned flags)
+{
+    int r = varlink_client_queue(c, method, params, flags);
+
+    return r < 0 ? r : varlink_client_flush(c);
 }
 
 static long long now_ms(void)
@@ -319,6 +351,7 @@ struct varlink_client *varlink_client_free(struct varlink_client *c)
         return NULL;
     close(c->fd);
     varlink_buffer_done(&c->in);
+    free(c->out);
     free(c);
     return NULL;
 }

@@ -68,9 +68,17 @@ struct varlink_client;
 /* Connects to the Unix socket at path. 0 or a negative errno. */
 int varlink_client_connect(const char *path, struct varlink_client **ret);
 
-/* Sends a call (steals params). 0 or a negative errno. */
+/* Sends a call (steals params), after any queued ones. 0 or a negative errno. */
 int varlink_client_send(struct varlink_client *c, const char *method, json_t *params,
                         unsigned flags);
+
+/* Queues a call (steals params) to go out with the next flush or send, so that pipelined
+ * calls reach the server in one write and are read in one wake-up. 0 or -ENOMEM. */
+int varlink_client_queue(struct varlink_client *c, const char *method, json_t *params,
+                         unsigned flags);
+
+/* Writes the queued calls. 0 or a negative errno (the queue is dropped either way). */
+int varlink_client_flush(struct varlink_client *c);
 
 /* Waits for the next reply, at most timeout_ms (-1 = forever). Returns 0 with *ret_reply (new
  * reference), -ETIMEDOUT, -ECONNRESET when the daemon closed, or another negative errno. */

@@ -169,6 +169,56 @@ Test(commands, journal_filters_priority_identifier_reverse)
     harness_stop(&d);
 }
 
+/* status shows the lines of the run it reports, sent as GetUnit and GetJournal with
+ * currentInvocation in one write; the parameter's edges over Varlink. */
+Test(commands, status_shows_the_current_run_only)
+{
+    harness_write_unitf(&d, "twice.service",
+                        "[Service]\nType=oneshot\n"
+                        "ExecStart=/bin/sh -c 'echo one run'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "twice", NULL, NULL));
+    free(ctl_ok("start", "twice", NULL, NULL));
+    char *all = ctl_ok("journal", "twice", "-o", "cat");
+    cr_assert_eq(harness_count_lines_containing(all, "one run"), 2, "journal:\n%s", all);
+    free(all);
+
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "status", "twice", NULL);
+    cr_assert_eq(r, 3, "status of a finished oneshot exited %d\n%s%s", r, out, err);
+    cr_assert_eq(harness_count_lines_containing(out, "one run"), 1, "status:\n%s", out);
+    free(out);
+    free(err);
+
+    json_t *u = harness_get_unit(&d, "twice");
+    const char *inv = json_string_value(json_object_get(u, "invocationId"));
+    json_t *p = harness_varlink(
+        &d, "GetJournal", json_pack("{s:[s], s:b}", "units", "twice", "currentInvocation", 1));
+    json_t *entries = json_object_get(p, "entries"), *e;
+    size_t i;
+    cr_assert_gt(json_array_size(entries), 0);
+    json_array_foreach(entries, i, e)
+    {
+        cr_assert_str_eq(json_string_value(json_object_get(e, "invocationId")), inv);
+    }
+    json_decref(p);
+    json_decref(u);
+
+    p = harness_varlink(&d, "GetJournal",
+                        json_pack("{s:[s], s:b}", "units", "nosuch", "currentInvocation", 1));
+    cr_assert_eq(json_array_size(json_object_get(p, "entries")), 0);
+    json_decref(p);
+
+    char *error = NULL;
+    p = harness_varlink_try(
+        &d, "GetJournal",
+        json_pack("{s:[s, s], s:b}", "units", "twice", "nosuch", "currentInvocation", 1), &error);
+    cr_assert_null(p);
+    cr_assert_str_eq(error, "org.varlink.service.InvalidParameter");
+    free(error);
+    harness_stop(&d);
+}
+
 /* JobTimeoutSec= (systemd.unit(5)): the job is cancelled with result "timeout" and the unit
  * keeps its state; systemctl says "Job for x.service timed out.". JobRunningTimeoutSec= too. */
 Test(commands, job_timeout_cancels_the_job_not_the_unit)
