@@ -1,11 +1,18 @@
-/* Line assembly and attribution for service output. Every read is turned into one batch of
- * records (one clock reading, one store append), so a flood costs one write per read, not one
- * per line. A stream keeps its own attribution for life: lines still draining from run k are
- * never tagged with run k+1 (LOG-8). */
+/* Line assembly and attribution for service output, and the hand-off to storage. The event loop
+ * thread reads the pipes and turns every read into one batch of records (one clock reading, line
+ * ends found with memchr, the records pointing into the read buffer itself); a writer thread
+ * formats and appends the batches to the store in order and hands them back, through a uv_async,
+ * for the followers and the owners' EOF callbacks. The loop never waits for the disk: when the
+ * batches in flight hold more than QUEUE_HIGH bytes, every pipe stops being read, so the services
+ * block in write() and nothing is lost, until the writer is back under QUEUE_LOW. A stream keeps
+ * its own attribution for life: lines still draining from run k are never tagged with run k+1
+ * (LOG-8). docs/journal-format.md, "The collector", describes the bound and the threads. */
 #include "journal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +23,32 @@
 
 #include "log.h"
 
-/* One read: libuv calls alloc then read on the same stream before any other, so all streams can
- * share a single buffer; only a partial line is kept per stream. */
+/* One read. Each read gets a buffer of its own, which the batch keeps until it is stored. */
 #define READ_CHUNK (64 * 1024)
-/* Records per store append; a 64 KiB read of short lines is split into several batches. */
-#define BATCH_MAX 1024
+/* A read that used at most this much is copied out, and the 64 KiB buffer is used again. */
+#define SMALL_READ (8 * 1024)
+/* The bound of memory in batches that are read but not yet stored (read buffers, records, copied
+ * lines): reading stops above QUEUE_HIGH and starts again at QUEUE_LOW. One more read of each
+ * stream that was already reading can land on top (READ_CHUNK and its records). */
+#define QUEUE_HIGH (1024 * 1024)
+#define QUEUE_LOW (256 * 1024)
+/* Records a batch has room for at first; it grows with the lines of its read. */
+#define RECS_INITIAL 256
+/* A recycled batch keeps a record array up to this size (a read of short lines needs more). */
+#define RECS_KEPT 2048
+/* Recycled batches kept (with their buffers) for the next reads. */
+#define FREE_BATCHES_MAX 4
+/* journal_last_seq() waits at most this long for the writer (see there). */
+#define FLUSH_WAIT_MS 250
 
-/* Rate limit and loss accounting of one unit, shared by all its streams and runs. */
+/* Rate limit and loss accounting of one unit, shared by all its streams and runs. Loop thread. */
 struct unit_counters {
     char *unit;
     uint64_t window_start; /* monotonic µs */
     unsigned in_window;
     uint64_t suppressed_now; /* in the current window, reported when it ends */
     uint64_t suppressed_total, lost_total, lost_unreported;
+    bool notice_in_flight; /* a "could not be stored" notice is queued */
     int last_error;
     char invocation[33];
     struct unit_counters *next;
@@ -40,9 +60,37 @@ struct follower {
     struct follower *next;
 };
 
+/* Bytes some records of a batch point into (copied lines, a partial line handed over). */
+struct block {
+    struct block *next;
+    size_t size;
+    char data[];
+};
+
+/* Owned by the journal: loop thread while built and after it came back, writer thread in
+ * between. The strings of its records live in `buf`, in `blocks`, or in `stream` (a
+ * reference). */
+struct batch {
+    struct batch *next;
+    struct journal_record *recs;
+    size_t n, cap;
+    char *buf; /* READ_CHUNK bytes, or NULL */
+    size_t buf_used;
+    struct block *blocks;
+    struct stream *stream;         /* held while records point at its strings */
+    bool eof;                      /* stream's last records: its on_eof once stored */
+    bool sync;                     /* fdatasync after the append */
+    struct unit_counters *lost_of; /* a notice of lost records: lost_count of them */
+    uint64_t lost_count;
+    size_t charged; /* bytes counted in queued_bytes */
+    int result;     /* of the append, set by the writer */
+};
+
+/* Owned by the journal; freed once its handle is closed and no batch holds it. */
 struct stream {
     uv_pipe_t pipe;
     struct journal *j;
+    unsigned refs; /* the handle, and each batch in flight */
     char *unit, *invocation, *identifier;
     struct unit_counters *counters;
     uint64_t rate_interval_usec;
@@ -53,7 +101,8 @@ struct stream {
     bool level_prefix;
     bool continuing;    /* the last record was a LineMax piece: the next one goes on with it */
     bool dropping_line; /* the rate limit dropped the first piece of this long line */
-    char *partial;      /* bytes of an unfinished line, up to line_max */
+    bool reading;
+    struct block *partial; /* bytes of an unfinished line, up to line_max */
     size_t partial_len;
     journal_eof_cb on_eof;
     void *userdata;
@@ -63,25 +112,45 @@ struct stream {
 struct journal {
     uv_loop_t *loop;
     char *dir;
-    struct journal_store *store;
+    struct journal_store *store; /* the writer thread's, once it runs */
     size_t line_max;
-    char read_buf[READ_CHUNK];
     struct stream *streams;
     struct follower *followers;
-    unsigned notifying;  /* inside the followers' callbacks */
-    bool unfollowed;     /* some were unfollowed meanwhile: remove them afterwards */
-    bool reporting_lost; /* storing the notices of lost records: no nested reporting */
+    unsigned notifying; /* inside the followers' callbacks */
+    bool unfollowed;    /* some were unfollowed meanwhile: remove them afterwards */
+    bool draining;      /* inside drain_done() */
     struct unit_counters *counters;
     struct journal_options opts;
     uv_timer_t sync_timer;
     bool sync_timer_open;
-    bool sync_pending; /* a record of priority crit or higher went in: sync at once */
     uint64_t dropped;
     unsigned open_handles;
     bool closing;
-    /* The batch being built. */
-    struct journal_record batch[BATCH_MAX];
-    size_t batch_n;
+
+    /* Loop thread. */
+    struct batch *cur; /* being built by the current read */
+    struct batch *free_batches;
+    unsigned n_free;
+    char *spare_buf;     /* a read buffer a small read gave back */
+    size_t queued_bytes; /* charged for batches not back yet */
+    size_t in_flight;    /* batches not back yet */
+    bool paused;         /* reading stopped: queued_bytes went over QUEUE_HIGH */
+    bool stalled;        /* journal_last_seq() gave up waiting; no waiting until news come */
+    uint64_t last_seq;   /* of the last record handed to the followers */
+    uint64_t enqueued;   /* batches handed to the writer so far */
+    uv_async_t async;
+    bool async_open, async_ref;
+
+    /* Shared with the writer thread, under mu. */
+    pthread_t thread;
+    bool thread_running;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* the writer: work, or quit */
+    pthread_cond_t written; /* journal_last_seq(): a batch came back */
+    struct batch *q_head, *q_tail;
+    struct batch *d_head, *d_tail;
+    uint64_t n_written;
+    bool quit;
 };
 
 static uint64_t clock_usec(clockid_t id)
@@ -92,12 +161,368 @@ static uint64_t clock_usec(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
+/* ---- the writer thread ---- */
+
+/* Appends the queued batches in order and hands each back; syncs at the end. Touches nothing of
+ * the journal but the store and the queues. */
+static void *writer_main(void *arg)
+{
+    struct journal *j = arg;
+
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        struct batch *b;
+
+        while (!j->q_head && !j->quit)
+            pthread_cond_wait(&j->wake, &j->mu);
+        b = j->q_head;
+        if (!b)
+            break;
+        j->q_head = b->next;
+        if (!j->q_head)
+            j->q_tail = NULL;
+        pthread_mutex_unlock(&j->mu);
+
+        b->result = b->n > 0 ? journal_store_append(j->store, b->recs, b->n) : 0;
+        if (b->sync)
+            (void)journal_store_sync(j->store); /* a failed sync is retried by the next one */
+
+        pthread_mutex_lock(&j->mu);
+        b->next = NULL;
+        if (j->d_tail)
+            j->d_tail->next = b;
+        else
+            j->d_head = b;
+        j->d_tail = b;
+        j->n_written++;
+        pthread_cond_broadcast(&j->written);
+        /* uv_async_send() is thread-safe and coalesces; the loop drains everything back. */
+        uv_async_send(&j->async);
+    }
+    pthread_mutex_unlock(&j->mu);
+    (void)journal_store_sync(j->store);
+    return NULL;
+}
+
+/* ---- batches (loop thread) ---- */
+
+static void stream_unref(struct stream *s);
+
+static struct block *block_new(size_t size)
+{
+    struct block *k = malloc(sizeof(*k) + size);
+
+    if (k) {
+        k->next = NULL;
+        k->size = size;
+    }
+    return k;
+}
+
+static void batch_attach_block(struct batch *b, struct block *k)
+{
+    k->next = b->blocks;
+    b->blocks = k;
+}
+
+/* Empties a batch that came back and keeps it for reuse, or frees it. */
+static void batch_recycle(struct journal *j, struct batch *b)
+{
+    while (b->blocks) {
+        struct block *k = b->blocks;
+        b->blocks = k->next;
+        free(k);
+    }
+    if (b->stream)
+        stream_unref(b->stream);
+    b->stream = NULL;
+    b->n = 0;
+    b->buf_used = 0;
+    b->eof = b->sync = false;
+    b->lost_of = NULL;
+    b->lost_count = 0;
+    b->result = 0;
+    b->charged = 0;
+    if (j->n_free >= FREE_BATCHES_MAX || b->cap > RECS_KEPT || j->closing) {
+        free(b->recs);
+        free(b->buf);
+        free(b);
+        return;
+    }
+    b->next = j->free_batches;
+    j->free_batches = b;
+    j->n_free++;
+}
+
+static struct batch *batch_get(struct journal *j)
+{
+    struct batch *b = j->free_batches;
+
+    if (b) {
+        j->free_batches = b->next;
+        j->n_free--;
+        b->next = NULL;
+        return b;
+    }
+    return calloc(1, sizeof(*b));
+}
+
+/* The batch the current read or message goes into. NULL on out-of-memory. */
+static struct batch *cur_batch(struct journal *j)
+{
+    if (!j->cur)
+        j->cur = batch_get(j);
+    return j->cur;
+}
+
+/* Adds a record; its strings must stay valid while the batch lives. */
+static bool batch_add(struct journal *j, struct batch *b, const struct journal_record *rec)
+{
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : RECS_INITIAL;
+        struct journal_record *p = realloc(b->recs, ncap * sizeof(*p));
+
+        if (!p) {
+            j->dropped++;
+            return false;
+        }
+        b->recs = p;
+        b->cap = ncap;
+    }
+    b->recs[b->n++] = *rec;
+    if (rec->priority <= LOG_CRIT)
+        b->sync = true; /* journald syncs at once for crit, alert and emerg */
+    return true;
+}
+
+static void pause_reading(struct journal *j);
+
+/* Hands j->cur to the writer, if it holds anything. A small read is copied out of its buffer
+ * first, so a trickle of short lines does not pin 64 KiB per read. */
+static void batch_submit(struct journal *j)
+{
+    struct batch *b = j->cur;
+    size_t used;
+
+    if (!b || (b->n == 0 && !b->eof && !b->sync))
+        return;
+    j->cur = NULL;
+    if (!j->thread_running) {
+        /* Only from callbacks of journal_close(): nothing can be stored any more. */
+        j->dropped += b->n;
+        batch_recycle(j, b);
+        return;
+    }
+    used = b->buf_used;
+    if (b->buf) {
+        if (used <= SMALL_READ) {
+            struct block *k = used > 0 ? block_new(used) : NULL;
+
+            if (k || used == 0) {
+                if (k) {
+                    memcpy(k->data, b->buf, used);
+                    for (size_t i = 0; i < b->n; i++) {
+                        const char *m = b->recs[i].message;
+                        if (m >= b->buf && m < b->buf + READ_CHUNK)
+                            b->recs[i].message = k->data + (m - b->buf);
+                    }
+                    batch_attach_block(b, k);
+                }
+                if (!j->spare_buf)
+                    j->spare_buf = b->buf;
+                else
+                    free(b->buf);
+                b->buf = NULL;
+            }
+        }
+    }
+    b->charged = sizeof(*b) + b->cap * sizeof(*b->recs) + (b->buf ? READ_CHUNK : 0);
+    for (struct block *k = b->blocks; k; k = k->next)
+        b->charged += sizeof(*k) + k->size;
+    j->queued_bytes += b->charged;
+    j->in_flight++;
+    j->enqueued++;
+    if (!j->async_ref) {
+        uv_ref((uv_handle_t *)&j->async); /* the loop waits for what is in flight */
+        j->async_ref = true;
+    }
+    pthread_mutex_lock(&j->mu);
+    b->next = NULL;
+    if (j->q_tail)
+        j->q_tail->next = b;
+    else
+        j->q_head = b;
+    j->q_tail = b;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->mu);
+    if (j->queued_bytes > QUEUE_HIGH)
+        pause_reading(j);
+}
+
+/* ---- back-pressure ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf);
+
+static void stream_start(struct stream *s)
+{
+    if (s->reading)
+        return;
+    if (uv_read_start((uv_stream_t *)&s->pipe, on_alloc, on_read) == 0)
+        s->reading = true;
+}
+
+static void pause_reading(struct journal *j)
+{
+    if (j->paused)
+        return;
+    j->paused = true;
+    log_debug("Journal: %zu bytes wait for storage; reading paused.", j->queued_bytes);
+    for (struct stream *s = j->streams; s; s = s->next) {
+        if (s->reading)
+            (void)uv_read_stop((uv_stream_t *)&s->pipe);
+        s->reading = false;
+    }
+}
+
+static void resume_reading(struct journal *j)
+{
+    if (!j->paused || j->closing)
+        return;
+    j->paused = false;
+    log_debug("Journal: storage caught up; reading resumed.");
+    for (struct stream *s = j->streams; s; s = s->next)
+        stream_start(s);
+}
+
+/* ---- what comes back from the writer (loop thread) ---- */
+
+static struct unit_counters *counters_get(struct journal *j, const char *unit);
+static void report_lost(struct journal *j);
+
+static void notify_followers(struct journal *j, const struct journal_record *recs, size_t n)
+{
+    /* A callback may unfollow itself or another follower (a control client dropped for not
+     * reading): journal_unfollow() only marks them while we walk the list. */
+    j->notifying++;
+    for (struct follower *f = j->followers; f; f = f->next)
+        if (f->cb)
+            f->cb(recs, n, f->userdata);
+    if (--j->notifying == 0 && j->unfollowed) {
+        j->unfollowed = false;
+        for (struct follower **p = &j->followers; *p;) {
+            struct follower *f = *p;
+            if (f->cb) {
+                p = &f->next;
+                continue;
+            }
+            *p = f->next;
+            free(f);
+        }
+    }
+}
+
+/* A batch the store refused (disk full and the like): counted per unit, never silent, and the
+ * count is written into the unit's journal as soon as appending works again (DISK-*). */
+static void count_lost(struct journal *j, struct batch *b)
+{
+    if (j->dropped == 0)
+        log_warning_errno(b->result, "Failed to store journal records; counting what is lost");
+    j->dropped += b->n;
+    for (size_t i = 0; i < b->n; i++) {
+        struct unit_counters *c = counters_get(j, b->recs[i].unit);
+        if (c) {
+            c->lost_total++;
+            c->lost_unreported++;
+            c->last_error = -b->result;
+        }
+    }
+}
+
+/* Takes back every batch the writer is done with, in order: followers see the records, owners
+ * of streams that ended learn it, reading resumes below QUEUE_LOW. */
+static void drain_done(struct journal *j)
+{
+    bool stored_some = false;
+
+    if (j->draining)
+        return; /* a callback below got here again: the outer loop takes the rest in order */
+    j->draining = true;
+    for (;;) {
+        struct batch *b;
+
+        pthread_mutex_lock(&j->mu);
+        b = j->d_head;
+        if (b) {
+            j->d_head = b->next;
+            if (!j->d_head)
+                j->d_tail = NULL;
+        }
+        pthread_mutex_unlock(&j->mu);
+        if (!b)
+            break;
+        j->queued_bytes -= b->charged;
+        j->in_flight--;
+        j->stalled = false;
+        if (b->n > 0 && b->result < 0) {
+            count_lost(j, b);
+        } else if (b->n > 0) {
+            stored_some = true;
+            /* Set first: a follower registered from a callback must not get these again. */
+            j->last_seq = b->recs[b->n - 1].seq;
+            notify_followers(j, b->recs, b->n);
+        }
+        if (b->lost_of) {
+            b->lost_of->notice_in_flight = false;
+            if (b->result >= 0)
+                b->lost_of->lost_unreported -= b->lost_count;
+        }
+        if (b->eof && b->stream && b->stream->on_eof) {
+            journal_eof_cb cb = b->stream->on_eof;
+            b->stream->on_eof = NULL;
+            cb(b->stream->userdata);
+        }
+        batch_recycle(j, b);
+    }
+    j->draining = false;
+    if (j->in_flight == 0 && j->async_ref && j->async_open) {
+        uv_unref((uv_handle_t *)&j->async); /* idle: the loop may end */
+        j->async_ref = false;
+    }
+    if (j->queued_bytes <= QUEUE_LOW)
+        resume_reading(j);
+    if (stored_some)
+        report_lost(j);
+}
+
+static void on_async(uv_async_t *a)
+{
+    drain_done(a->data);
+}
+
+/* ---- set-up ---- */
+
+/* Lets the writer store what is queued, sync, and end; waits for it. */
+static void writer_stop(struct journal *j)
+{
+    if (!j->thread_running)
+        return;
+    pthread_mutex_lock(&j->mu);
+    j->quit = true;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->mu);
+    pthread_join(j->thread, NULL);
+    j->thread_running = false;
+}
+
 static void on_sync_timer(uv_timer_t *t);
 
 int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *opts,
                 struct journal **ret)
 {
     struct journal *j = calloc(1, sizeof(*j));
+    pthread_condattr_t ca;
+    sigset_t all, old;
     int r;
 
     if (!j)
@@ -125,6 +550,7 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
         free(j);
         return r;
     }
+    j->last_seq = journal_store_last_seq(j->store);
     /* What a crash left and opening mended, said once (JRN-1). */
     struct journal_repair rep;
     journal_store_get_repair(j->store, &rep);
@@ -132,6 +558,32 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
         log_warning("Journal: cut %u torn tail(s) (%llu bytes), set %u damaged file(s) aside.",
                     rep.files_truncated, (unsigned long long)rep.bytes_truncated,
                     rep.files_set_aside);
+
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->wake, NULL);
+    pthread_cond_init(&j->written, &ca);
+    pthread_condattr_destroy(&ca);
+    /* The writer takes no signals: they are the loop thread's (uv_signal_t). It sends on the
+     * async handle only for a batch, and there is none before this function returns. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    r = -pthread_create(&j->thread, NULL, writer_main, j);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r < 0)
+        goto fail;
+    j->thread_running = true;
+    r = uv_async_init(loop, &j->async, on_async);
+    if (r < 0) {
+        writer_stop(j);
+        goto fail;
+    }
+    j->async.data = j;
+    j->async_open = true;
+    j->open_handles++;
+    uv_unref((uv_handle_t *)&j->async);
+
     uv_timer_init(loop, &j->sync_timer);
     j->sync_timer.data = j;
     j->sync_timer_open = true;
@@ -141,6 +593,14 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
     uv_unref((uv_handle_t *)&j->sync_timer); /* the loop may end with it armed */
     *ret = j;
     return 0;
+fail:
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->written);
+    pthread_mutex_destroy(&j->mu);
+    journal_store_free(j->store);
+    free(j->dir);
+    free(j);
+    return r;
 }
 
 const char *journal_directory(const struct journal *j)
@@ -173,89 +633,63 @@ static struct unit_counters *counters_get(struct journal *j, const char *unit)
     return c;
 }
 
-static void journal_notice(struct journal *j, struct unit_counters *c, int priority,
-                           const char *message);
-
-/* Appends the batch. A failure (disk full) is counted per unit, never silent, and the count is
- * written into the unit's journal as soon as appending works again (DISK-*). */
-static void batch_flush(struct journal *j)
+/* A record of minisupd's own, its strings copied into a block of the batch. */
+static bool add_manager_record(struct journal *j, struct batch *b, const char *unit,
+                               const char *invocation, int priority, const char *message)
 {
-    int r;
+    size_t lu = strlen(unit) + 1, li = strlen(invocation) + 1, lm = strlen(message);
+    struct block *k = block_new(lu + li + lm);
+    struct journal_record rec = {
+        .realtime_usec = clock_usec(CLOCK_REALTIME),
+        .monotonic_usec = clock_usec(CLOCK_MONOTONIC),
+        .identifier = "minisupd",
+        .pid = getpid(),
+        .stream = JOURNAL_STREAM_MANAGER,
+        .priority = priority,
+        .message_len = lm,
+    };
 
-    if (j->batch_n == 0)
-        return;
-    r = journal_store_append(j->store, j->batch, j->batch_n);
-    if (r < 0) {
-        if (j->dropped == 0)
-            log_warning_errno(r, "Failed to store journal records; counting what is lost");
-        j->dropped += j->batch_n;
-        for (size_t i = 0; i < j->batch_n; i++) {
-            struct unit_counters *c = counters_get(j, j->batch[i].unit);
-            if (c) {
-                c->lost_total++;
-                c->lost_unreported++;
-                c->last_error = -r;
-            }
-        }
-        j->batch_n = 0;
-        return;
+    if (!k) {
+        j->dropped++;
+        return false;
     }
-    for (size_t i = 0; i < j->batch_n; i++)
-        if (j->batch[i].priority <= LOG_CRIT)
-            j->sync_pending = true;
-    /* A callback may unfollow itself or another follower (a control client dropped for not
-     * reading): journal_unfollow() only marks them while we walk the list. */
-    j->notifying++;
-    for (struct follower *f = j->followers; f; f = f->next)
-        if (f->cb)
-            f->cb(j->batch, j->batch_n, f->userdata);
-    if (--j->notifying == 0 && j->unfollowed) {
-        j->unfollowed = false;
-        for (struct follower **p = &j->followers; *p;) {
-            struct follower *f = *p;
-            if (f->cb) {
-                p = &f->next;
-                continue;
-            }
-            *p = f->next;
-            free(f);
-        }
-    }
-    j->batch_n = 0;
-    if (j->sync_pending) {
-        /* journald syncs at once for crit, alert and emerg. */
-        j->sync_pending = false;
-        journal_store_sync(j->store);
-    }
-    /* Storage works again: say what was lost meanwhile. The count is forgotten only once the
-     * notice itself is stored: a nearly full disk may take one batch and refuse the next, and
-     * the notice must not take the count down with it (DISK-1). */
-    if (j->reporting_lost)
-        return;
-    j->reporting_lost = true;
+    memcpy(k->data, unit, lu);
+    memcpy(k->data + lu, invocation, li);
+    memcpy(k->data + lu + li, message, lm);
+    rec.unit = k->data;
+    rec.invocation = k->data + lu;
+    rec.message = k->data + lu + li;
+    batch_attach_block(b, k);
+    return batch_add(j, b, &rec);
+}
+
+/* Storage works again: say what was lost meanwhile. The count is forgotten only once the notice
+ * itself is stored: a nearly full disk may take one batch and refuse the next, and the notice
+ * must not take the count down with it (DISK-1). */
+static void report_lost(struct journal *j)
+{
     for (struct unit_counters *c = j->counters; c; c = c->next) {
-        uint64_t n = c->lost_unreported, dropped = j->dropped;
+        struct batch *b;
         char msg[300];
 
-        if (n == 0)
+        if (c->lost_unreported == 0 || c->notice_in_flight || j->closing)
             continue;
+        batch_submit(j); /* whatever is being built goes first */
+        b = cur_batch(j);
+        if (!b)
+            return;
         snprintf(msg, sizeof(msg), "Journal: %llu records of %s could not be stored: %s",
-                 (unsigned long long)n, c->unit, strerror(c->last_error));
-        journal_notice(j, c, LOG_WARNING, msg);
-        batch_flush(j);
-        if (j->dropped != dropped)
-            break; /* refused again (and counted): the next success reports it all */
-        c->lost_unreported -= n;
+                 (unsigned long long)c->lost_unreported, c->unit, strerror(c->last_error));
+        if (!add_manager_record(j, b, c->unit, c->invocation, LOG_WARNING, msg))
+            return;
+        b->lost_of = c;
+        b->lost_count = c->lost_unreported;
+        c->notice_in_flight = true;
+        batch_submit(j);
     }
-    j->reporting_lost = false;
 }
 
-static void batch_add(struct journal *j, const struct journal_record *rec)
-{
-    if (j->batch_n == BATCH_MAX)
-        batch_flush(j);
-    j->batch[j->batch_n++] = *rec;
-}
+/* ---- line assembly (loop thread) ---- */
 
 /* "<N>" at the start of a line sets its priority, as journald's SyslogLevelPrefix= does. */
 static int parse_level_prefix(const char **msg, size_t *len)
@@ -270,10 +704,16 @@ static int parse_level_prefix(const char **msg, size_t *len)
     return -1;
 }
 
+static void journal_notice(struct journal *j, struct unit_counters *c, int priority,
+                           const char *message)
+{
+    journal_log_unit(j, c->unit, c->invocation, priority, message);
+}
+
 /* journald's per-service rate limit: at most burst lines per interval; the rest are counted
  * and reported with "Suppressed N messages from x.service" when the window ends. Pieces of one
  * long line count once. Returns false when the line must be dropped. */
-static bool rate_allow(struct stream *s, unsigned flags, uint64_t mono)
+static bool rate_allow(struct stream *s, uint64_t mono)
 {
     struct unit_counters *c = s->counters;
     uint64_t interval = s->rate_interval_usec;
@@ -299,13 +739,15 @@ static bool rate_allow(struct stream *s, unsigned flags, uint64_t mono)
     }
     c->suppressed_now++;
     c->suppressed_total++;
-    (void)flags;
     return false;
 }
 
-static void emit(struct stream *s, const char *msg, size_t len, unsigned flags, uint64_t rt,
+/* Adds one line (or LineMax piece) of s to the current batch. Returns whether it was added
+ * (not dropped by the rate limit or for lack of memory). */
+static bool emit(struct stream *s, const char *msg, size_t len, unsigned flags, uint64_t rt,
                  uint64_t mono)
 {
+    struct journal *j = s->j;
     struct journal_record rec = {
         .realtime_usec = rt,
         .monotonic_usec = mono,
@@ -317,6 +759,9 @@ static void emit(struct stream *s, const char *msg, size_t len, unsigned flags, 
         .priority = s->default_priority,
         .flags = flags,
     };
+    struct batch *b;
+    bool added = false;
+
     /* A piece that continues a split line keeps the first piece's priority handling. */
     if (s->level_prefix && !s->continuing) {
         int p = parse_level_prefix(&msg, &len);
@@ -325,11 +770,33 @@ static void emit(struct stream *s, const char *msg, size_t len, unsigned flags, 
     }
     rec.message = msg;
     rec.message_len = len;
-    if (!s->dropping_line && rate_allow(s, flags, mono))
-        batch_add(s->j, &rec);
-    else
+    if (!s->dropping_line && rate_allow(s, mono)) {
+        /* A batch holds one read of one stream, and borrows the stream's strings. */
+        b = cur_batch(j);
+        if (b && !b->stream) {
+            b->stream = s;
+            s->refs++;
+        }
+        if (!b)
+            j->dropped++;
+        else
+            added = batch_add(j, b, &rec);
+    } else {
         s->dropping_line = (flags & JOURNAL_FLAG_CONTINUED) != 0; /* drop the rest of it too */
+    }
     s->continuing = (flags & JOURNAL_FLAG_CONTINUED) != 0;
+    return added;
+}
+
+/* Emits the stream's partial line; the batch takes its buffer over (a new one is allocated for
+ * the next partial line), so no copy is made and no flush is needed before it is reused. */
+static void emit_partial(struct stream *s, unsigned flags, uint64_t rt, uint64_t mono)
+{
+    if (emit(s, s->partial->data, s->partial_len, flags, rt, mono)) {
+        batch_attach_block(s->j->cur, s->partial);
+        s->partial = NULL;
+    }
+    s->partial_len = 0;
 }
 
 /* Splits data into lines, completing the stream's partial line first. */
@@ -349,33 +816,30 @@ static void assemble(struct stream *s, const char *data, size_t n, uint64_t rt, 
             size_t room = j->line_max - s->partial_len;
             size_t part = take < room ? take : room;
             if (!s->partial) {
-                s->partial = malloc(j->line_max);
+                s->partial = block_new(j->line_max);
                 if (!s->partial) {
                     j->dropped++;
                     return;
                 }
             }
-            memcpy(s->partial + s->partial_len, data, part);
+            memcpy(s->partial->data + s->partial_len, data, part);
             s->partial_len += part;
             if (s->partial_len == j->line_max && (part < take || !nl)) {
-                /* Full piece: it must be stored before the buffer is reused. */
-                emit(s, s->partial, s->partial_len, JOURNAL_FLAG_CONTINUED, rt, mono);
-                batch_flush(j);
-                s->partial_len = 0;
+                emit_partial(s, JOURNAL_FLAG_CONTINUED, rt, mono);
                 data += part;
                 n -= part;
                 continue;
             }
             if (!nl) /* the line goes on in the next read */
                 return;
-            emit(s, s->partial, s->partial_len, 0, rt, mono);
-            batch_flush(j); /* the partial buffer is about to be reused */
-            s->partial_len = 0;
+            emit_partial(s, 0, rt, mono);
         }
         data += take + 1;
         n -= take + 1;
     }
 }
+
+/* ---- streams ---- */
 
 static void stream_free(struct stream *s)
 {
@@ -386,12 +850,25 @@ static void stream_free(struct stream *s)
     free(s);
 }
 
+static void stream_unref(struct stream *s)
+{
+    if (--s->refs == 0)
+        stream_free(s);
+}
+
 static void maybe_free_journal(struct journal *j)
 {
     if (!j->closing || j->open_handles > 0)
         return;
-    journal_store_sync(j->store);
     journal_store_free(j->store);
+    while (j->free_batches) {
+        struct batch *b = j->free_batches;
+        j->free_batches = b->next;
+        free(b->recs);
+        free(b->buf);
+        free(b);
+    }
+    free(j->spare_buf);
     while (j->followers) {
         struct follower *f = j->followers;
         j->followers = f->next;
@@ -403,6 +880,9 @@ static void maybe_free_journal(struct journal *j)
         free(c->unit);
         free(c);
     }
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->written);
+    pthread_mutex_destroy(&j->mu);
     free(j->dir);
     free(j);
 }
@@ -412,7 +892,7 @@ static void on_stream_closed(uv_handle_t *h)
     struct stream *s = h->data;
     struct journal *j = s->j;
 
-    stream_free(s);
+    stream_unref(s);
     j->open_handles--;
     maybe_free_journal(j);
 }
@@ -427,15 +907,28 @@ static void stream_close(struct stream *s)
         j->streams = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    s->reading = false;
     uv_close((uv_handle_t *)&s->pipe, on_stream_closed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct stream *s = h->data;
+    struct journal *j = s->j;
+    struct batch *b = cur_batch(j);
 
-    buf->base = s->j->read_buf;
-    buf->len = sizeof(s->j->read_buf);
+    buf->base = NULL;
+    buf->len = 0; /* libuv reports UV_ENOBUFS: out of memory, the read is tried again later */
+    if (!b)
+        return;
+    if (!b->buf) {
+        b->buf = j->spare_buf ? j->spare_buf : malloc(READ_CHUNK);
+        j->spare_buf = NULL;
+        if (!b->buf)
+            return;
+    }
+    buf->base = b->buf;
+    buf->len = READ_CHUNK;
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
@@ -445,26 +938,39 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 
     if (nread > 0) {
         uint64_t rt = clock_usec(CLOCK_REALTIME), mono = clock_usec(CLOCK_MONOTONIC);
+        j->cur->buf_used = (size_t)nread; /* on_alloc() gave the buffer of j->cur */
         assemble(s, buf->base, (size_t)nread, rt, mono);
-        batch_flush(j);
+        batch_submit(j);
         return;
     }
-    if (nread == 0)
+    if (nread == 0 || nread == UV_ENOBUFS)
         return;
-    /* EOF (or a read error, which ends the stream the same way): store the unfinished line. */
+    /* EOF (or a read error, which ends the stream the same way): store the unfinished line; the
+     * owner hears of the end once everything before it is stored. */
     if (s->partial_len > 0) {
         uint64_t rt = clock_usec(CLOCK_REALTIME), mono = clock_usec(CLOCK_MONOTONIC);
-        emit(s, s->partial, s->partial_len, JOURNAL_FLAG_NO_NEWLINE, rt, mono);
-        s->partial_len = 0;
+        emit_partial(s, JOURNAL_FLAG_NO_NEWLINE, rt, mono);
     }
-    batch_flush(j);
     if (nread != UV_EOF)
         log_debug("Reading output of %s failed: %s", s->unit, uv_strerror((int)nread));
-    journal_eof_cb cb = s->on_eof;
-    void *ud = s->userdata;
-    stream_close(s);
-    if (cb)
-        cb(ud);
+    struct batch *b = cur_batch(j);
+    if (b) {
+        if (!b->stream) {
+            b->stream = s;
+            s->refs++;
+        }
+        b->eof = true;
+        stream_close(s);
+        batch_submit(j);
+    } else {
+        /* Out of memory: say it now rather than never. */
+        journal_eof_cb cb = s->on_eof;
+        void *ud = s->userdata;
+        s->on_eof = NULL;
+        stream_close(s);
+        if (cb)
+            cb(ud);
+    }
 }
 
 int journal_attach(struct journal *j, int fd, const struct journal_source *src,
@@ -478,6 +984,7 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
         return -ENOMEM;
     }
     s->j = j;
+    s->refs = 1;
     s->unit = strdup(src->unit);
     s->invocation = strdup(src->invocation ? src->invocation : "");
     s->identifier = strdup(src->identifier ? src->identifier : src->unit);
@@ -511,20 +1018,16 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
         j->streams->prev = s;
     j->streams = s;
     r = uv_pipe_open(&s->pipe, fd);
-    if (r >= 0)
+    if (r >= 0 && !j->paused) {
         r = uv_read_start((uv_stream_t *)&s->pipe, on_alloc, on_read);
+        s->reading = r >= 0;
+    }
     if (r < 0) {
         s->on_eof = NULL;
         stream_close(s); /* closes fd with the handle once it was opened */
         return r;
     }
     return 0;
-}
-
-static void journal_notice(struct journal *j, struct unit_counters *c, int priority,
-                           const char *message)
-{
-    journal_log_unit(j, c->unit, c->invocation, priority, message);
 }
 
 void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
@@ -542,9 +1045,15 @@ static void on_sync_timer(uv_timer_t *t)
 {
     struct journal *j = t->data;
     uint64_t now = uv_hrtime() / 1000;
+    struct batch *b;
 
-    batch_flush(j);
-    journal_store_sync(j->store);
+    /* The writer syncs after what is queued now: periodic, as the fsync policy says. */
+    batch_submit(j);
+    b = cur_batch(j);
+    if (b) {
+        b->sync = true;
+        batch_submit(j);
+    }
     /* A unit that went quiet still gets its suppression report. */
     for (struct unit_counters *c = j->counters; c; c = c->next) {
         if (c->suppressed_now > 0 && now - c->window_start >= j->opts.rate_interval_usec) {
@@ -560,22 +1069,17 @@ static void on_sync_timer(uv_timer_t *t)
 void journal_log_unit(struct journal *j, const char *unit, const char *invocation, int priority,
                       const char *message)
 {
-    struct journal_record rec = {
-        .realtime_usec = clock_usec(CLOCK_REALTIME),
-        .monotonic_usec = clock_usec(CLOCK_MONOTONIC),
-        .unit = unit,
-        .invocation = invocation ? invocation : "",
-        .identifier = "minisupd",
-        .pid = getpid(),
-        .stream = JOURNAL_STREAM_MANAGER,
-        .priority = priority,
-        .message = message,
-        .message_len = strlen(message),
-    };
+    struct batch *b = cur_batch(j);
 
-    batch_flush(j);
-    batch_add(j, &rec);
-    batch_flush(j);
+    /* Inside a read (the rate limit's notice) the record joins that read's batch after the lines
+     * before it; otherwise it goes alone, at once. Either way it keeps its place in the order. */
+    if (!b) {
+        j->dropped++;
+        return;
+    }
+    add_manager_record(j, b, unit, invocation ? invocation : "", priority, message);
+    if (!b->stream)
+        batch_submit(j);
 }
 
 void *journal_follow(struct journal *j, journal_follow_cb cb, void *userdata)
@@ -597,7 +1101,7 @@ void journal_unfollow(struct journal *j, void *handle)
         if (*p == handle) {
             struct follower *f = *p;
             if (j->notifying) {
-                f->cb = NULL; /* removed once batch_flush() is done with the list */
+                f->cb = NULL; /* removed once the followers are notified */
                 j->unfollowed = true;
                 return;
             }
@@ -608,13 +1112,58 @@ void journal_unfollow(struct journal *j, void *handle)
     }
 }
 
-uint64_t journal_last_seq(struct journal *j)
+/* Waits until the writer has given back every batch submitted so far, or until deadline_ms
+ * passed (0: no deadline). Returns false on the deadline. */
+static bool wait_written(struct journal *j, int deadline_ms)
 {
-    batch_flush(j);
-    return journal_store_last_seq(j->store);
+    struct timespec ts;
+    uint64_t target = j->enqueued;
+    bool ok = true;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += deadline_ms / 1000;
+    ts.tv_nsec += (long)(deadline_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (j->n_written < target && ok) {
+        if (deadline_ms == 0)
+            pthread_cond_wait(&j->written, &j->mu);
+        else if (pthread_cond_timedwait(&j->written, &j->mu, &ts) == ETIMEDOUT)
+            ok = j->n_written >= target;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return ok;
 }
 
-static void on_sync_timer_closed(uv_handle_t *h)
+uint64_t journal_last_seq(struct journal *j)
+{
+    batch_submit(j);
+    drain_done(j);
+    /* Records in flight are usually stored within microseconds: wait for them, so a query sees
+     * what was written before it. A disk that stalls must not stall the loop, though: after one
+     * wait of FLUSH_WAIT_MS in vain, no query waits until the writer makes progress again; the
+     * answer then ends at the last record stored, and followers get the rest. */
+    if (j->in_flight > 0 && !j->draining && !j->stalled) {
+        if (!wait_written(j, FLUSH_WAIT_MS))
+            j->stalled = true;
+        drain_done(j);
+    }
+    return j->last_seq;
+}
+
+void journal_flush(struct journal *j)
+{
+    batch_submit(j);
+    if (j->draining)
+        return;
+    (void)wait_written(j, 0);
+    drain_done(j);
+}
+
+static void on_handle_closed(uv_handle_t *h)
 {
     struct journal *j = h->data;
 
@@ -626,27 +1175,40 @@ void journal_close(struct journal *j)
 {
     if (!j)
         return;
-    j->closing = true;
-    if (j->sync_timer_open) {
-        j->sync_timer_open = false;
-        uv_close((uv_handle_t *)&j->sync_timer, on_sync_timer_closed);
-    }
-    /* Whatever is still buffered in the pipes is read first by the callers' drain; here we only
-     * store the unfinished lines and close. */
+    /* Whatever is still buffered in the pipes is read first by the callers' drain; here we
+     * store the unfinished lines, close the streams, and wait for the writer. */
     while (j->streams) {
         struct stream *s = j->streams;
         if (s->partial_len > 0) {
             uint64_t rt = clock_usec(CLOCK_REALTIME), mono = clock_usec(CLOCK_MONOTONIC);
-            emit(s, s->partial, s->partial_len, JOURNAL_FLAG_NO_NEWLINE, rt, mono);
-            s->partial_len = 0;
-            batch_flush(j);
+            emit_partial(s, JOURNAL_FLAG_NO_NEWLINE, rt, mono);
+            batch_submit(j);
         }
         /* Owners learn that the stream is gone, so they can release what they hold for it. */
         journal_eof_cb cb = s->on_eof;
         void *ud = s->userdata;
+        s->on_eof = NULL;
         stream_close(s);
         if (cb)
             cb(ud);
+    }
+    batch_submit(j);
+    j->closing = true;
+    if (j->sync_timer_open) {
+        j->sync_timer_open = false;
+        uv_close((uv_handle_t *)&j->sync_timer, on_handle_closed);
+    }
+    /* Everything read is stored before minisupd exits: the writer empties its queue, syncs and
+     * ends; then followers and owners hear of the last batches. */
+    writer_stop(j);
+    drain_done(j);
+    if (j->cur) {
+        batch_recycle(j, j->cur);
+        j->cur = NULL;
+    }
+    if (j->async_open) {
+        j->async_open = false;
+        uv_close((uv_handle_t *)&j->async, on_handle_closed);
     }
     maybe_free_journal(j);
 }

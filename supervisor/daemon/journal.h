@@ -1,6 +1,7 @@
 /* The journal collector: reads services' stdout/stderr pipes, assembles lines (LineMax, <N>
- * priority prefixes), stamps and attributes each record, appends it to the store and hands it to
- * live followers. Knows units only as name tags. */
+ * priority prefixes), stamps and attributes each record, and hands batches of records to a
+ * writer thread that appends them to the store; stored records go to live followers. Knows units
+ * only as name tags. Every function here is for the loop thread only. */
 #ifndef MINISUP_JOURNAL_H
 #define MINISUP_JOURNAL_H
 
@@ -45,7 +46,8 @@ struct journal_source {
 int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *opts,
                 struct journal **ret);
 
-/* Called once per attached stream when it reached EOF and its last bytes are stored. */
+/* Called once per attached stream when it reached EOF and its last bytes are stored (or from
+ * journal_close(), at once). */
 typedef void (*journal_eof_cb)(void *userdata);
 
 /* Starts reading fd (the read end of a service's pipe; the journal owns it from now on, also on
@@ -53,20 +55,30 @@ typedef void (*journal_eof_cb)(void *userdata);
 int journal_attach(struct journal *j, int fd, const struct journal_source *src,
                    journal_eof_cb on_eof, void *userdata);
 
-/* A message of minisupd's own about a unit, stored with stream "manager". */
+/* A message of minisupd's own about a unit, stored with stream "manager", in order with the
+ * unit's records read before it. The strings are copied. */
 void journal_log_unit(struct journal *j, const char *unit, const char *invocation, int priority,
                       const char *message);
 
-/* Live followers: cb sees every batch of records right after it was stored. Returns a handle
- * for journal_unfollow(), or NULL on out-of-memory. */
+/* Live followers: cb sees every batch of records, in seq order, once it was stored (on the loop
+ * thread, after the writer gave it back). Returns a handle for journal_unfollow(), or NULL on
+ * out-of-memory. */
 typedef void (*journal_follow_cb)(const struct journal_record *recs, size_t n, void *userdata);
 void *journal_follow(struct journal *j, journal_follow_cb cb, void *userdata);
 void journal_unfollow(struct journal *j, void *handle);
 
-/* The seq of the last record stored; records still pending are stored first, so everything up
- * to it is visible to a journal_reader_open() of journal_directory(). A reader bounded by it
- * (until_seq) and a follower registered when it is done see every record exactly once. */
+/* The seq of the last record handed to the followers: everything up to it is stored and visible
+ * to a journal_reader_open() of journal_directory(), and everything after it goes to the
+ * followers registered now. So a reader bounded by it (until_seq) and a follower registered when
+ * it returns see every record exactly once. Records in flight are waited for, so that a query
+ * sees what was read before it, but for at most 250 ms: when storage stalls, the answer ends at
+ * the last record stored, and no call waits again until the writer makes progress. May call the
+ * followers' callbacks. */
 uint64_t journal_last_seq(struct journal *j);
+
+/* Waits, without a deadline, until every record read so far is stored and handed to the
+ * followers. Blocks the loop: for tests and tools, never for the daemon's requests. */
+void journal_flush(struct journal *j);
 
 const char *journal_directory(const struct journal *j);
 
@@ -77,8 +89,8 @@ uint64_t journal_dropped(const struct journal *j);
 void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
                            uint64_t *ret_lost);
 
-/* Closes every stream handle (pending bytes already read are stored), syncs and frees the store
- * once the loop has run the close callbacks. */
+/* Closes every stream handle, stores everything already read (waiting for the writer, which
+ * syncs and ends), and frees the store once the loop has run the close callbacks. */
 void journal_close(struct journal *j);
 
 #endif

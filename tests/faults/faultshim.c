@@ -1,7 +1,7 @@
 /* faultshim: an LD_PRELOAD library that makes a disk look full at awkward moments, for DISK-3
- * (RELIABILITY.md 2.6, tests/e2e/test_faults.c). It fails with ENOSPC every Nth operation of
- * each kind on files under one directory, and passes everything else through to libc
- * (dlsym(RTLD_NEXT)):
+ * (RELIABILITY.md 2.6, tests/e2e/test_faults.c), or stall, for DISK-4. It fails with ENOSPC every
+ * Nth operation of each kind on files under one directory, and passes everything else through to
+ * libc (dlsym(RTLD_NEXT)):
  *
  *   open    open/openat (and their 64 and fortified variants) that create or open for writing
  *   write   write, pwrite, writev; a write of more than one byte first writes half of it and
@@ -15,6 +15,10 @@
  *   MINISUP_FAULT_LIMIT  stop failing after this many failures in all (default 0: never stop)
  *   MINISUP_FAULT_STATS  a file replaced after each failure with
  *                        "open O write W sync S total T\n" (the failures so far)
+ *   MINISUP_FAULT_STALL  a path: while a file of that name exists, every write and sync of a
+ *                        file under the directory blocks (a disk that stalls without failing,
+ *                        DISK-4); each write or sync that starts waiting adds one to the count
+ *                        in the file MINISUP_FAULT_STALL.stalled, replaced each time
  *
  * Not for a sanitized program: an ASan executable insists that its runtime is loaded first. */
 #include <dlfcn.h>
@@ -29,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 enum kind { K_OPEN, K_WRITE, K_SYNC, K_MAX };
@@ -44,7 +49,8 @@ static int (*real_fdatasync)(int);
 static char dir[PATH_MAX];
 static size_t dir_len;
 static unsigned long every = 3, limit;
-static const char *stats_path;
+static const char *stats_path, *stall_path;
+static unsigned long stalled;
 static unsigned long ops[K_MAX], failed[K_MAX], failed_total;
 /* fds whose last write was cut short by a failure: their next write fails. */
 #define PENDING_FDS 4096
@@ -60,6 +66,9 @@ __attribute__((constructor)) static void shim_init(void)
     if (l && *l)
         limit = strtoul(l, NULL, 10);
     stats_path = getenv("MINISUP_FAULT_STATS");
+    stall_path = getenv("MINISUP_FAULT_STALL");
+    if (stall_path && !*stall_path)
+        stall_path = NULL;
     /* The directory as the kernel names it in /proc/self/fd (symlinks resolved). */
     if (d && *d && realpath(d, dir))
         dir_len = strlen(dir);
@@ -155,6 +164,32 @@ static bool inject(enum kind k)
     __atomic_add_fetch(&failed_total, 1, __ATOMIC_RELAXED);
     write_stats();
     return true;
+}
+
+/* DISK-4: blocks while the stall file exists, polling it every 10 ms (a test helper: the time it
+ * takes to notice the file is gone does not matter). Says that it waits in <stall file>.stalled,
+ * so a test can wait for that instead of guessing. */
+static void stall(void)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    char line[64], path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    unsigned long n;
+    int fd, k;
+
+    if (!stall_path || access(stall_path, F_OK) < 0)
+        return;
+    n = __atomic_add_fetch(&stalled, 1, __ATOMIC_RELAXED);
+    snprintf(path, sizeof(path), "%s.stalled", stall_path);
+    snprintf(tmp, sizeof(tmp), "%s.%lu.tmp", path, n);
+    fd = real_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        k = snprintf(line, sizeof(line), "%lu\n", n);
+        (void)!real_write(fd, line, (size_t)k);
+        close(fd);
+        (void)rename(tmp, path);
+    }
+    while (access(stall_path, F_OK) == 0)
+        nanosleep(&ts, NULL);
 }
 
 static bool open_writes(int flags)
@@ -258,6 +293,7 @@ ssize_t write(int fd, const void *buf, size_t n)
 {
     ensure_init();
     if (n > 0 && fd_under_dir(fd)) {
+        stall();
         if (fd < PENDING_FDS && pending[fd]) {
             pending[fd] = 0;
             errno = ENOSPC;
@@ -285,9 +321,12 @@ ssize_t write(int fd, const void *buf, size_t n)
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     ensure_init();
-    if (n > 0 && fd_under_dir(fd) && inject(K_WRITE)) {
-        errno = ENOSPC;
-        return -1;
+    if (n > 0 && fd_under_dir(fd)) {
+        stall();
+        if (inject(K_WRITE)) {
+            errno = ENOSPC;
+            return -1;
+        }
     }
     return real_pwrite(fd, buf, n, off);
 }
@@ -300,9 +339,12 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     ensure_init();
-    if (iovcnt > 0 && fd_under_dir(fd) && inject(K_WRITE)) {
-        errno = ENOSPC;
-        return -1;
+    if (iovcnt > 0 && fd_under_dir(fd)) {
+        stall();
+        if (inject(K_WRITE)) {
+            errno = ENOSPC;
+            return -1;
+        }
     }
     return real_writev(fd, iov, iovcnt);
 }
@@ -310,9 +352,12 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 int fsync(int fd)
 {
     ensure_init();
-    if (fd_under_dir(fd) && inject(K_SYNC)) {
-        errno = ENOSPC;
-        return -1;
+    if (fd_under_dir(fd)) {
+        stall();
+        if (inject(K_SYNC)) {
+            errno = ENOSPC;
+            return -1;
+        }
     }
     return real_fsync(fd);
 }
@@ -320,9 +365,12 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
     ensure_init();
-    if (fd_under_dir(fd) && inject(K_SYNC)) {
-        errno = ENOSPC;
-        return -1;
+    if (fd_under_dir(fd)) {
+        stall();
+        if (inject(K_SYNC)) {
+            errno = ENOSPC;
+            return -1;
+        }
     }
     return real_fdatasync(fd);
 }

@@ -286,6 +286,40 @@ static void writer_on_term(int sig)
     writer_termed = 1;
 }
 
+/* Whether process pid is gone or going: its main thread is exiting or has exited (Z, zombie
+ * while another thread finishes; X, dead). minisupd's loop thread is its main thread and the one
+ * that forks, so PR_SET_PDEATHSIG fires when it exits; if minisupd's journal writer thread is still
+ * alive at that instant, the kernel hands the child to that thread first, and getppid() still names
+ * minisupd. */
+static bool parent_exiting(pid_t pid)
+{
+    char path[64], buf[512], *p;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+        return true;
+    /* Field 9, the flags: PF_EXITING (0x4) is set as soon as the exit begins, before the
+     * kernel sends the death signal. */
+    char state;
+    int ppid, pgrp, session, tty, tpgid;
+    unsigned flags;
+    if (sscanf(p + 2, "%c %d %d %d %d %d %u", &state, &ppid, &pgrp, &session, &tty, &tpgid,
+               &flags) != 7)
+        return true;
+    return (flags & 0x4) != 0;
+}
+
 static int cmd_writer(const char *path)
 {
     struct sigaction sa = {.sa_handler = writer_on_term, .sa_flags = SA_RESTART};
@@ -299,7 +333,7 @@ static int cmd_writer(const char *path)
     sigaction(SIGTERM, &sa, NULL);
     for (;;) {
         /* A SIGTERM from a live parent is an ordinary stop: end at once. */
-        if (writer_termed && getppid() == parent)
+        if (writer_termed && getppid() == parent && !parent_exiting(parent))
             return 0;
         n = snprintf(line, sizeof(line), "w:%d:%ld\n", (int)getpid(), i + 1);
         err = write_all(STDOUT_FILENO, line, (size_t)n);
