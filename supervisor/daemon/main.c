@@ -517,6 +517,8 @@ int main(int argc, char **argv)
             goto free_paths;
         }
     }
+    /* After --daemonize closed what we inherited, before the table fills. */
+    proc_reserve_spawn_fds();
     r = take_instance_lock(runtime_dir, pidfile, &lock_fd);
     if (r < 0) {
         d.exit_code = 1;

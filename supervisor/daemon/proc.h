@@ -45,7 +45,8 @@ struct spawn_params {
     bool nice_set;
     int nice;
     bool no_new_privileges;
-    /* Return at once after fork; the exec outcome comes through spawn_result.exec_fd. */
+    /* Where the spawn forks: return at once, the exec outcome comes through
+     * spawn_result.exec_fd. */
     bool async_exec;
     /* minisupd's pid: the child sets PR_SET_PDEATHSIG and checks it still has this parent.
      * 0 leaves the service running when minisupd dies. */
@@ -58,13 +59,20 @@ struct spawn_result {
     int exec_fd; /* async_exec: readable once the exec outcome is known; else -1 */
 };
 
-/* Forks and execs. The child reports a failure (the set-up step and errno) through a
- * close-on-exec pipe. Without async_exec this waits until the exec succeeded or failed, and a
- * failure returns a negative errno with "Failed to execute '<path>': <reason>" (or the failing
- * set-up step) in ret_error. With async_exec it returns after fork with the pipe in
- * ret->exec_fd for proc_exec_result(), so the loop never waits for an exec. */
+/* Starts a service process. The child reports a failure (the set-up step and errno) through a
+ * close-on-exec pipe; a failure returns a negative errno with "Failed to execute '<path>':
+ * <reason>" (or the failing set-up step) in ret_error. Normal builds spawn as posix_spawn does
+ * (clone with CLONE_VM|CLONE_VFORK: the call returns once the child has exec'd or failed, so
+ * the outcome is always known on return and ret->exec_fd is -1). Sanitized builds fork; there
+ * async_exec returns at once with the pipe in ret->exec_fd for proc_exec_result(), so the loop
+ * never waits for an exec. */
 int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret_error,
                size_t error_size);
+
+/* Reserves a few low fds through which a spawned child receives its pipes, so that it copies
+ * only the bottom of the daemon's fd table (see proc.c). Call early, before the table fills;
+ * the first spawn does it otherwise. */
+void proc_reserve_spawn_fds(void);
 
 /* Reads the exec outcome from exec_fd: 1 when the exec succeeded, 0 when not known yet, or a
  * negative errno with "Failed to execute '<path>': <reason>" in ret_error. */
