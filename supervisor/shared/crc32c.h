@@ -15,6 +15,18 @@ uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len);
 /* The checksum of one buffer; crc32c("123456789", 9) == 0xe3069283. */
 uint32_t crc32c(const void *buf, size_t len);
 
+/* One buffer for crc32c_holed(): the checksum of buf[0..len) leaving out the 8 bytes at
+ * buf[hole..hole+8) (hole + 8 <= len), i.e. crc32c_update(crc32c(buf, hole), buf + hole + 8,
+ * len - hole - 8). A journal line's checksum leaves out its own eight digits. */
+struct crc32c_holed_buf {
+    const void *buf;
+    size_t len, hole;
+};
+
+/* The checksums of n such buffers into ret[0..n). Several are computed at once, so that the
+ * CPU instruction's latency is hidden across lines that are each too short to split. */
+void crc32c_holed(const struct crc32c_holed_buf *bufs, size_t n, uint32_t *ret);
+
 /* For tests: use the tables even when the CPU instruction is there (on), or go back (off).
  * Not thread-safe; the results are the same either way. */
 void crc32c_force_software(bool on);

@@ -1012,26 +1012,21 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* Formats u's records of this batch into s->buf; returns the length or a negative errno. */
 static ssize_t format_unit_batch(struct journal_store *s, struct store_unit *u,
-                                 struct journal_record *recs)
+                                 const struct journal_record *recs)
 {
-    size_t len = 0;
+    size_t need = 0;
 
-    for (size_t i = u->chain_head; i != SIZE_MAX; i = s->chain[i]) {
-        struct journal_record r = recs[i];
-        size_t bound = journal_record_format_bound(&r);
+    for (size_t i = u->chain_head; i != SIZE_MAX; i = s->chain[i])
+        need += journal_record_format_bound(&recs[i]);
+    if (s->buf_cap < need) {
+        void *p = s->buf;
+        int k = grow(&p, &s->buf_cap, need, 1);
 
-        if (s->buf_cap - len < bound) {
-            void *p = s->buf;
-            int k = grow(&p, &s->buf_cap, len + bound, 1);
-
-            if (k < 0)
-                return k;
-            s->buf = p;
-        }
-        r.seq = s->next_seq + i;
-        len += journal_record_format(&r, s->buf + len, s->buf_cap - len);
+        if (k < 0)
+            return k;
+        s->buf = p;
     }
-    return (ssize_t)len;
+    return (ssize_t)journal_records_format(recs, u->chain_head, s->chain, s->next_seq, s->buf);
 }
 
 /* Undoes the writes of a failed batch, so the files end where they ended before it. */

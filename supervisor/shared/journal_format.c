@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -190,7 +191,7 @@ static inline bool byte_is_plain(unsigned char c, bool escape_space)
  * the backslash as \xHH. With escape_space, ' ' too (for the space-delimited identifier). */
 static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_space)
 {
-    size_t i = 0;
+    size_t i = 0, run = 0; /* s[run..i) went out byte for byte, unescaped */
 
     while (i < n) {
         unsigned char c;
@@ -218,6 +219,21 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
                 }
                 o += 16;
                 i += 16;
+            }
+            /* Fewer than 16 left after a plain run of at least 16: check the last 16 bytes
+             * at once, overlapping what was copied already (1:1, so it lines up). */
+            if (i < n && i + 16 > n && n >= 16 && n - 16 >= run) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+                __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
+                                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+                if (_mm_movemask_epi8(bad) == 0) {
+                    _mm_storeu_si128((__m128i *)(void *)(o - (i - (n - 16))), x);
+                    o += n - i;
+                    i = n;
+                    break;
+                }
             }
 #endif
             while (i + 8 <= n) {
@@ -251,6 +267,7 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
         o[3] = hexdigits[c & 15];
         o += 4;
         i++;
+        run = i;
     }
     return o;
 }
@@ -385,6 +402,169 @@ size_t journal_record_format(const struct journal_record *r, char *buf, size_t s
     if (need <= size)
         format_into(r, buf);
     return need;
+}
+
+/* ---- a batch of records ---- */
+
+/* Lines whose checksums are computed together (crc32c_holed() runs three at a time). */
+#define CRC_GROUP 12
+
+/* What consecutive records of a batch share, formatted once: the two timestamps ("rt mono "),
+ * and everything from the unit to the identifier (" unit inv pid sP F ident "), valid while
+ * the fields they came from are the same. The strings are compared by pointer: the records of
+ * one call are all alive, so one pointer means one string for its length. */
+struct shared_fields {
+    bool times_valid, rest_valid, seq_valid;
+    uint64_t rt, mono, seq;
+    const char *unit, *invocation, *identifier;
+    pid_t pid;
+    enum journal_stream stream;
+    int priority;
+    unsigned flags;
+    size_t times_len, rest_len, seq_len;
+    char times[48];
+    char seq_text[24];
+    char rest[8 + JOURNAL_UNIT_NAME_MAX + 32 + 20 + 8 + 4 * JOURNAL_IDENTIFIER_MAX];
+};
+
+static void shared_times(struct shared_fields *f, const struct journal_record *r)
+{
+    char *p = f->times;
+
+    p = put_u64(p, r->realtime_usec);
+    *p++ = ' ';
+    p = put_u64(p, r->monotonic_usec);
+    *p++ = ' ';
+    f->times_len = (size_t)(p - f->times);
+    f->rt = r->realtime_usec;
+    f->mono = r->monotonic_usec;
+    f->times_valid = true;
+}
+
+static void shared_rest(struct shared_fields *f, const struct journal_record *r)
+{
+    unsigned flags = r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE);
+    size_t unit_len = strlen(r->unit);
+    char *p = f->rest;
+
+    *p++ = ' ';
+    memcpy(p, r->unit, unit_len);
+    p += unit_len;
+    *p++ = ' ';
+    if (r->invocation && r->invocation[0]) {
+        memcpy(p, r->invocation, 32);
+        p += 32;
+    } else {
+        *p++ = '-';
+    }
+    *p++ = ' ';
+    p = put_u64(p, (uint64_t)r->pid);
+    *p++ = ' ';
+    *p++ = stream_chars[r->stream];
+    *p++ = (char)('0' + r->priority);
+    *p++ = ' ';
+    if (!flags)
+        *p++ = '-';
+    if (flags & JOURNAL_FLAG_CONTINUED)
+        *p++ = 'C';
+    if (flags & JOURNAL_FLAG_NO_NEWLINE)
+        *p++ = 'N';
+    *p++ = ' ';
+    p = put_identifier(p, r->identifier);
+    *p++ = ' ';
+    f->rest_len = (size_t)(p - f->rest);
+    f->unit = r->unit;
+    f->invocation = r->invocation;
+    f->identifier = r->identifier;
+    f->pid = r->pid;
+    f->stream = r->stream;
+    f->priority = r->priority;
+    f->flags = flags;
+    f->rest_valid = true;
+}
+
+/* The sequence number's digits: the last one plus one is a carry in place, not a division. */
+static void shared_seq(struct shared_fields *f, uint64_t seq)
+{
+    if (f->seq_valid && seq == f->seq + 1) {
+        size_t i = f->seq_len;
+
+        while (i > 0 && f->seq_text[i - 1] == '9')
+            f->seq_text[--i] = '0';
+        if (i > 0) {
+            f->seq_text[i - 1]++;
+            f->seq = seq;
+            return;
+        }
+    }
+    f->seq_len = (size_t)(put_u64(f->seq_text, seq) - f->seq_text);
+    f->seq = seq;
+    f->seq_valid = true;
+}
+
+static void put_crcs(struct crc32c_holed_buf *lines, size_t n)
+{
+    uint32_t crc[CRC_GROUP];
+
+    crc32c_holed(lines, n, crc);
+    for (size_t k = 0; k < n; k++) {
+        char *at = (char *)(uintptr_t)lines[k].buf + lines[k].hole;
+        uint32_t c = crc[k];
+
+        for (int i = 7; i >= 0; i--) {
+            at[i] = hexdigits[c & 15];
+            c >>= 4;
+        }
+    }
+}
+
+size_t journal_records_format(const struct journal_record *recs, size_t first, const size_t *next,
+                              uint64_t first_seq, char *buf)
+{
+    struct shared_fields f;
+    struct crc32c_holed_buf lines[CRC_GROUP];
+    size_t n_lines = 0;
+    char *p = buf;
+
+    memset(&f, 0, sizeof(f)); /* the fixed-size copies below read whole arrays */
+    for (size_t i = first; i != SIZE_MAX; i = next[i]) {
+        const struct journal_record *r = &recs[i];
+        char *line = p;
+
+        if (!f.times_valid || r->realtime_usec != f.rt || r->monotonic_usec != f.mono)
+            shared_times(&f, r);
+        if (!f.rest_valid || r->unit != f.unit || r->invocation != f.invocation ||
+            r->identifier != f.identifier || r->pid != f.pid || r->stream != f.stream ||
+            r->priority != f.priority ||
+            (r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE)) != f.flags)
+            shared_rest(&f, r);
+        shared_seq(&f, first_seq + i);
+        /* Fixed-size copies (a few vector moves, no call): what they write past a field is
+         * overwritten by the next one, and a record's bound leaves room for it. */
+        memcpy(p, f.times, sizeof(f.times));
+        p += f.times_len;
+        memcpy(p, f.seq_text, sizeof(f.seq_text));
+        p += f.seq_len;
+        if (f.rest_len <= 64)
+            memcpy(p, f.rest, 64);
+        else
+            memcpy(p, f.rest, f.rest_len);
+        p += f.rest_len;
+        lines[n_lines].buf = line;
+        lines[n_lines].hole = (size_t)(p - line);
+        p += 8;
+        *p++ = ' ';
+        p = put_escaped(p, (const unsigned char *)r->message, r->message_len, false);
+        lines[n_lines].len = (size_t)(p - line);
+        *p++ = '\n';
+        if (++n_lines == CRC_GROUP) {
+            put_crcs(lines, n_lines);
+            n_lines = 0;
+        }
+    }
+    if (n_lines > 0)
+        put_crcs(lines, n_lines);
+    return (size_t)(p - buf);
 }
 
 /* ---- parsing ---- */

@@ -23,6 +23,15 @@ int journal_records_validate(const struct journal_record *recs, size_t n);
  * message; formatting into a buffer at least this large never needs a second pass. */
 size_t journal_record_format_bound(const struct journal_record *r);
 
+/* Formats a chain of records of one batch as their lines, one after the other, into buf, which
+ * has room for the sum of their journal_record_format_bound(): recs[first], recs[next[first]],
+ * ... until SIZE_MAX, record i with seq first_seq + i (the records' own seq is not read).
+ * Returns the length. The result is byte for byte that of journal_record_format() on each;
+ * fields that consecutive records share are formatted once, and the checksums of several lines
+ * are computed together. */
+size_t journal_records_format(const struct journal_record *recs, size_t first, const size_t *next,
+                              uint64_t first_seq, char *buf);
+
 /* Checks a line's checksum and reads its realtime and seq fields, without copying anything.
  * `len` excludes the '\n'. Returns 0 or -EBADMSG. The reader uses it to order and filter lines
  * before it parses the few it hands out. */

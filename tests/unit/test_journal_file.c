@@ -18,6 +18,7 @@
 
 #include "crc32c.h"
 #include "journal_file.h"
+#include "journal_format.h"
 
 #define INV1 "0123456789abcdef0123456789abcdef"
 #define INV2 "fedcba9876543210fedcba9876543210"
@@ -1456,6 +1457,95 @@ static void fill_message(char *m, size_t len, unsigned seed)
     for (size_t i = 0; i < len; i++) {
         seed = seed * 1103515245u + 12345u;
         m[i] = (seed >> 16) % 3 == 0 ? (char)(seed >> 8) : (char)('a' + (seed >> 20) % 26);
+    }
+}
+
+/* Several holed buffers at once (three streams, then the rest) give what two plain calls give,
+ * with the instruction and with the tables, whatever the lengths and holes. */
+Test(journal_file, crc32c_holed_matches_plain)
+{
+    static unsigned char buf[8][600];
+    struct crc32c_holed_buf b[8];
+    uint32_t got[8];
+
+    srand(7);
+    for (int round = 0; round < 2000; round++) {
+        size_t n = (size_t)(rand() % 8) + 1;
+
+        for (size_t k = 0; k < n; k++) {
+            size_t len = 8 + (size_t)(rand() % 590);
+
+            for (size_t i = 0; i < len; i++)
+                buf[k][i] = (unsigned char)(rand() & 0xff);
+            b[k].buf = buf[k];
+            b[k].len = len;
+            b[k].hole = (size_t)rand() % (len - 7);
+        }
+        for (int sw = 0; sw < 2; sw++) {
+            crc32c_force_software(sw);
+            crc32c_holed(b, n, got);
+            for (size_t k = 0; k < n; k++) {
+                uint32_t want = crc32c_update(crc32c(buf[k], b[k].hole), buf[k] + b[k].hole + 8,
+                                              b[k].len - b[k].hole - 8);
+                cr_assert_eq(got[k], want, "round %d buffer %zu of %zu (len %zu hole %zu) sw %d",
+                             round, k, n, b[k].len, b[k].hole, sw);
+            }
+        }
+        crc32c_force_software(false);
+    }
+}
+
+/* The batch formatter gives byte for byte the lines of journal_record_format(): shared fields
+ * that change within the chain, a chain that skips records, seq digits that carry (999 to 1000),
+ * escapes, long and empty messages. */
+Test(journal_file, batch_format_matches_single_records)
+{
+    static const char *const units[] = {"a.service", "b@x.service"};
+    static const char *const idents[] = {"a", "-", "with space", ""};
+    static struct journal_record recs[300];
+    static char msgs[300][700], batch_out[300 * 3500], single[300 * 3500];
+    static size_t next[300];
+
+    srand(11);
+    for (int round = 0; round < 50; round++) {
+        size_t n = 1 + (size_t)(rand() % 300), first = SIZE_MAX, *link = &first, len_single = 0;
+        uint64_t first_seq = (uint64_t)(rand() % 3) == 0 ? 990 : (uint64_t)rand();
+
+        for (size_t i = 0; i < n; i++) {
+            size_t ml = rand() % 5 == 0 ? 0 : (size_t)(rand() % 700);
+
+            fill_message(msgs[i], ml, (unsigned)rand());
+            if (rand() % 2)
+                memset(msgs[i], 'x', ml); /* plain text: the fast paths */
+            recs[i] = (struct journal_record){
+                .realtime_usec = T0 + (uint64_t)(rand() % 3 == 0 ? i : 0),
+                .monotonic_usec = 12345 + (uint64_t)(rand() % 4 == 0),
+                .unit = units[rand() % 7 == 0],
+                .invocation = rand() % 9 == 0 ? "" : INV1,
+                .identifier = idents[rand() % 10 == 0 ? rand() % 4 : 0],
+                .pid = rand() % 11 == 0 ? 7 : 4242,
+                .stream = (enum journal_stream)(rand() % 13 == 0 ? 2 : 0),
+                .priority = rand() % 8 == 0 ? 3 : 6,
+                .flags = rand() % 6 == 0 ? (unsigned)(rand() % 4) : 0,
+                .message = msgs[i],
+                .message_len = ml,
+            };
+            next[i] = SIZE_MAX;
+            if (round % 2 == 0 || rand() % 3 != 0) { /* odd rounds skip some */
+                *link = i;
+                link = &next[i];
+            }
+        }
+        for (size_t i = first; i != SIZE_MAX; i = next[i]) {
+            struct journal_record r = recs[i];
+
+            r.seq = first_seq + i;
+            len_single += journal_record_format(&r, single + len_single, 3500);
+        }
+        size_t len_batch =
+            first == SIZE_MAX ? 0 : journal_records_format(recs, first, next, first_seq, batch_out);
+        cr_assert_eq(len_batch, len_single, "round %d", round);
+        cr_assert_arr_eq(batch_out, single, len_single, "round %d", round);
     }
 }
 
