@@ -291,7 +291,7 @@ static mode_t mode_of(const char *path, mode_t type)
 struct info {
     long pid, listen_pid, listen_fds;
     char names[256];
-    char fds[8][96];
+    char fds[24][96];
     size_t n_fds;
 };
 
@@ -321,7 +321,7 @@ static void read_info(const char *unit, pid_t pid, struct info *info)
             info->listen_fds = lf ? strtol(lf + 11, NULL, 10) : -1;
             if (ln)
                 snprintf(info->names, sizeof(info->names), "%s", ln + 15);
-        } else if (mine && sscanf(line, "fd %d:", &fd) == 1 && fd >= 3 && fd < 11) {
+        } else if (mine && sscanf(line, "fd %d:", &fd) == 1 && fd >= 3 && fd < 27) {
             snprintf(info->fds[fd - 3], sizeof(info->fds[0]), "%s", strchr(line, ':') + 2);
             if ((size_t)(fd - 2) > info->n_fds)
                 info->n_fds = (size_t)(fd - 2);
@@ -527,6 +527,42 @@ Test(activation, c_unix_stream_dgram_fifo_listen_fds)
     pid2 = harness_main_pid(&d, "info");
     cr_assert(pid2 > 0 && pid2 != pid);
     stop_unit("info");
+    harness_stop(&d);
+}
+
+/* More listening fds than proc.c has low fd slots for a spawn (12): the child then copies the
+ * daemon's whole fd table, the other path of proc_spawn. Every fd still arrives, in order, and
+ * nothing else. */
+Test(activation, c2_more_listen_fds_than_spawn_slots)
+{
+    enum { N = 14 };
+    char unit[4096], fifo[PATH_MAX];
+    size_t off;
+    struct info info;
+    pid_t pid;
+
+    off = (size_t)snprintf(unit, sizeof(unit), "[Socket]\nService=many.service\n");
+    for (int i = 0; i < N; i++)
+        off += (size_t)snprintf(unit + off, sizeof(unit) - off, "ListenFIFO=%%t/m%02d.fifo\n", i);
+    snprintf(unit + off, sizeof(unit) - off, "\n[Install]\nWantedBy=sockets.target\n");
+    harness_write_unit(&d, "many.socket", unit);
+    harness_write_unitf(&d, "many.service", "[Service]\nExecStart=%s listen-info --serve\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    run_path(fifo, "m13.fifo");
+    write_fifo(fifo, "last fifo\n");
+    wait_journal("many", "fifo: last fifo", 5000);
+    pid = harness_main_pid(&d, "many");
+    read_info("many", pid, &info);
+    cr_assert_eq(info.listen_pid, pid, "LISTEN_PID=%ld, the service is %d", info.listen_pid,
+                 (int)pid);
+    cr_assert_eq(info.listen_fds, N, "LISTEN_FDS=%ld", info.listen_fds);
+    cr_assert_eq(info.n_fds, (size_t)N, "the service has %zu fds from 3 on, want %d", info.n_fds,
+                 N);
+    for (int i = 0; i < N; i++)
+        cr_assert_str_eq(info.fds[i], "fifo read", "fd %d", i + 3);
+    stop_unit("many");
     harness_stop(&d);
 }
 
