@@ -231,8 +231,7 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
                 if (_mm_movemask_epi8(bad) == 0) {
                     _mm_storeu_si128((__m128i *)(void *)(o - (i - (n - 16))), x);
                     o += n - i;
-                    i = n;
-                    break;
+                    break; /* all of s is out */
                 }
             }
 #endif

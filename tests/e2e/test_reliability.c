@@ -1778,13 +1778,47 @@ static void *ctl1_run(void *arg)
 
 struct fd_wait {
     int want, last;
+    bool not_journal; /* leave out the journal's open segments */
 };
+
+/* minisupd's fds but the journal segments its store keeps open (up to 64, reused, not a leak):
+ * whether a unit's current.journal is open depends on whether a record of it was stored, which
+ * with the writer thread may happen a moment after the fd limit was lifted. */
+static int fd_count_not_journal(pid_t pid)
+{
+    char dir[64], path[PATH_MAX + 64], target[PATH_MAX];
+    size_t len = strlen(d.log_dir);
+    struct dirent *de;
+    int n = 0;
+    DIR *dp;
+
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    dp = opendir(dir);
+    if (!dp)
+        return -1;
+    while ((de = readdir(dp))) {
+        ssize_t k;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        k = readlink(path, target, sizeof(target) - 1);
+        if (k >= 0) {
+            target[k] = '\0';
+            if (strncmp(target, d.log_dir, len) == 0 && target[len] == '/')
+                continue;
+        }
+        n++;
+    }
+    closedir(dp);
+    return n - 1; /* the directory stream's own fd */
+}
 
 static bool fds_back(void *arg)
 {
     struct fd_wait *w = arg;
 
-    w->last = harness_fd_count(d.pid);
+    w->last = w->not_journal ? fd_count_not_journal(d.pid) : harness_fd_count(d.pid);
     return w->last == w->want;
 }
 
@@ -1799,7 +1833,7 @@ Test(reliability, CTL_1_thousand_parallel_clients)
     size_t answered = 0, n_ms = 0;
     int connect_failed = 0;
     long rss0, rss1;
-    struct fd_wait fw;
+    struct fd_wait fw = {0};
 
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
     if (rl.rlim_max < N + 64)
@@ -1940,7 +1974,7 @@ Test(reliability, CTL_3_fd_exhaustion)
     unsigned long long cpu0, cpu1;
     uint64_t t0, t1;
     enum raw_outcome o0;
-    struct fd_wait fw;
+    struct fd_wait fw = {0};
 
     if (access("/usr/bin/prlimit", X_OK) != 0 && access("/bin/prlimit", X_OK) != 0)
         SKIP_TEST(T,
@@ -1948,7 +1982,7 @@ Test(reliability, CTL_3_fd_exhaustion)
     harness_write_unitf(&d, "late.service", "[Service]\nExecStart=%s sleep 3600\n" NO_LSAN,
                         HARNESS_TFX);
     harness_start_with(&d, &o);
-    base_fds = harness_fd_count(d.pid);
+    base_fds = fd_count_not_journal(d.pid);
     conn0 = raw_connect();
     cr_assert(conn0 >= 0);
     cr_assert(raw_call(conn0, CALL_GET_VERSION));
@@ -1997,6 +2031,7 @@ Test(reliability, CTL_3_fd_exhaustion)
             close(fds[i]);
     close(conn0);
     fw.want = base_fds;
+    fw.not_journal = true;
     /* Served again, and the fds come back (the unit may hold pipes if it started). */
     assert_serves("after the clients left");
     harness_ctl(&d, NULL, NULL, "stop", "late", NULL);
