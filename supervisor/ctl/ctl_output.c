@@ -654,6 +654,33 @@ static void print_leftovers(FILE *f, const json_t *unit)
     fputs(" (still running after the unit stopped)\n", f);
 }
 
+/* What the journal could not keep: records a full disk refused, lines over the rate limit
+ * (DISK-*). Silent when nothing was dropped. */
+static void print_journal_losses(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    int64_t lost = int_field(unit, "journalLost"),
+            unreported = int_field(unit, "journalLostUnreported");
+    int64_t suppressed = int_field(unit, "journalSuppressed");
+    const char *sep = "";
+
+    if (lost <= 0 && suppressed <= 0)
+        return;
+    fputs("    Journal: ", f);
+    if (lost > 0) {
+        fprintf(f, "%s%" PRId64 " record%s could not be stored (%s)%s",
+                unreported > 0 && st->colour ? ANSI_RED : "", lost, lost == 1 ? "" : "s",
+                str_field(unit, "journalError"), unreported > 0 && st->colour ? ANSI_NORMAL : "");
+        if (unreported > 0)
+            fprintf(f, ", %" PRId64 " not yet noted in the journal: storage is still failing",
+                    unreported);
+        sep = "; ";
+    }
+    if (suppressed > 0)
+        fprintf(f, "%s%" PRId64 " line%s suppressed by the rate limit", sep, suppressed,
+                suppressed == 1 ? "" : "s");
+    fputc('\n', f);
+}
+
 /* Socket units: what they activate, where they listen, and for Accept=yes how many connections
  * they took, as systemctl shows them. */
 static void print_socket(FILE *f, const json_t *unit)
@@ -699,6 +726,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     print_main_pid(f, unit);
     print_restarts(f, unit);
     print_leftovers(f, unit);
+    print_journal_losses(f, unit, st);
     if (*status_text)
         fprintf(f, "     Status: \"%s\"\n", status_text);
 

@@ -279,6 +279,15 @@ static json_t *unit_json(const struct unit *u)
         }
         json_object_set_new(o, "deaths", deaths);
     }
+    /* Only when something was dropped: the usual reply stays as it was. */
+    if (st.log_lost > 0) {
+        json_object_set_new(o, "journalLost", json_integer((json_int_t)st.log_lost));
+        json_object_set_new(o, "journalLostUnreported",
+                            json_integer((json_int_t)st.log_unreported));
+        json_object_set_new(o, "journalError", json_string(strerror(st.log_error)));
+    }
+    if (st.log_suppressed > 0)
+        json_object_set_new(o, "journalSuppressed", json_integer((json_int_t)st.log_suppressed));
     if (st.n_leftovers > 0) {
         json_t *arr = json_array();
         for (size_t i = 0; i < st.n_leftovers; i++)

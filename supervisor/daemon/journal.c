@@ -124,6 +124,7 @@ struct journal {
     uv_timer_t sync_timer;
     bool sync_timer_open;
     uint64_t dropped;
+    uint64_t suppressed; /* lines any unit's rate limit dropped: 0 spares status the lookup */
     unsigned open_handles;
     bool closing;
 
@@ -739,6 +740,7 @@ static bool rate_allow(struct stream *s, uint64_t mono)
     }
     c->suppressed_now++;
     c->suppressed_total++;
+    s->j->suppressed++;
     return false;
 }
 
@@ -1030,14 +1032,18 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
     return 0;
 }
 
-void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
-                           uint64_t *ret_lost)
+void journal_unit_stats(const struct journal *j, const char *unit, struct journal_unit_stats *ret)
 {
-    *ret_suppressed = *ret_lost = 0;
-    for (struct unit_counters *c = j->counters; c; c = c->next)
+    memset(ret, 0, sizeof(*ret));
+    if (j->dropped == 0 && j->suppressed == 0)
+        return; /* the usual case: list-units of 1000 units scans nothing */
+    for (const struct unit_counters *c = j->counters; c; c = c->next)
         if (strcmp(c->unit, unit) == 0) {
-            *ret_suppressed = c->suppressed_total;
-            *ret_lost = c->lost_total;
+            ret->suppressed = c->suppressed_total;
+            ret->lost = c->lost_total;
+            ret->lost_unreported = c->lost_unreported;
+            ret->error = c->lost_total > 0 ? c->last_error : 0;
+            return;
         }
 }
 

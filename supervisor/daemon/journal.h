@@ -85,9 +85,14 @@ const char *journal_directory(const struct journal *j);
 /* Records the store could not take (disk full and the like), for status. */
 uint64_t journal_dropped(const struct journal *j);
 
-/* Per unit: lines suppressed by the rate limit and records lost to storage errors so far. */
-void journal_unit_counters(const struct journal *j, const char *unit, uint64_t *ret_suppressed,
-                           uint64_t *ret_lost);
+/* What the journal could not keep of one unit, for status (DISK-*, the rate limit). */
+struct journal_unit_stats {
+    uint64_t suppressed;      /* lines the rate limit dropped, all runs so far */
+    uint64_t lost;            /* records the store refused (disk full and the like), so far */
+    uint64_t lost_unreported; /* of those, not yet counted in a stored notice */
+    int error;                /* errno of the last refused append, 0 when none */
+};
+void journal_unit_stats(const struct journal *j, const char *unit, struct journal_unit_stats *ret);
 
 /* Closes every stream handle, stores everything already read (waiting for the writer, which
  * syncs and ends), and frees the store once the loop has run the close callbacks. */

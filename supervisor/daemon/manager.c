@@ -2388,6 +2388,12 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
                                                            : "inactive";
     ret->sub_state = loaded ? service_state_to_string(s->state) : "dead";
     ret->result = service_result_to_string(loaded ? s->result : SERVICE_RESULT_SUCCESS);
+    struct journal_unit_stats js;
+    journal_unit_stats(u->m->journal, u->name, &js);
+    ret->log_suppressed = js.suppressed;
+    ret->log_lost = js.lost;
+    ret->log_unreported = js.lost_unreported;
+    ret->log_error = js.error;
     ret->state_change_usec = u->state_change_usec;
     ret->active_enter_usec = u->active_enter_usec;
     ret->inactive_enter_usec = u->inactive_enter_usec;

@@ -82,6 +82,10 @@ struct unit_status {
     /* Processes the last run left running (still alive now). */
     pid_t leftovers[16];
     size_t n_leftovers;
+    /* What the journal could not keep of this unit: lines over the rate limit, records the
+     * store refused (and of those, not yet counted in a stored notice), the last such error. */
+    uint64_t log_suppressed, log_lost, log_unreported;
+    int log_error;
     const char *source_text;          /* the unit file as loaded (cat) */
     const struct unit_config *config; /* what runs now; NULL when not loaded (show) */
     /* Deaths of the main process, oldest first (why). */

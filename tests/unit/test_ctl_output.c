@@ -225,6 +225,40 @@ Test(ctl_output, status_block_running, .init = utc)
     json_decref(u);
 }
 
+/* DISK-1/2: what the journal could not keep is in status, "still failing" while unreported. */
+Test(ctl_output, status_block_journal_losses_DISK_1, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "mainPid", json_integer(1234));
+    json_object_set_new(u, "journalLost", json_integer(12));
+    json_object_set_new(u, "journalLostUnreported", json_integer(5));
+    json_object_set_new(u, "journalError", json_string("No space left on device"));
+    json_object_set_new(u, "journalSuppressed", json_integer(1));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "   Main PID: 1234 (fifo-echo)\n"
+                          "    Journal: 12 records could not be stored (No space left on device), "
+                          "5 not yet noted in the journal: storage is still failing; 1 line "
+                          "suppressed by the rate limit\n") != NULL,
+              "%s", out);
+    free(out);
+
+    json_object_set_new(u, "journalLostUnreported", json_integer(0));
+    json_object_del(u, "journalSuppressed");
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "    Journal: 12 records could not be stored (No space left on "
+                          "device)\n") != NULL,
+              "%s", out);
+    free(out);
+
+    json_object_del(u, "journalLost");
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "Journal:") == NULL, "%s", out);
+    free(out);
+    json_decref(u);
+}
+
 Test(ctl_output, status_block_failed_no_journal, .init = utc)
 {
     json_t *u = unit_new("failed", "failed", "exit-code");

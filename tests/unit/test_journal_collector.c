@@ -291,8 +291,9 @@ Test(journal_collector, rate_limit_reports_what_it_drops, .init = setup, .fini =
     cr_assert_eq(rs.lines, 6, "5 of the first burst and the line after the interval");
     cr_assert_eq(rs.suppressed_notices, 1);
     cr_assert_eq(rs.suppressed, 3);
-    uint64_t suppressed, lost;
-    journal_unit_counters(j, "t.service", &suppressed, &lost);
-    cr_assert_eq(suppressed, 3);
-    cr_assert_eq(lost, 0);
+    struct journal_unit_stats stats;
+    journal_unit_stats(j, "t.service", &stats);
+    cr_assert_eq(stats.suppressed, 3);
+    cr_assert_eq(stats.lost, 0);
+    cr_assert_eq(stats.error, 0);
 }
