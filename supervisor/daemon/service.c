@@ -211,7 +211,18 @@ bool service_should_restart(const struct unit_config *c, enum service_result res
         r = false;
         break;
     }
-    *ret_reason = "restart setting";
+    /* Named as in the unit file, so status and why say which setting decided. */
+    static const char *const by_setting[RESTART_MAX] = {
+        [RESTART_NO] = "Restart=no",
+        [RESTART_ON_SUCCESS] = "Restart=on-success",
+        [RESTART_ON_FAILURE] = "Restart=on-failure",
+        [RESTART_ON_ABNORMAL] = "Restart=on-abnormal",
+        [RESTART_ON_WATCHDOG] = "Restart=on-watchdog",
+        [RESTART_ON_ABORT] = "Restart=on-abort",
+        [RESTART_ALWAYS] = "Restart=always",
+    };
+    *ret_reason = c->restart < RESTART_MAX && by_setting[c->restart] ? by_setting[c->restart]
+                                                                     : "restart setting";
     return r;
 }
 

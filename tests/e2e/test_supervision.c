@@ -359,7 +359,7 @@ Test(supervision, rst1_crash_restart_cycles_clean_RST_1)
         cr_assert_str_eq(jstr(end, "reason"), "prevented by exit status");
         cr_assert_eq(jint(prev, "status"), 1);
         cr_assert(json_is_true(json_object_get(prev, "restart")));
-        cr_assert_str_eq(jstr(prev, "reason"), "restart setting");
+        cr_assert_str_eq(jstr(prev, "reason"), "Restart=always");
         cr_assert_eq(jint(prev, "restartNumber"), PHASE - 1);
         json_decref(u);
     }
