@@ -164,6 +164,17 @@ static uint64_t clock_usec(clockid_t id)
 
 /* ---- the writer thread ---- */
 
+/* Both lists (to the writer, back from it) are FIFOs under j->mu. */
+static void batch_list_append(struct batch **head, struct batch **tail, struct batch *b)
+{
+    b->next = NULL;
+    if (*tail)
+        (*tail)->next = b;
+    else
+        *head = b;
+    *tail = b;
+}
+
 /* Appends the queued batches in order and hands each back; syncs at the end. Touches nothing of
  * the journal but the store and the queues. */
 static void *writer_main(void *arg)
@@ -189,12 +200,7 @@ static void *writer_main(void *arg)
             (void)journal_store_sync(j->store); /* a failed sync is retried by the next one */
 
         pthread_mutex_lock(&j->mu);
-        b->next = NULL;
-        if (j->d_tail)
-            j->d_tail->next = b;
-        else
-            j->d_head = b;
-        j->d_tail = b;
+        batch_list_append(&j->d_head, &j->d_tail, b);
         j->n_written++;
         pthread_cond_broadcast(&j->written);
         /* uv_async_send() is thread-safe and coalesces; the loop drains everything back. */
@@ -348,12 +354,7 @@ static void batch_submit(struct journal *j)
         j->async_ref = true;
     }
     pthread_mutex_lock(&j->mu);
-    b->next = NULL;
-    if (j->q_tail)
-        j->q_tail->next = b;
-    else
-        j->q_head = b;
-    j->q_tail = b;
+    batch_list_append(&j->q_head, &j->q_tail, b);
     pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->mu);
     if (j->queued_bytes > QUEUE_HIGH)

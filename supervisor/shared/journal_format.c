@@ -338,18 +338,13 @@ static size_t format_exact_len(const struct journal_record *r)
     return len + 1;
 }
 
-static size_t format_into(const struct journal_record *r, char *buf)
+/* The fields from unit to identifier and the space after it: one writer for the single-record
+ * and the batch formatter, so the two cannot drift apart. */
+static char *put_unit_to_identifier(char *p, const struct journal_record *r)
 {
-    char *p = buf, *crc_at;
+    unsigned flags = r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE);
     size_t unit_len = strlen(r->unit);
-    uint32_t crc;
 
-    p = put_u64(p, r->realtime_usec);
-    *p++ = ' ';
-    p = put_u64(p, r->monotonic_usec);
-    *p++ = ' ';
-    p = put_u64(p, r->seq);
-    *p++ = ' ';
     memcpy(p, r->unit, unit_len);
     p += unit_len;
     *p++ = ' ';
@@ -365,17 +360,30 @@ static size_t format_into(const struct journal_record *r, char *buf)
     *p++ = stream_chars[r->stream];
     *p++ = (char)('0' + r->priority);
     *p++ = ' ';
-    if (!(r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE))) {
+    if (!flags)
         *p++ = '-';
-    } else {
-        if (r->flags & JOURNAL_FLAG_CONTINUED)
-            *p++ = 'C';
-        if (r->flags & JOURNAL_FLAG_NO_NEWLINE)
-            *p++ = 'N';
-    }
+    if (flags & JOURNAL_FLAG_CONTINUED)
+        *p++ = 'C';
+    if (flags & JOURNAL_FLAG_NO_NEWLINE)
+        *p++ = 'N';
     *p++ = ' ';
     p = put_identifier(p, r->identifier);
     *p++ = ' ';
+    return p;
+}
+
+static size_t format_into(const struct journal_record *r, char *buf)
+{
+    char *p = buf, *crc_at;
+    uint32_t crc;
+
+    p = put_u64(p, r->realtime_usec);
+    *p++ = ' ';
+    p = put_u64(p, r->monotonic_usec);
+    *p++ = ' ';
+    p = put_u64(p, r->seq);
+    *p++ = ' ';
+    p = put_unit_to_identifier(p, r);
     crc_at = p;
     p += 8;
     *p++ = ' ';
@@ -443,34 +451,10 @@ static void shared_times(struct shared_fields *f, const struct journal_record *r
 static void shared_rest(struct shared_fields *f, const struct journal_record *r)
 {
     unsigned flags = r->flags & (JOURNAL_FLAG_CONTINUED | JOURNAL_FLAG_NO_NEWLINE);
-    size_t unit_len = strlen(r->unit);
     char *p = f->rest;
 
     *p++ = ' ';
-    memcpy(p, r->unit, unit_len);
-    p += unit_len;
-    *p++ = ' ';
-    if (r->invocation && r->invocation[0]) {
-        memcpy(p, r->invocation, 32);
-        p += 32;
-    } else {
-        *p++ = '-';
-    }
-    *p++ = ' ';
-    p = put_u64(p, (uint64_t)r->pid);
-    *p++ = ' ';
-    *p++ = stream_chars[r->stream];
-    *p++ = (char)('0' + r->priority);
-    *p++ = ' ';
-    if (!flags)
-        *p++ = '-';
-    if (flags & JOURNAL_FLAG_CONTINUED)
-        *p++ = 'C';
-    if (flags & JOURNAL_FLAG_NO_NEWLINE)
-        *p++ = 'N';
-    *p++ = ' ';
-    p = put_identifier(p, r->identifier);
-    *p++ = ' ';
+    p = put_unit_to_identifier(p, r);
     f->rest_len = (size_t)(p - f->rest);
     f->unit = r->unit;
     f->invocation = r->invocation;
