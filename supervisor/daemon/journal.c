@@ -808,12 +808,14 @@ static void assemble(struct stream *s, const char *data, size_t n, uint64_t rt, 
     struct journal *j = s->j;
 
     while (n > 0) {
-        const char *nl = memchr(data, '\n', n);
-        size_t take = nl ? (size_t)(nl - data) : n;
+        bool plain;
+        size_t take = journal_line_scan(data, n, &plain);
+        const char *nl = take < n ? data + take : NULL;
 
         if (s->partial_len == 0 && nl && take <= j->line_max) {
-            /* The common case: a whole line inside this read, no copy. */
-            emit(s, data, take, 0, rt, mono);
+            /* The common case: a whole line inside this read, no copy; the scan that found its
+             * end also told whether the formatter must escape it. */
+            emit(s, data, take, plain ? JOURNAL_FLAG_PLAIN : 0, rt, mono);
         } else {
             /* Append to the partial line; pieces of line_max bytes are emitted as they fill. */
             size_t room = j->line_max - s->partial_len;

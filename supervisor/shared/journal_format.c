@@ -271,6 +271,41 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
     return o;
 }
 
+size_t journal_line_scan(const char *data, size_t n, bool *ret_plain)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    const char *nl;
+    size_t i = 0;
+
+#ifdef __SSE2__
+    /* The same test as put_escaped()'s: the first byte that is not plain ends the scan, and
+     * in the common line that byte is the newline itself. */
+    while (i + 16 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
+                                                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+        if (m != 0) {
+            i += (size_t)__builtin_ctz(m);
+            break;
+        }
+        i += 16;
+    }
+    if (i + 16 > n)
+#endif
+        while (i < n && byte_is_plain(s[i], false))
+            i++;
+    if (i == n || s[i] == '\n') {
+        *ret_plain = true;
+        return i;
+    }
+    *ret_plain = false;
+    nl = memchr(data + i, '\n', n - i);
+    return nl ? (size_t)(nl - data) : n;
+}
+
 static size_t escaped_len(const unsigned char *s, size_t n, bool escape_space)
 {
     size_t len = 0;
@@ -311,6 +346,33 @@ static char *put_identifier(char *p, const char *id)
         p = put_escaped(p, (const unsigned char *)id, n, true);
     }
     return p;
+}
+
+/* The eight lower-case hex digits of v, most significant first, in one 8-byte store: each
+ * nibble spread to a byte, then '0' added, and 'a' - '0' - 10 more where the nibble is >= 10. */
+static inline void put_hex32(char *at, uint32_t v)
+{
+    uint64_t x = v, ge10;
+
+    x = (x | x << 16) & 0x0000ffff0000ffffULL;
+    x = (x | x << 8) & 0x00ff00ff00ff00ffULL;
+    x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap64(x); /* the most significant nibble goes first in memory */
+#endif
+    ge10 = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+    x += 0x3030303030303030ULL + ge10 * (uint64_t)('a' - '0' - 10);
+    memcpy(at, &x, sizeof(x));
+}
+
+/* The message field: copied as it is when the collector's scan found nothing to escape. */
+static inline char *put_message(char *p, const struct journal_record *r)
+{
+    if (r->flags & JOURNAL_FLAG_PLAIN) {
+        memcpy(p, r->message, r->message_len);
+        return p + r->message_len;
+    }
+    return put_escaped(p, (const unsigned char *)r->message, r->message_len, false);
 }
 
 static size_t format_exact_len(const struct journal_record *r)
@@ -387,14 +449,11 @@ static size_t format_into(const struct journal_record *r, char *buf)
     crc_at = p;
     p += 8;
     *p++ = ' ';
-    p = put_escaped(p, (const unsigned char *)r->message, r->message_len, false);
+    p = put_message(p, r);
 
     /* The checksum covers every byte of the line but its own eight digits and the newline. */
     crc = crc32c_update(crc32c(buf, (size_t)(crc_at - buf)), crc_at + 8, (size_t)(p - crc_at - 8));
-    for (int i = 7; i >= 0; i--) {
-        crc_at[i] = hexdigits[crc & 15];
-        crc >>= 4;
-    }
+    put_hex32(crc_at, crc);
     *p++ = '\n';
     return (size_t)(p - buf);
 }
@@ -492,12 +551,8 @@ static void put_crcs(struct crc32c_holed_buf *lines, size_t n)
     crc32c_holed(lines, n, crc);
     for (size_t k = 0; k < n; k++) {
         char *at = (char *)(uintptr_t)lines[k].buf + lines[k].hole;
-        uint32_t c = crc[k];
 
-        for (int i = 7; i >= 0; i--) {
-            at[i] = hexdigits[c & 15];
-            c >>= 4;
-        }
+        put_hex32(at, crc[k]);
     }
 }
 
@@ -537,7 +592,7 @@ size_t journal_records_format(const struct journal_record *recs, size_t first, c
         lines[n_lines].hole = (size_t)(p - line);
         p += 8;
         *p++ = ' ';
-        p = put_escaped(p, (const unsigned char *)r->message, r->message_len, false);
+        p = put_message(p, r);
         lines[n_lines].len = (size_t)(p - line);
         *p++ = '\n';
         if (++n_lines == CRC_GROUP) {

@@ -1515,7 +1515,9 @@ Test(journal_file, batch_format_matches_single_records)
             size_t ml = rand() % 5 == 0 ? 0 : (size_t)(rand() % 700);
 
             fill_message(msgs[i], ml, (unsigned)rand());
-            if (rand() % 2)
+            bool plain = rand() % 2;
+
+            if (plain)
                 memset(msgs[i], 'x', ml); /* plain text: the fast paths */
             recs[i] = (struct journal_record){
                 .realtime_usec = T0 + (uint64_t)(rand() % 3 == 0 ? i : 0),
@@ -1526,7 +1528,8 @@ Test(journal_file, batch_format_matches_single_records)
                 .pid = rand() % 11 == 0 ? 7 : 4242,
                 .stream = (enum journal_stream)(rand() % 13 == 0 ? 2 : 0),
                 .priority = rand() % 8 == 0 ? 3 : 6,
-                .flags = rand() % 6 == 0 ? (unsigned)(rand() % 4) : 0,
+                .flags = (rand() % 6 == 0 ? (unsigned)(rand() % 4) : 0) |
+                         (plain && rand() % 2 ? JOURNAL_FLAG_PLAIN : 0),
                 .message = msgs[i],
                 .message_len = ml,
             };
@@ -1540,12 +1543,45 @@ Test(journal_file, batch_format_matches_single_records)
             struct journal_record r = recs[i];
 
             r.seq = first_seq + i;
+            r.flags &= ~(unsigned)JOURNAL_FLAG_PLAIN; /* the hint changes no byte */
             len_single += journal_record_format(&r, single + len_single, 3500);
         }
         size_t len_batch =
             first == SIZE_MAX ? 0 : journal_records_format(recs, first, next, first_seq, batch_out);
         cr_assert_eq(len_batch, len_single, "round %d", round);
         cr_assert_arr_eq(batch_out, single, len_single, "round %d", round);
+    }
+}
+
+/* The collector's scan: the line end is memchr's, and "plain" is true exactly when no byte
+ * before it needs escaping, for every length around the 16-byte blocks and every byte value. */
+Test(journal_file, line_scan_matches_memchr_and_escaping)
+{
+    static const unsigned char specials[] = {'\n', '\\', 0x7f, 0x1f, 0x80, 0xc3, 0, '\t', 0xff};
+    char buf[80];
+
+    srand(5);
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(rand() % (int)sizeof(buf));
+        bool plain, want_plain = true;
+
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)(0x20 + rand() % 0x5f);
+        for (int k = rand() % 3; k > 0 && n > 0; k--)
+            buf[rand() % (int)n] = (char)specials[rand() % (int)sizeof(specials)];
+        if (round < 256 && n > 0)
+            buf[n - 1] = (char)round; /* every byte value, last */
+
+        const char *nl = memchr(buf, '\n', n);
+        size_t want = nl ? (size_t)(nl - buf) : n;
+
+        for (size_t i = 0; i < want; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if (c < 0x20 || c >= 0x7f || c == '\\')
+                want_plain = false;
+        }
+        cr_assert_eq(journal_line_scan(buf, n, &plain), want, "round %d", round);
+        cr_assert_eq(plain, want_plain, "round %d", round);
     }
 }
 
