@@ -615,6 +615,8 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sig_term, on_signal, SIGTERM);
     uv_signal_start(&d.sig_int, on_signal, SIGINT);
     uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
+    /* Spawned children reset exactly the dispositions changed by now (proc.c). */
+    proc_note_signal_dispositions();
 
     log_info("minisupd %s (pid %d): %zu unit(s) from %s", MINISUP_VERSION, (int)getpid(),
              manager_unit_count(d.manager), unit_dir);

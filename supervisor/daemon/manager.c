@@ -368,6 +368,14 @@ static void runs_changed(struct manager *m)
         uv_timer_start(&m->record_timer, on_record_timer, 0, 0);
 }
 
+/* A unit lets go of r. If r's process was not reaped, it runs on untracked: the
+ * escaped-process sweep must list the children again to see it (proc.c keeps its list). */
+static void run_untrack(struct run *r)
+{
+    if (!r->reaped)
+        proc_children_changed();
+}
+
 static void deliver_exit(struct unit *u, struct run *r)
 {
     pid_t pid = r->pid;
@@ -887,6 +895,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     run->refs = 1;
     if (u->runs[role]) {
         /* A previous process still draining keeps its own references. */
+        run_untrack(u->runs[role]);
         u->runs[role]->unit = NULL;
         run_unref(u->runs[role]);
     }
@@ -919,6 +928,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
             int res = proc_exec_result(sr.exec_fd, path, ret_error, error_size);
             close(sr.exec_fd);
             if (res < 0) {
+                run_untrack(run);
                 u->runs[role] = NULL;
                 run->unit = NULL;
                 run_unref(run);
@@ -1163,6 +1173,7 @@ static int watch_main_pid(struct unit *u, pid_t pid)
     run->pidfd = proc_pidfd_open(pid);
     run->refs = 1;
     if (u->runs[SERVICE_ROLE_MAIN]) {
+        run_untrack(u->runs[SERVICE_ROLE_MAIN]);
         u->runs[SERVICE_ROLE_MAIN]->unit = NULL;
         run_unref(u->runs[SERVICE_ROLE_MAIN]);
     }
@@ -1941,6 +1952,7 @@ static void unit_free(struct unit *u)
         waiter_finish(u->waiters, "canceled");
     for (int i = 0; i < 2; i++) {
         if (u->runs[i]) {
+            run_untrack(u->runs[i]);
             u->runs[i]->unit = NULL;
             run_unref(u->runs[i]);
             u->runs[i] = NULL;

@@ -160,6 +160,28 @@ static void put_pid(char *entry, pid_t pid)
     *p = '\0';
 }
 
+/* Signals whose disposition in minisupd is not SIG_DFL (bit sig - 1): the child resets these
+ * only. exec resets caught signals itself; an ignored one would be inherited, and a handler
+ * could run in the child between its unblocking of signals and exec. Resetting all 64 took
+ * 62 system calls in every spawn, where minisupd changes five or so (and inherits a few
+ * ignored ones, as under nohup). */
+static uint64_t nondefault_signals;
+static bool signals_noted;
+
+void proc_note_signal_dispositions(void)
+{
+    uint64_t set = 0;
+
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
+        struct sigaction sa;
+        /* glibc refuses its own two (SIGCANCEL, SIGSETXID); exec resets them anyway. */
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+            set |= UINT64_C(1) << (sig - 1);
+    }
+    nondefault_signals = set;
+    signals_noted = true;
+}
+
 static void child_exec(const struct spawn_params *p, int errfd)
 {
     sigset_t none;
@@ -198,11 +220,9 @@ static void child_exec(const struct spawn_params *p, int errfd)
     if (p->listen_pid_env_index >= 0)
         put_pid(p->envp[p->listen_pid_env_index], getpid());
 
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP)
-            continue;
-        signal(sig, SIG_DFL); /* fails harmlessly for the numbers libc reserves */
-    }
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (nondefault_signals & (UINT64_C(1) << (sig - 1)))
+            signal(sig, SIG_DFL);
     if (p->ignore_sigpipe)
         signal(SIGPIPE, SIG_IGN);
     sigemptyset(&none);
@@ -441,6 +461,8 @@ again:
                  strerror(-r));
         return r;
     }
+    if (!signals_noted)
+        proc_note_signal_dispositions();
     /* Block signals across fork so no libuv handler runs in the child before it resets them. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -539,10 +561,64 @@ static size_t own_children(pid_t *out, size_t max)
     return n;
 }
 
+/* minisupd's children that no unit tracks, as the escaped-process sweep last listed them.
+ * Listing our children reads /proc/self/task/<tid>/children, which names every child (1000
+ * units: 1000 pids, O(N) in the kernel), and asks is_tracked() of each; done once per group
+ * check, stopping N units cost O(N^2). The list is kept until something may have changed it
+ * in a way we can see coming:
+ *  - a child was reaped: the orphans it left were reparented to us when it exited, perhaps
+ *    after the listing;
+ *  - a tracked child stopped being tracked while alive (proc_children_changed());
+ *  - the loop is about to wait (a uv_prepare handle): an orphan whose parent was not ours is
+ *    adopted without any event we could watch, so no list outlives one turn of the loop.
+ * Children spawned after the listing are tracked, so it needs them not. Without a running
+ * reaper (no loop) nothing is kept. */
+#define CHILDREN_MAX 16384
+static struct {
+    bool enabled; /* the reaper runs, so the prepare handle ends every list */
+    bool valid;
+    bool (*is_tracked)(pid_t pid, void *userdata);
+    void *userdata;
+    size_t n;
+    pid_t pids[CHILDREN_MAX];
+} untracked;
+static uv_prepare_t untracked_prepare;
+
+void proc_children_changed(void)
+{
+    untracked.valid = false;
+}
+
+static void on_untracked_prepare(uv_prepare_t *h)
+{
+    untracked.valid = false;
+}
+
+/* Our children that is_tracked() did not know at the last listing; the caller asks it again,
+ * since a child may have become tracked since (Type=forking's daemon). */
+static size_t untracked_children(bool (*is_tracked)(pid_t pid, void *userdata), void *userdata,
+                                 const pid_t **ret_pids)
+{
+    static pid_t children[CHILDREN_MAX];
+
+    if (!untracked.valid || untracked.is_tracked != is_tracked || untracked.userdata != userdata) {
+        size_t n = own_children(children, CHILDREN_MAX), k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!is_tracked || !is_tracked(children[i], userdata))
+                untracked.pids[k++] = children[i];
+        untracked.n = k;
+        untracked.is_tracked = is_tracked;
+        untracked.userdata = userdata;
+        untracked.valid = untracked.enabled;
+    }
+    *ret_pids = untracked.pids;
+    return untracked.n;
+}
+
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
                         bool (*is_tracked)(pid_t pid, void *userdata), void *userdata)
 {
-    static pid_t children[16384];
+    const pid_t *children;
     char needle[64];
     size_t needle_len, n;
     int found = 0;
@@ -552,8 +628,8 @@ int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_gr
     needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
     /* A process that left its group has lost its parent too (that is how it escaped: fork,
      * setsid, parent exits), so as a subreaper we are its parent now: only our own children
-     * need a look, not all of /proc. */
-    n = own_children(children, sizeof(children) / sizeof(children[0]));
+     * need a look, not all of /proc, and of those only the ones no unit tracks. */
+    n = untracked_children(is_tracked, userdata, &children);
     for (size_t k = 0; k < n; k++) {
         char path[64], buf[65536];
         pid_t pid = children[k];
@@ -684,8 +760,8 @@ size_t proc_group_members(pid_t pgid, pid_t *out, size_t max)
 size_t proc_untracked_children(pid_t *out, size_t max, bool (*is_tracked)(pid_t, void *),
                                void *userdata)
 {
-    static pid_t children[16384];
-    size_t n = own_children(children, sizeof(children) / sizeof(children[0])), k = 0;
+    const pid_t *children;
+    size_t n = untracked_children(is_tracked, userdata, &children), k = 0;
 
     for (size_t i = 0; i < n && k < max; i++)
         if (!is_tracked || !is_tracked(children[i], userdata))
@@ -719,6 +795,8 @@ void proc_reap_all(void)
         }
         if (si.si_pid == 0)
             return;
+        /* What it left behind is ours now, perhaps since the last listing of our children. */
+        untracked.valid = false;
         struct exit_info e = {.code = si.si_code, .status = si.si_status};
         if (exit_cb)
             exit_cb(si.si_pid, &e, exit_userdata);
@@ -745,6 +823,15 @@ int proc_reaper_start(uv_loop_t *loop, proc_exit_cb cb, void *userdata)
     r = uv_signal_start(&sigchld, on_sigchld, SIGCHLD);
     if (r < 0)
         return r;
+    /* Ends the list of untracked children before each wait; unreferenced, so it never keeps
+     * the loop alive. */
+    r = uv_prepare_init(loop, &untracked_prepare);
+    if (r < 0)
+        return r;
+    uv_prepare_start(&untracked_prepare, on_untracked_prepare);
+    uv_unref((uv_handle_t *)&untracked_prepare);
+    untracked.enabled = true;
+    proc_note_signal_dispositions(); /* SIGCHLD has a handler now */
     proc_reap_all();
     return 0;
 }
@@ -753,6 +840,9 @@ void proc_reaper_stop(void)
 {
     if (!uv_is_closing((uv_handle_t *)&sigchld))
         uv_close((uv_handle_t *)&sigchld, NULL);
+    if (untracked.enabled && !uv_is_closing((uv_handle_t *)&untracked_prepare))
+        uv_close((uv_handle_t *)&untracked_prepare, NULL);
+    untracked.enabled = untracked.valid = false;
 }
 
 char *proc_find_executable(const char *cmd, const char *bin_dir, const char *path_env)

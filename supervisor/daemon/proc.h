@@ -74,6 +74,12 @@ int proc_spawn(const struct spawn_params *p, struct spawn_result *ret, char *ret
  * the first spawn does it otherwise. */
 void proc_reserve_spawn_fds(void);
 
+/* Records which signals have a disposition other than SIG_DFL in minisupd (a handler, or
+ * ignored, perhaps inherited): a spawned child resets those and only those, then unblocks all.
+ * Call after changing a disposition; proc_reaper_start() and main.c's set-up do, and the first
+ * spawn does if nobody has. Does not log. */
+void proc_note_signal_dispositions(void);
+
 /* Reads the exec outcome from exec_fd: 1 when the exec succeeded, 0 when not known yet, or a
  * negative errno with "Failed to execute '<path>': <reason>" in ret_error. */
 int proc_exec_result(int fd, const char *path, char *ret_error, size_t error_size);
@@ -89,7 +95,10 @@ int proc_pidfd_open(pid_t pid);
  * by reading /proc/<pid>/environ of minisupd's children (an escaped process has lost its parent,
  * so as subreaper we adopted it) that are neither tracked (is_tracked) nor in `groups` (DESIGN:
  * process groups stand in for cgroups; RELIABILITY STOP-4). Signals each with sig (0 just
- * counts). Returns how many there were. */
+ * counts). Returns how many there were. The list of untracked children it reads is shared
+ * with proc_untracked_children() and kept, while the reaper runs, until the next child is
+ * reaped, proc_children_changed() is called, or the loop is about to wait: so the cost that
+ * grows with the number of children is paid once per exit or loop turn, not once per call. */
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
                         bool (*is_tracked)(pid_t pid, void *userdata), void *userdata);
 
@@ -99,6 +108,10 @@ size_t proc_group_members(pid_t pgid, pid_t *out, size_t max);
 /* minisupd's own children that is_tracked() does not know: adopted orphans. */
 size_t proc_untracked_children(pid_t *out, size_t max, bool (*is_tracked)(pid_t, void *),
                                void *userdata);
+
+/* Tells the sweep that a child is_tracked() knew may no longer be known while it still runs
+ * (a unit let go of a process it did not reap): the next call lists the children again. */
+void proc_children_changed(void);
 
 /* The start time of pid in clock ticks since boot (/proc/<pid>/stat field 22): with the pid, it
  * names one process for good, since a reused pid starts later. Also its process group. 0, or
