@@ -1,15 +1,16 @@
 /* Line assembly and attribution for service output, and the hand-off to storage. The event loop
  * thread reads the pipes and turns every read into one batch of records (one clock reading, line
- * ends found with memchr, the records pointing into the read buffer itself); a writer thread
- * formats and appends the batches to the store in order and hands them back, through a uv_async,
- * for the followers and the owners' EOF callbacks. The loop never waits for the disk: when the
- * batches in flight hold more than QUEUE_HIGH bytes, every pipe stops being read, so the services
- * block in write() and nothing is lost, until the writer is back under QUEUE_LOW. A stream keeps
- * its own attribution for life: lines still draining from run k are never tagged with run k+1
+ * ends found by journal_line_scan(), the records pointing into the read buffer itself); a writer
+ * thread formats and appends the batches to the store in order and hands them back, through a
+ * uv_async, for the followers and the owners' EOF callbacks. The loop never waits for the disk:
+ * when the batches in flight hold more than QUEUE_HIGH bytes, every pipe stops being read, so the
+ * services block in write() and nothing is lost, until the writer is back under QUEUE_LOW. A stream
+ * keeps its own attribution for life: lines still draining from run k are never tagged with run k+1
  * (LOG-8). docs/journal-format.md, "The collector", describes the bound and the threads. */
 #include "journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,13 +26,21 @@
 
 /* One read. Each read gets a buffer of its own, which the batch keeps until it is stored. */
 #define READ_CHUNK (64 * 1024)
-/* A read that used at most this much is copied out, and the 64 KiB buffer is used again. */
+/* A stream whose reads found half a default pipe or more (READ_CHUNK / 2: its writer keeps
+ * ahead of us) FLOOD_FULL_READS times in a row floods: its pipe is grown
+ * to FLOOD_PIPE_SIZE (F_SETPIPE_SZ; a pipe holds 64 KiB by default) and read FLOOD_READ_CHUNK
+ * at a time, so its writer blocks, and the two threads hand over, a fraction as often; every
+ * hand-over is a wake-up, and on a busy machine the wake-ups, not the bytes, set the rate. */
+#define FLOOD_FULL_READS 4
+#define FLOOD_PIPE_SIZE (1024 * 1024)
+#define FLOOD_READ_CHUNK (256 * 1024)
+/* A read that used at most this much is copied out, and its buffer is used again. */
 #define SMALL_READ (8 * 1024)
 /* The bound of memory in batches that are read but not yet stored (read buffers, records, copied
  * lines): reading stops above QUEUE_HIGH and starts again at QUEUE_LOW. One more read of each
- * stream that was already reading can land on top (READ_CHUNK and its records). */
-#define QUEUE_HIGH (1024 * 1024)
-#define QUEUE_LOW (256 * 1024)
+ * stream that was already reading can land on top (its read buffer and its records). */
+#define QUEUE_HIGH (2 * 1024 * 1024)
+#define QUEUE_LOW (1024 * 1024)
 /* Records a batch has room for at first; it grows with the lines of its read. */
 #define RECS_INITIAL 256
 /* A recycled batch keeps a record array up to this size (a read of short lines needs more). */
@@ -74,8 +83,8 @@ struct batch {
     struct batch *next;
     struct journal_record *recs;
     size_t n, cap;
-    char *buf; /* READ_CHUNK bytes, or NULL */
-    size_t buf_used;
+    char *buf; /* buf_cap bytes (READ_CHUNK or FLOOD_READ_CHUNK), or NULL */
+    size_t buf_cap, buf_used;
     struct block *blocks;
     struct stream *stream;         /* held while records point at its strings */
     bool eof;                      /* stream's last records: its on_eof once stored */
@@ -102,6 +111,8 @@ struct stream {
     bool continuing;    /* the last record was a LineMax piece: the next one goes on with it */
     bool dropping_line; /* the rate limit dropped the first piece of this long line */
     bool reading;
+    unsigned full_reads;   /* reads in a row of READ_CHUNK / 2 or more */
+    bool flooding;         /* its pipe was grown (FLOOD_*) */
     struct block *partial; /* bytes of an unfinished line, up to line_max */
     size_t partial_len;
     journal_eof_cb on_eof;
@@ -132,7 +143,9 @@ struct journal {
     struct batch *cur; /* being built by the current read */
     struct batch *free_batches;
     unsigned n_free;
-    char *spare_buf;     /* a read buffer a small read gave back */
+    char *spare_buf; /* a read buffer a small read gave back */
+    size_t spare_cap;
+    size_t flood_budget; /* pipe pages the journal may still add by growing pipes */
     size_t queued_bytes; /* charged for batches not back yet */
     size_t in_flight;    /* batches not back yet */
     bool paused;         /* reading stopped: queued_bytes went over QUEUE_HIGH */
@@ -330,20 +343,23 @@ static void batch_submit(struct journal *j)
                     memcpy(k->data, b->buf, used);
                     for (size_t i = 0; i < b->n; i++) {
                         const char *m = b->recs[i].message;
-                        if (m >= b->buf && m < b->buf + READ_CHUNK)
+                        if (m >= b->buf && m < b->buf + b->buf_cap)
                             b->recs[i].message = k->data + (m - b->buf);
                     }
                     batch_attach_block(b, k);
                 }
-                if (!j->spare_buf)
+                if (!j->spare_buf) {
                     j->spare_buf = b->buf;
-                else
+                    j->spare_cap = b->buf_cap;
+                } else {
                     free(b->buf);
+                }
                 b->buf = NULL;
+                b->buf_cap = 0;
             }
         }
     }
-    b->charged = sizeof(*b) + b->cap * sizeof(*b->recs) + (b->buf ? READ_CHUNK : 0);
+    b->charged = sizeof(*b) + b->cap * sizeof(*b->recs) + (b->buf ? b->buf_cap : 0);
     for (struct block *k = b->blocks; k; k = k->next)
         b->charged += sizeof(*k) + k->size;
     j->queued_bytes += b->charged;
@@ -519,6 +535,21 @@ static void writer_stop(struct journal *j)
 
 static void on_sync_timer(uv_timer_t *t);
 
+/* A quarter of the user's pipe-user-pages-soft; no limit when it is 0 (none), nothing when it
+ * cannot be read. */
+static size_t flood_budget_pages(void)
+{
+    unsigned long soft;
+    FILE *f = fopen("/proc/sys/fs/pipe-user-pages-soft", "re");
+    int n = f ? fscanf(f, "%lu", &soft) : 0;
+
+    if (f)
+        fclose(f);
+    if (n != 1)
+        return 0;
+    return soft == 0 ? SIZE_MAX : (size_t)(soft / 4);
+}
+
 int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *opts,
                 struct journal **ret)
 {
@@ -541,6 +572,7 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
     if (j->opts.sync_interval_usec == 0)
         j->opts.sync_interval_usec = 5 * 60 * 1000000ULL;
     j->line_max = j->opts.line_max;
+    j->flood_budget = flood_budget_pages();
     j->dir = strdup(dir);
     if (!j->dir) {
         free(j);
@@ -913,7 +945,30 @@ static void stream_close(struct stream *s)
     if (s->next)
         s->next->prev = s->prev;
     s->reading = false;
+    if (s->flooding)
+        j->flood_budget += FLOOD_PIPE_SIZE / 4096;
     uv_close((uv_handle_t *)&s->pipe, on_stream_closed);
+}
+
+/* Grows the pipe of a stream that keeps it full. Pipe capacity counts against the user's
+ * pipe-user-pages-soft (past it, the kernel gives every new pipe of the user one page), so the
+ * grown pipes together stay within a quarter of it. A refusal (pipe-max-size, the hard limit)
+ * leaves the stream as it was. */
+static void stream_flood(struct stream *s)
+{
+    struct journal *j = s->j;
+    size_t pages = FLOOD_PIPE_SIZE / 4096;
+    uv_os_fd_t fd;
+
+    if (j->flood_budget < pages || uv_fileno((uv_handle_t *)&s->pipe, &fd) < 0 ||
+        fcntl(fd, F_SETPIPE_SZ, FLOOD_PIPE_SIZE) < 0) {
+        s->full_reads = 0;
+        return;
+    }
+    j->flood_budget -= pages;
+    s->flooding = true;
+    log_debug("Journal: %s floods its %s; its pipe now holds %d KiB.", s->unit,
+              s->kind == JOURNAL_STREAM_STDERR ? "stderr" : "stdout", FLOOD_PIPE_SIZE / 1024);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -921,19 +976,29 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     struct stream *s = h->data;
     struct journal *j = s->j;
     struct batch *b = cur_batch(j);
+    size_t want = s->flooding ? FLOOD_READ_CHUNK : READ_CHUNK;
 
     buf->base = NULL;
     buf->len = 0; /* libuv reports UV_ENOBUFS: out of memory, the read is tried again later */
     if (!b)
         return;
-    if (!b->buf) {
-        b->buf = j->spare_buf ? j->spare_buf : malloc(READ_CHUNK);
+    if (b->buf && b->buf_cap < want) {
+        free(b->buf);
+        b->buf = NULL;
+    }
+    if (!b->buf && j->spare_buf && j->spare_cap >= want) {
+        b->buf = j->spare_buf;
+        b->buf_cap = j->spare_cap;
         j->spare_buf = NULL;
+    }
+    if (!b->buf) {
+        b->buf = malloc(want);
+        b->buf_cap = want;
         if (!b->buf)
             return;
     }
     buf->base = b->buf;
-    buf->len = READ_CHUNK;
+    buf->len = b->buf_cap;
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
@@ -944,6 +1009,10 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         uint64_t rt = clock_usec(CLOCK_REALTIME), mono = clock_usec(CLOCK_MONOTONIC);
         j->cur->buf_used = (size_t)nread; /* on_alloc() gave the buffer of j->cur */
+        if ((size_t)nread < READ_CHUNK / 2)
+            s->full_reads = 0;
+        else if (++s->full_reads >= FLOOD_FULL_READS && !s->flooding)
+            stream_flood(s);
         assemble(s, buf->base, (size_t)nread, rt, mono);
         batch_submit(j);
         return;

@@ -1080,7 +1080,9 @@ Test(faults, DISK_3_enospc_on_rotation_write_and_fsync, .timeout = 150)
  * the flood's pipe and the flood blocks in write() instead of losing lines; once the disk moves
  * again, every line of both units is in the journal exactly once, in order. */
 
-#define DISK4_LINES SCALE(300000, 100000)
+/* Enough lines to fill more than the queue (2 MiB) and a flooding stream's grown pipe (1 MiB)
+ * at about 14 bytes a line, so the flood must block. */
+#define DISK4_LINES 400000
 /* A short deadline for each minisupctl call while the disk is stalled: the old synchronous
  * journal blocked the loop for as long as the disk did, so it failed this at once. */
 #define DISK4_CTL_DEADLINE_MS 5000

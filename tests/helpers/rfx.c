@@ -272,6 +272,19 @@ static int cmd_flood(const char *bytes_text)
     return 0;
 }
 
+/* flood-pipesize BYTES: flood BYTES, then say how much its stdout pipe holds now, and then how
+ * much its stderr pipe holds (a stream that never flooded). */
+static int cmd_flood_pipesize(const char *bytes_text)
+{
+    int r = cmd_flood(bytes_text);
+
+    if (r != 0)
+        return r;
+    out(STDOUT_FILENO, "stdout pipe holds %d\n", fcntl(STDOUT_FILENO, F_GETPIPE_SZ));
+    out(STDOUT_FILENO, "stderr pipe holds %d\n", fcntl(STDERR_FILENO, F_GETPIPE_SZ));
+    return 0;
+}
+
 /* writer FILE: "w:<pid>:<i>" lines as fast as it can, until a write fails (minisupd died and the
  * pipe has no reader: EPIPE, SIGPIPE being ignored as systemd's IgnoreSIGPIPE=yes does). A
  * SIGTERM after the parent died (minisupd's PR_SET_PDEATHSIG) is noted and writing goes on to
@@ -418,6 +431,8 @@ int main(int argc, char **argv)
         return cmd_alternate(argv[2]);
     if (strcmp(cmd, "flood") == 0 && argc == 3)
         return cmd_flood(argv[2]);
+    if (strcmp(cmd, "flood-pipesize") == 0 && argc == 3)
+        return cmd_flood_pipesize(argv[2]);
     if (strcmp(cmd, "writer") == 0 && argc == 3)
         return cmd_writer(argv[2]);
     if (strcmp(cmd, "ids") == 0 && argc == 2)
