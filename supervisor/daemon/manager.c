@@ -152,7 +152,7 @@ struct manager {
     uv_timer_t shutdown_timer;
     uv_timer_t gc_timer;           /* collects finished Accept=yes instances */
     struct process_record *record; /* run/processes, for a successor after a kill -9 */
-    uv_timer_t record_timer;       /* rewrites it once per loop turn in which runs changed */
+    uv_idle_t record_idle;         /* rewrites it once per loop turn in which runs changed */
     bool record_failed;
     bool order_dirty; /* units or configurations changed: has_order is recomputed */
     unsigned closing_handles;
@@ -339,13 +339,14 @@ static bool op_group_alive(void *ud, pid_t pgid)
            0;
 }
 
-static void on_record_timer(uv_timer_t *t)
+static void on_record_idle(uv_idle_t *h)
 {
-    struct manager *m = t->data;
+    struct manager *m = h->data;
     struct process_entry *v = calloc(2 * m->n_units + 1, sizeof(*v));
     size_t n = 0;
     int r;
 
+    uv_idle_stop(h);
     if (!v)
         return;
     for (size_t i = 0; i < m->n_units; i++)
@@ -360,12 +361,15 @@ static void on_record_timer(uv_timer_t *t)
     free(v);
 }
 
-/* The set of running processes changed: pid lookups re-sort, the record is rewritten. */
+/* The set of running processes changed: pid lookups re-sort, the record is rewritten. The
+ * rewrite waits for the loop's idle phase, which comes after the timers: an exit and the
+ * restart that a RestartSec=0 timer spawns at the start of the next turn share one write, made
+ * after the new process is running instead of on the way to it. */
 static void runs_changed(struct manager *m)
 {
     m->tracked_dirty = true;
-    if (m->record && !uv_is_active((uv_handle_t *)&m->record_timer))
-        uv_timer_start(&m->record_timer, on_record_timer, 0, 0);
+    if (m->record && !uv_is_active((uv_handle_t *)&m->record_idle))
+        uv_idle_start(&m->record_idle, on_record_idle);
 }
 
 /* A unit lets go of r. If r's process was not reaped, it runs on untracked: the
@@ -2084,8 +2088,8 @@ int manager_new(uv_loop_t *loop, const struct manager_options *opts, struct jour
     m->shutdown_timer.data = m;
     uv_timer_init(loop, &m->gc_timer);
     m->gc_timer.data = m;
-    uv_timer_init(loop, &m->record_timer);
-    m->record_timer.data = m;
+    uv_idle_init(loop, &m->record_idle);
+    m->record_idle.data = m;
     if (process_record_new(opts->runtime_dir, &m->record) < 0)
         log_warning("Out of memory; no process record is kept.");
     path = path_join(opts->runtime_dir, "notify.sock");
@@ -2582,7 +2586,7 @@ void manager_free(struct manager *m)
     m->closing_handles = 3;
     uv_close((uv_handle_t *)&m->shutdown_timer, on_manager_closed);
     uv_close((uv_handle_t *)&m->gc_timer, on_manager_closed);
-    uv_close((uv_handle_t *)&m->record_timer, on_manager_closed);
+    uv_close((uv_handle_t *)&m->record_idle, on_manager_closed);
 }
 
 /* ---- socket units ----

@@ -509,9 +509,8 @@ again:
         ret->exec_fd = errpipe[0];
     }
     ret->pid = pid;
+    /* pidfd_open(2) always sets close-on-exec: no fcntl needed. */
     ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (ret->pidfd >= 0)
-        (void)fcntl(ret->pidfd, F_SETFD, FD_CLOEXEC); /* pidfd_open sets it; be explicit */
     return 0;
 }
 
