@@ -43,10 +43,11 @@
 #define QUEUE_LOW (1024 * 1024)
 /* Records a batch has room for at first; it grows with the lines of its read. */
 #define RECS_INITIAL 256
-/* A recycled batch keeps a record array up to this size (a read of short lines needs more). */
-#define RECS_KEPT 2048
+/* A recycled batch keeps a record array up to this size: a 256 KiB read of 64-byte lines
+ * (a read of shorter lines needs more). */
+#define RECS_KEPT 4096
 /* Recycled batches kept (with their buffers) for the next reads. */
-#define FREE_BATCHES_MAX 4
+#define FREE_BATCHES_MAX 8
 /* journal_last_seq() waits at most this long for the writer (see there). */
 #define FLUSH_WAIT_MS 250
 
@@ -263,11 +264,16 @@ static void batch_recycle(struct journal *j, struct batch *b)
     b->lost_count = 0;
     b->result = 0;
     b->charged = 0;
-    if (j->n_free >= FREE_BATCHES_MAX || b->cap > RECS_KEPT || j->closing) {
+    if (j->n_free >= FREE_BATCHES_MAX || j->closing) {
         free(b->recs);
         free(b->buf);
         free(b);
         return;
+    }
+    if (b->cap > RECS_KEPT) { /* the buffer is kept: a new one would be faulted in again */
+        free(b->recs);
+        b->recs = NULL;
+        b->cap = 0;
     }
     b->next = j->free_batches;
     j->free_batches = b;
