@@ -162,8 +162,8 @@ static void put_pid(char *entry, pid_t pid)
 
 /* Signals whose disposition in minisupd is not SIG_DFL (bit sig - 1): the child resets these
  * only. exec resets caught signals itself; an ignored one would be inherited, and a handler
- * could run in the child between its unblocking of signals and exec. Resetting all 64 took
- * 62 system calls in every spawn, where minisupd changes five or so (and inherits a few
+ * could run in the child between its unblocking of signals and exec. Resetting every signal
+ * took 60 system calls in every spawn, where minisupd changes five or so (and inherits a few
  * ignored ones, as under nohup). */
 static uint64_t nondefault_signals;
 static bool signals_noted;
