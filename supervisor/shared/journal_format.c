@@ -187,6 +187,19 @@ static inline bool byte_is_plain(unsigned char c, bool escape_space)
     return c >= 0x20 && c < 0x7f && c != '\\' && !(escape_space && c == ' ');
 }
 
+#ifdef __SSE2__
+/* One bit per byte of x that is not plain (byte_is_plain() without escape_space): as signed
+ * bytes, everything below 0x20 (the controls and all of 0x80..0xff), DEL and the backslash. */
+static inline unsigned not_plain_mask(__m128i x)
+{
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
+                                            _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* Writes s escaped: printable ASCII and valid printable UTF-8 as they are, every other byte and
  * the backslash as \xHH. With escape_space, ' ' too (for the space-delimited identifier). */
 static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_space)
@@ -204,10 +217,7 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
              * stored even when only its start is plain: the output has room for 4x the rest. */
             while (i + 16 <= n) {
                 __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                                           _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
-                                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-                unsigned m = (unsigned)_mm_movemask_epi8(bad);
+                unsigned m = not_plain_mask(x);
 
                 _mm_storeu_si128((__m128i *)(void *)o, x);
                 if (m != 0) {
@@ -224,11 +234,8 @@ static char *put_escaped(char *o, const unsigned char *s, size_t n, bool escape_
              * at once, overlapping what was copied already (1:1, so it lines up). */
             if (i < n && i + 16 > n && n >= 16 && n - 16 >= run) {
                 __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
-                __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                                           _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
-                                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
 
-                if (_mm_movemask_epi8(bad) == 0) {
+                if (not_plain_mask(x) == 0) {
                     _mm_storeu_si128((__m128i *)(void *)(o - (i - (n - 16))), x);
                     o += n - i;
                     break; /* all of s is out */
@@ -281,11 +288,7 @@ size_t journal_line_scan(const char *data, size_t n, bool *ret_plain)
     /* The same test as put_escaped()'s: the first byte that is not plain ends the scan, and
      * in the common line that byte is the newline itself. */
     while (i + 16 <= n) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
-                                                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        unsigned m = not_plain_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
 
         if (m != 0) {
             i += (size_t)__builtin_ctz(m);
