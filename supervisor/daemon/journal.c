@@ -545,13 +545,18 @@ static void on_sync_timer(uv_timer_t *t);
  * cannot be read. */
 static size_t flood_budget_pages(void)
 {
+    char buf[32], *end;
     unsigned long soft;
     FILE *f = fopen("/proc/sys/fs/pipe-user-pages-soft", "re");
-    int n = f ? fscanf(f, "%lu", &soft) : 0;
+    bool ok = f && fgets(buf, sizeof(buf), f);
 
     if (f)
         fclose(f);
-    if (n != 1)
+    if (!ok)
+        return 0;
+    errno = 0;
+    soft = strtoul(buf, &end, 10);
+    if (errno != 0 || end == buf)
         return 0;
     return soft == 0 ? SIZE_MAX : (size_t)(soft / 4);
 }
@@ -848,7 +853,7 @@ static void assemble(struct stream *s, const char *data, size_t n, uint64_t rt, 
     while (n > 0) {
         bool plain;
         size_t take = journal_line_scan(data, n, &plain);
-        const char *nl = take < n ? data + take : NULL;
+        bool nl = take < n; /* a newline ends this line within the read */
 
         if (s->partial_len == 0 && nl && take <= j->line_max) {
             /* The common case: a whole line inside this read, no copy; the scan that found its
