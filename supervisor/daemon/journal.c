@@ -246,6 +246,15 @@ static void batch_attach_block(struct batch *b, struct block *k)
     b->blocks = k;
 }
 
+/* A batch holds one read of one stream, and borrows the stream's strings while it lives. */
+static void batch_hold_stream(struct batch *b, struct stream *s)
+{
+    if (!b->stream) {
+        b->stream = s;
+        s->refs++;
+    }
+}
+
 /* Empties a batch that came back and keeps it for reuse, or frees it. */
 static void batch_recycle(struct journal *j, struct batch *b)
 {
@@ -817,16 +826,13 @@ static bool emit(struct stream *s, const char *msg, size_t len, unsigned flags, 
     rec.message = msg;
     rec.message_len = len;
     if (!s->dropping_line && rate_allow(s, mono)) {
-        /* A batch holds one read of one stream, and borrows the stream's strings. */
         b = cur_batch(j);
-        if (b && !b->stream) {
-            b->stream = s;
-            s->refs++;
-        }
-        if (!b)
+        if (!b) {
             j->dropped++;
-        else
+        } else {
+            batch_hold_stream(b, s);
             added = batch_add(j, b, &rec);
+        }
     } else {
         s->dropping_line = (flags & JOURNAL_FLAG_CONTINUED) != 0; /* drop the rest of it too */
     }
@@ -961,6 +967,18 @@ static void stream_close(struct stream *s)
     uv_close((uv_handle_t *)&s->pipe, on_stream_closed);
 }
 
+/* Closes s and tells its owner at once, without waiting for a batch to be stored. */
+static void stream_close_now(struct stream *s)
+{
+    journal_eof_cb cb = s->on_eof;
+    void *ud = s->userdata;
+
+    s->on_eof = NULL;
+    stream_close(s);
+    if (cb)
+        cb(ud);
+}
+
 /* Grows the pipe of a stream that keeps it full. Pipe capacity counts against the user's
  * pipe-user-pages-soft (past it, the kernel gives every new pipe of the user one page), so the
  * grown pipes together stay within a quarter of it. A refusal (pipe-max-size, the hard limit)
@@ -1040,21 +1058,12 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         log_debug("Reading output of %s failed: %s", s->unit, uv_strerror((int)nread));
     struct batch *b = cur_batch(j);
     if (b) {
-        if (!b->stream) {
-            b->stream = s;
-            s->refs++;
-        }
+        batch_hold_stream(b, s);
         b->eof = true;
         stream_close(s);
         batch_submit(j);
     } else {
-        /* Out of memory: say it now rather than never. */
-        journal_eof_cb cb = s->on_eof;
-        void *ud = s->userdata;
-        s->on_eof = NULL;
-        stream_close(s);
-        if (cb)
-            cb(ud);
+        stream_close_now(s); /* out of memory: say it now rather than never */
     }
 }
 
@@ -1274,12 +1283,7 @@ void journal_close(struct journal *j)
             batch_submit(j);
         }
         /* Owners learn that the stream is gone, so they can release what they hold for it. */
-        journal_eof_cb cb = s->on_eof;
-        void *ud = s->userdata;
-        s->on_eof = NULL;
-        stream_close(s);
-        if (cb)
-            cb(ud);
+        stream_close_now(s);
     }
     batch_submit(j);
     j->closing = true;
