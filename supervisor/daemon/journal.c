@@ -61,7 +61,8 @@ struct unit_counters {
     bool notice_in_flight; /* a "could not be stored" notice is queued */
     int last_error;
     char invocation[33];
-    struct unit_counters *next;
+    struct unit_counters *next;  /* every unit's, for the sweeps */
+    struct unit_counters *hnext; /* in its hash bucket */
 };
 
 struct follower {
@@ -132,6 +133,8 @@ struct journal {
     bool unfollowed;    /* some were unfollowed meanwhile: remove them afterwards */
     bool draining;      /* inside drain_done() */
     struct unit_counters *counters;
+    struct unit_counters **counter_buckets; /* by unit name: attach looks one up per stream */
+    size_t n_counters, n_counter_buckets;   /* a power of two, or 0 */
     struct journal_options opts;
     uv_timer_t sync_timer;
     bool sync_timer_open;
@@ -155,6 +158,8 @@ struct journal {
     uint64_t enqueued;   /* batches handed to the writer so far */
     uv_async_t async;
     bool async_open, async_ref;
+    uv_prepare_t submit_prepare; /* hands over minisupd's records before the loop waits */
+    bool submit_prepare_open;
 
     /* Shared with the writer thread, under mu. */
     pthread_t thread;
@@ -549,6 +554,7 @@ static void writer_stop(struct journal *j)
 }
 
 static void on_sync_timer(uv_timer_t *t);
+static void on_submit_prepare(uv_prepare_t *h);
 
 /* A quarter of the user's pipe-user-pages-soft; no limit when it is 0 (none), nothing when it
  * cannot be read. */
@@ -638,6 +644,13 @@ int journal_new(uv_loop_t *loop, const char *dir, const struct journal_options *
     j->open_handles++;
     uv_unref((uv_handle_t *)&j->async);
 
+    uv_prepare_init(loop, &j->submit_prepare);
+    j->submit_prepare.data = j;
+    j->submit_prepare_open = true;
+    j->open_handles++;
+    uv_prepare_start(&j->submit_prepare, on_submit_prepare);
+    uv_unref((uv_handle_t *)&j->submit_prepare);
+
     uv_timer_init(loop, &j->sync_timer);
     j->sync_timer.data = j;
     j->sync_timer_open = true;
@@ -667,13 +680,56 @@ uint64_t journal_dropped(const struct journal *j)
     return j->dropped;
 }
 
-static struct unit_counters *counters_get(struct journal *j, const char *unit)
+/* FNV-1a of a unit name. */
+static size_t name_hash(const char *name)
 {
-    struct unit_counters *c;
+    uint64_t h = 14695981039346656037ULL;
 
-    for (c = j->counters; c; c = c->next)
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static struct unit_counters *counters_find(const struct journal *j, const char *unit)
+{
+    if (j->n_counter_buckets == 0)
+        return NULL;
+    for (struct unit_counters *c = j->counter_buckets[name_hash(unit) & (j->n_counter_buckets - 1)];
+         c; c = c->hnext)
         if (strcmp(c->unit, unit) == 0)
             return c;
+    return NULL;
+}
+
+/* Doubles the buckets once there are as many counters; on out-of-memory the chains just grow. */
+static void counters_rehash(struct journal *j)
+{
+    size_t n = j->n_counter_buckets ? j->n_counter_buckets * 2 : 64;
+    struct unit_counters **b = calloc(n, sizeof(*b));
+
+    if (!b)
+        return;
+    for (struct unit_counters *c = j->counters; c; c = c->next) {
+        size_t i = name_hash(c->unit) & (n - 1);
+        c->hnext = b[i];
+        b[i] = c;
+    }
+    free(j->counter_buckets);
+    j->counter_buckets = b;
+    j->n_counter_buckets = n;
+}
+
+/* The unit's counters, made on first use; NULL on out-of-memory. */
+static struct unit_counters *counters_get(struct journal *j, const char *unit)
+{
+    struct unit_counters *c = counters_find(j, unit);
+
+    if (c)
+        return c;
+    if (j->n_counters >= j->n_counter_buckets)
+        counters_rehash(j);
+    if (j->n_counter_buckets == 0)
+        return NULL;
     c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -684,6 +740,10 @@ static struct unit_counters *counters_get(struct journal *j, const char *unit)
     }
     c->next = j->counters;
     j->counters = c;
+    size_t i = name_hash(unit) & (j->n_counter_buckets - 1);
+    c->hnext = j->counter_buckets[i];
+    j->counter_buckets[i] = c;
+    j->n_counters++;
     return c;
 }
 
@@ -934,6 +994,7 @@ static void maybe_free_journal(struct journal *j)
         free(c->unit);
         free(c);
     }
+    free(j->counter_buckets);
     pthread_cond_destroy(&j->wake);
     pthread_cond_destroy(&j->written);
     pthread_mutex_destroy(&j->mu);
@@ -1128,15 +1189,14 @@ void journal_unit_stats(const struct journal *j, const char *unit, struct journa
 {
     memset(ret, 0, sizeof(*ret));
     if (j->dropped == 0 && j->suppressed == 0)
-        return; /* the usual case: list-units of 1000 units scans nothing */
-    for (const struct unit_counters *c = j->counters; c; c = c->next)
-        if (strcmp(c->unit, unit) == 0) {
-            ret->suppressed = c->suppressed_total;
-            ret->lost = c->lost_total;
-            ret->lost_unreported = c->lost_unreported;
-            ret->error = c->lost_total > 0 ? c->last_error : 0;
-            return;
-        }
+        return; /* the usual case: nothing to look up */
+    const struct unit_counters *c = counters_find(j, unit);
+    if (c) {
+        ret->suppressed = c->suppressed_total;
+        ret->lost = c->lost_total;
+        ret->lost_unreported = c->lost_unreported;
+        ret->error = c->lost_total > 0 ? c->last_error : 0;
+    }
 }
 
 static void on_sync_timer(uv_timer_t *t)
@@ -1170,14 +1230,25 @@ void journal_log_unit(struct journal *j, const char *unit, const char *invocatio
     struct batch *b = cur_batch(j);
 
     /* Inside a read (the rate limit's notice) the record joins that read's batch after the lines
-     * before it; otherwise it goes alone, at once. Either way it keeps its place in the order. */
+     * before it. Otherwise it waits in j->cur with the other records of this turn of the loop
+     * (a restart's three, a start-up's thousand "Started"), and they go to the writer together
+     * (on_submit_prepare()), or with the next read, which then comes after them. Either way it
+     * keeps its place in the order, and the writer is woken once, not per record. */
     if (!b) {
         j->dropped++;
         return;
     }
     add_manager_record(j, b, unit, invocation ? invocation : "", priority, message);
-    if (!b->stream)
-        batch_submit(j);
+    if (b->stream)
+        return;
+    if (b->sync)
+        batch_submit(j); /* crit or worse: stored and synced at once, as journald does */
+}
+
+/* The loop is about to wait: what this turn logged goes to the writer now. */
+static void on_submit_prepare(uv_prepare_t *h)
+{
+    batch_submit(h->data);
 }
 
 void *journal_follow(struct journal *j, journal_follow_cb cb, void *userdata)
@@ -1290,6 +1361,10 @@ void journal_close(struct journal *j)
     if (j->sync_timer_open) {
         j->sync_timer_open = false;
         uv_close((uv_handle_t *)&j->sync_timer, on_handle_closed);
+    }
+    if (j->submit_prepare_open) {
+        j->submit_prepare_open = false;
+        uv_close((uv_handle_t *)&j->submit_prepare, on_handle_closed);
     }
     /* Everything read is stored before minisupd exits: the writer empties its queue, syncs and
      * ends; then followers and owners hear of the last batches. */
