@@ -532,31 +532,48 @@ int proc_kill(int pidfd, pid_t pid, int sig, bool group)
     return r < 0 ? -errno : 0;
 }
 
-/* Our direct children, from /proc/self/task/<tid>/children (minisupd has one thread). */
+/* Our direct children, from /proc/self/task/<tid>/children of the main thread: it forks every
+ * child, and the kernel hands orphans to a subreaper's first live thread, which is it. */
 static size_t own_children(pid_t *out, size_t max)
 {
-    char path[64], buf[65536];
-    size_t n = 0;
-    ssize_t len;
+    char path[64], buf[16384];
+    size_t n = 0, have = 0;
     int fd;
 
     snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    len = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (len <= 0)
-        return 0;
-    buf[len] = '\0';
-    for (char *p = buf; *p && n < max;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p)
+    /* Read to the end, a piece at a time: 16384 children take up to 128 KiB of text, and a
+     * pid may be cut between two reads (it is kept for the next). */
+    for (;;) {
+        ssize_t len = read(fd, buf + have, sizeof(buf) - 1 - have);
+        if (len < 0 && errno == EINTR)
+            continue;
+        bool end = len <= 0;
+        if (!end)
+            have += (size_t)len;
+        buf[have] = '\0';
+        char *p = buf;
+        while (n < max) {
+            char *q;
+            long v;
+            while (*p == ' ' || *p == '\n')
+                p++;
+            if (!*p || (!end && !memchr(p, ' ', have - (size_t)(p - buf))))
+                break; /* the last pid may go on in the next read */
+            v = strtol(p, &q, 10);
+            if (q == p)
+                break;
+            out[n++] = (pid_t)v;
+            p = q;
+        }
+        if (end || n >= max)
             break;
-        out[n++] = (pid_t)v;
-        p = end;
+        have -= (size_t)(p - buf);
+        memmove(buf, p, have);
     }
+    close(fd);
     return n;
 }
 
