@@ -297,3 +297,36 @@ Test(journal_collector, rate_limit_reports_what_it_drops, .init = setup, .fini =
     cr_assert_eq(stats.lost, 0);
     cr_assert_eq(stats.error, 0);
 }
+
+/* minisupd's own messages of one loop turn are gathered and handed to the writer together: they
+ * keep their place among a unit's lines, and a query sees them before the loop turns again. */
+Test(journal_collector, own_messages_gathered_keep_their_order, .init = setup, .fini = teardown)
+{
+    const char *inv = "0123456789abcdef0123456789abcdef";
+    int fd = attach(inv, JOURNAL_STREAM_STDOUT);
+    struct journal_query q = {.max_priority = -1};
+    struct collected c = {0};
+
+    journal_log_unit(j, "t.service", inv, LOG_INFO, "m1");
+    journal_log_unit(j, "t.service", inv, LOG_INFO, "m2");
+    /* No loop turn yet: a query hands over what is gathered and waits for it. */
+    cr_assert_gt(journal_last_seq(j), 0);
+    cr_assert_eq(journal_read(journal_directory(j), &q, collect, &c, NULL), 0);
+    cr_assert_eq(c.n, 2);
+    cr_assert_arr_eq(c.text, "m1\nm2\n", c.len);
+    free(c.text);
+
+    /* Gathered before a read of the same turn: the message goes first, the lines after it. */
+    journal_log_unit(j, "t.service", inv, LOG_INFO, "m3");
+    write_all(fd, "line 1\nline 2\n", 14);
+    for (int i = 0; i < 100; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    journal_log_unit(j, "t.service", inv, LOG_INFO, "m4");
+    close(fd);
+    run_until_eofs(1);
+    journal_log_unit(j, "t.service", inv, LOG_INFO, "m5");
+    read_back(&c);
+    cr_assert_eq(c.n, 7);
+    cr_assert_arr_eq(c.text, "m1\nm2\nm3\nline 1\nline 2\nm4\nm5\n", c.len);
+    free(c.text);
+}
