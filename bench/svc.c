@@ -18,6 +18,8 @@
  * Physical references and precise client timing (run by bench/run directly):
  *   svc forkwait N PROG           N serial fork+execv(PROG)+waitpid; prints one ns figure per op
  *   svc spawn N DIR               fork+exec N children `svc stamp DIR/i`, then pause()
+ *   svc respawn FILE              the least a supervisor can do: posix_spawn `svc stamp FILE`,
+ *                                 waitpid, and spawn it again at once, forever (W2's floor)
  *   svc pipe N FILE               fork+exec `svc lines N STAMP` into a pipe, copy the pipe into
  *                                 FILE with read/write of 64 KiB; prints "ns lines"
  *   svc clitime N OUT PROG ARG... N serial posix_spawn(PROG ARG...) + waitpid, stdout/stderr to
@@ -164,6 +166,19 @@ static int run_forkwait(long n, const char *prog)
     for (long i = 0; i < n; i++)
         printf("%llu\n", (unsigned long long)t[i]);
     return 0;
+}
+
+__attribute__((noreturn)) static void run_respawn(const char *self, const char *file)
+{
+    char *args[] = {(char *)self, "stamp", (char *)file, NULL};
+    for (;;) {
+        pid_t pid;
+        int st;
+        if (posix_spawn(&pid, self, NULL, NULL, args, environ) != 0)
+            die("posix_spawn");
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 static int run_spawn(const char *self, long n, const char *dir)
@@ -367,6 +382,8 @@ int main(int argc, char **argv)
         return 1;
     } else if (strcmp(mode, "forkwait") == 0 && argc >= 4) {
         return run_forkwait(atol(argv[2]), argv[3]);
+    } else if (strcmp(mode, "respawn") == 0 && argc >= 3) {
+        run_respawn(self, argv[2]);
     } else if (strcmp(mode, "spawn") == 0 && argc >= 4) {
         return run_spawn(self, atol(argv[2]), argv[3]);
     } else if (strcmp(mode, "pipe") == 0 && argc >= 5) {
