@@ -26,6 +26,9 @@
  *                                 /dev/null; writes "ns status" per call to OUT
  *   svc varlink N OUT SOCK UNIT   one connection to minisupd's control socket, N GetUnit calls
  *                                 one after the other; writes one ns figure per call to OUT
+ *   svc pingpong N OUT            N round trips of one byte over a socketpair to a forked echo
+ *                                 process; one ns figure per trip to OUT (the floor of W4's
+ *                                 kept-connection call: two wake-ups, no work)
  *   svc lineat I                  print line(I) (for the runner's checks and grep keys)
  */
 #define _GNU_SOURCE
@@ -264,6 +267,42 @@ static int run_clitime(long n, const char *outfile, char **argv)
     return 0;
 }
 
+static int run_pingpong(long n, const char *outfile)
+{
+    int sv[2];
+    char b[64];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        die("socketpair");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        close(sv[0]);
+        while (read(sv[1], b, sizeof b) > 0)
+            if (write(sv[1], b, 1) != 1)
+                _exit(1);
+        _exit(0);
+    }
+    close(sv[1]);
+    uint64_t *t = calloc((size_t)n, sizeof *t);
+    FILE *out = fopen(outfile, "w");
+    if (!t || !out)
+        die("pingpong setup");
+    for (long i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        if (write(sv[0], "x", 1) != 1 || read(sv[0], b, sizeof b) != 1)
+            die("pingpong");
+        t[i] = now_ns() - t0;
+    }
+    close(sv[0]);
+    waitpid(pid, NULL, 0);
+    for (long i = 0; i < n; i++)
+        fprintf(out, "%llu\n", (unsigned long long)t[i]);
+    fclose(out);
+    free(t);
+    return 0;
+}
+
 static int run_varlink(long n, const char *outfile, const char *sock, const char *unit)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -392,6 +431,8 @@ int main(int argc, char **argv)
         return run_clitime(atol(argv[2]), argv[3], argv + 4);
     } else if (strcmp(mode, "varlink") == 0 && argc >= 6) {
         return run_varlink(atol(argv[2]), argv[3], argv[4], argv[5]);
+    } else if (strcmp(mode, "pingpong") == 0 && argc >= 4) {
+        return run_pingpong(atol(argv[2]), argv[3]);
     } else if (strcmp(mode, "lineat") == 0 && argc >= 3) {
         char l[LINE_LEN];
         make_line(l, (uint32_t)atol(argv[2]));
