@@ -143,6 +143,10 @@ struct manager {
     size_t n_units;
     bool shutting_down;
     bool dispatching, dispatch_again;
+    /* Some job may wait to run (it was queued, or waits again); false after a dispatch found
+     * none. Every state change dispatches, so without it a start or stop of N units scanned
+     * all N units N times. */
+    bool jobs_waiting;
     char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
     struct watcher *watchers;
     struct notify *notify;
@@ -217,7 +221,7 @@ static struct run *run_unref(struct run *r)
 
 static void unit_log(struct unit *u, int priority, const char *message)
 {
-    char line[600];
+    char line[1024]; /* a unit name (at most 255) and the longest message built here (599) */
 
     snprintf(line, sizeof(line), "%s: %s", u->name, message);
     journal_log_unit(u->m->journal, u->name, u->invocation, priority, line);
@@ -1609,6 +1613,8 @@ static void dispatch(struct manager *m)
         m->dispatch_again = true;
         return;
     }
+    if (!m->jobs_waiting)
+        return;
     m->dispatching = true;
     do {
         m->dispatch_again = false;
@@ -1627,6 +1633,7 @@ static void dispatch(struct manager *m)
                 pending |= m->units[i]->job != JOB_NONE && !m->units[i]->job_running;
                 running |= m->units[i]->job_running;
             }
+            m->jobs_waiting = pending;
             if (pending && !running && break_cycle(m))
                 progress = true;
         }
@@ -1681,6 +1688,7 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
         return;
     u->job = type;
     u->job_running = false;
+    m->jobs_waiting = true;
     u->job_waits_down = false;
     u->ignore_order = false;
     u->dependency_missing = false;
@@ -1733,6 +1741,7 @@ static void jobs_check(struct unit *u, enum service_state now)
                 /* Down now: dispatch() below runs the start afresh. */
                 u->job_waits_down = false;
                 u->job_running = false;
+                m->jobs_waiting = true;
             }
             break;
         }
@@ -2546,6 +2555,7 @@ void manager_shutdown(struct manager *m, void (*done)(void *userdata), void *use
             u->job = JOB_STOP;
             u->job_running = false;
             u->job_waits_down = false;
+            m->jobs_waiting = true;
         }
     }
     dispatch(m);

@@ -162,3 +162,56 @@ Test(process_record, clean_exit_removes_the_record_and_gone_processes_are_left_o
     process_record_free(r, true);
     cr_assert_neq(access(path, F_OK), 0);
 }
+
+static size_t read_record(char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    cr_assert_not_null(f);
+    n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+/* Each process's line is formatted once and reused; the file must still hold exactly the
+ * processes of the last write, in the order given, after it grew and after it shrank. */
+Test(process_record, rewrites_hold_exactly_the_last_set, .init = setup, .fini = teardown)
+{
+    struct process_record *r;
+    char buf[4096], want[4096];
+    uint64_t start;
+    pid_t self = getpid(), parent = getppid(), pgid;
+    const char *hdr = "# minisupd process record: pid pgid starttime unit\n";
+    int w;
+
+    cr_assert_eq(process_record_new(dir, &r), 0);
+    struct process_entry one[] = {{self, "a.service"}};
+    struct process_entry two[] = {{parent, "b.service"}, {self, "a.service"}};
+    cr_assert_eq(process_record_write(r, one, 1), 0);
+    cr_assert_eq(process_record_write(r, two, 2), 0);
+    read_record(buf, sizeof(buf));
+    cr_assert_eq(proc_start_time(parent, &start, &pgid), 0);
+    w = snprintf(want, sizeof(want), "%s%d %d %llu b.service\n", hdr, (int)parent, (int)pgid,
+                 (unsigned long long)start);
+    cr_assert_eq(proc_start_time(self, &start, &pgid), 0);
+    snprintf(want + w, sizeof(want) - (size_t)w, "%d %d %llu a.service\n", (int)self, (int)pgid,
+             (unsigned long long)start);
+    cr_assert_str_eq(buf, want);
+
+    /* Shrinks: the longer old text must not survive past the new end. */
+    cr_assert_eq(process_record_write(r, one, 1), 0);
+    read_record(buf, sizeof(buf));
+    cr_assert_eq(strncmp(buf, hdr, strlen(hdr)), 0);
+    cr_assert_str_eq(buf + strlen(hdr), want + w);
+
+    /* Empty, then the same process again: its line comes back whole. */
+    cr_assert_eq(process_record_write(r, NULL, 0), 0);
+    read_record(buf, sizeof(buf));
+    cr_assert_str_eq(buf, hdr);
+    cr_assert_eq(process_record_write(r, two, 2), 0);
+    read_record(buf, sizeof(buf));
+    cr_assert_str_eq(buf, want);
+    process_record_free(r, true);
+}
