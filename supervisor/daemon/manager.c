@@ -1553,8 +1553,8 @@ static void job_run(struct unit *u)
         return;
     case JOB_RELOAD:
         r = service_reload(s);
-        if (r < 0)
-            job_finish(u, "failed");
+        if (r != 0)
+            job_finish(u, r > 0 ? "done" : "failed");
         return;
     default:
         return;

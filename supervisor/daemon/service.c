@@ -561,12 +561,16 @@ static void service_spawn_main(struct service *s)
     pid_t pid;
     int r;
 
+    /* Entered before the spawn: a start whose every command fails to exec under "-" still
+     * passes through start, so its end is a state change and ends the start job. */
+    service_set_state(s, SERVICE_STATE_START);
     while (s->exec_index < c->exec_start.n) {
         cmd = &c->exec_start.items[s->exec_index];
         r = s->ops->spawn(s->ud, cmd, SERVICE_ROLE_MAIN, &pid, s->spawn_error,
                           sizeof(s->spawn_error));
         if (r >= 0) {
             s->main_pid = pid;
+            s->main_is_command = true;
             s->main_exec_pending = r > 0;
             add_group(s, pid);
             s->main_exited = false;
@@ -751,6 +755,12 @@ int service_reload(struct service *s)
     if (start_controls(s, SERVICE_STATE_RELOAD, &s->config->exec_reload,
                        s->config->timeout_start_usec, &failure))
         return 0;
+    /* Nothing ran: every command failed to execute, and "-" made all of them count as
+     * success, or one without it failed. */
+    if (failure == SERVICE_RESULT_SUCCESS) {
+        service_log(s, LOG_INFO, "Reloaded %s.", describe(s));
+        return 1;
+    }
     service_log(s, LOG_WARNING, "Reload failed.");
     return -EIO;
 }
@@ -787,6 +797,10 @@ static void main_exited(struct service *s, const struct exit_info *exit)
 {
     const struct unit_config *c = s->config;
     enum service_result f = service_result_from_exit(c, exit);
+    /* "-" on the ExecStart= that ran: its failure is logged, then counts as success, as in
+     * systemd; not so for a main process found by PIDFile= or MAINPID=. */
+    bool ignore = s->main_is_command && s->exec_index < c->exec_start.n &&
+                  (c->exec_start.items[s->exec_index].flags & EXEC_FLAG_IGNORE_FAILURE);
 
     s->main_pid = 0;
     s->main_exit = *exit;
@@ -801,6 +815,8 @@ static void main_exited(struct service *s, const struct exit_info *exit)
     if (f != SERVICE_RESULT_SUCCESS || s->state == SERVICE_STATE_RUNNING ||
         (s->state == SERVICE_STATE_START && c->type != SERVICE_TYPE_ONESHOT))
         log_exit(s, "Main process", exit);
+    if (ignore)
+        f = SERVICE_RESULT_SUCCESS;
 
     switch (s->state) {
     case SERVICE_STATE_START:
@@ -813,6 +829,7 @@ static void main_exited(struct service *s, const struct exit_info *exit)
             /* The parent is gone; the daemon it left behind is the main process now. */
             if (s->ops->find_main_pid(s->ud, s->groups[0], &pid) >= 0) {
                 s->main_pid = pid;
+                s->main_is_command = false;
                 s->main_exited = false;
             }
             service_enter_start_post(s);
@@ -1034,6 +1051,7 @@ void service_set_main_pid(struct service *s, pid_t pid)
     if (pid <= 0 || pid == s->main_pid)
         return;
     s->main_pid = pid;
+    s->main_is_command = false;
     s->main_exited = false;
 }
 

@@ -171,9 +171,10 @@ struct service {
     size_t n_groups;
     pid_t last_groups[SERVICE_GROUPS_MAX]; /* the groups of the last run that ended */
     size_t n_last_groups;
-    struct exit_info main_exit;              /* last main process exit */
-    bool main_exited;                        /* main_exit is valid (kept across runs for status) */
-    bool run_main_exited;                    /* ... and it belongs to the current run */
+    struct exit_info main_exit; /* last main process exit */
+    bool main_exited;           /* main_exit is valid (kept across runs for status) */
+    bool run_main_exited;       /* ... and it belongs to the current run */
+    bool main_is_command;       /* main_pid is the ExecStart= we spawned, so its "-" applies */
     const struct exec_command *control_cmds; /* the list the control process walks */
     size_t control_n, control_index;
     size_t exec_index;      /* which ExecStart= a oneshot is running */
@@ -206,6 +207,8 @@ int service_start(struct service *s);
 int service_stop(struct service *s);
 /* The stop half of a restart: like stop, with RestartKillSignal=. */
 int service_stop_for_restart(struct service *s);
+/* Runs ExecReload=: 0 when it runs (the state goes reload and back), 1 when it is over at
+ * once (every command failed to execute under "-"), or a negative errno. */
 int service_reload(struct service *s);
 int service_reset_failed(struct service *s);
 

@@ -2397,3 +2397,54 @@ Test(supervision, deps_propagated_stop_replaces_running_restart)
     assert_status("slowpart", "inactive (dead)", 10000);
     harness_stop(&d);
 }
+
+/* ---- the "-" prefix on commands that fail to execute or fail ---- */
+
+/* systemd.service(5): with "-", a failure "is recorded, but has no further effect and is
+ * considered equivalent to success". A start whose only command cannot execute used to leave
+ * its job (and every job ordered after it) waiting for ever. */
+Test(supervision, ignored_failures_end_their_jobs_as_success)
+{
+    char *out = NULL, *err = NULL, a[64], r[64];
+    int rc;
+
+    d.ctl_timeout_ms = 10000;
+    harness_write_unit(&d, "dashmissing.service", "[Service]\nExecStart=-/nonexistent\n");
+    harness_write_unit(&d, "dashoneshot.service",
+                       "[Service]\nType=oneshot\nExecStart=-/nonexistent\nExecStart=/bin/true\n");
+    harness_write_unit(&d, "after.service",
+                       "[Unit]\nRequires=dashmissing.service\nAfter=dashmissing.service\n"
+                       "[Service]\nExecStart=/bin/sleep 1000\n");
+    harness_write_unit(&d, "dashfalse.service",
+                       "[Service]\nExecStart=-/bin/false\nRestart=on-failure\nRestartSec=0\n");
+    harness_write_unit(&d, "dashreload.service",
+                       "[Service]\nExecStart=/bin/sleep 1000\nExecReload=-/nonexistent\n");
+    harness_start(&d);
+
+    rc = ctl(&out, &err, "start", "dashmissing");
+    cr_assert_eq(rc, 0, "start dashmissing: exit %d (124 = hung)\n%s%s", rc, out, err);
+    free(out), free(err), out = err = NULL;
+    cr_assert_str_eq(unit_str("dashmissing.service", "activeState", a, sizeof(a)), "inactive");
+    cr_assert_str_eq(unit_str("dashmissing.service", "result", r, sizeof(r)), "success");
+    wait_journal("dashmissing", "Failed to execute '/nonexistent'", 5000);
+
+    start_unit("dashoneshot");
+    cr_assert_str_eq(unit_str("dashoneshot.service", "result", r, sizeof(r)), "success");
+
+    start_unit("after"); /* its requirement's job ends "done", so it runs */
+    assert_status("after", "active (running)", 5000);
+
+    start_unit("dashfalse");
+    wait_journal("dashfalse", "Main process exited, code=exited, status=1/FAILURE", 5000);
+    harness_wait_state(&d, "dashfalse.service", "inactive", "dead", 5000);
+    cr_assert_str_eq(unit_str("dashfalse.service", "result", r, sizeof(r)), "success");
+    cr_assert_eq(unit_int("dashfalse.service", "nRestarts"), 0,
+                 "Restart=on-failure restarted an ignored failure");
+
+    start_unit("dashreload");
+    rc = ctl(&out, &err, "reload", "dashreload");
+    cr_assert_eq(rc, 0, "reload dashreload: exit %d\n%s%s", rc, out, err);
+    free(out), free(err);
+    assert_status("dashreload", "active (running)", 5000);
+    harness_stop(&d);
+}

@@ -372,6 +372,81 @@ Test(service, ignored_failure_prefix_goes_on, .init = setup)
     cmds3[0].flags = 0;
 }
 
+/* systemd.service(5): with "-", a failing command "is recorded, but has no further effect and
+ * is considered equivalent to success". A start whose only command fails to execute must
+ * still change state (the start job ends on a state change) and end dead, not failed. */
+Test(service, ignored_exec_failure_of_the_only_command_ends_the_start, .init = setup)
+{
+    static struct exec_command dash;
+    dash = cmd_true;
+    dash.flags = EXEC_FLAG_IGNORE_FAILURE;
+    cfg.exec_start.items = &dash;
+    fk.spawn_error = ENOENT;
+    cr_assert_eq(service_start(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+    cr_assert_geq(fk.state_changes, 2, "dead -> start -> dead, seen as changes");
+    cr_assert_str_eq(fk.last_log, "Deactivated successfully.");
+}
+
+/* The same for a main process that runs and exits non-zero: success, so Restart=on-failure
+ * does not restart it; without "-" the same exit fails the unit. */
+Test(service, ignored_failure_of_the_main_process_is_success, .init = setup)
+{
+    static struct exec_command dash;
+    dash = cmd_true;
+    dash.flags = EXEC_FLAG_IGNORE_FAILURE;
+    cfg.exec_start.items = &dash;
+    cfg.restart = RESTART_ON_FAILURE;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+    cr_assert_eq(svc.main_exit.status, 1, "the exit itself is still recorded");
+
+    dash.flags = 0;
+    cfg.restart = RESTART_NO;
+    service_start(&svc);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXIT_CODE);
+}
+
+/* A forking daemon found after the parent exited is not the command: "-" does not cover it. */
+Test(service, ignored_failure_does_not_cover_a_found_main_process, .init = setup)
+{
+    static struct exec_command dash;
+    dash = cmd_true;
+    dash.flags = EXEC_FLAG_IGNORE_FAILURE;
+    cfg.exec_start.items = &dash;
+    cfg.type = SERVICE_TYPE_FORKING;
+    service_start(&svc);
+    struct exit_info e = {CLD_EXITED, 2};
+    service_child_exited(&svc, svc.main_pid, &e); /* the parent fails: ignored */
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 4242);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXIT_CODE);
+}
+
+/* ExecReload=-/nonexistent: the reload is over at once, and done. */
+Test(service, ignored_exec_failure_of_exec_reload_is_done, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cmds3[0].flags = EXEC_FLAG_IGNORE_FAILURE;
+    cfg.exec_reload.items = cmds3;
+    cfg.exec_reload.n = 1;
+    service_start(&svc);
+    fk.spawn_error = ENOENT;
+    cr_assert_eq(service_reload(&svc), 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cmds3[0].flags = 0;
+    cr_assert_eq(service_reload(&svc), -EIO);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+}
+
 Test(service, forking_takes_the_daemon_as_main, .init = setup)
 {
     cfg.type = SERVICE_TYPE_FORKING;
