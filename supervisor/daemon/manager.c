@@ -1673,6 +1673,8 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
         return;
     if (u->job == type)
         return; /* merged with the pending job of the same kind */
+    if (u->job == JOB_RESTART && type == JOB_START && depth > 0)
+        return; /* a pending restart starts the unit too (a try-restart needing its origin) */
     /* A dependency's running job is left alone, except by a stop: a stop that propagates
      * (PartOf=, Requires=, BindsTo=, Conflicts=) replaces a running start or restart, as a
      * stop job replaces conflicting jobs in systemd, so the unit does not stay up. */
@@ -1715,12 +1717,18 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
             struct unit *o = m->units[i];
             if (o == u || !o->config)
                 continue;
-            if (strv_has(o->config->part_of, u->name))
-                job_add(m, o, type == JOB_RESTART && unit_active(o) ? JOB_RESTART : JOB_STOP,
-                        depth + 1);
-            else if (type == JOB_STOP && (strv_has(o->config->requires, u->name) ||
-                                          strv_has(o->config->binds_to, u->name)))
+            /* systemd.unit(5): Requires=, BindsTo= and PartOf= units are "stopped (or
+             * restarted)" with the unit; a restart reaches them as try-restart, so one that
+             * is not running stays down. */
+            bool needs = strv_has(o->config->part_of, u->name) ||
+                         strv_has(o->config->requires, u->name) ||
+                         strv_has(o->config->binds_to, u->name);
+            if (!needs)
+                continue;
+            if (type == JOB_STOP)
                 job_add(m, o, JOB_STOP, depth + 1);
+            else if (unit_active(o))
+                job_add(m, o, JOB_RESTART, depth + 1);
         }
     }
 }
