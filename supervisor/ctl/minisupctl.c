@@ -62,9 +62,10 @@ struct ctl {
     uint64_t since, until;             /* 0 = no bound */
     int min_priority, max_priority;    /* -p; -1 = not given */
     const char *identifier;            /* -t */
-    const char *p_arg;                 /* -p: priority (journal) or properties (show) */
+    const char *p_arg;                 /* the last -p: priority (journal) or a property (show) */
+    json_t *properties;                /* show: every -p, --property and -P name, NULL if none */
+    bool value;                        /* show --value (or -P): print values only */
     bool help;                         /* --help: of the command, if one was given */
-    const char *property_arg;          /* --property */
     bool reverse, show_types;
     int kill_signal;       /* --signal, 0 = the daemon's default */
     const char *kill_whom; /* --kill-whom, NULL = the daemon's default */
@@ -143,7 +144,9 @@ static const char help_text[] =
     "  -U --until=TIME            journal: entries up to TIME\n"
     "  -p --priority=PRIO         journal: entries of PRIO or more important (err, 3,\n"
     "                             or a range warning..err)\n"
-    "  -p --property=NAME,...     show: only these properties\n"
+    "  -p --property=NAME,...     show: only these properties (may be repeated)\n"
+    "     --value                 show: print the values without \"NAME=\"\n"
+    "  -P NAME                    show: only this property's value (-p NAME --value)\n"
     "  -t --identifier=ID         journal: entries of this SyslogIdentifier\n"
     "  -r --reverse               journal: newest first\n"
     "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
@@ -367,14 +370,24 @@ static int ctl_receive_interruptible(struct ctl *c, json_t **ret_msg, const char
  * action ("start"), `unit` the unit it was for or NULL. */
 static int report_error(const char *what, const char *unit, const char *error, const json_t *params)
 {
-    const char *sep = unit ? " " : "";
-    const char *u = unit ? unit : "";
+    const char *sep, *u;
+
+    /* Errors about a unit name it; a caller that did not say which unit still gets it right. */
+    if (!unit)
+        unit = json_string_value(json_object_get(params, "name"));
+    if (unit && !*unit)
+        unit = NULL;
+    sep = unit ? " " : "";
+    u = unit ? unit : "";
 
     /* Keep stdout and stderr in order when both go to one place. */
     fflush(stdout);
 
     if (streq(error, IFACE "NoSuchUnit")) {
-        fprintf(stderr, "Failed to %s%s%s: Unit %s not found.\n", what, sep, u, u);
+        if (unit)
+            fprintf(stderr, "Failed to %s %s: Unit %s not found.\n", what, u, u);
+        else
+            fprintf(stderr, "Failed to %s: Unit not found.\n", what);
         return CTL_EXIT_NO_UNIT;
     }
     if (streq(error, IFACE "UnitNotLoaded")) {
@@ -1373,6 +1386,25 @@ static int add_states(struct ctl *c, const char *arg)
     return c->states ? 0 : -ENOMEM;
 }
 
+/* Appends the comma-separated names of -p/--property/-P to c->properties: systemctl shows every
+ * property named by any of them. */
+static int add_properties(struct ctl *c, const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL;
+
+    if (!copy)
+        return -ENOMEM;
+    if (!c->properties)
+        c->properties = json_array();
+    for (char *t = strtok_r(copy, ",", &save); t && c->properties; t = strtok_r(NULL, ",", &save))
+        if (json_array_append_new(c->properties, json_string(t)) < 0) {
+            free(copy);
+            return -ENOMEM;
+        }
+    free(copy);
+    return c->properties ? 0 : -ENOMEM;
+}
+
 static int parse_lines(const char *arg, long long *ret)
 {
     char *end;
@@ -1401,6 +1433,7 @@ enum {
     ARG_KILL_WHOM,
     ARG_SHOW_TYPES,
     ARG_PROPERTY,
+    ARG_VALUE,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -1423,6 +1456,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"until", required_argument, NULL, 'U'},
         {"priority", required_argument, NULL, 'p'},
         {"property", required_argument, NULL, ARG_PROPERTY},
+        {"value", no_argument, NULL, ARG_VALUE},
         {"identifier", required_argument, NULL, 't'},
         {"reverse", no_argument, NULL, 'r'},
         {"directory", required_argument, NULL, 'D'},
@@ -1436,7 +1470,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:t:rD:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:P:t:rD:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             c->socket_option = optarg;
@@ -1495,11 +1529,22 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             break;
         case 'p':
             /* -p is systemctl's --property for show, journalctl's --priority otherwise; the
-             * verb is not known yet, so keep the words and decide later. */
+             * verb is not known yet, so keep the words both ways and decide later. */
             c->p_arg = optarg;
+            if (add_properties(c, optarg) < 0)
+                return oom();
             break;
         case ARG_PROPERTY:
-            c->property_arg = optarg;
+            if (add_properties(c, optarg) < 0)
+                return oom();
+            break;
+        case 'P':
+            if (add_properties(c, optarg) < 0)
+                return oom();
+            c->value = true;
+            break;
+        case ARG_VALUE:
+            c->value = true;
             break;
         case 't':
             c->identifier = optarg;
@@ -1643,60 +1688,160 @@ static int cmd_daemon_reload(struct ctl *c, const struct command *cmd, char **ar
 }
 
 /* show: Key=Value lines as systemctl show prints them; -p/--property picks some (always
- * printed, even when empty), --all prints empty ones too. */
-static bool property_wanted(const char *list, const char *name)
+ * printed, even when empty), --all prints empty ones too, --value leaves out the names. */
+static bool property_wanted(const json_t *wanted, const char *name)
 {
-    size_t n = strlen(name);
+    size_t i;
+    json_t *v;
 
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0)
+    json_array_foreach(wanted, i, v)
+    {
+        if (streq(json_string_value(v), name))
             return true;
-        p = end ? end + 1 : p + len;
     }
     return false;
 }
 
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* What systemctl show prints for a unit that has no file: systemd loads a stub with LoadState
+ * not-found and the defaults of a unit that never ran, and exits 0. In the order minisupd
+ * sends the properties of a loaded unit; empty values only when `empty`. NULL on ENOMEM. */
+static json_t *not_found_properties(const char *name, bool empty)
+{
+    char error[512];
+    bool socket = has_suffix(name, ".socket");
+    const struct {
+        const char *name, *value;
+        bool service_only, socket_only;
+    } props[] = {
+        {"LoadState", "not-found", false, false},
+        {"LoadError", error, false, false},
+        {"ActiveState", "inactive", false, false},
+        {"SubState", "dead", false, false},
+        {"Result", "success", false, false},
+        {"UnitFileState", "", false, false},
+        {"StateChangeTimestamp", "", false, false},
+        {"ActiveEnterTimestamp", "", false, false},
+        {"InactiveEnterTimestamp", "", false, false},
+        {"ConditionResult", "no", false, false},
+        {"ConditionTimestamp", "", false, false},
+        {"AssertResult", "no", false, false},
+        {"AssertTimestamp", "", false, false},
+        {"MainPID", "0", true, false},
+        {"ExecMainPID", "0", true, false},
+        {"ExecMainCode", "0", true, false},
+        {"ExecMainStatus", "0", true, false},
+        {"NRestarts", "0", true, false},
+        {"InvocationID", "", true, false},
+        {"StatusText", "", true, false},
+        {"NAccepted", "0", false, true},
+        {"NConnections", "0", false, true},
+        {"Id", name, false, false},
+        {"Names", name, false, false},
+        {"Description", name, false, false},
+    };
+    json_t *list = json_array();
+
+    snprintf(error, sizeof(error), "org.freedesktop.systemd1.NoSuchUnit \"Unit %s not found.\"",
+             name);
+    for (size_t i = 0; list && i < sizeof(props) / sizeof(props[0]); i++) {
+        if ((props[i].service_only && socket) || (props[i].socket_only && !socket))
+            continue;
+        if (!*props[i].value && !empty)
+            continue;
+        if (json_array_append_new(list, json_pack("{s:s, s:s}", "name", props[i].name, "value",
+                                                  props[i].value)) < 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+static void print_properties(const struct ctl *c, const json_t *list)
+{
+    bool filter = json_array_size(c->properties) > 0;
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(list, i, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const char *value = json_string_value(json_object_get(p, "value"));
+        if (!name || (filter && !property_wanted(c->properties, name)))
+            continue;
+        if (c->value)
+            printf("%s\n", value ? value : "");
+        else
+            printf("%s=%s\n", name, value ? value : "");
+    }
+}
+
+/* One GetUnitProperties call per unit, all sent before the first reply is read. An unknown
+ * unit is shown as systemctl shows it (LoadState=not-found), not as an error. */
 static int run_show(struct ctl *c, char **args, int n)
 {
-    const char *props = c->property_arg ? c->property_arg : c->p_arg;
-    int ret = CTL_EXIT_OK;
+    char **names = normalize_names(args, n);
+    bool picked = json_array_size(c->properties) > 0, first = true;
+    int ret = CTL_EXIT_OK, r, sent = 0;
 
-    for (int i = 0; i < n; i++) {
-        char *name = unit_name_normalize(args[i]);
-        json_t *msg = NULL, *reply = NULL;
-        int r;
-
-        if (!name)
-            return oom();
-        r = ctl_call(c, "show", IFACE "GetUnitProperties",
-                     json_pack("{s:s, s:b}", "name", name, "all", c->all || props), &msg, &reply);
-        if (r == CTL_EXIT_OK) {
-            json_t *list = json_object_get(reply, "properties");
-            size_t k;
-            json_t *p;
-            if (i > 0)
-                putchar('\n');
-            if (c->mode == CTL_OUTPUT_JSON) {
-                print_json_line(list);
-            } else {
-                json_array_foreach(list, k, p)
-                {
-                    const char *pn = json_string_value(json_object_get(p, "name"));
-                    const char *pv = json_string_value(json_object_get(p, "value"));
-                    if (!pn || (props && !property_wanted(props, pn)))
-                        continue;
-                    printf("%s=%s\n", pn, pv ? pv : "");
-                }
-            }
-            json_decref(msg);
-        }
-        free(name);
-        ret = exit_merge(ret, r);
-        if (r == CTL_EXIT_FAILURE)
-            break;
+    if (!names)
+        return oom();
+    r = ctl_connect(c);
+    if (r < 0) {
+        strv_free(names);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
     }
+    for (; sent < n; sent++)
+        if (ctl_send(c, IFACE "GetUnitProperties",
+                     json_pack("{s:s, s:b}", "name", names[sent], "all", c->all || picked),
+                     0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+    for (int i = 0; i < sent; i++) {
+        const char *error;
+        json_t *msg, *params, *list, *stub = NULL;
+        bool continues;
+
+        r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to show %s: %s\n", names[i], transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        if (streq(error, IFACE "NoSuchUnit")) {
+            list = stub = not_found_properties(names[i], c->all || picked);
+            if (!stub) {
+                json_decref(msg);
+                ret = oom();
+                break;
+            }
+        } else if (error) {
+            ret = exit_merge(ret, report_error("show", names[i], error, params));
+            json_decref(msg);
+            continue;
+        } else {
+            list = json_object_get(params, "properties");
+        }
+        if (c->mode == CTL_OUTPUT_JSON) {
+            print_json_line(list);
+        } else {
+            if (!first)
+                putchar('\n');
+            print_properties(c, list);
+        }
+        first = false;
+        json_decref(stub);
+        json_decref(msg);
+    }
+    strv_free(names);
     return ret;
 }
 
@@ -1834,5 +1979,6 @@ out:
     free(c.socket_path);
     json_decref(c.units);
     json_decref(c.states);
+    json_decref(c.properties);
     return ret;
 }

@@ -314,3 +314,89 @@ Test(commands, conditions_skip_and_asserts_fail)
     free(out);
     harness_stop(&d);
 }
+
+/* Runs minisupctl with args (NULL-terminated) and checks its exit code; returns its stdout. */
+static char *ctl_expect(int want, const char *const *args)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctlv(&d, &out, &err, args);
+
+    cr_assert_eq(r, want, "minisupctl %s ... exited %d, not %d\n%s%s", args[0], r, want, out, err);
+    free(err);
+    return out;
+}
+
+/* systemctl show: -p may be repeated and comma-separated, --property too, and every named
+ * property is printed (in the order show prints them); --value drops "NAME=", -P NAME is
+ * -p NAME --value. */
+Test(commands, show_value_and_repeated_properties)
+{
+    harness_write_unitf(&d, "props.service",
+                        "[Unit]\nDescription=Props\n[Service]\nExecStart=%s sleep 1000\n"
+                        "Restart=on-failure\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+
+    const char *repeated[] = {"show", "props", "-p", "SubState", "-p", "Restart", NULL};
+    char *out = ctl_expect(0, repeated);
+    cr_assert_str_eq(out, "SubState=dead\nRestart=on-failure\n");
+    free(out);
+
+    const char *mixed[] = {"show",        "props", "--property=Restart,Description",
+                           "-p",          "Id",    "--property",
+                           "ActiveState", NULL};
+    out = ctl_expect(0, mixed);
+    cr_assert_str_eq(out, "ActiveState=inactive\nRestart=on-failure\nId=props.service\n"
+                          "Description=Props\n");
+    free(out);
+
+    const char *value[] = {"show", "props", "--value", "-p", "SubState,Restart", NULL};
+    out = ctl_expect(0, value);
+    cr_assert_str_eq(out, "dead\non-failure\n");
+    free(out);
+
+    const char *p_upper[] = {"show", "props", "-P", "Restart", NULL};
+    out = ctl_expect(0, p_upper);
+    cr_assert_str_eq(out, "on-failure\n");
+    free(out);
+
+    /* Requested properties are printed even when empty, --value then prints an empty line. */
+    const char *empty[] = {"show", "props", "-P", "StatusText", NULL};
+    out = ctl_expect(0, empty);
+    cr_assert_str_eq(out, "\n");
+    free(out);
+    harness_stop(&d);
+}
+
+/* systemctl show of a unit without a file prints the properties of a not-found unit and exits
+ * 0; the unit is named in them (Id=, LoadError=). */
+Test(commands, show_unknown_unit_prints_not_found_properties)
+{
+    harness_write_unitf(&d, "known.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "show", "nosuch", NULL);
+    cr_assert_eq(r, 0, "show of an unknown unit exited %d\n%s%s", r, out, err);
+    cr_assert_str_eq(err, "", "nothing on stderr: %s", err);
+    cr_assert(strstr(out, "Id=nosuch.service\n"), "%s", out);
+    cr_assert(strstr(out, "Names=nosuch.service\n"), "%s", out);
+    cr_assert(strstr(out, "Description=nosuch.service\n"), "%s", out);
+    cr_assert(strstr(out, "LoadState=not-found\n"), "%s", out);
+    cr_assert(strstr(out, "LoadError=org.freedesktop.systemd1.NoSuchUnit "
+                          "\"Unit nosuch.service not found.\"\n"),
+              "%s", out);
+    cr_assert(strstr(out, "ActiveState=inactive\n"), "%s", out);
+    cr_assert(strstr(out, "SubState=dead\n"), "%s", out);
+    cr_assert(strstr(out, "MainPID=0\n"), "%s", out);
+    free(out);
+    free(err);
+
+    /* With a known unit next to it: both shown, separated by an empty line, exit 0. */
+    const char *both[] = {"show", "known", "nosuch", "-p", "Id,LoadState", NULL};
+    out = ctl_expect(0, both);
+    cr_assert_str_eq(out, "LoadState=loaded\nId=known.service\n\n"
+                          "LoadState=not-found\nId=nosuch.service\n");
+    free(out);
+    harness_stop(&d);
+}
