@@ -105,9 +105,11 @@ struct unit {
     bool dependency_missing;            /* a required unit is missing: the job fails "dependency" */
     struct unit_config *pending_config; /* read by daemon-reload, applies at the next start */
     bool changed_on_disk;               /* pending_config differs from what runs */
-    bool seen;                          /* found in the current scan of the directory */
-    char *status_text;                  /* STATUS= from sd_notify */
-    int status_errno;                   /* ERRNO= from sd_notify, 0 when none */
+    struct stat file_st; /* the unit file as it was when its last configuration was read */
+    bool has_file_st;
+    bool seen;         /* found in the current scan of the directory */
+    char *status_text; /* STATUS= from sd_notify */
+    int status_errno;  /* ERRNO= from sd_notify, 0 when none */
     /* Processes the last run left behind (KillMode=process/none, or escaped): for status. */
     pid_t leftovers[16];
     size_t n_leftovers;
@@ -2221,6 +2223,15 @@ static void apply_pending_config(struct unit *u)
     u->load_error = NULL;
 }
 
+/* Is the file the one read before, unchanged? The change time moves with every write, even
+ * one that puts the old modification time back. */
+static bool same_file_version(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* Reads the unit directory into the table: new units appear, changed ones get their new
  * configuration (at once, or at the next start), removed ones are marked not-found and stay
  * until they are stopped. A file that fails to parse never disturbs another unit. */
@@ -2262,6 +2273,8 @@ static int scan_units(struct manager *m, bool reload)
                 }
             }
         }
+        struct stat file_st;
+        bool has_file_st = stat(path, &file_st) == 0;
         r = load_file(m, name, path, &config, &error);
         u = find_exact(m, name);
         if (!u) {
@@ -2285,9 +2298,15 @@ static int scan_units(struct manager *m, bool reload)
                 u->load_error = error;
                 error = NULL;
             }
+        } else if (reload && u->config && has_file_st && u->has_file_st &&
+                   same_file_version(&file_st, &u->file_st)) {
+            unit_config_free(config); /* the same file as before: nothing changed on disk */
+            config = NULL;
         } else {
             if (reload && u->config)
                 u->changed_on_disk = true;
+            u->file_st = file_st;
+            u->has_file_st = has_file_st;
             unit_config_free(u->pending_config);
             u->pending_config = config;
             config = NULL;

@@ -2134,9 +2134,12 @@ Test(supervision, daemon_reload_new_changed_removed_broken)
                         HARNESS_TFX);
     harness_write_unitf(&d, "gone.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
                         HARNESS_TFX);
+    harness_write_unitf(&d, "same.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
     harness_start(&d);
     start_unit("keep");
     start_unit("gone");
+    start_unit("same");
     keep_pid = harness_main_pid(&d, "keep");
     gone_pid = harness_main_pid(&d, "gone");
 
@@ -2157,6 +2160,17 @@ Test(supervision, daemon_reload_new_changed_removed_broken)
     json_decref(u);
     start_unit("new");
     harness_main_pid(&d, "new");
+
+    /* A file nobody touched has not changed on disk (no warning in status). */
+    u = harness_get_unit(&d, "same");
+    cr_assert(json_is_false(json_object_get(u, "unitFileChanged")), "same: unitFileChanged set");
+    json_decref(u);
+    {
+        char *out = NULL;
+        harness_ctl(&d, &out, NULL, "status", "same", NULL);
+        cr_assert_null(strstr(out ? out : "", "changed on disk"), "status same:\n%s", out);
+        free(out);
+    }
 
     u = harness_get_unit(&d, "keep");
     cr_assert(json_is_true(json_object_get(u, "unitFileChanged")), "keep: unitFileChanged not set");
