@@ -902,12 +902,12 @@ out:
 }
 
 /* is-active and is-failed: print each unit's activeState (an unknown unit is "inactive"); 0
- * when any unit is in the asked-for state, else 4 when one was unknown, else 3 for is-active
- * and 1 for is-failed, as systemctl does. */
+ * when any unit is in the asked-for state, else 4 when every unit was unknown, else 3 for
+ * is-active and 1 for is-failed, as systemctl does since systemd 253 (check_unit_generic()). */
 static int run_is_state(struct ctl *c, char **args, int n, bool failed)
 {
     char **names = normalize_names(args, n);
-    bool any = false, not_found = false;
+    bool any = false, all_not_found = true;
     int ret = CTL_EXIT_OK, r, sent = 0;
 
     if (!names)
@@ -933,16 +933,16 @@ static int run_is_state(struct ctl *c, char **args, int n, bool failed)
             ret = CTL_EXIT_FAILURE;
             break;
         }
-        if (streq(error, IFACE "NoSuchUnit")) {
-            not_found = true;
-        } else if (error) {
+        if (error && !streq(error, IFACE "NoSuchUnit")) {
             ret = exit_merge(ret, report_error("get state of", names[i], error, params));
             json_decref(msg);
             continue;
-        } else {
-            const char *s =
-                json_string_value(json_object_get(json_object_get(params, "unit"), "activeState"));
+        } else if (!error) {
+            json_t *unit = json_object_get(params, "unit");
+            const char *s = json_string_value(json_object_get(unit, "activeState"));
             state = s ? s : "unknown";
+            if (!streq(json_string_value(json_object_get(unit, "loadState")), "not-found"))
+                all_not_found = false;
         }
         any = any || (failed ? streq(state, "failed") : is_active_state(state));
         if (!c->quiet)
@@ -954,7 +954,7 @@ static int run_is_state(struct ctl *c, char **args, int n, bool failed)
         return ret;
     if (any)
         return CTL_EXIT_OK;
-    if (not_found)
+    if (all_not_found)
         return CTL_EXIT_NO_UNIT;
     return failed ? CTL_EXIT_FAILURE : CTL_EXIT_NOT_ACTIVE;
 }

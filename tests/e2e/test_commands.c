@@ -400,3 +400,35 @@ Test(commands, show_unknown_unit_prints_not_found_properties)
     free(out);
     harness_stop(&d);
 }
+
+/* is-active and is-failed of units without a file print "inactive". As systemctl (systemd 253
+ * and later, check_unit_generic()): exit 4 when every unit was unknown, else the verb's own
+ * code, 3 for is-active and 1 for is-failed. */
+Test(commands, is_active_and_is_failed_of_unknown_units)
+{
+    harness_write_unitf(&d, "idle.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+
+    const char *active[] = {"is-active", "nosuch", NULL};
+    char *out = ctl_expect(4, active);
+    cr_assert_str_eq(out, "inactive\n");
+    free(out);
+    const char *failed[] = {"is-failed", "nosuch", NULL};
+    out = ctl_expect(4, failed);
+    cr_assert_str_eq(out, "inactive\n");
+    free(out);
+
+    const char *active_mixed[] = {"is-active", "idle", "nosuch", NULL};
+    out = ctl_expect(3, active_mixed);
+    cr_assert_str_eq(out, "inactive\ninactive\n");
+    free(out);
+    const char *failed_mixed[] = {"is-failed", "nosuch", "idle", NULL};
+    out = ctl_expect(1, failed_mixed);
+    cr_assert_str_eq(out, "inactive\ninactive\n");
+    free(out);
+    const char *quiet[] = {"is-active", "-q", "nosuch", NULL};
+    out = ctl_expect(4, quiet);
+    cr_assert_str_eq(out, "");
+    free(out);
+    harness_stop(&d);
+}
