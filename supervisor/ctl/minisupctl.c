@@ -2,6 +2,7 @@
  * calls on one connection (no event loop, nothing opened that the command does not need), prints
  * the replies as systemctl and journalctl would and maps the outcome to their exit codes. All
  * formatting lives in ctl_output.c; this file decides what to ask and what it means. */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -54,9 +55,10 @@ struct ctl {
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
     bool no_block, all, follow, quiet, no_legend;
     long long lines;
-    json_t *units;  /* -u, for journal */
-    json_t *states; /* --state, for list-units */
-    const char *invocation;
+    json_t *units;          /* -u, for journal */
+    json_t *states;         /* --state, for list-units */
+    const char *invocation; /* --invocation, normalized into invocation_id */
+    char invocation_id[33];
     const char *directory;             /* journal --directory: read files, not the daemon */
     const char *since_arg, *until_arg; /* parsed once "now" is known */
     uint64_t since, until;             /* 0 = no bound */
@@ -138,7 +140,8 @@ static const char help_text[] =
     "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
     "  -n --lines=N|all           journal, status: number of journal lines\n"
     "  -f --follow                journal: keep printing new entries\n"
-    "     --invocation=ID         journal: only entries of this invocation\n"
+    "     --invocation=ID         journal: only entries of this invocation (32 hex\n"
+    "                             digits, as $INVOCATION_ID, or a UUID)\n"
     "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
     "                             \"today\", \"-1h\", \"10min ago\")\n"
     "  -U --until=TIME            journal: entries up to TIME\n"
@@ -1405,6 +1408,30 @@ static int add_properties(struct ctl *c, const char *arg)
     return c->properties ? 0 : -ENOMEM;
 }
 
+/* --invocation: a 128-bit ID as journalctl reads one, 32 hex digits or the UUID form with dashes,
+ * in either case, into ret as the 32 lowercase digits minisupd's records keep. journalctl's
+ * offsets ("0", "-1") are not supported. 0 or -EINVAL. */
+static int parse_invocation(const char *arg, char ret[33])
+{
+    size_t len = strlen(arg), k = 0;
+    bool uuid = len == 36;
+
+    if (len != 32 && !uuid)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        if (uuid && (i == 8 || i == 13 || i == 18 || i == 23)) {
+            if (arg[i] != '-')
+                return -EINVAL;
+            continue;
+        }
+        if (!isxdigit((unsigned char)arg[i]))
+            return -EINVAL;
+        ret[k++] = (char)tolower((unsigned char)arg[i]);
+    }
+    ret[k] = '\0';
+    return 0;
+}
+
 static int parse_lines(const char *arg, long long *ret)
 {
     char *end;
@@ -1519,7 +1546,15 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->follow = true;
             break;
         case ARG_INVOCATION:
-            c->invocation = optarg;
+            /* journalctl refuses a malformed descriptor with exit 1, whatever the verb. */
+            if (parse_invocation(optarg, c->invocation_id) < 0) {
+                fprintf(stderr,
+                        "Failed to parse invocation ID '%s': expected 32 hexadecimal digits "
+                        "(as in $INVOCATION_ID) or a UUID.\n",
+                        optarg);
+                return CTL_EXIT_FAILURE;
+            }
+            c->invocation = c->invocation_id;
             break;
         case 'S':
             c->since_arg = optarg;

@@ -1,6 +1,7 @@
 /* The unit-file and query commands end to end: show, cat, verify (online and offline), a bad
  * unit that stays listed with its load state, daemon-reload, and journal filters. The real
  * minisupd and minisupctl in a fresh directory. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,5 +431,58 @@ Test(commands, is_active_and_is_failed_of_unknown_units)
     out = ctl_expect(4, quiet);
     cr_assert_str_eq(out, "");
     free(out);
+    harness_stop(&d);
+}
+
+/* journal --invocation takes an ID as journalctl does (32 hex digits, or a UUID, either case);
+ * anything else is refused with exit 1 instead of matching nothing. */
+Test(commands, journal_invocation_must_be_an_id)
+{
+    char *out = NULL, *err = NULL;
+
+    harness_write_unitf(&d, "inv.service",
+                        "[Service]\nType=oneshot\n"
+                        "ExecStart=/bin/sh -c 'echo from this run'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "inv", NULL, NULL));
+
+    const char *bad[] = {"bogus", "0", "-1", "0123456789abcdef0123456789abcdeg",
+                         "0123456789abcdef0123456789abcdef0"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char arg[128], want[256];
+        snprintf(arg, sizeof(arg), "--invocation=%s", bad[i]);
+        snprintf(want, sizeof(want), "Failed to parse invocation ID '%s'", bad[i]);
+        int r = harness_ctl(&d, &out, &err, "journal", arg, NULL);
+        cr_assert_eq(r, 1, "%s exited %d\n%s%s", arg, r, out, err);
+        cr_assert_str_eq(out, "", "%s printed: %s", arg, out);
+        cr_assert(strstr(err, want), "%s: %s", arg, err);
+        free(out);
+        free(err);
+        /* The files are read the same way: the ID is checked before anything is read. */
+        char dir[4096];
+        r = harness_ctl(&d, &out, &err, "journal", "-D", harness_path(&d, dir, "log"), arg, NULL);
+        cr_assert_eq(r, 1, "-D %s exited %d\n%s%s", arg, r, out, err);
+        free(out);
+        free(err);
+    }
+
+    /* The run's own ID, as 32 digits, in capitals and in UUID form, selects its lines. */
+    json_t *u = harness_get_unit(&d, "inv");
+    const char *inv = json_string_value(json_object_get(u, "invocationId"));
+    cr_assert_eq(strlen(inv), 32);
+    char upper[33], uuid[37], arg[64];
+    for (size_t i = 0; i <= 32; i++)
+        upper[i] = (char)toupper((unsigned char)inv[i]);
+    snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", inv, inv + 8, inv + 12, inv + 16,
+             inv + 20);
+    const char *forms[] = {inv, upper, uuid};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(arg, sizeof(arg), "--invocation=%s", forms[i]);
+        const char *args[] = {"journal", "inv", arg, "-o", "cat", NULL};
+        out = ctl_expect(0, args);
+        cr_assert_eq(harness_count_lines(out, "from this run"), 1, "%s:\n%s", arg, out);
+        free(out);
+    }
+    json_decref(u);
     harness_stop(&d);
 }
