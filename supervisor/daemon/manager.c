@@ -631,8 +631,16 @@ static void remove_runtime_dirs(struct unit *u)
     }
 }
 
+/* Is the control process about to be spawned one of ExecStop= or ExecStopPost=? */
+static bool stop_commands_run(const struct unit *u)
+{
+    const struct exec_command *cmds = u->service.control_cmds;
+
+    return cmds && (cmds == u->config->exec_stop.items || cmds == u->config->exec_stop_post.items);
+}
+
 /* The environment a service starts with: a few variables of ours, then the unit's. */
-static char **build_environment(struct unit *u)
+static char **build_environment(struct unit *u, enum service_role role)
 {
     static const char *const passed[] = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ",
                                          "HOME", "USER", "LOGNAME",  "SHELL",  NULL};
@@ -664,6 +672,28 @@ static char **build_environment(struct unit *u)
         snprintf(buf, sizeof(buf), "MAINPID=%d", (int)u->service.main_pid);
         if (strv_env_set(&env, buf) < 0)
             goto oom;
+    }
+    if (role == SERVICE_ROLE_CONTROL && stop_commands_run(u)) {
+        /* systemd.exec(5): ExecStop= and ExecStopPost= learn how the run went. */
+        const struct service *s = &u->service;
+        snprintf(buf, sizeof(buf), "SERVICE_RESULT=%s", service_result_to_string(s->result));
+        if (strv_env_set(&env, buf) < 0)
+            goto oom;
+        if (s->run_main_exited) {
+            const char *code = s->main_exit.code == CLD_EXITED   ? "exited"
+                               : s->main_exit.code == CLD_DUMPED ? "dumped"
+                                                                 : "killed";
+            const char *sig = signal_to_string(s->main_exit.status);
+            snprintf(buf, sizeof(buf), "EXIT_CODE=%s", code);
+            if (strv_env_set(&env, buf) < 0)
+                goto oom;
+            if (s->main_exit.code == CLD_EXITED || !sig)
+                snprintf(buf, sizeof(buf), "EXIT_STATUS=%d", s->main_exit.status);
+            else
+                snprintf(buf, sizeof(buf), "EXIT_STATUS=%s", sig);
+            if (strv_env_set(&env, buf) < 0)
+                goto oom;
+        }
     }
     for (char **e = c->environment; e && *e; e++)
         if (strv_env_set(&env, *e) < 0)
@@ -749,7 +779,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         u->invocation_usec = realtime_usec();
     }
 
-    env = build_environment(u);
+    env = build_environment(u, role);
     if (!env) {
         r = -ENOMEM;
         goto fail_msg;

@@ -2510,3 +2510,32 @@ Test(supervision, restart_reaches_units_that_require_bind_or_are_part_of_it)
     assert_status("down", "inactive (dead)", 1000);
     harness_stop(&d);
 }
+
+/* systemd.exec(5): ExecStop= and ExecStopPost= get $SERVICE_RESULT, and $EXIT_CODE and
+ * $EXIT_STATUS once the main process has exited ("exited" with the number, or "killed" /
+ * "dumped" with the signal's name). */
+Test(supervision, stop_commands_learn_how_the_run_went)
+{
+    harness_write_unit(&d, "fails.service",
+                       "[Service]\nExecStart=/bin/sh -c 'exit 3'\n"
+                       "ExecStopPost=/bin/sh -c 'echo post R=$$SERVICE_RESULT C=$$EXIT_CODE "
+                       "S=$$EXIT_STATUS'\n");
+    harness_write_unit(&d, "stopped.service",
+                       "[Service]\nExecStart=/bin/sleep 1000\n"
+                       "ExecStop=/bin/sh -c 'echo stop R=$$SERVICE_RESULT C=$${EXIT_CODE-unset}'\n"
+                       "ExecStopPost=/bin/sh -c 'echo post R=$$SERVICE_RESULT C=$$EXIT_CODE "
+                       "S=$$EXIT_STATUS'\n");
+    harness_write_unit(&d, "plain.service",
+                       "[Service]\nExecStart=/bin/sh -c 'echo start R=$${SERVICE_RESULT-unset}; "
+                       "exec sleep 1000'\n");
+    harness_start(&d);
+    start_unit("fails");
+    wait_journal("fails", "post R=exit-code C=exited S=3", 5000);
+    start_unit("stopped");
+    stop_unit("stopped");
+    wait_journal("stopped", "stop R=success C=unset", 5000);
+    wait_journal("stopped", "post R=success C=killed S=TERM", 5000);
+    start_unit("plain");
+    wait_journal("plain", "start R=unset", 5000);
+    harness_stop(&d);
+}
