@@ -980,6 +980,7 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
     {
         const char *load = str_field(u, "loadState");
         const char *active = str_field(u, "activeState");
+        const char *name = str_field(u, "name");
         const char *description = str_field(u, "description");
         bool failed = streq(active, "failed");
         bool unloaded = !streq(load, "loaded");
@@ -995,7 +996,10 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
             fprintf(f, "%s" DOT "%s ", dot_on, colour_off(dot_on));
         else
             fputs("  ", f);
-        print_cell(f, "", str_field(u, "name"), wu);
+        /* systemd's unit_description(): the name stands in for a missing Description=. */
+        if (!*description)
+            description = name;
+        print_cell(f, "", name, wu);
         print_cell(f, unloaded ? bad : "", load, wl);
         print_cell(f, failed ? bad : "", active, wa);
         print_cell(f, failed ? bad : "", str_field(u, "subState"), *description ? ws : 0);

@@ -486,3 +486,23 @@ Test(commands, journal_invocation_must_be_an_id)
     json_decref(u);
     harness_stop(&d);
 }
+
+/* list-units shows the unit name in DESCRIPTION when there is no Description=, as systemd
+ * does (and as status's header line does). */
+Test(commands, list_units_description_defaults_to_the_name)
+{
+    harness_write_unitf(&d, "nodesc.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unitf(&d, "desc.service",
+                        "[Unit]\nDescription=Described\n[Service]\n"
+                        "ExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    const char *args[] = {"list-units", "--all", "--no-legend", NULL};
+    char *out = ctl_expect(0, args);
+    cr_assert_eq(harness_count_lines(out, "  desc.service   loaded inactive dead Described"), 1,
+                 "%s", out);
+    cr_assert_eq(harness_count_lines(out, "  nodesc.service loaded inactive dead nodesc.service"),
+                 1, "%s", out);
+    free(out);
+    harness_stop(&d);
+}

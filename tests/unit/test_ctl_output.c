@@ -455,12 +455,12 @@ Test(ctl_output, unit_table_plain_and_dots)
 
     json_object_set_new(json_array_get(units, 0), "description", json_string(""));
     CAPTURE(out, ctl_print_unit_table(f, units, 0, &plain));
-    /* No header, no footer, and no trailing blanks after an empty description. */
-    cr_expect_str_eq(out, "  fifo-echo.service          loaded active running\n"
+    /* No header, no footer; without a description the name stands in, as in systemd. */
+    cr_expect_str_eq(out, "  fifo-echo.service          loaded active running fifo-echo.service\n"
                           "● a-much-longer-name.service loaded failed failed  Crashes\n");
     free(out);
     CAPTURE(out, ctl_print_unit_table(f, units, CTL_TABLE_DOTS, &plain));
-    cr_expect_str_eq(out, "● fifo-echo.service          loaded active running\n"
+    cr_expect_str_eq(out, "● fifo-echo.service          loaded active running fifo-echo.service\n"
                           "● a-much-longer-name.service loaded failed failed  Crashes\n");
     free(out);
     json_decref(units);
