@@ -402,6 +402,24 @@ Test(commands, show_unknown_unit_prints_not_found_properties)
     harness_stop(&d);
 }
 
+/* ExecMainPID= is the main process's pid, as systemd's (equal to MainPID= while it runs). */
+Test(commands, show_exec_main_pid)
+{
+    harness_write_unitf(&d, "pid.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "pid", NULL, NULL));
+    pid_t pid = harness_main_pid(&d, "pid");
+    cr_assert_gt(pid, 0);
+
+    char want[64];
+    snprintf(want, sizeof(want), "%d\n%d\n", (int)pid, (int)pid);
+    const char *args[] = {"show", "pid", "--value", "-p", "MainPID,ExecMainPID", NULL};
+    char *out = ctl_expect(0, args);
+    cr_assert_str_eq(out, want);
+    free(out);
+    harness_stop(&d);
+}
+
 /* is-active and is-failed of units without a file print "inactive". As systemctl (systemd 253
  * and later, check_unit_generic()): exit 4 when every unit was unknown, else the verb's own
  * code, 3 for is-active and 1 for is-failed. */
