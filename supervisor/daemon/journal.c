@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -1183,6 +1184,27 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
         return r;
     }
     return 0;
+}
+
+long journal_unread_bytes(const struct journal *j, const void *userdata)
+{
+    long total = 0;
+
+    for (const struct stream *s = j->streams; s; s = s->next) {
+        uv_os_fd_t fd;
+        int n = 0;
+
+        if (s->userdata != userdata)
+            continue;
+        if (!s->reading)
+            return -1;
+        if (uv_fileno((const uv_handle_t *)&s->pipe, &fd) < 0 || ioctl(fd, FIONREAD, &n) < 0)
+            return -1;
+        /* An unfinished line counts: it is stored at EOF, and must not come after the news
+         * of its process's exit. */
+        total += n + (long)s->partial_len;
+    }
+    return total;
 }
 
 void journal_unit_stats(const struct journal *j, const char *unit, struct journal_unit_stats *ret)

@@ -1,7 +1,7 @@
 /* Units and the real service_ops. A run (one main process) is finished only when it has been
- * reaped AND both its output pipes reached EOF, or a short drain deadline passed: so the last
- * lines a service wrote are in the journal before status can say it stopped (DESIGN.md,
- * "Nothing lost at exit"). */
+ * reaped AND the collector has everything it wrote (its pipes reached EOF, or hold nothing
+ * unread), or a short drain deadline passed: so the last lines a service wrote are in the
+ * journal before status can say it stopped (DESIGN.md, "Nothing lost at exit"). */
 #include "manager.h"
 
 #include <dirent.h>
@@ -85,9 +85,10 @@ struct unit {
     char *load_error;
     struct unit_config *config;
     struct service service;
-    uv_timer_t timer;       /* the state machine's one timer */
-    uv_timer_t drain_timer; /* the drain deadline of the current runs */
-    uv_timer_t job_timer;   /* JobTimeoutSec=/JobRunningTimeoutSec= of the pending job */
+    uv_timer_t timer;        /* the state machine's one timer */
+    uv_timer_t drain_timer;  /* polls the pipes of reaped runs until drained, see drained() */
+    uint64_t drain_deadline; /* loop time (ms) after which a reaped run is over regardless */
+    uv_timer_t job_timer;    /* JobTimeoutSec=/JobRunningTimeoutSec= of the pending job */
     /* The last check of Condition*=/Assert*= (at a start): when, the outcome, what failed. */
     uint64_t condition_usec, assert_usec;
     bool condition_result, assert_result;
@@ -95,6 +96,7 @@ struct unit {
     struct run *runs[2]; /* by enum service_role: main and control process */
     char invocation[33];
     char *main_command;
+    bool main_command_live; /* a main process we did not spawn: named afresh at each status */
     uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
     struct job_waiter *waiters;         /* clients waiting for the end of `job` */
     enum job_type job;                  /* the pending job, JOB_NONE when none */
@@ -452,12 +454,21 @@ static void on_stream_eof(void *userdata)
     run_unref(r);
 }
 
+/* Has the collector read everything r's process wrote? Once it is reaped nothing more of it
+ * can come, so an empty pipe means its last lines are on their way to the store, even while a
+ * descendant still holds the pipe open (EOF then comes only when that one ends). */
+static bool drained(struct unit *u, struct run *r)
+{
+    return journal_unread_bytes(u->m->journal, r) == 0;
+}
+
 static void on_drain_timeout(uv_timer_t *t)
 {
     struct unit *u = t->data;
+    bool late = uv_now(t->loop) >= u->drain_deadline;
 
     for (int i = 0; i < 2; i++)
-        if (u->runs[i] && u->runs[i]->reaped)
+        if (u->runs[i] && u->runs[i]->reaped && (late || drained(u, u->runs[i])))
             deliver_exit(u, u->runs[i]);
 }
 
@@ -946,6 +957,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     if (role == SERVICE_ROLE_MAIN) {
         free(u->main_command);
         u->main_command = strdup(base);
+        u->main_command_live = false;
     }
 
     int spawn_result = 0;
@@ -1220,6 +1232,8 @@ static int watch_main_pid(struct unit *u, pid_t pid)
     u->runs[SERVICE_ROLE_MAIN] = run;
     runs_changed(u->m);
     set_main_command(u, pid);
+    /* Found as soon as the parent exited, it may not have exec'd its own program yet. */
+    u->main_command_live = true;
     return 0;
 }
 
@@ -2481,6 +2495,11 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->inactive_enter_usec = u->inactive_enter_usec;
     ret->main_pid = loaded ? s->main_pid : 0;
     ret->main_command = u->main_command;
+    if (loaded && s->main_pid > 0 && u->main_command_live) {
+        proc_comm(s->main_pid, ret->main_command_buf, sizeof(ret->main_command_buf));
+        if (strcmp(ret->main_command_buf, "?") != 0)
+            ret->main_command = ret->main_command_buf;
+    }
     ret->exec_main_code = "";
     if (loaded && s->main_exited) {
         ret->exec_main_code = s->main_exit.code == CLD_EXITED   ? "exited"
@@ -2544,7 +2563,7 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
             r->exit.status = status;
             bool group_mode = u->config && (u->config->kill_mode == KILL_MODE_CONTROL_GROUP ||
                                             u->config->kill_mode == KILL_MODE_MIXED);
-            if (r->streams_open == 0 || !group_mode) {
+            if (r->streams_open == 0 || !group_mode || drained(u, r)) {
                 /* KillMode=process/none: what holds the pipes is meant to outlive the main
                  * process; its lines keep flowing to this run, but the exit counts now. */
                 deliver_exit(u, r);
@@ -2553,7 +2572,12 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
                  * escaped the group and was just adopted: signal it now, not after the drain. */
                 if (service_is_waiting_for_group(&u->service) && u->service.n_groups > 0)
                     (void)op_group_alive(u, u->service.groups[0]);
-                uv_timer_start(&u->drain_timer, on_drain_timeout, DRAIN_TIMEOUT_USEC / 1000, 0);
+                /* What holds them may live on (`sleep 30 & exit 3`): the exit counts once the
+                 * pipes hold nothing unread, checked each millisecond (the loop reads them in
+                 * between), and after DRAIN_TIMEOUT_USEC at the latest. */
+                u->drain_deadline = uv_now(m->loop) + DRAIN_TIMEOUT_USEC / 1000;
+                if (!uv_is_active((uv_handle_t *)&u->drain_timer))
+                    uv_timer_start(&u->drain_timer, on_drain_timeout, 1, 1);
             }
             break;
         }

@@ -69,6 +69,7 @@ struct unit_status {
     const char *failed_condition, *failed_assert;
     pid_t main_pid;
     const char *main_command;
+    char main_command_buf[64];  /* main_command may point here */
     const char *exec_main_code; /* "exited", "killed", "dumped", or "" */
     int exec_main_status;
     unsigned n_restarts;

@@ -2539,3 +2539,40 @@ Test(supervision, stop_commands_learn_how_the_run_went)
     wait_journal("plain", "start R=unset", 5000);
     harness_stop(&d);
 }
+
+/* A process that exits while a child of its keeps its stdout open (`sleep & echo`): its exit
+ * counts once the collector has read what it wrote, not when the child lets go of the pipe
+ * (which waited for a 1 s drain deadline before). TimeoutStartSec= applies to each oneshot
+ * command, as in systemd: at 700ms, every step timed out before; now each one ends as soon as
+ * its line is read, and the lines are stored in order. */
+Test(supervision, exit_counts_once_its_output_is_read_though_a_child_holds_the_pipe)
+{
+    char unit[2048];
+    size_t len = (size_t)snprintf(unit, sizeof(unit),
+                                  "[Service]\nType=oneshot\nTimeoutStartSec=700ms\n" NO_LSAN);
+
+    for (int i = 1; i <= 10; i++)
+        len += (size_t)snprintf(unit + len, sizeof(unit) - len,
+                                "ExecStart=/bin/sh -c 'sleep 1000 & echo step %02d'\n", i);
+    harness_write_unit(&d, "bgsteps.service", unit);
+    harness_write_unit(&d, "bgmain.service",
+                       "[Service]\nExecStart=/bin/sh -c 'sleep 1000 & echo last words; exit 3'\n");
+    harness_start(&d);
+    start_unit("bgsteps");
+    for (int i = 1; i <= 10; i++) {
+        char line[32];
+        snprintf(line, sizeof(line), "step %02d", i);
+        cr_assert_eq(journal_count("bgsteps", line), 1, "'%s' not stored once", line);
+        if (i > 1) {
+            char prev[32];
+            snprintf(prev, sizeof(prev), "step %02d", i - 1);
+            cr_assert_lt(seq_of("bgsteps", prev), seq_of("bgsteps", line));
+        }
+    }
+    /* The main process's last line comes before the news of its exit. */
+    start_unit("bgmain");
+    harness_wait_state(&d, "bgmain.service", "failed", "failed", 5000);
+    cr_assert_lt(seq_of("bgmain", "last words"), seq_of("bgmain", "Main process exited"));
+    cr_assert_eq(lingering_zombies(d.pid), 0);
+    harness_stop(&d);
+}
