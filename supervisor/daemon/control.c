@@ -439,9 +439,9 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     if (!st.is_socket) {
         snprintf(num, sizeof(num), "%d", (int)st.main_pid);
         add_property("MainPID", num, list);
-        /* systemd keeps ExecMainPID= after the process exited, next to ExecMainCode= and
-         * ExecMainStatus=. struct unit_status only has the pid of the running main process, so
-         * this is MainPID while it runs and 0 once it has ended (see the interface file). */
+        /* Kept after the process exited, next to ExecMainCode= and ExecMainStatus=, as
+         * systemd keeps it. */
+        snprintf(num, sizeof(num), "%d", (int)st.exec_main_pid);
         add_property("ExecMainPID", num, list);
         add_property("ExecMainCode",
                      !strcmp(st.exec_main_code, "exited")   ? "1"

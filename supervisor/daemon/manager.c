@@ -2494,6 +2494,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->active_enter_usec = u->active_enter_usec;
     ret->inactive_enter_usec = u->inactive_enter_usec;
     ret->main_pid = loaded ? s->main_pid : 0;
+    ret->exec_main_pid = !loaded ? 0 : s->main_pid > 0 ? s->main_pid : s->exec_main_pid;
     ret->main_command = u->main_command;
     if (loaded && s->main_pid > 0 && u->main_command_live) {
         proc_comm(s->main_pid, ret->main_command_buf, sizeof(ret->main_command_buf));

@@ -68,6 +68,7 @@ struct unit_status {
     bool condition_result, assert_result;
     const char *failed_condition, *failed_assert;
     pid_t main_pid;
+    pid_t exec_main_pid; /* main_pid, or the last main process once it exited (systemd's) */
     const char *main_command;
     char main_command_buf[64];  /* main_command may point here */
     const char *exec_main_code; /* "exited", "killed", "dumped", or "" */

@@ -802,6 +802,7 @@ static void main_exited(struct service *s, const struct exit_info *exit)
     bool ignore = s->main_is_command && s->exec_index < c->exec_start.n &&
                   (c->exec_start.items[s->exec_index].flags & EXEC_FLAG_IGNORE_FAILURE);
 
+    s->exec_main_pid = s->main_pid;
     s->main_pid = 0;
     s->main_exit = *exit;
     s->main_exited = true;

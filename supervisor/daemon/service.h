@@ -175,6 +175,7 @@ struct service {
     bool main_exited;           /* main_exit is valid (kept across runs for status) */
     bool run_main_exited;       /* ... and it belongs to the current run */
     bool main_is_command;       /* main_pid is the ExecStart= we spawned, so its "-" applies */
+    pid_t exec_main_pid;        /* the last main process that exited (ExecMainPID=, for status) */
     const struct exec_command *control_cmds; /* the list the control process walks */
     size_t control_n, control_index;
     size_t exec_index;      /* which ExecStart= a oneshot is running */

@@ -417,6 +417,13 @@ Test(commands, show_exec_main_pid)
     char *out = ctl_expect(0, args);
     cr_assert_str_eq(out, want);
     free(out);
+
+    /* Kept after the exit, as systemd keeps it; MainPID is 0 then. */
+    free(ctl_ok("stop", "pid", NULL, NULL));
+    snprintf(want, sizeof(want), "0\n%d\n", (int)pid);
+    out = ctl_expect(0, args);
+    cr_assert_str_eq(out, want);
+    free(out);
     harness_stop(&d);
 }
 
