@@ -975,7 +975,8 @@ static int run_daemon_reload(struct ctl *c)
     failed = (long long)json_integer_value(json_object_get(reply, "failedUnits"));
     if (failed > 0)
         fprintf(stderr,
-                "Warning: %lld unit file%s failed to load; see 'minisupctl list-units --all'.\n",
+                "Warning: %lld unit file%s failed to load (a unit that was loaded keeps the "
+                "configuration it had); see 'minisupctl verify'.\n",
                 failed, failed == 1 ? "" : "s");
     json_decref(msg);
     return CTL_EXIT_OK;
