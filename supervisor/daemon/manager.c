@@ -129,6 +129,7 @@ struct unit {
     unsigned n_accepted, n_connections;
     /* Accept=yes instances. */
     bool transient;
+    bool from_template;   /* an instance made on demand from x@.service (no file of its own) */
     int conn_fd;          /* the connection, passed as fd 3; -1 when none */
     struct unit *trigger; /* the socket unit that accepted it */
 };
@@ -151,7 +152,8 @@ struct manager {
      * none. Every state change dispatches, so without it a start or stop of N units scanned
      * all N units N times. */
     bool jobs_waiting;
-    char **aliases; /* pairs: alias name, unit name (symlinks in the unit directory) */
+    bool units_unsorted; /* an instance was appended: see manager_unit_count() */
+    char **aliases;      /* pairs: alias name, unit name (symlinks in the unit directory) */
     struct watcher *watchers;
     struct notify *notify;
     pid_t *tracked; /* sorted pids of every run, see pid_is_tracked() */
@@ -2276,6 +2278,76 @@ static bool same_file_version(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+static void unit_set_path(struct unit *u, const char *path)
+{
+    char *p = strdup(path);
+
+    if (p) {
+        free(u->path);
+        u->path = p;
+    }
+}
+
+/* Reads u's configuration from path (its own file, or the template of an instance): a unit
+ * that was loaded keeps what it had when the file no longer parses, an unchanged file changes
+ * nothing, a changed one applies at once or at the next start. 0, or the load's negative
+ * errno. */
+static int unit_load_path(struct manager *m, struct unit *u, const char *path, bool reload)
+{
+    struct unit_config *config = NULL;
+    char *error = NULL;
+    struct stat file_st;
+    bool has_file_st = stat(path, &file_st) == 0;
+    int r = load_file(m, u->name, path, &config, &error);
+
+    u->seen = true;
+    if (r < 0) {
+        if (u->config && u->load_state == LOAD_STATE_LOADED) {
+            log_warning("%s: the unit file no longer loads; keeping the configuration it had.",
+                        u->name);
+        } else {
+            u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
+            free(u->load_error);
+            u->load_error = error;
+            error = NULL;
+        }
+    } else if (reload && u->config && has_file_st && u->has_file_st &&
+               same_file_version(&file_st, &u->file_st)) {
+        unit_config_free(config); /* the same file as before: nothing changed on disk */
+    } else {
+        if (reload && u->config)
+            u->changed_on_disk = true;
+        u->file_st = file_st;
+        u->has_file_st = has_file_st;
+        unit_config_free(u->pending_config);
+        u->pending_config = config;
+        apply_pending_config(u);
+    }
+    free(error);
+    return r;
+}
+
+/* The template file of an instance name ("x@y.service" -> <unit dir>/x@.service) when it
+ * exists, else NULL. */
+static char *template_path(const struct manager *m, const char *name)
+{
+    const char *at = strchr(name, '@'), *dot = strrchr(name, '.');
+    char *tname, *path = NULL;
+    struct stat st;
+
+    if (!at || !dot || dot < at || dot == at + 1)
+        return NULL;
+    if (asprintf(&tname, "%.*s%s", (int)(at - name + 1), name, dot) < 0)
+        return NULL;
+    path = path_join(m->opts.unit_dir, tname);
+    free(tname);
+    if (path && stat(path, &st) < 0) {
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
 /* Reads the unit directory into the table: new units appear, changed ones get their new
  * configuration (at once, or at the next start), removed ones are marked not-found and stay
  * until they are stopped. A file that fails to parse never disturbs another unit. */
@@ -2292,11 +2364,9 @@ static int scan_units(struct manager *m, bool reload)
 
     for (int i = 0; i < n; i++) {
         const char *name = list[i]->d_name;
-        struct unit_config *config = NULL;
-        char *error = NULL, *path = NULL, target[PATH_MAX];
+        char *path = NULL, target[PATH_MAX];
         struct stat st;
         struct unit *u;
-        int r;
 
         if (!is_loadable_name(name))
             goto next;
@@ -2317,46 +2387,18 @@ static int scan_units(struct manager *m, bool reload)
                 }
             }
         }
-        struct stat file_st;
-        bool has_file_st = stat(path, &file_st) == 0;
-        r = load_file(m, name, path, &config, &error);
         u = find_exact(m, name);
         if (!u) {
             u = add_unit(m, name, path);
-            if (!u) {
-                unit_config_free(config);
-                free(error);
+            if (!u)
                 goto next;
-            }
+        } else if (u->from_template || strcmp(u->path, path) != 0) {
+            /* An instance that now has a file of its own reads that one. */
+            u->from_template = false;
+            unit_set_path(u, path);
         }
-        u->seen = true;
-        if (r < 0) {
+        if (unit_load_path(m, u, path, reload) < 0)
             failed++;
-            if (u->config && u->load_state == LOAD_STATE_LOADED) {
-                log_warning("%s: the unit file no longer loads; keeping the configuration it "
-                            "had.",
-                            name);
-            } else {
-                u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
-                free(u->load_error);
-                u->load_error = error;
-                error = NULL;
-            }
-        } else if (reload && u->config && has_file_st && u->has_file_st &&
-                   same_file_version(&file_st, &u->file_st)) {
-            unit_config_free(config); /* the same file as before: nothing changed on disk */
-            config = NULL;
-        } else {
-            if (reload && u->config)
-                u->changed_on_disk = true;
-            u->file_st = file_st;
-            u->has_file_st = has_file_st;
-            unit_config_free(u->pending_config);
-            u->pending_config = config;
-            config = NULL;
-            apply_pending_config(u);
-        }
-        free(error);
     next:
         free(path);
         free(list[i]);
@@ -2365,8 +2407,17 @@ static int scan_units(struct manager *m, bool reload)
 
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->seen)
+        if (u->seen || u->transient)
             continue;
+        /* An instance made from a template (no file of its own) follows its template. */
+        if (u->from_template) {
+            char *tpath = template_path(m, u->name);
+            if (tpath && unit_load_path(m, u, tpath, reload) < 0)
+                failed++;
+            free(tpath);
+            if (u->seen)
+                continue;
+        }
         /* Gone from disk: a running unit keeps running until stopped, shown as not-found. */
         if (u->load_state != LOAD_STATE_NOT_FOUND)
             log_info("%s: unit file removed; %s.", u->name,
@@ -2418,6 +2469,28 @@ static bool unit_is_forgotten(const struct unit *u)
            (!u->config || service_is_inactive(&u->service)) && u->job == JOB_NONE;
 }
 
+/* An instance asked for by name ("x@y.service") that has no file of its own is made from its
+ * template x@.service, as systemd loads instances on demand. Appended to the table (never
+ * moved: callers may be walking it); list-units sorts its own copy. */
+static struct unit *instantiate(struct manager *m, struct unit *u, const char *name)
+{
+    char *tpath = template_path(m, name);
+
+    if (!tpath)
+        return u;
+    if (!u)
+        u = add_unit(m, name, tpath);
+    if (u) {
+        unit_set_path(u, tpath);
+        u->from_template = true;
+        m->units_unsorted = true;
+        if (unit_load_path(m, u, tpath, false) < 0)
+            log_warning("%s: its template %s failed to load.", name, tpath);
+    }
+    free(tpath);
+    return u;
+}
+
 struct unit *manager_find(struct manager *m, const char *name)
 {
     char *n = unit_name_normalize(name);
@@ -2432,14 +2505,21 @@ struct unit *manager_find(struct manager *m, const char *name)
         }
     if (!found)
         found = find_exact(m, n);
+    if ((!found || unit_is_forgotten(found)) && unit_name_is_valid(n))
+        found = instantiate(m, found, n);
     free(n);
     if (found && unit_is_forgotten(found))
         found = NULL;
     return found;
 }
 
-size_t manager_unit_count(const struct manager *m)
+size_t manager_unit_count(struct manager *m)
 {
+    /* Instances made on demand were appended; listings come sorted by name. Sorted here, not
+     * where they are made: that may be inside a walk over the table. */
+    if (m->units_unsorted && m->n_units > 1)
+        qsort(m->units, m->n_units, sizeof(*m->units), cmp_unit);
+    m->units_unsorted = false;
     return m->n_units;
 }
 

@@ -132,7 +132,7 @@ int manager_sweep_stale(struct manager *m);
 struct unit *manager_find(struct manager *m, const char *name);
 
 /* Number of units and the i-th one, in name order. */
-size_t manager_unit_count(const struct manager *m);
+size_t manager_unit_count(struct manager *m);
 struct unit *manager_unit_at(const struct manager *m, size_t i);
 
 void manager_unit_status(const struct unit *u, struct unit_status *ret);

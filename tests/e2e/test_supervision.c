@@ -2576,3 +2576,56 @@ Test(supervision, exit_counts_once_its_output_is_read_though_a_child_holds_the_p
     cr_assert_eq(lingering_zombies(d.pid), 0);
     harness_stop(&d);
 }
+
+/* Instances are made on demand from their template, as systemd loads "x@y.service" from
+ * x@.service when there is no file of that name: by start, by Wants=, and by status; %i is
+ * the instance. An instance with a file of its own reads that file. A reload keeps them. */
+Test(supervision, template_instances_on_demand)
+{
+    char *out = NULL;
+    int rc;
+
+    harness_write_unit(&d, "tmpl@.service",
+                       "[Unit]\nDescription=Instance %i\n"
+                       "[Service]\nExecStart=/bin/sh -c 'echo instance $$I; exec sleep 1000'\n"
+                       "Environment=I=%i\n");
+    harness_write_unit(&d, "tmpl@own.service",
+                       "[Unit]\nDescription=Own file\n"
+                       "[Service]\nExecStart=/bin/sleep 1000\n");
+    harness_write_unit(&d, "w.service",
+                       "[Unit]\nWants=tmpl@viawants.service\n"
+                       "[Service]\nExecStart=/bin/sleep 1000\n");
+    harness_start(&d);
+    start_unit("tmpl@foo");
+    wait_journal("tmpl@foo", "instance foo", 5000);
+    json_t *u = harness_get_unit(&d, "tmpl@foo.service");
+    cr_assert_str_eq(jstr(u, "description"), "Instance foo");
+    cr_assert(strstr(jstr(u, "fragmentPath"), "/tmpl@.service") != NULL);
+    json_decref(u);
+
+    start_unit("w");
+    assert_status("tmpl@viawants", "active (running)", 5000);
+    start_unit("tmpl@own");
+    u = harness_get_unit(&d, "tmpl@own.service");
+    cr_assert_str_eq(jstr(u, "description"), "Own file");
+    json_decref(u);
+
+    /* A reload keeps the instances loaded, and running. */
+    pid_t pid = harness_main_pid(&d, "tmpl@foo");
+    json_decref(harness_varlink(&d, "Reload", NULL));
+    assert_status("tmpl@foo", "active (running)", 1000);
+    cr_assert_eq(harness_main_pid(&d, "tmpl@foo"), pid);
+
+    /* Listed in order, with the on-demand ones among the others. */
+    rc = harness_ctl(&d, &out, NULL, "list-units", NULL);
+    cr_assert_eq(rc, 0);
+    char *a = strstr(out, "tmpl@foo.service"), *b = strstr(out, "tmpl@own.service"),
+         *c = strstr(out, "tmpl@viawants.service"), *e = strstr(out, "w.service ");
+    cr_assert(a && b && c && e && a < b && b < c && c < e, "list-units:\n%s", out);
+    free(out);
+
+    /* No template: not found. */
+    rc = harness_ctl(&d, NULL, NULL, "start", "nosuch@x", NULL);
+    cr_assert_eq(rc, 4);
+    harness_stop(&d);
+}
