@@ -494,13 +494,16 @@ again:
         while (n < 0 && errno == EINTR);
         close(errpipe[0]);
         if (n == (ssize_t)sizeof(f)) {
+            /* The child _exit()s right after its report: reaped here, at once, so that no
+             * search for leftovers or escaped processes meets it in between (it would be
+             * named "minisupd" and said to remain running). */
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
             if (f.step == STEP_UNSHARE_FILES && files_shared) {
-                /* A kernel before 5.9: copy the whole table from now on. The child is gone;
-                 * the reaper collects it and finds no owner. */
+                /* A kernel before 5.9: copy the whole table from now on. */
                 unshare_unsupported = true;
                 goto again;
             }
-            /* The child _exit()s at once; the reaper collects it and finds no owner. */
             format_failure(&f, p->path, ret_error, error_size);
             return f.error > 0 ? -f.error : -EIO;
         }
