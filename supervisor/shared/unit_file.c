@@ -4,6 +4,7 @@
  * expansion, and the final checks. Never logs: every diagnostic goes to struct unit_diags. */
 #include "unit_file.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -816,6 +817,19 @@ static bool user_group_name_is_valid(const char *s)
     return utf8_is_valid(s);
 }
 
+/* systemd's strict rules (what useradd accepts): [a-zA-Z_][a-zA-Z0-9_-]*, at most 31 bytes,
+ * or a numeric ID. A relaxed name that breaks them is accepted with a notice, as systemd does. */
+static bool user_group_name_is_strict(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (strspn(s, "0123456789") == n)
+        return true;
+    if (n == 0 || n > 31 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 /* Single-string settings: specifiers expanded, an empty value unsets, then per-kind checks. */
 static void p_string(struct parser *ps, const struct key_def *d, const struct assignment *a,
                      void *field)
@@ -840,6 +854,11 @@ static void p_string(struct parser *ps, const struct key_def *d, const struct as
             free(v);
             return;
         }
+        if (!user_group_name_is_strict(v))
+            diag_add(ps, DIAG_WARNING, a->line,
+                     "Accepting user/group name '%s', which does not match strict user/group "
+                     "name rules.",
+                     v);
         break;
     case STRING_PIDFILE: {
         char *abs = NULL;

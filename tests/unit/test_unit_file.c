@@ -1030,3 +1030,39 @@ Test(unit_file, thousands_of_files_and_a_huge_one_UNIT_12)
     unlink(path);
     rmdir(dir);
 }
+
+/* User=/Group=: systemd's relaxed rules decide (an invalid name refuses the unit); a relaxed
+ * name that strict rules would refuse ("bad user", "a.b") loads with systemd's notice. */
+Test(unit_file, user_names_relaxed_with_a_notice_strict_silently)
+{
+    static const char *const quiet[] = {"nobody", "_apt", "www-data", "1000", "a1"};
+    static const char *const notice[] = {"bad user", "a.b", "Ä", "1abc"};
+    static const char *const refused[] = {"-x", "x:y", "a/b", ".."};
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    char text[128];
+
+    for (size_t i = 0; i < sizeof(quiet) / sizeof(*quiet); i++) {
+        snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/x\nUser=%s\n", quiet[i]);
+        cr_assert_eq(load(text, "x.service", &c, &d), 0, "%s", quiet[i]);
+        cr_assert_eq(d.n, 0, "%s: %s", quiet[i], d.n ? d.items[0].message : "");
+        unit_config_free(c);
+        unit_diags_done(&d);
+    }
+    for (size_t i = 0; i < sizeof(notice) / sizeof(*notice); i++) {
+        snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/x\nUser=%s\n", notice[i]);
+        cr_assert_eq(load(text, "x.service", &c, &d), 0, "%s", notice[i]);
+        cr_assert_not_null(find_diag(&d, "does not match strict user/group name rules"), "%s",
+                           notice[i]);
+        cr_assert_eq(d.items[0].level, DIAG_WARNING);
+        unit_config_free(c);
+        unit_diags_done(&d);
+    }
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/x\nUser=%s\n", refused[i]);
+        load(text, "x.service", &c, &d);
+        cr_assert_not_null(find_diag(&d, "Invalid user/group name"), "%s", refused[i]);
+        unit_config_free(c);
+        unit_diags_done(&d);
+    }
+}
