@@ -56,7 +56,9 @@ struct ctl {
     bool no_block, all, follow, quiet, no_legend;
     long long lines;
     json_t *units;          /* -u, for journal */
-    json_t *states;         /* --state, for list-units */
+    json_t *states;         /* --state and --failed, for list-units */
+    json_t *type_args;      /* every -t and --type value, read once the verb is known */
+    unsigned types;         /* list-units: a bit per enum unit_kind; 0 = every type */
     const char *invocation; /* --invocation, normalized into invocation_id */
     char invocation_id[33];
     const char *directory;             /* journal --directory: read files, not the daemon */
@@ -118,6 +120,8 @@ static const char help_text[] =
     "  kill UNIT...               Send a signal to the processes of units\n"
     "  is-active UNIT...          Check whether units are active\n"
     "  is-failed UNIT...          Check whether units are failed\n"
+    "  is-enabled UNIT...         Check whether units start with minisupd (enabled,\n"
+    "                             static, alias or not-found)\n"
     "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
     "  daemon-reload              Make minisupd re-read its unit files\n"
     "  verify [FILE|DIR...]       Check unit files offline, as minisupd would load them;\n"
@@ -131,10 +135,13 @@ static const char help_text[] =
     "                             json, json-pretty, verbose or export\n"
     "  -a --all                   list-units, show: show inactive units, empty values\n"
     "     --state=STATE,...       list-units: only units in these states\n"
+    "     --failed                list-units: only failed units (--state=failed)\n"
+    "  -t --type=TYPE,...         list-units: only units of these types (service,\n"
+    "                             socket; \"help\" lists them)\n"
     "     --no-legend             list-units: no header and footer\n"
     "     --no-block              start, stop, restart, reload: do not wait for the job\n"
-    "  -q --quiet                 is-active, is-failed: print nothing, only set the\n"
-    "                             exit code\n"
+    "  -q --quiet                 is-active, is-failed, is-enabled: print nothing,\n"
+    "                             only set the exit code\n"
     "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
     "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
     "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
@@ -692,6 +699,17 @@ static bool list_shows(const struct ctl *c, const json_t *u, char **patterns, in
     return !streq(active, "inactive");
 }
 
+/* Whether -t/--type lets list-units show a unit: no types given, or the name's type is one. */
+static bool type_shows(const struct ctl *c, const json_t *u)
+{
+    const char *name = json_string_value(json_object_get(u, "name"));
+    enum unit_kind kind;
+
+    if (c->types == 0)
+        return true;
+    return name && unit_name_kind(name, &kind) == 0 && (c->types & (1u << kind));
+}
+
 static int run_list_units(struct ctl *c, char **patterns, int n)
 {
     json_t *params = json_object(), *msg, *reply, *shown;
@@ -711,7 +729,7 @@ static int run_list_units(struct ctl *c, char **patterns, int n)
     }
     json_array_foreach(json_object_get(reply, "units"), i, u)
     {
-        if (list_shows(c, u, patterns, n))
+        if (list_shows(c, u, patterns, n) && type_shows(c, u))
             json_array_append(shown, u);
     }
     if (c->mode == CTL_OUTPUT_JSON)
@@ -960,6 +978,90 @@ static int run_is_state(struct ctl *c, char **args, int n, bool failed)
     if (all_not_found)
         return CTL_EXIT_NO_UNIT;
     return failed ? CTL_EXIT_FAILURE : CTL_EXIT_NOT_ACTIVE;
+}
+
+/* is-enabled: whether each unit starts with minisupd. There is no enable or disable (the unit
+ * files are the whole configuration), so a unit is "enabled" when its [Install] section has
+ * WantedBy= or RequiredBy= (GetUnit's `enabled`), "static" when it has neither (systemd's word
+ * for a unit without installation information), "alias" when the name is a symlink to another
+ * unit, and "not-found" when there is no such unit file. Exit 0 when one unit is enabled, static
+ * or an alias, else 4 when every unit was not found, else 1, as systemctl does since systemd 253
+ * (verb_is_enabled()). A unit that failed to load has no state to tell: that is an error, as
+ * systemctl reports one for a unit file it cannot read (exit 1). */
+static int run_is_enabled(struct ctl *c, char **args, int n)
+{
+    char **names = normalize_names(args, n);
+    bool enabled = false, all_not_found = true;
+    int ret = CTL_EXIT_OK, r, sent = 0;
+
+    if (!names)
+        return oom();
+    r = ctl_connect(c);
+    if (r < 0) {
+        strv_free(names);
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    }
+    for (; sent < n; sent++)
+        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+    for (int i = 0; i < sent; i++) {
+        const char *error = NULL, *state = "not-found";
+        json_t *msg = NULL, *params, *unit;
+        bool continues;
+
+        r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
+        if (r < 0) {
+            fprintf(stderr, "Failed to get unit file state for %s: %s\n", names[i],
+                    transport_error(r));
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
+        unit = json_object_get(params, "unit");
+        if (error && !streq(error, IFACE "NoSuchUnit")) {
+            ret = exit_merge(ret, report_error("get unit file state for", names[i], error, params));
+            json_decref(msg);
+            continue;
+        }
+        if (!error) {
+            const char *load = json_string_value(json_object_get(unit, "loadState"));
+            const char *name = json_string_value(json_object_get(unit, "name"));
+            if (streq(load, "loaded")) {
+                all_not_found = false;
+                enabled = true; /* every loaded unit is enabled, static or an alias */
+                if (name && !streq(name, names[i]))
+                    state = "alias"; /* GetUnit followed the symlink */
+                else if (json_is_true(json_object_get(unit, "enabled")))
+                    state = "enabled";
+                else
+                    state = "static";
+            } else if (!streq(load, "not-found")) {
+                /* bad-setting or error: the file is there, but what it says is not known. */
+                const char *reason = json_string_value(json_object_get(unit, "loadError"));
+                all_not_found = false;
+                fflush(stdout);
+                fprintf(stderr,
+                        "Failed to get unit file state for %s: Unit %s has a bad unit file "
+                        "setting.\n",
+                        names[i], names[i]);
+                if (reason && *reason)
+                    fprintf(stderr, "%s\n", reason);
+                ret = CTL_EXIT_FAILURE;
+                json_decref(msg);
+                continue;
+            }
+        }
+        if (!c->quiet)
+            puts(state);
+        json_decref(msg);
+    }
+    strv_free(names);
+    if (ret != CTL_EXIT_OK)
+        return ret;
+    if (enabled)
+        return CTL_EXIT_OK;
+    return all_not_found ? CTL_EXIT_NO_UNIT : CTL_EXIT_FAILURE;
 }
 
 /* daemon-reload: the daemon re-reads its unit directory; units that failed to parse are named
@@ -1390,6 +1492,81 @@ static int add_states(struct ctl *c, const char *arg)
     return c->states ? 0 : -ENOMEM;
 }
 
+/* The unit types -t/--type takes: those minisupd loads (enum unit_kind). */
+static const char *const unit_type_names[UNIT_KIND_MAX] = {
+    [UNIT_KIND_SERVICE] = "service",
+    [UNIT_KIND_SOCKET] = "socket",
+};
+
+/* systemd's load states, which -t also takes, as --state, for compatibility with old
+ * systemctl versions (parse_types_argument()). */
+static const char *const load_state_names[] = {
+    "stub", "loaded", "not-found", "bad-setting", "error", "merged", "masked",
+};
+
+/* -t help: the types, with systemctl's header unless --no-legend. */
+static void help_types(const struct ctl *c)
+{
+    if (!c->no_legend)
+        puts("Available unit types:");
+    for (size_t i = 0; i < UNIT_KIND_MAX; i++)
+        puts(unit_type_names[i]);
+}
+
+/* Reads every -t/--type value into c->types (and load states into c->states), in order, as
+ * systemctl parses them: comma-separated, an empty value resets the list, "help" prints the
+ * types and ends the program. Returns -1 to go on, or the exit code to leave with (1 for an
+ * unknown type, as systemctl). */
+static int apply_types(struct ctl *c)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(c->type_args, i, v)
+    {
+        const char *arg = json_string_value(v);
+        char *copy, *save = NULL;
+        int ret = -1;
+
+        if (!*arg) {
+            c->types = 0;
+            continue;
+        }
+        copy = strdup(arg);
+        if (!copy)
+            return oom();
+        for (char *t = strtok_r(copy, ",", &save); t && ret < 0; t = strtok_r(NULL, ",", &save)) {
+            bool known = false;
+            if (streq(t, "help")) {
+                help_types(c);
+                ret = CTL_EXIT_OK;
+                break;
+            }
+            for (size_t k = 0; k < UNIT_KIND_MAX && !known; k++)
+                if (streq(t, unit_type_names[k])) {
+                    c->types |= 1u << k;
+                    known = true;
+                }
+            for (size_t k = 0; k < sizeof(load_state_names) / sizeof(*load_state_names) && !known;
+                 k++)
+                if (streq(t, load_state_names[k])) {
+                    if (add_states(c, t) < 0)
+                        ret = oom();
+                    known = true;
+                }
+            if (!known) {
+                fprintf(stderr, "Unknown unit type or load state '%s'.\n", t);
+                fprintf(stderr, "Use -t help to see a list of allowed values.\n");
+                ret = CTL_EXIT_FAILURE;
+            }
+        }
+        free(copy);
+        if (ret >= 0)
+            return ret;
+    }
+    return -1;
+}
+
 /* Appends the comma-separated names of -p/--property/-P to c->properties: systemctl shows every
  * property named by any of them. */
 static int add_properties(struct ctl *c, const char *arg)
@@ -1462,6 +1639,9 @@ enum {
     ARG_SHOW_TYPES,
     ARG_PROPERTY,
     ARG_VALUE,
+    ARG_FAILED,
+    ARG_TYPE,
+    ARG_IDENTIFIER,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -1472,6 +1652,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"all", no_argument, NULL, 'a'},
         {"state", required_argument, NULL, ARG_STATE},
+        {"failed", no_argument, NULL, ARG_FAILED},
+        {"type", required_argument, NULL, ARG_TYPE},
         {"no-legend", no_argument, NULL, ARG_NO_LEGEND},
         {"no-block", no_argument, NULL, ARG_NO_BLOCK},
         {"no-pager", no_argument, NULL, ARG_NO_PAGER},
@@ -1485,7 +1667,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"priority", required_argument, NULL, 'p'},
         {"property", required_argument, NULL, ARG_PROPERTY},
         {"value", no_argument, NULL, ARG_VALUE},
-        {"identifier", required_argument, NULL, 't'},
+        {"identifier", required_argument, NULL, ARG_IDENTIFIER},
         {"reverse", no_argument, NULL, 'r'},
         {"directory", required_argument, NULL, 'D'},
         {"show-types", no_argument, NULL, ARG_SHOW_TYPES},
@@ -1515,6 +1697,14 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             break;
         case ARG_STATE:
             if (add_states(c, optarg) < 0)
+                return oom();
+            break;
+        case ARG_FAILED:
+            if (add_states(c, "failed") < 0)
+                return oom();
+            break;
+        case ARG_TYPE:
+            if (json_array_append_new(c->type_args, json_string(optarg)) < 0)
                 return oom();
             break;
         case ARG_NO_LEGEND:
@@ -1583,6 +1773,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->value = true;
             break;
         case 't':
+            /* -t is systemctl's --type and journalctl's --identifier: kept both ways, as -p
+             * is; list-units reads the types once the verb is known, journal the identifier. */
+            if (json_array_append_new(c->type_args, json_string(optarg)) < 0)
+                return oom();
+            c->identifier = optarg;
+            break;
+        case ARG_IDENTIFIER:
             c->identifier = optarg;
             break;
         case 'r':
@@ -1648,6 +1845,11 @@ static int cmd_status(struct ctl *c, const struct command *cmd, char **args, int
 static int cmd_is_active(struct ctl *c, const struct command *cmd, char **args, int n)
 {
     return run_is_state(c, args, n, streq(cmd->name, "is-failed"));
+}
+
+static int cmd_is_enabled(struct ctl *c, const struct command *cmd, char **args, int n)
+{
+    return run_is_enabled(c, args, n);
 }
 
 static int cmd_journal(struct ctl *c, const struct command *cmd, char **args, int n)
@@ -1917,6 +2119,7 @@ static const struct command commands[] = {
     {"kill", 1, -1, cmd_unit, {IFACE "KillUnit", "kill unit", false}},
     {"is-active", 1, -1, cmd_is_active, {0}},
     {"is-failed", 1, -1, cmd_is_active, {0}},
+    {"is-enabled", 1, -1, cmd_is_enabled, {0}},
     {"journal", 0, -1, cmd_journal, {0}},
     {"daemon-reload", 0, 0, cmd_daemon_reload, {0}},
     {"verify", 0, -1, cmd_verify, {0}},
@@ -1951,8 +2154,12 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &now);
     json_object_seed((size_t)now.tv_nsec | 1);
     c.units = json_array();
-    if (!c.units)
+    c.type_args = json_array();
+    if (!c.units || !c.type_args) {
+        json_decref(c.units);
+        json_decref(c.type_args);
         return oom();
+    }
     ret = parse_argv(&c, argc, argv);
     if (ret >= 0)
         goto out;
@@ -1985,6 +2192,12 @@ int main(int argc, char **argv)
         }
         optind++;
     }
+    /* -t and --type are checked for every verb, as systemctl does, except journal's -t. */
+    if (!streq(cmd->name, "journal")) {
+        ret = apply_types(&c);
+        if (ret >= 0)
+            goto out;
+    }
     n = argc - optind;
     if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {
         fprintf(stderr, "%s for '%s'.\n",
@@ -2015,6 +2228,7 @@ out:
     free(c.socket_path);
     json_decref(c.units);
     json_decref(c.states);
+    json_decref(c.type_args);
     json_decref(c.properties);
     return ret;
 }

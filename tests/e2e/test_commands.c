@@ -531,3 +531,182 @@ Test(commands, list_units_description_defaults_to_the_name)
     free(out);
     harness_stop(&d);
 }
+
+/* Runs minisupctl with args (NULL-terminated), checks its exit code and its stderr (unless
+ * want_err is NULL); returns its stdout. */
+static char *ctl_expect_err(int want, const char *want_err, const char *const *args)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctlv(&d, &out, &err, args);
+
+    cr_assert_eq(r, want, "minisupctl %s ... exited %d, not %d\n%s%s", args[0], r, want, out, err);
+    if (want_err)
+        cr_assert_str_eq(err, want_err, "minisupctl %s ...: stderr", args[0]);
+    free(err);
+    return out;
+}
+
+/* systemctl's --failed is --state=failed, for list-units and for no command at all (list-units
+ * is the default). */
+Test(commands, list_units_failed_is_state_failed)
+{
+    harness_write_unitf(&d, "runs.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unit(&d, "fails.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 3'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "runs", NULL, NULL));
+    const char *start_fails[] = {"start", "fails", NULL};
+    free(ctl_expect(1, start_fails));
+    harness_wait_state(&d, "fails", "failed", NULL, 5000);
+
+    const char *failed[] = {"list-units", "--failed", "--no-legend", NULL};
+    char *out = ctl_expect_err(0, "", failed);
+    cr_assert_str_eq(out, "● fails.service loaded failed failed fails.service\n");
+    free(out);
+
+    const char *state[] = {"list-units", "--state=failed", NULL};
+    char *want = ctl_expect(0, state);
+    cr_assert(strstr(want, "1 loaded units listed."), "%s", want);
+    const char *bare[] = {"--failed", NULL};
+    out = ctl_expect_err(0, "", bare);
+    cr_assert_str_eq(out, want, "minisupctl --failed is list-units --state=failed");
+    free(out);
+    free(want);
+
+    /* --failed adds to --state, as in systemctl (both lists are one). */
+    const char *both[] = {"list-units", "--failed", "--state=running", "--no-legend", NULL};
+    out = ctl_expect(0, both);
+    cr_assert_eq(harness_count_lines_containing(out, "fails.service"), 1, "%s", out);
+    cr_assert_eq(harness_count_lines_containing(out, "runs.service"), 1, "%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
+/* list-units -t/--type: comma-separated types, repeatable; "help" lists the types minisupd
+ * has; anything else is refused with systemctl's words and exit 1. journal's -t stays
+ * --identifier (journal_filters_priority_identifier_reverse). */
+Test(commands, list_units_type_filters_by_unit_type)
+{
+    harness_write_unit(&d, "listen.socket", "[Socket]\nListenStream=%t/listen.sock\n");
+    harness_write_unitf(&d, "listen.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unitf(&d, "other.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "listen.socket", NULL, NULL));
+    free(ctl_ok("start", "other", NULL, NULL));
+
+    const char *sockets[] = {"list-units", "--type=socket", "--no-legend", NULL};
+    char *out = ctl_expect_err(0, "", sockets);
+    cr_assert_str_eq(out, "  listen.socket loaded active listening listen.socket\n");
+    free(out);
+
+    const char *services[] = {"list-units", "-t", "service", "--all", "--no-legend", NULL};
+    out = ctl_expect_err(0, "", services);
+    cr_assert_str_eq(out, "  listen.service loaded inactive dead    listen.service\n"
+                          "  other.service  loaded active   running other.service\n");
+    free(out);
+
+    const char *lists[][6] = {
+        {"list-units", "--type=service,socket", "--all", "--no-legend", NULL},
+        {"list-units", "-t", "socket", "--type=service", "-a", "--no-legend"},
+        {"-tsocket,service", "--all", "--no-legend", NULL},
+    };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        const char *args[7] = {NULL};
+        memcpy(args, lists[i], sizeof(lists[i]));
+        out = ctl_expect_err(0, "", args);
+        cr_assert_eq(harness_count_lines_containing(out, ".s"), 3, "%s %s:\n%s", args[0], args[1],
+                     out);
+        free(out);
+    }
+
+    /* The legend counts what was shown. */
+    const char *legend[] = {"list-units", "--type=socket", NULL};
+    out = ctl_expect(0, legend);
+    cr_assert(strstr(out, "\n1 loaded units listed."), "%s", out);
+    free(out);
+
+    const char *help[] = {"list-units", "--type=help", NULL};
+    out = ctl_expect_err(0, "", help);
+    cr_assert_str_eq(out, "Available unit types:\nservice\nsocket\n");
+    free(out);
+    const char *help_bare[] = {"--no-legend", "-t", "help", NULL};
+    out = ctl_expect_err(0, "", help_bare);
+    cr_assert_str_eq(out, "service\nsocket\n");
+    free(out);
+
+    const char *unknown[][3] = {
+        {"list-units", "--type=timer", NULL},
+        {"list-units", "--type=service,bogus", NULL},
+        {"-t", "bogus", NULL},
+    };
+    const char *named[] = {"timer", "bogus", "bogus"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "Unknown unit type or load state '%s'.\n"
+                 "Use -t help to see a list of allowed values.\n",
+                 named[i]);
+        out = ctl_expect_err(1, want, unknown[i]);
+        cr_assert_str_eq(out, "", "nothing listed: %s", out);
+        free(out);
+    }
+    harness_stop(&d);
+}
+
+/* is-enabled: "enabled" with WantedBy= or RequiredBy=, "static" without, "alias" for a symlink
+ * name, "not-found" for no unit; exit 0 when one of them is enabled, static or an alias, 4 when
+ * none was found (systemctl since systemd 253); a unit that failed to load is an error. */
+Test(commands, is_enabled_reports_the_install_section)
+{
+    char link[4096];
+
+    harness_write_unitf(
+        &d, "wanted.service",
+        "[Service]\nExecStart=%s sleep 1000\n[Install]\nWantedBy=multi-user.target\n", HARNESS_TFX);
+    harness_write_unitf(&d, "required.service",
+                        "[Service]\nExecStart=%s sleep 1000\n[Install]\nRequiredBy=x.target\n",
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "plain.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unit(&d, "broken.service", "[Service]\nRestart=always\n");
+    cr_assert_eq(symlink("plain.service", harness_path(&d, link, "units/other-name.service")), 0);
+    harness_start(&d);
+
+    const struct {
+        const char *args[5];
+        int code;
+        const char *out;
+    } cases[] = {
+        {{"is-enabled", "wanted", NULL}, 0, "enabled\n"},
+        {{"is-enabled", "required.service", NULL}, 0, "enabled\n"},
+        {{"is-enabled", "plain", NULL}, 0, "static\n"},
+        {{"is-enabled", "other-name", NULL}, 0, "alias\n"},
+        {{"is-enabled", "nosuch", NULL}, 4, "not-found\n"},
+        {{"is-enabled", "nosuch", "other.socket", NULL}, 4, "not-found\nnot-found\n"},
+        {{"is-enabled", "nosuch", "plain", NULL}, 0, "not-found\nstatic\n"},
+        {{"is-enabled", "wanted", "plain", "nosuch", NULL}, 0, "enabled\nstatic\nnot-found\n"},
+        {{"is-enabled", "-q", "nosuch", NULL}, 4, ""},
+        {{"is-enabled", "--quiet", "wanted", NULL}, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = ctl_expect_err(cases[i].code, "", cases[i].args);
+        cr_assert_str_eq(out, cases[i].out, "is-enabled %s %s", cases[i].args[1],
+                         cases[i].args[2] ? cases[i].args[2] : "");
+        free(out);
+    }
+
+    /* A unit whose file did not load has no state to report: an error, exit 1, the others
+     * still printed. */
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "is-enabled", "broken", "wanted", NULL);
+    cr_assert_eq(r, 1, "exited %d\n%s%s", r, out, err);
+    cr_assert_str_eq(out, "enabled\n");
+    cr_assert(strstr(err, "Failed to get unit file state for broken.service: Unit broken.service "
+                          "has a bad unit file setting.\n"),
+              "%s", err);
+    free(out);
+    free(err);
+
+    const char *none[] = {"is-enabled", NULL};
+    free(ctl_expect(2, none));
+    harness_stop(&d);
+}
