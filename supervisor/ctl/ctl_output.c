@@ -583,8 +583,10 @@ static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st
     else if (streq(load, "not-found"))
         fprintf(f, " (Reason: Unit %s not found.)", str_field(unit, "name"));
     else if (*path)
+        /* As is-enabled words it: without WantedBy=/RequiredBy= a unit is static, since no
+         * enable command could make it start at start-up; "disabled" cannot happen. */
         fprintf(f, " (%s; %s)", path,
-                json_is_true(json_object_get(unit, "enabled")) ? "enabled" : "disabled");
+                json_is_true(json_object_get(unit, "enabled")) ? "enabled" : "static");
     fputc('\n', f);
 }
 

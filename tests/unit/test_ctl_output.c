@@ -270,7 +270,7 @@ Test(ctl_output, status_block_failed_no_journal, .init = utc)
     json_object_set_new(u, "execMainStatus", json_integer(1));
     CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
     cr_expect_str_eq(out, "● fifo-echo.service - FIFO echo service\n"
-                          "     Loaded: loaded (/path/etc/units/fifo-echo.service; disabled)\n"
+                          "     Loaded: loaded (/path/etc/units/fifo-echo.service; static)\n"
                           "     Active: failed (Result: exit-code) since Sat 2026-11-21 19:01:45 "
                           "UTC; 5s ago\n"
                           "    Process: fifo-echo (code=exited, status=1/FAILURE)\n");
