@@ -2311,8 +2311,8 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
             u->load_error = error;
             error = NULL;
         }
-    } else if (reload && u->config && has_file_st && u->has_file_st &&
-               same_file_version(&file_st, &u->file_st)) {
+    } else if (reload && u->config && u->load_state == LOAD_STATE_LOADED && has_file_st &&
+               u->has_file_st && same_file_version(&file_st, &u->file_st)) {
         unit_config_free(config); /* the same file as before: nothing changed on disk */
     } else {
         if (reload && u->config)
