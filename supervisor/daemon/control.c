@@ -428,7 +428,8 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     add_property("ActiveState", st.active_state, list);
     add_property("SubState", st.sub_state, list);
     add_property("Result", st.result, list);
-    add_property("UnitFileState", st.enabled ? "enabled" : "disabled", list);
+    /* Without WantedBy=/RequiredBy= there is nothing to enable: systemd calls that static. */
+    add_property("UnitFileState", st.enabled ? "enabled" : "static", list);
     add_timestamp(list, "StateChangeTimestamp", st.state_change_usec, all);
     add_timestamp(list, "ActiveEnterTimestamp", st.active_enter_usec, all);
     add_timestamp(list, "InactiveEnterTimestamp", st.inactive_enter_usec, all);

@@ -686,6 +686,9 @@ Test(commands, is_enabled_reports_the_install_section)
         {{"is-enabled", "wanted", "plain", "nosuch", NULL}, 0, "enabled\nstatic\nnot-found\n"},
         {{"is-enabled", "-q", "nosuch", NULL}, 4, ""},
         {{"is-enabled", "--quiet", "wanted", NULL}, 0, ""},
+        /* show's UnitFileState= says the same, as systemctl's does. */
+        {{"show", "-P", "UnitFileState", "wanted", NULL}, 0, "enabled\n"},
+        {{"show", "-P", "UnitFileState", "plain", NULL}, 0, "static\n"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *out = ctl_expect_err(cases[i].code, "", cases[i].args);
