@@ -201,7 +201,7 @@ char *ctl_format_timespan(char *buf, size_t n, uint64_t usec)
         char frac[8] = "";
         if (ms) {
             snprintf(frac, sizeof(frac), ".%03u", ms);
-            for (size_t l = strlen(frac); frac[l - 1] == '0'; l--)
+            for (size_t l = strlen(frac); l > 1 && frac[l - 1] == '0'; l--)
                 frac[l - 1] = '\0';
         }
         snprintf(buf + off, n - off, "%s%" PRIu64 "%ss", off ? " " : "", usec / USEC_PER_SEC, frac);

@@ -1068,7 +1068,7 @@ static int run_is_enabled(struct ctl *c, char **args, int n)
  * by status and list-units, so here they only earn a warning. */
 static int run_daemon_reload(struct ctl *c)
 {
-    json_t *msg, *reply;
+    json_t *msg = NULL, *reply;
     long long failed;
     int r = ctl_call(c, "reload daemon", IFACE "Reload", json_object(), &msg, &reply);
 
@@ -1261,7 +1261,7 @@ static int run_journal(struct ctl *c, char **args, int n)
 
     for (bool first = true;; first = false) {
         const char *error;
-        json_t *msg, *reply, *e;
+        json_t *msg = NULL, *reply, *e;
         bool continues;
         size_t i;
 
