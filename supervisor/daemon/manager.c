@@ -892,6 +892,18 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.stderr_fd = err[1] == -2 ? STDERR_FILENO : err[1];
     p.stdin_fd = -1;
     p.listen_pid_env_index = -1;
+    p.watchdog_pid_env_index = -1;
+    if (role == SERVICE_ROLE_MAIN && c->watchdog_usec > 0 && c->watchdog_usec != USEC_INFINITY) {
+        /* sd_watchdog_enabled(3): the interval, and the pid that must ping (filled in by the
+         * child, which alone knows it). */
+        char kv[64];
+        snprintf(kv, sizeof(kv), "WATCHDOG_USEC=%llu", (unsigned long long)c->watchdog_usec);
+        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, "WATCHDOG_PID=0000000000") < 0) {
+            r = -ENOMEM;
+            goto fail_msg;
+        }
+        p.envp = env;
+    }
     int listen_fds[64];
     char fdnames[1024];
     size_t n_fds =
@@ -916,6 +928,9 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         p.listen_fds = listen_fds;
         p.n_listen_fds = n_fds;
     }
+    for (size_t i = 0; p.watchdog_pid_env_index < 0 && c->watchdog_usec > 0 && env[i]; i++)
+        if (strncmp(env[i], "WATCHDOG_PID=0000000000", 23) == 0)
+            p.watchdog_pid_env_index = (int)i;
 
     r = proc_spawn(&p, &sr, ret_error, error_size);
     /* The write ends belong to the child now; keeping them would hide its EOF. */

@@ -207,10 +207,18 @@ static void child_exec(const struct spawn_params *p, int errfd)
     if (dup2(in >= 0 ? in : devnull, 0) < 0 || dup2(out >= 0 ? out : devnull, 1) < 0 ||
         dup2(err >= 0 ? err : devnull, 2) < 0)
         child_fail(errfd, STEP_STDIO);
-    /* dup2 clears CLOEXEC: exactly the passed fds survive exec. */
-    for (size_t i = 0; i < n_listen; i++)
+    /* dup2 clears CLOEXEC: exactly the passed fds survive exec. They go in blocking mode, as
+     * systemd passes them (NonBlocking=no): minisupd's listeners are non-blocking, and a
+     * plain accept() loop would fail with EAGAIN. The flag belongs to the open file, which
+     * minisupd shares; it only polls it, which works either way. */
+    for (size_t i = 0; i < n_listen; i++) {
+        int fl;
         if (moved[i] < 0 || dup2(moved[i], 3 + (int)i) < 0)
             child_fail(errfd, STEP_STDIO);
+        fl = fcntl(3 + (int)i, F_GETFL);
+        if (fl >= 0 && (fl & O_NONBLOCK) && fcntl(3 + (int)i, F_SETFL, fl & ~O_NONBLOCK) < 0)
+            child_fail(errfd, STEP_STDIO);
+    }
     if (errfd != first_free) {
         if (dup3(errfd, first_free, O_CLOEXEC) < 0)
             child_fail(errfd, STEP_STDIO);
@@ -219,6 +227,8 @@ static void child_exec(const struct spawn_params *p, int errfd)
     close_from(first_free + 1);
     if (p->listen_pid_env_index >= 0)
         put_pid(p->envp[p->listen_pid_env_index], getpid());
+    if (p->watchdog_pid_env_index >= 0)
+        put_pid(p->envp[p->watchdog_pid_env_index], getpid());
 
     for (int sig = 1; sig < NSIG && sig <= 64; sig++)
         if (nondefault_signals & (UINT64_C(1) << (sig - 1)))

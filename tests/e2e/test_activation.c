@@ -508,6 +508,9 @@ Test(activation, c_unix_stream_dgram_fifo_listen_fds)
             }
         }
     }
+    /* Passed in blocking mode, as systemd passes them (NonBlocking=no): a plain accept() loop
+     * must not meet EAGAIN. */
+    cr_assert_eq(journal_count("info", "nonblock"), 0, "a listening fd came with O_NONBLOCK");
     unit_state("a.socket", active, sub, sizeof(active));
     cr_assert_str_eq(sub, "running");
     unit_state("b.socket", active, sub, sizeof(active));

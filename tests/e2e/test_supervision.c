@@ -2647,3 +2647,29 @@ Test(supervision, exec_failure_leaves_no_false_leftover_PROC_5)
     cr_assert_eq(lingering_zombies(d.pid), 0);
     harness_stop(&d);
 }
+
+/* sd_watchdog_enabled(3): with WatchdogSec=, the main process finds $WATCHDOG_USEC and
+ * $WATCHDOG_PID (its own pid), so a libsystemd daemon starts pinging; other processes and
+ * units without a watchdog find neither. */
+Test(supervision, watchdog_is_announced_to_the_main_process)
+{
+    char want[96];
+
+    harness_write_unit(&d, "wd.service",
+                       "[Service]\nWatchdogSec=30\n"
+                       "ExecStartPre=/bin/sh -c 'echo pre $${WATCHDOG_USEC-unset}'\n"
+                       "ExecStart=/bin/sh -c 'echo wd $$WATCHDOG_USEC $$WATCHDOG_PID $$$$; "
+                       "exec sleep 1000'\n");
+    harness_write_unit(&d, "nowd.service",
+                       "[Service]\nExecStart=/bin/sh -c 'echo nowd $${WATCHDOG_USEC-unset} "
+                       "$${WATCHDOG_PID-unset}; exec sleep 1000'\n");
+    harness_start(&d);
+    start_unit("wd");
+    pid_t pid = harness_main_pid(&d, "wd");
+    snprintf(want, sizeof(want), "wd 30000000 %d %d", (int)pid, (int)pid);
+    wait_journal("wd", want, 5000);
+    wait_journal("wd", "pre unset", 5000);
+    start_unit("nowd");
+    wait_journal("nowd", "nowd unset unset", 5000);
+    harness_stop(&d);
+}

@@ -681,7 +681,8 @@ static void serve_connection(int conn)
 }
 
 /* listen-info [--serve]: prints its pid and LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES as received,
- * then "fd N: <what>" for every open fd above 2 (fdcheck for socket activation). With --serve
+ * then "fd N: <what>" for every open fd above 2 (fdcheck for socket activation), followed by
+ * "fdflags N: nonblock" when it came with O_NONBLOCK. With --serve
  * it then serves them: a listening stream or seqpacket socket answers each connection's first
  * line with "pong PID LINE"; a connected one (Accept=yes) does so once and exits 0; datagrams
  * and FIFO lines are printed as "dgram: ..." and "fifo: ...". Otherwise it waits. */
@@ -710,6 +711,8 @@ static int cmd_listen_info(int argc, char **argv)
             continue;
         describe_fd(fd, what, sizeof(what));
         out(STDOUT_FILENO, "fd %d: %s\n", fd, what);
+        if (fcntl(fd, F_GETFL) & O_NONBLOCK)
+            out(STDOUT_FILENO, "fdflags %d: nonblock\n", fd);
         if (n < sizeof(pfd) / sizeof(pfd[0]))
             pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
     }
