@@ -372,8 +372,14 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
         s->ops->timer_arm(s->ud, s->config->restart_usec);
         return;
     }
-    service_set_state(s, s->result == SERVICE_RESULT_SUCCESS ? SERVICE_STATE_DEAD
-                                                             : SERVICE_STATE_FAILED);
+    /* Told even when the state stays the same (failed, then refused by the start limit):
+     * the run ended, and the start job and the sockets that trigger the unit must hear it. */
+    enum service_state old = s->state, now = s->result == SERVICE_RESULT_SUCCESS
+                                                 ? SERVICE_STATE_DEAD
+                                                 : SERVICE_STATE_FAILED;
+    service_set_state(s, now);
+    if (old == now)
+        s->ops->state_changed(s->ud, old, now);
 }
 
 /* Signals what is left according to KillMode=; the control process is always signalled. */

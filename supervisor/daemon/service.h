@@ -138,7 +138,9 @@ struct service_ops {
     uint64_t (*now)(void *ud); /* CLOCK_MONOTONIC, µs */
     /* A message for the unit's journal, as systemd's "Started x.service." lines. */
     void (*log)(void *ud, int priority, const char *message);
-    /* Called after every state change (jobs, watchers). */
+    /* Called after every state change (jobs, watchers); also with old == new when a run ends
+     * in the state the last one ended in (failed, then refused by the start limit), since the
+     * end of a run is news. */
     void (*state_changed)(void *ud, enum service_state old_state, enum service_state new_state);
 };
 

@@ -850,3 +850,30 @@ Test(activation, i_service_that_never_reads_hits_start_limit)
                    100);
     harness_stop(&d);
 }
+
+/* A service that fails at once (exit 1) behind a stream socket: each connection that waits
+ * starts it again until the start limit, and then the socket must fail ("so the sockets won't
+ * act as tarpits for clients connecting to them", as systemd does it). Before, the last
+ * refused start did not change the service's state (failed stayed failed), the socket never
+ * heard of it, and kept accepting connections nobody would ever serve. */
+Test(activation, j_failing_service_fails_its_socket_at_the_start_limit)
+{
+    char sock[PATH_MAX];
+    json_t *u;
+    int fd;
+
+    run_path(sock, "tarpit.sock");
+    harness_write_unit(
+        &d, "tarpit.socket",
+        "[Socket]\nListenStream=%t/tarpit.sock\n\n[Install]\nWantedBy=sockets.target\n");
+    harness_write_unit(&d, "tarpit.service", "[Service]\nExecStart=/bin/sh -c 'exit 1'\n");
+    harness_start(&d);
+    fd = connect_to(AF_UNIX, sock, 0);
+    assert_status("tarpit.socket", "failed", 10000);
+    u = harness_get_unit(&d, "tarpit.socket");
+    cr_assert_str_eq(jstr(u, "result"), "service-start-limit-hit");
+    json_decref(u);
+    close(fd);
+    assert_status("tarpit", "failed (Result: start-limit-hit)", 5000);
+    harness_stop(&d);
+}
