@@ -313,9 +313,32 @@ static bool groups_alive(struct service *s)
     return false;
 }
 
+/* What a unit in `state` still waits for. Outside a stop, and with KillMode=control-group,
+ * every process of the run. During a stop, by systemd.kill(5): with mixed, SIGTERM goes to
+ * the main process only, so the rest is waited for only once SIGKILL went to every group;
+ * with process, the main process; with none nothing is killed, so only the control process
+ * (the stop command) is waited for, and the rest is left running. */
+static bool anything_left_in(struct service *s, enum service_state state)
+{
+    enum kill_mode mode = s->config->kill_mode;
+    bool stopping = state == SERVICE_STATE_STOP_SIGTERM || state == SERVICE_STATE_STOP_SIGKILL ||
+                    state == SERVICE_STATE_FINAL_SIGTERM || state == SERVICE_STATE_FINAL_SIGKILL;
+
+    if (s->control_pid > 0)
+        return true;
+    if (stopping && mode == KILL_MODE_NONE)
+        return false;
+    if (s->main_pid > 0)
+        return true;
+    if (stopping && mode == KILL_MODE_MIXED &&
+        (state == SERVICE_STATE_STOP_SIGTERM || state == SERVICE_STATE_FINAL_SIGTERM))
+        return false;
+    return groups_alive(s);
+}
+
 static bool anything_left(struct service *s)
 {
-    return s->main_pid > 0 || s->control_pid > 0 || groups_alive(s);
+    return anything_left_in(s, s->state);
 }
 
 static void record_death(struct service *s, bool restart, const char *reason)
@@ -428,7 +451,7 @@ static void service_enter_signal(struct service *s, enum service_state state, en
     bool kill = state == SERVICE_STATE_STOP_SIGKILL || state == SERVICE_STATE_FINAL_SIGKILL;
 
     set_result(s, f);
-    if (anything_left(s) && !(kill && !c->send_sigkill)) {
+    if (anything_left_in(s, state) && !(kill && !c->send_sigkill)) {
         int sig = kill                                      ? c->final_kill_signal
                   : s->watchdog_fired                       ? SIGABRT
                   : (s->restarting && is_stop_state(state)) ? c->restart_kill_signal
@@ -442,6 +465,12 @@ static void service_enter_signal(struct service *s, enum service_state state, en
         /* The signal may already have emptied everything (nothing will report it then). */
         if (anything_left(s))
             return;
+    }
+    /* mixed: what is left of the groups gets SIGKILL now (if SendSIGKILL=), not SIGTERM. */
+    if (state == SERVICE_STATE_FINAL_SIGTERM && c->kill_mode == KILL_MODE_MIXED &&
+        groups_alive(s)) {
+        service_enter_signal(s, SERVICE_STATE_FINAL_SIGKILL, SERVICE_RESULT_SUCCESS);
+        return;
     }
     if (is_stop_state(state))
         service_enter_stop_post(s, SERVICE_RESULT_SUCCESS);

@@ -2673,3 +2673,39 @@ Test(supervision, watchdog_is_announced_to_the_main_process)
     wait_journal("nowd", "nowd unset unset", 5000);
     harness_stop(&d);
 }
+
+/* systemd.kill(5) with the real daemon. mixed: SIGTERM to the main process, then SIGKILL to
+ * the rest as soon as it is gone (it waited out TimeoutStopSec= and failed with "timeout"
+ * before). none: nothing is killed and the stop ends at once, cleanly, the process left
+ * running (it took two timeouts and failed before). */
+Test(supervision, kill_modes_mixed_and_none_end_the_stop_cleanly)
+{
+    char *out = NULL, *err = NULL;
+    pid_t kids[8];
+    int rc;
+
+    harness_write_unit(&d, "mixed.service",
+                       "[Service]\nExecStart=/bin/sh -c 'sleep 1000 & exec sleep 1001'\n"
+                       "KillMode=mixed\nTimeoutStopSec=5\n");
+    harness_write_unit(&d, "none.service",
+                       "[Service]\nExecStart=/bin/sleep 1002\nKillMode=none\nTimeoutStopSec=5\n");
+    harness_start(&d);
+    start_unit("mixed");
+    rc = ctl(&out, &err, "stop", "mixed");
+    cr_assert_eq(rc, 0, "stop mixed: %d\n%s%s", rc, out, err);
+    free(out), free(err), out = err = NULL;
+    harness_wait_state(&d, "mixed.service", "inactive", "dead", 5000);
+    cr_assert_eq(journal_count("mixed", "timed out"), 0, "mixed waited out its stop timeout");
+    cr_assert_eq(harness_descendants(d.pid, kids, 8), 0, "mixed left processes behind");
+
+    start_unit("none");
+    pid_t pid = harness_main_pid(&d, "none");
+    rc = ctl(&out, &err, "stop", "none");
+    cr_assert_eq(rc, 0, "stop none: %d\n%s%s", rc, out, err);
+    free(out), free(err);
+    harness_wait_state(&d, "none.service", "inactive", "dead", 5000);
+    cr_assert_eq(journal_count("none", "timed out"), 0);
+    cr_assert(harness_pid_alive(pid), "KillMode=none killed the process");
+    kill(pid, SIGKILL);
+    harness_stop(&d);
+}

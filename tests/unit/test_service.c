@@ -508,6 +508,45 @@ Test(service, kill_mode_process_signals_main_only, .init = setup)
     cr_assert_eq(fk.kills[0][0], 100);
 }
 
+/* systemd.kill(5), mixed: "the SIGTERM signal is sent to the main process while the subsequent
+ * SIGKILL signal is sent to all remaining processes". Once the main process is gone the rest
+ * gets SIGKILL at once: no waiting out TimeoutStopSec=, and the result stays success. */
+Test(service, kill_mode_mixed_kills_the_rest_once_main_is_gone, .init = setup)
+{
+    cfg.kill_mode = KILL_MODE_MIXED;
+    service_start(&svc);
+    pid_t main_pid = svc.main_pid;
+    cr_assert_eq(service_stop(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(fk.kills[0][0], main_pid);
+    cr_assert_eq(fk.kills[0][1], SIGTERM);
+    cr_assert_eq(fk.kills[0][2], false, "SIGTERM to the main process only");
+    unsigned before = fk.n_kills;
+    struct exit_info e = {CLD_KILLED, SIGTERM};
+    service_child_exited(&svc, main_pid, &e); /* the group still has a child */
+    cr_assert_eq(svc.state, SERVICE_STATE_FINAL_SIGKILL, "state %s",
+                 service_state_to_string(svc.state));
+    cr_assert_gt(fk.n_kills, before);
+    cr_assert_eq(fk.kills[before][1], SIGKILL);
+    cr_assert_eq(fk.kills[before][2], true, "SIGKILL to the group");
+    fk.group_alive = false;
+    service_group_changed(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+}
+
+/* none: "no process is killed", only the stop command runs; the stop ends at once, clean, and
+ * the processes are left running. */
+Test(service, kill_mode_none_stops_at_once_and_kills_nothing, .init = setup)
+{
+    cfg.kill_mode = KILL_MODE_NONE;
+    service_start(&svc);
+    cr_assert_eq(service_stop(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD, "state %s", service_state_to_string(svc.state));
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+    cr_assert_eq(fk.n_kills, 0);
+}
+
 /* RST-3: every Restart= policy against every way a run can end, as systemd.service(5)'s table
  * says. Columns: exit 0, exit 1, SIGKILL, SIGABRT (core), SIGTERM by our stop, timeout. */
 enum exit_kind { EK_CLEAN, EK_EXIT1, EK_SIGKILL, EK_SIGABRT, EK_STOP, EK_TIMEOUT, EK_MAX };
