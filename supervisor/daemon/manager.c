@@ -4,6 +4,7 @@
  * journal before status can say it stopped (DESIGN.md, "Nothing lost at exit"). */
 #include "manager.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -129,8 +130,10 @@ struct unit {
     unsigned n_accepted, n_connections;
     /* Accept=yes instances. */
     bool transient;
-    bool from_template;   /* an instance made on demand from x@.service (no file of its own) */
-    int conn_fd;          /* the connection, passed as fd 3; -1 when none */
+    bool from_template; /* an instance made on demand from x@.service (no file of its own) */
+    int conn_fd;        /* the connection, passed as fd 3; -1 when none */
+    char remote_addr[INET6_ADDRSTRLEN]; /* its peer, for $REMOTE_ADDR ("" unless IP) */
+    unsigned remote_port;
     struct unit *trigger; /* the socket unit that accepted it */
 };
 
@@ -683,6 +686,14 @@ static char **build_environment(struct unit *u, enum service_role role)
     if (u->service.main_pid > 0) {
         /* ExecStop=/ExecReload= address the main process as $MAINPID, as in systemd. */
         snprintf(buf, sizeof(buf), "MAINPID=%d", (int)u->service.main_pid);
+        if (strv_env_set(&env, buf) < 0)
+            goto oom;
+    }
+    if (u->remote_addr[0]) {
+        snprintf(buf, sizeof(buf), "REMOTE_ADDR=%s", u->remote_addr);
+        if (strv_env_set(&env, buf) < 0)
+            goto oom;
+        snprintf(buf, sizeof(buf), "REMOTE_PORT=%u", u->remote_port);
         if (strv_env_set(&env, buf) < 0)
             goto oom;
     }
@@ -2855,6 +2866,27 @@ static struct unit *sock_service(struct unit *u)
 }
 
 /* Accept=yes: a connection becomes an instance of the template, started with it on fd 3. */
+/* systemd.socket(5), Accept=yes: "For IPv4 and IPv6 connections the REMOTE_ADDR environment
+ * variable will contain the remote IP address, and REMOTE_PORT will contain the remote port". */
+static void remote_peer(int conn, struct unit *inst)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    inst->remote_addr[0] = '\0';
+    if (getpeername(conn, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, inst->remote_addr, sizeof(inst->remote_addr));
+        inst->remote_port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, inst->remote_addr, sizeof(inst->remote_addr));
+        inst->remote_port = ntohs(a->sin6_port);
+    }
+}
+
 static void sock_accept(struct unit *u, struct listener *l)
 {
     struct manager *m = u->m;
@@ -2884,6 +2916,7 @@ static void sock_accept(struct unit *u, struct listener *l)
     }
     inst->transient = true;
     inst->conn_fd = conn;
+    remote_peer(conn, inst);
     char *error = NULL;
     struct unit_config *config = NULL;
     if (load_file(m, name, tmpl_path, &config, &error) < 0) {

@@ -877,3 +877,30 @@ Test(activation, j_failing_service_fails_its_socket_at_the_start_limit)
     assert_status("tarpit", "failed (Result: start-limit-hit)", 5000);
     harness_stop(&d);
 }
+
+/* systemd.socket(5), Accept=yes: "For IPv4 and IPv6 connections the REMOTE_ADDR environment
+ * variable will contain the remote IP address, and REMOTE_PORT will contain the remote port."
+ * (They were unset before.) */
+Test(activation, k_accept_yes_remote_addr_and_port)
+{
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    char want[96];
+    int port = free_port(AF_INET), fd;
+
+    cr_assert_gt(port, 0);
+    harness_write_unitf(&d, "peer.socket",
+                        "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n\n"
+                        "[Install]\nWantedBy=sockets.target\n",
+                        port);
+    harness_write_unit(&d, "peer@.service",
+                       "[Service]\nExecStart=/bin/sh -c 'echo peer $$REMOTE_ADDR $$REMOTE_PORT'\n");
+    harness_start(&d);
+    fd = connect_to(AF_INET, NULL, port);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    snprintf(want, sizeof(want), "peer 127.0.0.1 %d", (int)ntohs(me.sin_port));
+    struct all_count w = {.needle = want, .want = 1};
+    cr_assert(wait_until(all_journal_count, &w, 10000), "no '%s' in the journal", want);
+    close(fd);
+    harness_stop(&d);
+}
