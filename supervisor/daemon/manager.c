@@ -1951,6 +1951,10 @@ int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only)
     for (size_t i = 0; i < s->n_groups; i++)
         if (proc_kill(-1, s->groups[i], signo, true) == 0)
             any = true;
+    /* --kill-whom=all: also what left the groups, as a stop reaches it (systemd signals the
+     * whole cgroup). */
+    if (proc_signal_escaped(u->invocation, s->groups, s->n_groups, signo, pid_is_tracked, m) > 0)
+        any = true;
     return any ? 0 : -ESRCH;
 }
 

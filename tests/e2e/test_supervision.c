@@ -2709,3 +2709,55 @@ Test(supervision, kill_modes_mixed_and_none_end_the_stop_cleanly)
     kill(pid, SIGKILL);
     harness_stop(&d);
 }
+
+/* Is pid stopped (state T in /proc/PID/stat)? */
+static bool pid_is_stopped(void *arg)
+{
+    char path[64], buf[512], *p;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)(intptr_t)arg);
+    f = fopen(path, "re");
+    if (!f)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'T';
+}
+
+/* `kill --kill-whom=all` signals what a stop would: the groups and the processes that left
+ * them (setsid grandchild, found by $INVOCATION_ID). It missed the latter before. SIGSTOP
+ * shows it without ending the main process (whose end would stop the unit, and the stop
+ * reaches the grandchild anyway). */
+Test(supervision, kill_all_reaches_a_setsid_grandchild_STOP_4)
+{
+    pid_t g;
+    char *out = NULL, *err = NULL;
+    int rc;
+
+    harness_write_unitf(&d, "escaper.service",
+                        "[Service]\n"
+                        "ExecStart=/bin/sh -c '%s double-fork --setsid; exec %s sleep 1000'\n"
+                        "TimeoutStopSec=5\n" NO_LSAN,
+                        HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+    start_unit("escaper");
+    wait_journal("escaper", "grandchild ", 10000);
+    g = (pid_t)journal_number("escaper", "grandchild ");
+    harness_track_pid(&d, g);
+    cr_assert(harness_pid_alive(g));
+    rc = harness_ctl(&d, &out, &err, "kill", "--signal=STOP", "--kill-whom=all", "escaper", NULL);
+    cr_assert_eq(rc, 0, "kill: %d\n%s%s", rc, out, err);
+    free(out), free(err);
+    cr_assert(wait_until(pid_is_stopped, (void *)(intptr_t)g, 5000),
+              "the escaped grandchild %d did not get kill --kill-whom=all's SIGSTOP", (int)g);
+    rc = harness_ctl(&d, NULL, NULL, "kill", "--signal=CONT", "escaper", NULL);
+    cr_assert_eq(rc, 0);
+    stop_unit("escaper");
+    cr_assert(!harness_pid_alive(g));
+    cr_assert_eq(lingering_zombies(d.pid), 0);
+    harness_stop(&d);
+}
