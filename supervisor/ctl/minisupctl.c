@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "paths.h"
 #include "unit_file.h"
 #include "unit_verify.h"
+#include "values.h"
 #include "varlink.h"
 
 #define IFACE VARLINK_INTERFACE "."
@@ -55,7 +57,7 @@ struct ctl {
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
     bool no_block, all, follow, quiet, no_legend;
     long long lines;
-    json_t *units;          /* -u, for journal */
+    json_t *units;          /* -u, for journal: names or glob patterns, as given */
     json_t *states;         /* --state and --failed, for list-units */
     json_t *type_args;      /* every -t and --type value, read once the verb is known */
     unsigned types;         /* list-units: a bit per enum unit_kind; 0 = every type */
@@ -66,10 +68,14 @@ struct ctl {
     uint64_t since, until;             /* 0 = no bound */
     int min_priority, max_priority;    /* -p; -1 = not given */
     const char *identifier;            /* -t */
-    const char *p_arg;                 /* the last -p: priority (journal) or a property (show) */
-    json_t *properties;                /* show: every -p, --property and -P name, NULL if none */
-    bool value;                        /* show --value (or -P): print values only */
-    bool help;                         /* --help: of the command, if one was given */
+    const char *grep;                  /* -g: an extended regex on MESSAGE, NULL if none */
+    int case_sensitive;                /* --case-sensitive; -1 = smart case */
+    regex_t grep_re;                   /* -g compiled, valid while grep_compiled */
+    bool grep_compiled;
+    const char *p_arg;  /* the last -p: priority (journal) or a property (show) */
+    json_t *properties; /* show: every -p, --property and -P name, NULL if none */
+    bool value;         /* show --value (or -P): print values only */
+    bool help;          /* --help: of the command, if one was given */
     bool reverse, show_types;
     int kill_signal;       /* --signal, 0 = the daemon's default */
     const char *kill_whom; /* --kill-whom, NULL = the daemon's default */
@@ -144,7 +150,8 @@ static const char help_text[] =
     "                             only set the exit code\n"
     "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
     "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
-    "  -u --unit=UNIT             journal: show this unit (may be repeated)\n"
+    "  -u --unit=UNIT|PATTERN     journal: show this unit, or the units matching a\n"
+    "                             glob pattern (may be repeated)\n"
     "  -n --lines=N|all           journal, status: number of journal lines\n"
     "  -f --follow                journal: keep printing new entries\n"
     "     --invocation=ID         journal: only entries of this invocation (32 hex\n"
@@ -159,6 +166,9 @@ static const char help_text[] =
     "  -P NAME                    show: only this property's value (-p NAME --value)\n"
     "  -t --identifier=ID         journal: entries of this SyslogIdentifier\n"
     "  -r --reverse               journal: newest first\n"
+    "  -g --grep=PATTERN          journal: entries whose message matches PATTERN (POSIX\n"
+    "                             extended regex; case-insensitive if all lowercase)\n"
+    "     --case-sensitive[=BOOL] journal: make --grep case-sensitive (or not)\n"
     "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
     "     --show-types            list-sockets: show the socket type\n"
     "     --no-pager              Accepted for compatibility; there is no pager\n"
@@ -1118,26 +1128,320 @@ static json_t *record_to_json(const struct journal_record *r)
     return o;
 }
 
-struct directory_read {
+/* ---- journal: unit patterns, --grep, and where entries go ---- */
+
+/* journalctl's -u takes a glob pattern as well as a name. */
+static bool is_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* Whether a -u pattern matches a unit: the name as it is, or the pattern with ".service"
+ * appended, as a plain name gets it ("web-?" matches web-1.service). */
+static bool unit_pattern_matches(const char *pattern, const char *name)
+{
+    char *p = NULL;
+    bool match;
+
+    if (fnmatch(pattern, name, 0) == 0)
+        return true;
+    if (asprintf(&p, "%s.service", pattern) < 0)
+        return false;
+    match = fnmatch(p, name, 0) == 0;
+    free(p);
+    return match;
+}
+
+/* Appends name to arr unless it is there already. 0 or -ENOMEM. */
+static int append_unique(json_t *arr, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(arr, i, v)
+    {
+        if (streq(json_string_value(v), name))
+            return 0;
+    }
+    return json_array_append_new(arr, json_string(name)) < 0 ? -ENOMEM : 0;
+}
+
+static int collect_unit_name(const struct journal_record *r, void *userdata)
+{
+    json_t *set = userdata;
+
+    if (!r->unit || !*r->unit || json_object_get(set, r->unit))
+        return 0;
+    return json_object_set_new(set, r->unit, json_true()) < 0 ? -ENOMEM : 0;
+}
+
+/* The unit names -u patterns are matched against: minisupd's units, inactive ones included
+ * (ListUnits), or with --directory the units named in the journal files, as journalctl reads
+ * them from its journal. Returns a new array, or NULL with *ret_exit set (the error printed). */
+static json_t *known_units(struct ctl *c, int *ret_exit)
+{
+    json_t *names = json_array(), *msg, *reply, *u;
+    size_t i;
+    int r;
+
+    if (!names) {
+        *ret_exit = oom();
+        return NULL;
+    }
+    if (c->directory) {
+        struct journal_query q = {.max_priority = -1};
+        json_t *set = json_object();
+        const char *key;
+        json_t *v;
+
+        r = set ? journal_read(c->directory, &q, collect_unit_name, set, NULL) : -ENOMEM;
+        json_object_foreach(set, key, v)
+        {
+            if (json_array_append_new(names, json_string(key)) < 0)
+                r = -ENOMEM;
+        }
+        json_decref(set);
+        if (r < 0 && r != -ENOENT) {
+            json_decref(names);
+            if (r == -ENOMEM) {
+                *ret_exit = oom();
+                return NULL;
+            }
+            fprintf(stderr, "Failed to read journal in %s: %s\n", c->directory, strerror(-r));
+            *ret_exit = CTL_EXIT_FAILURE;
+            return NULL;
+        }
+        return names;
+    }
+    r = ctl_call(c, "list units", IFACE "ListUnits", json_object(), &msg, &reply);
+    if (r != CTL_EXIT_OK) {
+        json_decref(names);
+        *ret_exit = r;
+        return NULL;
+    }
+    json_array_foreach(json_object_get(reply, "units"), i, u)
+    {
+        const char *name = json_string_value(json_object_get(u, "name"));
+        if (name && json_array_append_new(names, json_string(name)) < 0) {
+            json_decref(names);
+            json_decref(msg);
+            *ret_exit = oom();
+            return NULL;
+        }
+    }
+    json_decref(msg);
+    return names;
+}
+
+/* The units of journal: the arguments and every -u, each a unit name (normalized, as systemctl
+ * does) or a glob pattern expanded to the units it matches. As journalctl, patterns that match
+ * no unit at all, with no plain name beside them, are an error rather than a filter that lets
+ * everything through. Replaces c->units; returns -1 to go on, or the exit code. */
+static int resolve_journal_units(struct ctl *c, char **args, int n)
+{
+    json_t *resolved = json_array(), *known = NULL, *v;
+    bool patterns = false;
+    int ret = -1;
+    size_t i;
+
+    if (!resolved)
+        return oom();
+    for (int k = 0; k < n; k++)
+        if (json_array_append_new(c->units, json_string(args[k])) < 0) {
+            ret = oom();
+            goto out;
+        }
+    json_array_foreach(c->units, i, v)
+    {
+        const char *s = json_string_value(v);
+        size_t j;
+        json_t *name;
+
+        if (!s)
+            continue;
+        if (!is_glob(s)) {
+            char *norm = unit_name_normalize(s);
+            int r = norm ? append_unique(resolved, norm) : -ENOMEM;
+            free(norm);
+            if (r < 0) {
+                ret = oom();
+                goto out;
+            }
+            continue;
+        }
+        patterns = true;
+        if (!known && !(known = known_units(c, &ret)))
+            goto out;
+        json_array_foreach(known, j, name)
+        {
+            const char *u = json_string_value(name);
+            if (unit_pattern_matches(s, u) && append_unique(resolved, u) < 0) {
+                ret = oom();
+                goto out;
+            }
+        }
+    }
+    if (patterns && json_array_size(resolved) == 0) {
+        /* journalctl's words for it: sd-journal's match list came out empty (ENODATA). */
+        fprintf(stderr, "Failed to add filter for units: No data available\n");
+        ret = CTL_EXIT_FAILURE;
+        goto out;
+    }
+    json_decref(c->units);
+    c->units = resolved;
+    resolved = NULL;
+out:
+    json_decref(known);
+    json_decref(resolved);
+    return ret;
+}
+
+/* -g: compiled once. Smart case, as journalctl: case-insensitive unless the pattern has an
+ * uppercase letter (ASCII: minisupctl runs in the C locale), --case-sensitive decides otherwise.
+ * Returns -1 to go on, or the exit code. */
+static int compile_grep(struct ctl *c)
+{
+    int flags = REG_EXTENDED | REG_NOSUB, r;
+    bool icase = true;
+
+    if (!c->grep)
+        return -1;
+    if (c->case_sensitive >= 0)
+        icase = !c->case_sensitive;
+    else
+        for (const char *p = c->grep; *p; p++)
+            if (isupper((unsigned char)*p))
+                icase = false;
+    r = regcomp(&c->grep_re, c->grep, flags | (icase ? REG_ICASE : 0));
+    if (r != 0) {
+        char msg[256];
+        regerror(r, &c->grep_re, msg, sizeof(msg));
+        fprintf(stderr, "Bad pattern \"%s\": %s\n", c->grep, msg);
+        return CTL_EXIT_FAILURE;
+    }
+    c->grep_compiled = true;
+    return -1;
+}
+
+/* text[0..len) with text[len] == '\0': regexec stops at a NUL byte, so each NUL-separated piece
+ * is tried on its own. */
+static bool text_matches(const regex_t *re, const char *text, size_t len)
+{
+    for (const char *p = text, *end = text + len; p <= end; p += strlen(p) + 1)
+        if (regexec(re, p, 0, NULL, 0) == 0)
+            return true;
+    return false;
+}
+
+/* Whether an entry passes --grep: its message, text or (messageBytes, not valid UTF-8) bytes. */
+static bool entry_matches(const struct ctl *c, const json_t *e)
+{
+    const json_t *msg = json_object_get(e, "message"), *bytes, *b;
+    char *buf;
+    size_t n, i;
+    bool match;
+
+    if (!c->grep_compiled)
+        return true;
+    if (json_is_string(msg))
+        return text_matches(&c->grep_re, json_string_value(msg), json_string_length(msg));
+    bytes = json_object_get(e, "messageBytes");
+    n = json_array_size(bytes);
+    buf = malloc(n + 1);
+    if (!buf)
+        return false;
+    json_array_foreach(bytes, i, b)
+    {
+        buf[i] = (char)json_integer_value(b);
+    }
+    buf[n] = '\0';
+    match = text_matches(&c->grep_re, buf, n);
+    free(buf);
+    return match;
+}
+
+/* Where journal entries go: through --grep, then printed. With --grep and -n N the daemon (or
+ * the files) cannot count for us, so every entry is asked for and the last N matching ones
+ * held back until the stored part is read (with -r, the first N are printed): journalctl's -n
+ * counts the entries --grep lets through. */
+struct journal_sink {
     const struct ctl *c;
     enum ctl_output_mode mode;
-    size_t printed;
-    uint64_t last_seq;
+    size_t keep;       /* > 0: print only that many matching entries of the stored part */
+    json_t *held;      /* the last matching ones so far, while keep > 0 and not -r */
+    size_t printed;    /* entries printed */
+    uint64_t last_seq; /* the highest seq seen, matching --grep or not */
 };
+
+static void sink_print(struct journal_sink *s, const json_t *e)
+{
+    ctl_print_journal_entry(stdout, e, s->mode, &s->c->style);
+    s->printed++;
+}
+
+/* 0 or -ENOMEM. */
+static int sink_entry(struct journal_sink *s, json_t *e)
+{
+    json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+
+    if (seq > 0 && (uint64_t)seq > s->last_seq)
+        s->last_seq = (uint64_t)seq;
+    if (!entry_matches(s->c, e))
+        return 0;
+    if (s->keep == 0) {
+        sink_print(s, e);
+        return 0;
+    }
+    if (s->c->reverse) {
+        if (s->printed < s->keep)
+            sink_print(s, e);
+        return 0;
+    }
+    if (!s->held && !(s->held = json_array()))
+        return -ENOMEM;
+    if (json_array_append(s->held, e) < 0)
+        return -ENOMEM;
+    /* Drop what can no longer be among the last N, in one go now and then rather than one
+     * entry at a time (each removal moves the whole array). */
+    if (json_array_size(s->held) >= 2 * s->keep) {
+        json_t *tail = json_array();
+        size_t n = json_array_size(s->held);
+        if (!tail)
+            return -ENOMEM;
+        for (size_t i = n - s->keep; i < n; i++)
+            if (json_array_append(tail, json_array_get(s->held, i)) < 0) {
+                json_decref(tail);
+                return -ENOMEM;
+            }
+        json_decref(s->held);
+        s->held = tail;
+    }
+    return 0;
+}
+
+/* The stored part is read: print what was held back; from now on (-f) every match prints. */
+static void sink_flush(struct journal_sink *s)
+{
+    size_t n = json_array_size(s->held);
+
+    for (size_t i = n > s->keep ? n - s->keep : 0; i < n; i++)
+        sink_print(s, json_array_get(s->held, i));
+    json_decref(s->held);
+    s->held = NULL;
+    s->keep = 0;
+}
 
 static int print_record(const struct journal_record *r, void *userdata)
 {
-    struct directory_read *d = userdata;
+    struct journal_sink *s = userdata;
     json_t *e = record_to_json(r);
+    int ret;
 
     if (!e)
         return -ENOMEM;
-    ctl_print_journal_entry(stdout, e, d->mode, &d->c->style);
+    ret = sink_entry(s, e);
     json_decref(e);
-    d->printed++;
-    if (r->seq > d->last_seq)
-        d->last_seq = r->seq;
-    return 0;
+    return ret;
 }
 
 /* Waits up to ms, or less when interrupted. */
@@ -1148,11 +1452,23 @@ static void nap(int ms)
     (void)nanosleep(&ts, NULL); /* EINTR: the caller checks `interrupted` */
 }
 
+/* The reader finds nothing in a missing directory; a typo deserves an error instead. Returns -1
+ * to go on, or the exit code. */
+static int check_directory(const struct ctl *c)
+{
+    struct stat st;
+    int err = stat(c->directory, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+
+    if (!err)
+        return -1;
+    fprintf(stderr, "Failed to open journal directory %s: %s\n", c->directory, strerror(err));
+    return CTL_EXIT_FAILURE;
+}
+
 /* journal --directory: the files read directly, no daemon needed (a stopped or crashed one, a
  * copied log directory). -f polls for records past the last sequence number seen. */
-static int run_journal_directory(struct ctl *c, enum ctl_output_mode mode, long long lines)
+static int run_journal_directory(struct ctl *c, struct journal_sink *s, long long lines)
 {
-    struct directory_read d = {.c = c, .mode = mode};
     size_t n = json_array_size(c->units), skipped = 0, i;
     const char **units = NULL;
     struct journal_query q = {.invocation = c->invocation,
@@ -1161,19 +1477,11 @@ static int run_journal_directory(struct ctl *c, enum ctl_output_mode mode, long 
                               .until_usec = c->until,
                               .min_priority = c->max_priority >= 0 ? c->min_priority : -1,
                               .max_priority = c->max_priority,
-                              .lines = lines > 0 ? (size_t)lines : 0,
+                              .lines = lines > 0 && s->keep == 0 ? (size_t)lines : 0,
                               .reverse = c->reverse};
     json_t *v;
     int r;
 
-    struct stat st;
-
-    /* The reader finds nothing in a missing directory; a typo deserves an error instead. */
-    int err = stat(c->directory, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-    if (err) {
-        fprintf(stderr, "Failed to open journal directory %s: %s\n", c->directory, strerror(err));
-        return CTL_EXIT_FAILURE;
-    }
     /* The reader reads 0..0 as no filter; -1..0 asks for emerg only. */
     if (q.min_priority == 0 && q.max_priority == 0)
         q.min_priority = -1;
@@ -1190,88 +1498,52 @@ static int run_journal_directory(struct ctl *c, enum ctl_output_mode mode, long 
     fill_hostname(c);
     if (c->follow)
         install_interrupt_handlers();
-    r = journal_read(c->directory, &q, print_record, &d, &skipped);
+    r = journal_read(c->directory, &q, print_record, s, &skipped);
+    sink_flush(s);
     while (r >= 0 && c->follow && !interrupted) {
         fflush(stdout);
         nap(250);
         q.lines = 0;
-        q.after_seq = d.last_seq;
-        r = journal_read(c->directory, &q, print_record, &d, &skipped);
+        q.after_seq = s->last_seq;
+        r = journal_read(c->directory, &q, print_record, s, &skipped);
     }
     free(units);
-    if (r < 0 && !(r == -ENOENT && d.printed == 0)) {
+    if (r < 0 && !(r == -ENOENT && s->printed == 0)) {
         fprintf(stderr, "Failed to read journal in %s: %s\n", c->directory, strerror(-r));
         return CTL_EXIT_FAILURE;
     }
     if (skipped > 0)
         fprintf(stderr, "Skipped %zu damaged journal record%s.\n", skipped,
                 skipped == 1 ? "" : "s");
-    if (d.printed == 0 && !c->follow && !machine_mode(mode))
+    if (s->printed == 0 && !c->follow && !machine_mode(s->mode))
         puts("-- No entries --");
     return CTL_EXIT_OK;
 }
 
-/* journal: the selected entries, oldest first; with -f then every new one until the daemon
- * hangs up or we are interrupted (both exit 0, as journalctl -f does). */
-static int run_journal(struct ctl *c, char **args, int n)
+/* Sends one GetJournal call and hands every entry of its replies to the sink, until the last
+ * reply or, following, until the daemon hangs up or we are interrupted. The entries of the first
+ * reply are dropped when skip_first. Returns the exit code. */
+static int journal_call(struct ctl *c, json_t *params, bool follow, bool skip_first,
+                        struct journal_sink *s)
 {
-    enum ctl_output_mode mode = c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode;
-    long long lines = c->lines;
-    bool skip_first = false;
-    size_t printed = 0;
-    json_t *params;
-    int r;
-
-    for (int i = 0; i < n; i++) {
-        char *name = unit_name_normalize(args[i]);
-        if (!name || json_array_append_new(c->units, json_string(name)) < 0) {
-            free(name);
-            return oom();
-        }
-        free(name);
-    }
-    if (c->follow && c->reverse) {
-        fprintf(stderr, "Please specify either --reverse or --follow, not both.\n");
-        return usage_error();
-    }
-    if (lines == LINES_UNSET && c->follow)
-        lines = FOLLOW_JOURNAL_LINES;
-    if (lines == 0) {
-        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all. */
-        if (!c->follow)
-            return CTL_EXIT_OK;
-        lines = 1;
-        skip_first = true;
-    }
-    if (c->directory)
-        return run_journal_directory(c, mode, skip_first ? 0 : lines);
-    params = journal_params(c->units, lines, c->follow, c->invocation, c);
     if (!params)
         return oom();
-    r = ctl_connect(c);
-    if (r < 0) {
-        json_decref(params);
-        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-    }
-    fill_hostname(c);
-    if (c->follow)
-        install_interrupt_handlers();
     if (ctl_send(c, IFACE "GetJournal", params, VARLINK_CALL_MORE) < 0)
         return CTL_EXIT_FAILURE;
-
     for (bool first = true;; first = false) {
         const char *error;
         json_t *msg = NULL, *reply, *e;
         bool continues;
         size_t i;
+        int r;
 
-        if (c->follow)
+        if (follow)
             r = ctl_receive_interruptible(c, &msg, &error, &reply, &continues);
         else
             r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &reply, &continues);
         if (r < 0) {
-            if (c->follow && (r == -EINTR || r == -ECONNRESET))
-                break;
+            if (follow && (r == -EINTR || r == -ECONNRESET))
+                return CTL_EXIT_OK;
             fprintf(stderr, "Failed to read journal: %s\n", transport_error(r));
             return CTL_EXIT_FAILURE;
         }
@@ -1283,16 +1555,87 @@ static int run_journal(struct ctl *c, char **args, int n)
         if (!(first && skip_first))
             json_array_foreach(json_object_get(reply, "entries"), i, e)
             {
-                ctl_print_journal_entry(stdout, e, mode, &c->style);
-                printed++;
+                if (sink_entry(s, e) < 0) {
+                    json_decref(msg);
+                    return oom();
+                }
             }
         json_decref(msg);
-        if (c->follow)
+        if (follow)
             fflush(stdout);
         if (!continues)
-            break;
+            return CTL_EXIT_OK;
     }
-    if (printed == 0 && !c->follow && !machine_mode(mode))
+}
+
+/* journal: the selected entries, oldest first; with -f then every new one until the daemon
+ * hangs up or we are interrupted (both exit 0, as journalctl -f does). */
+static int run_journal(struct ctl *c, char **args, int n)
+{
+    enum ctl_output_mode mode = c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode;
+    struct journal_sink s = {.c = c, .mode = mode};
+    long long lines = c->lines;
+    bool skip_first = false;
+    int r;
+
+    if (c->follow && c->reverse) {
+        fprintf(stderr, "Please specify either --reverse or --follow, not both.\n");
+        return usage_error();
+    }
+    r = compile_grep(c);
+    if (r >= 0)
+        return r;
+    if (lines == LINES_UNSET && c->follow)
+        lines = FOLLOW_JOURNAL_LINES;
+    if (lines == 0) {
+        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all. */
+        if (!c->follow)
+            return CTL_EXIT_OK;
+        lines = 1;
+        skip_first = true;
+    }
+    /* --grep with -n N: read everything, keep the last N matching (struct journal_sink). */
+    if (c->grep_compiled && lines > 0 && !skip_first)
+        s.keep = (size_t)(lines < (long long)(SIZE_MAX / 4) ? lines : (long long)(SIZE_MAX / 4));
+    if (c->directory) {
+        r = check_directory(c);
+        if (r < 0)
+            r = resolve_journal_units(c, args, n);
+        if (r >= 0)
+            return r;
+        return run_journal_directory(c, &s, skip_first ? 0 : lines);
+    }
+    r = ctl_connect(c);
+    if (r < 0)
+        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
+    r = resolve_journal_units(c, args, n);
+    if (r >= 0)
+        return r;
+    fill_hostname(c);
+    if (c->follow)
+        install_interrupt_handlers();
+    if (s.keep > 0 && c->follow) {
+        /* The stored part first, whole, to find the last N matches; then follow from past the
+         * last entry it had, so nothing is printed twice or missed in between. */
+        r = journal_call(c, journal_params(c->units, 0, false, c->invocation, c), false, false, &s);
+        if (r != CTL_EXIT_OK)
+            return r;
+        sink_flush(&s);
+        json_t *p = journal_params(c->units, 0, true, c->invocation, c);
+        if (p && json_object_set_new(p, "afterSeq", json_integer((json_int_t)s.last_seq)) < 0) {
+            json_decref(p);
+            p = NULL;
+        }
+        r = journal_call(c, p, true, false, &s);
+    } else {
+        r = journal_call(
+            c, journal_params(c->units, s.keep > 0 ? 0 : lines, c->follow, c->invocation, c),
+            c->follow, skip_first, &s);
+        sink_flush(&s);
+    }
+    if (r != CTL_EXIT_OK)
+        return r;
+    if (s.printed == 0 && !c->follow && !machine_mode(mode))
         puts("-- No entries --");
     return CTL_EXIT_OK;
 }
@@ -1642,6 +1985,7 @@ enum {
     ARG_FAILED,
     ARG_TYPE,
     ARG_IDENTIFIER,
+    ARG_CASE_SENSITIVE,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -1669,6 +2013,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"value", no_argument, NULL, ARG_VALUE},
         {"identifier", required_argument, NULL, ARG_IDENTIFIER},
         {"reverse", no_argument, NULL, 'r'},
+        {"grep", required_argument, NULL, 'g'},
+        {"case-sensitive", optional_argument, NULL, ARG_CASE_SENSITIVE},
         {"directory", required_argument, NULL, 'D'},
         {"show-types", no_argument, NULL, ARG_SHOW_TYPES},
         {"signal", required_argument, NULL, ARG_SIGNAL},
@@ -1680,7 +2026,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:P:t:rD:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             c->socket_option = optarg;
@@ -1718,15 +2064,11 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         case 'q':
             c->quiet = true;
             break;
-        case 'u': {
-            char *name = unit_name_normalize(optarg);
-            if (!name || json_array_append_new(c->units, json_string(name)) < 0) {
-                free(name);
+        case 'u':
+            /* Kept as given: a glob pattern is expanded, a name normalized, by journal. */
+            if (json_array_append_new(c->units, json_string(optarg)) < 0)
                 return oom();
-            }
-            free(name);
             break;
-        }
         case 'n':
             if (parse_lines(optarg, &c->lines) < 0) {
                 fprintf(stderr, "Invalid number of lines '%s'.\n", optarg);
@@ -1785,6 +2127,19 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         case 'r':
             c->reverse = true;
             break;
+        case 'g':
+            c->grep = optarg;
+            break;
+        case ARG_CASE_SENSITIVE: {
+            /* journalctl's spelling: a bare --case-sensitive means yes. */
+            int b = optarg ? parse_boolean(optarg) : 1;
+            if (b < 0) {
+                fprintf(stderr, "Failed to parse --case-sensitive= argument '%s'.\n", optarg);
+                return usage_error();
+            }
+            c->case_sensitive = b;
+            break;
+        }
         case 'D':
             c->directory = optarg;
             break;
@@ -2141,7 +2496,11 @@ static int parse_time_option(const char *arg, uint64_t now_usec, uint64_t *ret)
 
 int main(int argc, char **argv)
 {
-    struct ctl c = {.mode = -1, .lines = LINES_UNSET, .min_priority = -1, .max_priority = -1};
+    struct ctl c = {.mode = -1,
+                    .lines = LINES_UNSET,
+                    .min_priority = -1,
+                    .max_priority = -1,
+                    .case_sensitive = -1};
     const struct command *cmd = &commands[0];
     const char *no_color = getenv("NO_COLOR");
     const char *term = getenv("TERM");
@@ -2230,5 +2589,7 @@ out:
     json_decref(c.states);
     json_decref(c.type_args);
     json_decref(c.properties);
+    if (c.grep_compiled)
+        regfree(&c.grep_re);
     return ret;
 }

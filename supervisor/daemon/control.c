@@ -794,6 +794,8 @@ static int journal_open_range(struct conn *c, uint64_t after_seq)
 
     journal_reader_free(c->reader);
     c->reader = NULL;
+    /* Nothing to read: the range still ends here, where a follow's catching up starts. */
+    c->jq.until_seq = after_seq;
     if (last <= after_seq)
         return 0;
     c->jq.after_seq = after_seq;
@@ -901,6 +903,7 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
 {
     json_t *units = json_object_get(params, "units");
     json_t *lines = json_object_get(params, "lines");
+    json_t *after = json_object_get(params, "afterSeq");
     const char *inv = json_string_value(json_object_get(params, "invocationId"));
     bool current = json_is_true(json_object_get(params, "currentInvocation"));
     bool follow = json_is_true(json_object_get(params, "follow"));
@@ -936,6 +939,13 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     }
     if (json_is_integer(lines) && json_integer_value(lines) > 0)
         q.lines = (size_t)json_integer_value(lines);
+    if (after && !json_is_null(after) &&
+        (!json_is_integer(after) || json_integer_value(after) < 0)) {
+        strv_free(names);
+        reply_error(c, "org.varlink.service.InvalidParameter",
+                    json_pack("{s:s}", "parameter", "afterSeq"));
+        return;
+    }
     if (!journal_params(c, params, &q)) {
         strv_free(names);
         return;
@@ -981,7 +991,9 @@ static void method_get_journal(struct conn *c, json_t *params, unsigned flags)
     c->jq = q;
     c->jq_follow = follow;
 
-    r = journal_open_range(c, 0);
+    /* afterSeq: only records stored after one the client already has (journal -f --grep reads
+     * the stored part first, then follows from there). */
+    r = journal_open_range(c, json_is_integer(after) ? (uint64_t)json_integer_value(after) : 0);
     if (r < 0) {
         reply_error(c, IFACE "JournalError", json_pack("{s:s}", "reason", strerror(-r)));
         journal_call_done(c);

@@ -2,6 +2,9 @@
  * unit that stays listed with its load state, daemon-reload, and journal filters. The real
  * minisupd and minisupctl in a fresh directory. */
 #include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,4 +715,171 @@ Test(commands, is_enabled_reports_the_install_section)
     const char *none[] = {"is-enabled", NULL};
     free(ctl_expect(2, none));
     harness_stop(&d);
+}
+
+/* journalctl's -u takes a glob pattern too: expanded against every loaded unit (inactive ones
+ * included, with ".service" appended as for a plain name), and with --directory against the
+ * units in the files. Patterns that match nothing are journalctl's error, exit 1. */
+Test(commands, journal_unit_glob_patterns)
+{
+    harness_write_unit(&d, "acc-one.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/echo one speaks\n");
+    harness_write_unit(&d, "acc-two.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/echo two speaks\n");
+    harness_write_unit(&d, "other.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/echo other speaks\n");
+    harness_start(&d);
+    free(ctl_ok("start", "acc-one", "acc-two", "other"));
+    cr_assert(harness_wait_journal_contains(&d, "acc-one", "one speaks", 5000));
+    cr_assert(harness_wait_journal_contains(&d, "acc-two", "two speaks", 5000));
+    cr_assert(harness_wait_journal_contains(&d, "other", "other speaks", 5000));
+
+    const char *star[] = {"journal", "-u", "acc*", "-o", "cat", NULL};
+    char *out = ctl_expect(0, star);
+    cr_assert(strstr(out, "one speaks") && strstr(out, "two speaks"), "-u 'acc*':\n%s", out);
+    cr_assert(!strstr(out, "other speaks"), "-u 'acc*':\n%s", out);
+    free(out);
+
+    /* "acc-[a-z][a-z][a-z]" matches no name as it is, but both with ".service" appended. */
+    const char *suffixed[] = {"journal", "--unit=acc-[a-z][a-z][a-z]", "other", "-o", "cat", NULL};
+    out = ctl_expect(0, suffixed);
+    cr_assert(strstr(out, "one speaks") && strstr(out, "two speaks") && strstr(out, "other speaks"),
+              "--unit='acc-[a-z][a-z][a-z]' other:\n%s", out);
+    free(out);
+
+    const char *positional[] = {"journal", "acc-t[uvw]o.service", "-o", "cat", NULL};
+    out = ctl_expect(0, positional);
+    cr_assert(strstr(out, "two speaks") && !strstr(out, "one speaks"), "%s", out);
+    free(out);
+
+    const char *none[] = {"journal", "-u", "nothing*", NULL};
+    out = ctl_expect_err(1, "Failed to add filter for units: No data available\n", none);
+    cr_assert_str_eq(out, "");
+    free(out);
+
+    /* Plain names keep working, with or without the suffix. */
+    const char *plain[] = {"journal", "-u", "acc-one", "-o", "cat", NULL};
+    out = ctl_expect(0, plain);
+    cr_assert(strstr(out, "one speaks") && !strstr(out, "two speaks"), "%s", out);
+    free(out);
+
+    harness_stop(&d);
+    const char *offline[] = {"journal", "-D", d.log_dir, "-u", "acc-*", "-o", "cat", NULL};
+    out = ctl_expect(0, offline);
+    cr_assert(strstr(out, "one speaks") && strstr(out, "two speaks"), "-D -u 'acc-*':\n%s", out);
+    cr_assert(!strstr(out, "other speaks"), "-D -u 'acc-*':\n%s", out);
+    free(out);
+    const char *offline_none[] = {"journal", "-D", d.log_dir, "-u", "zzz*", NULL};
+    free(ctl_expect_err(1, "Failed to add filter for units: No data available\n", offline_none));
+}
+
+struct follower_output {
+    const char *path;
+    const char *needle;
+    size_t want;
+};
+
+static bool output_has(void *arg)
+{
+    struct follower_output *f = arg;
+    char *text = NULL;
+    size_t n = 0, len = 0;
+    FILE *fp = fopen(f->path, "r");
+
+    if (!fp)
+        return false;
+    text = calloc(1, 65536);
+    if (text)
+        len = fread(text, 1, 65535, fp);
+    fclose(fp);
+    for (const char *p = text; p && len && (p = strstr(p, f->needle)); p++)
+        n++;
+    free(text);
+    return n >= f->want;
+}
+
+/* journalctl -g: a regex on the message, case-insensitive when it has no uppercase letter
+ * ("smart case"), --case-sensitive[=BOOL] decides otherwise; -n N counts matching entries;
+ * with -f the new matching entries follow. */
+Test(commands, journal_grep_filters_messages)
+{
+    harness_write_unit(&d, "words.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo \"Alpha first\"; "
+                       "echo \"beta second\"; echo \"alpha third\"; echo \"gamma fourth\"'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "words", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "words", "gamma fourth", 5000));
+
+    const char *smart[] = {"journal", "words", "-g", "alpha", "-o", "cat", NULL};
+    char *out = ctl_expect(0, smart);
+    cr_assert_str_eq(out, "Alpha first\nalpha third\n", "-g alpha (no uppercase: any case)");
+    free(out);
+
+    const char *upper[] = {"journal", "words", "--grep=Alpha", "-o", "cat", NULL};
+    out = ctl_expect(0, upper);
+    cr_assert_str_eq(out, "Alpha first\n", "-g Alpha (uppercase: exact case)");
+    free(out);
+
+    const char *forced[] = {"journal",          "words", "-g",  "alpha",
+                            "--case-sensitive", "-o",    "cat", NULL};
+    out = ctl_expect(0, forced);
+    cr_assert_str_eq(out, "alpha third\n", "--case-sensitive");
+    free(out);
+
+    const char *relaxed[] = {"journal", "words", "-g", "^ALPHA|beta", "--case-sensitive=no",
+                             "-o",      "cat",   NULL};
+    out = ctl_expect(0, relaxed);
+    cr_assert_str_eq(out, "Alpha first\nbeta second\nalpha third\n", "--case-sensitive=no");
+    free(out);
+
+    /* -n counts what --grep lets through: the last matching entry, not the last entry. */
+    const char *last[] = {"journal", "words", "-g", "alpha", "-n", "1", "-o", "cat", NULL};
+    out = ctl_expect(0, last);
+    cr_assert_str_eq(out, "alpha third\n", "-g alpha -n 1");
+    free(out);
+    const char *newest[] = {"journal", "words", "-g", "alpha", "-n", "1", "-r", "-o", "cat", NULL};
+    out = ctl_expect(0, newest);
+    cr_assert_str_eq(out, "alpha third\n", "-g alpha -n 1 -r");
+    free(out);
+
+    const char *nothing[] = {"journal", "words", "-g", "delta", NULL};
+    out = ctl_expect(0, nothing);
+    cr_assert_str_eq(out, "-- No entries --\n");
+    free(out);
+
+    const char *bad[] = {"journal", "words", "-g", "(alpha", NULL};
+    char *err = NULL;
+    int r = harness_ctlv(&d, &out, &err, bad);
+    cr_assert_eq(r, 1, "a bad pattern exits 1, not %d", r);
+    cr_assert(strncmp(err, "Bad pattern \"(alpha\": ", 21) == 0, "stderr: %s", err);
+    free(out);
+    free(err);
+
+    /* -f: the last matching entry of the stored ones, then every new matching one. */
+    char path[PATH_MAX];
+    const char *follow[] = {"journal", "words", "-f", "-g", "alpha", "-n", "1", "-o", "cat", NULL};
+    struct follower_output f = {.path = harness_path(&d, path, "follow.out")};
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    pid_t follower = harness_ctl_spawn(&d, follow, fd);
+    close(fd);
+    f.needle = "alpha third\n";
+    f.want = 1;
+    cr_assert(wait_until(output_has, &f, 5000), "the follower printed no stored match");
+    free(ctl_ok("start", "words", NULL, NULL));
+    f.want = 2;
+    cr_assert(wait_until(output_has, &f, 5000), "the follower printed no new match");
+    kill(follower, SIGTERM);
+    cr_assert(harness_wait_pid(follower, 5000, NULL), "the follower did not end on SIGTERM");
+    out = harness_read(&d, "follow.out");
+    cr_assert_str_eq(out, "alpha third\nAlpha first\nalpha third\n", "-f -g alpha -n 1:\n%s", out);
+    free(out);
+    harness_stop(&d);
+
+    /* The same from the files. */
+    const char *offline[] = {"journal", "-D", d.log_dir, "-u", "words", "-g",
+                             "alpha",   "-n", "2",       "-o", "cat",   NULL};
+    out = ctl_expect(0, offline);
+    cr_assert_str_eq(out, "Alpha first\nalpha third\n", "-D -g alpha -n 2");
+    free(out);
 }
