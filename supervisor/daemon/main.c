@@ -64,7 +64,7 @@ static void usage(FILE *f)
         "      --admin-group GROUP  members may start, stop and read logs like root\n"
         "      --pidfile FILE     the pid file holding the single-instance lock\n"
         "                         (default <runtime-dir>/minisupd.pid)\n"
-        "      --log-to-console   mirror every journal record to stdout (docker logs)\n"
+        "      --log-to-console   mirror service output to stdout (docker logs)\n"
         "      --exit-with UNIT   exit when UNIT ends, with its exit code, after stopping\n"
         "                         the other units (containers)\n"
         "      --daemonize        detach in the classic way (fork, setsid, fork, umask,\n"
@@ -177,11 +177,26 @@ static void on_units_stopped(void *userdata)
     uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
-/* --log-to-console: every record, as "unit: message", so `docker logs` shows them. */
+/* Whether minisupd's own log printed this record already: the manager's messages about a unit
+ * ("a.service: Started a.service.") go to the journal and, through log_full(), to stderr. They
+ * carry the unit's name in front; the journal's own notices about a unit ("Suppressed N
+ * messages from a.service") do not, and reach the console only through the mirror. */
+static bool console_logged(const struct journal_record *r)
+{
+    size_t n = strlen(r->unit);
+
+    return r->stream == JOURNAL_STREAM_MANAGER && r->message_len > n + 1 &&
+           memcmp(r->message, r->unit, n) == 0 && r->message[n] == ':' && r->message[n + 1] == ' ';
+}
+
+/* --log-to-console: every record, as "unit: message", so `docker logs` shows them; minisupd's
+ * own messages only once, on stderr, where its log puts them (debug ones only with --debug). */
 static void on_console_records(const struct journal_record *recs, size_t n, void *userdata)
 {
     for (size_t i = 0; i < n; i++) {
         const struct journal_record *r = &recs[i];
+        if (console_logged(r))
+            continue;
         struct iovec iov[4] = {
             /* writev only reads these; iovec's non-const pointer is historical. */
             {(void *)(uintptr_t)r->unit, strlen(r->unit)},

@@ -683,3 +683,43 @@ Test(foundation, unit_name_with_or_without_suffix)
     free(out);
     harness_stop(&d);
 }
+
+static bool log_has(void *arg)
+{
+    char *text = harness_read(&d, "minisupd.log");
+    bool found = text && strstr(text, arg);
+
+    free(text);
+    return found;
+}
+
+/* --log-to-console mirrors the journal to stdout as "unit: message". minisupd's own messages
+ * about a unit are on its stderr already ("minisupd: a.service: ..."), so the mirror leaves
+ * them out: every line once. */
+Test(foundation, log_to_console_prints_each_line_once)
+{
+    static const char *const args[] = {"--log-to-console", NULL};
+    struct harness_start_opts o = {.extra_args = args};
+    char *text;
+
+    harness_write_unit(&d, "said.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/echo said once\n");
+    harness_write_unit(&d, "marker.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/echo marker line\n");
+    harness_start_with(&d, &o);
+    start_unit("said");
+    cr_assert(harness_wait_journal_contains(&d, "said", "said once", 5000));
+    start_unit("marker");
+    /* The mirror prints records in journal order: once marker's line is there, every record
+     * of said's run has had its turn. */
+    cr_assert(wait_until(log_has, "marker.service: marker line\n", 5000),
+              "marker's output never reached minisupd's stdout");
+    text = harness_read(&d, "minisupd.log");
+    cr_assert_not_null(text);
+    cr_assert_eq(harness_count_lines_containing(text, "said.service: said once"), 1, "%s", text);
+    cr_assert_geq(harness_count_lines_containing(text, "minisupd: said.service: "), 1, "%s", text);
+    cr_assert_eq(harness_count_lines_containing(text, "said.service: said.service: "), 0,
+                 "minisupd's own messages came twice:\n%s", text);
+    free(text);
+    harness_stop(&d);
+}
