@@ -2157,8 +2157,10 @@ static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
     if (v && vlen == 1 && *v == '1')
         service_watchdog_ping(&u->service);
     v = notify_message_get(msg, len, "STOPPING", &vlen);
-    if (v && vlen == 1 && *v == '1')
+    if (v && vlen == 1 && *v == '1') {
         unit_log(u, LOG_INFO, "Service is stopping (STOPPING=1).");
+        service_notify_stopping(&u->service);
+    }
     v = notify_message_get(msg, len, "RELOADING", &vlen);
     if (v && vlen == 1 && *v == '1')
         service_notify_reloading(&u->service);

@@ -1052,6 +1052,14 @@ void service_notify_reloading(struct service *s)
     }
 }
 
+void service_notify_stopping(struct service *s)
+{
+    if (s->state == SERVICE_STATE_RUNNING || s->state == SERVICE_STATE_RELOAD) {
+        service_set_state(s, SERVICE_STATE_STOP_SIGTERM);
+        arm_timeout(s, s->config->timeout_stop_usec);
+    }
+}
+
 void service_notify_ready(struct service *s)
 {
     if (s->state == SERVICE_STATE_START && s->config->type == SERVICE_TYPE_NOTIFY &&

@@ -228,6 +228,9 @@ void service_watchdog_ping(struct service *s);
 void service_extend_timeout(struct service *s, uint64_t usec);
 /* RELOADING=1. */
 void service_notify_reloading(struct service *s);
+/* STOPPING=1: the service is going down by itself; deactivating (stop-sigterm) as if we had
+ * sent SIGTERM, with TimeoutStopSec= to do it in (systemd's service_enter_stop_by_notify()). */
+void service_notify_stopping(struct service *s);
 
 /* MAINPID=: the main process is now pid (the manager watches it). */
 void service_set_main_pid(struct service *s, pid_t pid);

@@ -2761,3 +2761,21 @@ Test(supervision, kill_all_reaches_a_setsid_grandchild_STOP_4)
     cr_assert_eq(lingering_zombies(d.pid), 0);
     harness_stop(&d);
 }
+
+/* STOPPING=1 from a running notify service: deactivating (stop-sigterm) at once, as systemd
+ * shows it (it stayed active (running) before), and TimeoutStopSec= applies: this one never
+ * exits, so it is killed when the stop timeout runs out. */
+Test(supervision, stopping_notification_shows_deactivating)
+{
+    harness_write_unitf(&d, "leaving.service",
+                        "[Service]\nType=notify\nTimeoutStopSec=1\n"
+                        "ExecStart=%s notify READY=1 STOPPING=1\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("leaving");
+    harness_wait_state(&d, "leaving.service", "deactivating", "stop-sigterm", 5000);
+    wait_journal("leaving", "Service is stopping (STOPPING=1).", 5000);
+    harness_wait_state(&d, "leaving.service", "failed", "failed", 10000);
+    wait_journal("leaving", "timed out", 5000);
+    harness_stop(&d);
+}

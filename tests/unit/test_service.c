@@ -547,6 +547,25 @@ Test(service, kill_mode_none_stops_at_once_and_kills_nothing, .init = setup)
     cr_assert_eq(fk.n_kills, 0);
 }
 
+/* STOPPING=1: deactivating (stop-sigterm) at once, as if SIGTERM had been sent (nothing is
+ * sent), with TimeoutStopSec= to go; a clean exit then ends the run clean. */
+Test(service, stopping_notification_is_a_stop_in_progress, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_NOTIFY;
+    service_start(&svc);
+    service_notify_ready(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    service_notify_stopping(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_str_eq(active_state_to_string(service_active_state(&svc)), "deactivating");
+    cr_assert_eq(fk.n_kills, 0, "STOPPING=1 sends nothing");
+    cr_assert(fk.timer_armed);
+    cr_assert_eq(fk.timer_deadline, fk.now + cfg.timeout_stop_usec);
+    exit_main(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+}
+
 /* RST-3: every Restart= policy against every way a run can end, as systemd.service(5)'s table
  * says. Columns: exit 0, exit 1, SIGKILL, SIGABRT (core), SIGTERM by our stop, timeout. */
 enum exit_kind { EK_CLEAN, EK_EXIT1, EK_SIGKILL, EK_SIGABRT, EK_STOP, EK_TIMEOUT, EK_MAX };
