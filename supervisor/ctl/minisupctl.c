@@ -52,6 +52,10 @@ enum ctl_exit {
 /* Everything argv decided, and the one connection, opened on first use. */
 struct ctl {
     const char *socket_option;
+    /* Every -s: --socket, except that for kill a signal name or number is systemctl's
+     * --signal (decided once the verb is known). */
+    const char *s_args[8];
+    size_t n_s_args;
     char *socket_path;
     struct varlink_client *client;
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
@@ -148,7 +152,8 @@ static const char help_text[] =
     "     --no-block              start, stop, restart, reload: do not wait for the job\n"
     "  -q --quiet                 is-active, is-failed, is-enabled: print nothing,\n"
     "                             only set the exit code\n"
-    "     --signal=SIGNAL         kill: the signal to send (name or number; TERM)\n"
+    "     --signal=SIGNAL         kill: the signal to send (name or number; TERM); kill -s\n"
+    "                             SIGNAL too, as in systemctl\n"
     "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
     "  -u --unit=UNIT|PATTERN     journal: show this unit, or the units matching a\n"
     "                             glob pattern (may be repeated)\n"
@@ -2029,6 +2034,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
+            if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
+                c->s_args[c->n_s_args++] = optarg;
             c->socket_option = optarg;
             break;
         case 'o':
@@ -2542,6 +2549,18 @@ int main(int argc, char **argv)
             help_command(cmd->name);
             ret = CTL_EXIT_OK;
             goto out;
+        }
+        if (streq(cmd->name, "kill")) {
+            /* systemctl kill -s SIGNAL: a value that names a signal is one (a socket path
+             * has a slash, or at least is no signal name); the others are --socket. */
+            c.socket_option = NULL;
+            for (size_t i = 0; i < c.n_s_args; i++) {
+                int sig = ctl_signal_from_string(c.s_args[i]);
+                if (sig > 0)
+                    c.kill_signal = sig;
+                else
+                    c.socket_option = c.s_args[i];
+            }
         }
         if (c.p_arg && !streq(cmd->name, "show") &&
             ctl_parse_priority(c.p_arg, &c.min_priority, &c.max_priority) < 0) {

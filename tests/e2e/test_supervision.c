@@ -2749,12 +2749,13 @@ Test(supervision, kill_all_reaches_a_setsid_grandchild_STOP_4)
     g = (pid_t)journal_number("escaper", "grandchild ");
     harness_track_pid(&d, g);
     cr_assert(harness_pid_alive(g));
-    rc = harness_ctl(&d, &out, &err, "kill", "--signal=STOP", "--kill-whom=all", "escaper", NULL);
+    /* systemctl's -s SIGNAL, after the harness's own -s SOCKET. */
+    rc = harness_ctl(&d, &out, &err, "kill", "-s", "STOP", "--kill-whom=all", "escaper", NULL);
     cr_assert_eq(rc, 0, "kill: %d\n%s%s", rc, out, err);
     free(out), free(err);
     cr_assert(wait_until(pid_is_stopped, (void *)(intptr_t)g, 5000),
               "the escaped grandchild %d did not get kill --kill-whom=all's SIGSTOP", (int)g);
-    rc = harness_ctl(&d, NULL, NULL, "kill", "--signal=CONT", "escaper", NULL);
+    rc = harness_ctl(&d, NULL, NULL, "kill", "-s", "SIGCONT", "escaper", NULL);
     cr_assert_eq(rc, 0);
     stop_unit("escaper");
     cr_assert(!harness_pid_alive(g));
