@@ -1201,8 +1201,9 @@ long journal_unread_bytes(const struct journal *j, const void *userdata)
         if (uv_fileno((const uv_handle_t *)&s->pipe, &fd) < 0 || ioctl(fd, FIONREAD, &n) < 0)
             return -1;
         /* An unfinished line counts: it is stored at EOF, and must not come after the news
-         * of its process's exit. */
-        total += n + (long)s->partial_len;
+         * of its process's exit. So does a batch of its lines still with the writer (it holds
+         * a reference): the owner hears of an end only once what came before is stored. */
+        total += n + (long)s->partial_len + (s->refs > 1 ? 1 : 0);
     }
     return total;
 }

@@ -55,10 +55,10 @@ typedef void (*journal_eof_cb)(void *userdata);
 int journal_attach(struct journal *j, int fd, const struct journal_source *src,
                    journal_eof_cb on_eof, void *userdata);
 
-/* Bytes written into the pipes attached with this userdata that are not on their way to the
- * store yet: unread, or an unfinished line (stored at EOF). 0 once everything a process that
- * ended had written was read and handed on. -1 while reading is paused, when nothing can be
- * promised. */
+/* Bytes written into the pipes attached with this userdata that are not stored yet: unread,
+ * an unfinished line (stored at EOF), or still with the writer (counted as 1). 0 once
+ * everything a process that ended had written is stored. -1 while reading is paused, when
+ * nothing can be promised. */
 long journal_unread_bytes(const struct journal *j, const void *userdata);
 
 /* A message of minisupd's own about a unit, stored with stream "manager", in order with the

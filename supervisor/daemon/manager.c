@@ -459,9 +459,10 @@ static void on_stream_eof(void *userdata)
     run_unref(r);
 }
 
-/* Has the collector read everything r's process wrote? Once it is reaped nothing more of it
- * can come, so an empty pipe means its last lines are on their way to the store, even while a
- * descendant still holds the pipe open (EOF then comes only when that one ends). */
+/* Is everything r's process wrote stored? Once it is reaped nothing more of it can come, so
+ * an empty pipe with nothing of it left with the writer means its last lines are in the
+ * journal, even while a descendant still holds the pipe open (EOF then comes only when that
+ * one ends). */
 static bool drained(struct unit *u, struct run *r)
 {
     return journal_unread_bytes(u->m->journal, r) == 0;
@@ -2685,9 +2686,10 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
                  * escaped the group and was just adopted: signal it now, not after the drain. */
                 if (service_is_waiting_for_group(&u->service) && u->service.n_groups > 0)
                     (void)op_group_alive(u, u->service.groups[0]);
-                /* What holds them may live on (`sleep 30 & exit 3`): the exit counts once the
-                 * pipes hold nothing unread, checked each millisecond (the loop reads them in
-                 * between), and after DRAIN_TIMEOUT_USEC at the latest. */
+                /* What holds them may live on (`sleep 30 & exit 3`): the exit counts once what
+                 * the pipes held is stored, checked each millisecond (the loop reads them and
+                 * takes the writer's batches back in between), and after DRAIN_TIMEOUT_USEC at
+                 * the latest. */
                 u->drain_deadline = uv_now(m->loop) + DRAIN_TIMEOUT_USEC / 1000;
                 if (!uv_is_active((uv_handle_t *)&u->drain_timer))
                     uv_timer_start(&u->drain_timer, on_drain_timeout, 1, 1);
