@@ -177,6 +177,7 @@ static const char help_text[] =
     "  -D --directory=DIR         journal: read the journal files in DIR, no daemon\n"
     "     --show-types            list-sockets: show the socket type\n"
     "     --no-pager              Accepted for compatibility; there is no pager\n"
+    "  -l --full                  Accepted for compatibility; nothing is ellipsized\n"
     "  -h --help                  Show this help\n"
     "     --version               Show the version\n"
     "\n"
@@ -2006,6 +2007,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"no-legend", no_argument, NULL, ARG_NO_LEGEND},
         {"no-block", no_argument, NULL, ARG_NO_BLOCK},
         {"no-pager", no_argument, NULL, ARG_NO_PAGER},
+        {"full", no_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
         {"unit", required_argument, NULL, 'u'},
         {"lines", required_argument, NULL, 'n'},
@@ -2031,7 +2033,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqu:n:fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n:fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
@@ -2067,6 +2069,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->no_block = true;
             break;
         case ARG_NO_PAGER:
+        case 'l': /* --full: minisupctl never ellipsizes */
             break;
         case 'q':
             c->quiet = true;

@@ -507,17 +507,48 @@ static void method_verify(struct conn *c)
     reply(c, json_pack("{s:i, s:o}", "failedUnits", r, "diagnostics", lines), false);
 }
 
+/* The file's text as it is on disk, for a unit that failed to load (nothing kept of it); NULL
+ * when it cannot be read. Bounded by the reply's size limit; text that is not UTF-8 is sent as ""
+ * (JSON strings are UTF-8). */
+static char *read_unit_file(const char *path)
+{
+    enum { MAX_TEXT = 512 * 1024 };
+    FILE *f = path && *path ? fopen(path, "re") : NULL;
+    char *buf;
+    size_t n;
+
+    if (!f)
+        return NULL;
+    buf = malloc(MAX_TEXT + 1);
+    n = buf ? fread(buf, 1, MAX_TEXT, f) : 0;
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* cat: the file as loaded; systemctl cat prints the file whatever the load state, so a unit
+ * that failed to load gets it from disk. */
 static void method_get_unit_file(struct conn *c, json_t *params)
 {
     struct unit *u = lookup_unit(c, params);
     struct unit_status st;
+    char *disk = NULL;
+    json_t *text;
 
     if (!u)
         return;
     manager_unit_status(u, &st);
+    if (!st.source_text)
+        disk = read_unit_file(st.fragment_path);
+    text = st.source_text ? json_string(st.source_text) : disk ? json_string(disk) : NULL;
+    free(disk);
     reply(c,
-          json_pack("{s:s, s:s}", "path", st.fragment_path, "text",
-                    st.source_text ? st.source_text : ""),
+          json_pack("{s:s, s:o}", "path", st.fragment_path, "text", text ? text : json_string("")),
           false);
 }
 
@@ -1079,13 +1110,116 @@ static void method_get_interface_description(struct conn *c, json_t *params)
                 json_pack("{s:s}", "interface", iface ? iface : ""));
 }
 
-/* Methods anyone may call; everything else needs a privileged peer (RELIABILITY.md §4.1). */
+/* The parameters of each method as docs/io.minisup.Manager.varlink declares them. A key of the
+ * wrong JSON type, or a required one missing (or null), is InvalidParameter naming it, as the
+ * Varlink spec asks; unknown keys are ignored. Ranges beyond the type are checked by the
+ * methods themselves. */
+enum param_type { P_STRING, P_BOOL, P_INT, P_COUNT, P_STRINGS };
+
+struct param_spec {
+    const char *name;
+    enum param_type type;
+    bool required;
+};
+
+#define UNIT_NAME                                                                                  \
+    {                                                                                              \
+        "name", P_STRING, true                                                                     \
+    }
+#define NO_BLOCK                                                                                   \
+    {                                                                                              \
+        "noBlock", P_BOOL, false                                                                   \
+    }
+
+static const struct method_params {
+    const char *method;
+    struct param_spec params[13];
+} method_params[] = {
+    {"org.varlink.service.GetInterfaceDescription", {{"interface", P_STRING, true}}},
+    {IFACE "ListUnits", {{"states", P_STRINGS, false}}},
+    {IFACE "GetUnitProperties", {UNIT_NAME, {"all", P_BOOL, false}}},
+    {IFACE "GetUnitFile", {UNIT_NAME}},
+    {IFACE "GetUnit", {UNIT_NAME}},
+    {IFACE "StartUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "StopUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "RestartUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "ReloadUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "TryRestartUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "ReloadOrRestartUnit", {UNIT_NAME, NO_BLOCK}},
+    {IFACE "ResetFailedUnit", {UNIT_NAME}},
+    {IFACE "KillUnit", {UNIT_NAME, {"signal", P_INT, false}, {"whom", P_STRING, false}}},
+    {IFACE "GetJournal",
+     {{"units", P_STRINGS, false},
+      {"lines", P_COUNT, false},
+      {"follow", P_BOOL, false},
+      {"invocationId", P_STRING, false},
+      {"since", P_INT, false},
+      {"until", P_INT, false},
+      {"minPriority", P_INT, false},
+      {"maxPriority", P_INT, false},
+      {"identifier", P_STRING, false},
+      {"reverse", P_BOOL, false},
+      {"currentInvocation", P_BOOL, false},
+      {"afterSeq", P_INT, false}}},
+};
+
+static bool param_has_type(json_t *v, enum param_type type)
+{
+    size_t i;
+    json_t *e;
+
+    switch (type) {
+    case P_STRING:
+        return json_is_string(v);
+    case P_BOOL:
+        return json_is_boolean(v);
+    case P_INT:
+        return json_is_integer(v);
+    case P_COUNT:
+        return json_is_integer(v) && json_integer_value(v) >= 0;
+    case P_STRINGS:
+        if (!json_is_array(v))
+            return false;
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* False, after an InvalidParameter reply, when params do not match the method's declaration. */
+static bool params_valid(struct conn *c, const char *method, json_t *params)
+{
+    for (size_t i = 0; i < sizeof(method_params) / sizeof(method_params[0]); i++) {
+        if (strcmp(method, method_params[i].method) != 0)
+            continue;
+        for (const struct param_spec *p = method_params[i].params; p->name; p++) {
+            json_t *v = json_object_get(params, p->name);
+            if ((!v || json_is_null(v)) ? !p->required : param_has_type(v, p->type))
+                continue;
+            reply_error(c, "org.varlink.service.InvalidParameter",
+                        json_pack("{s:s}", "parameter", p->name));
+            return false;
+        }
+        break;
+    }
+    return true;
+}
+
+/* Methods anyone may call: they read unit state, unit files and properties (not secret, as in
+ * systemd), never journal lines. Everything else needs a privileged peer (RELIABILITY.md §4.1). */
 static bool is_read_only(const char *method)
 {
     static const char *const open_methods[] = {"org.varlink.service.GetInfo",
                                                "org.varlink.service.GetInterfaceDescription",
                                                IFACE "ListUnits",
+                                               IFACE "ListSockets",
                                                IFACE "GetUnit",
+                                               IFACE "GetUnitFile",
+                                               IFACE "GetUnitProperties",
                                                IFACE "GetVersion",
                                                NULL};
     for (size_t i = 0; open_methods[i]; i++)
@@ -1116,6 +1250,8 @@ static void handle_call(struct conn *c, json_t *msg)
     if (!c->privileged && !is_read_only(method)) {
         log_notice("Denied %s to uid %u pid %d.", method, (unsigned)c->uid, (int)c->pid);
         reply_error(c, IFACE "PermissionDenied", NULL);
+    } else if (!params_valid(c, method, params)) {
+        /* answered */
     } else if (!strcmp(method, "org.varlink.service.GetInfo")) {
         method_get_info(c);
     } else if (!strcmp(method, "org.varlink.service.GetInterfaceDescription")) {

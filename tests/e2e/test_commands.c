@@ -3,17 +3,21 @@
  * minisupd and minisupctl in a fresh directory. */
 #include <ctype.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <jansson.h>
 
 #include "harness.h"
+#include "varlink.h"
 
 static struct daemon d;
 
@@ -882,4 +886,175 @@ Test(commands, journal_grep_filters_messages)
     out = ctl_expect(0, offline);
     cr_assert_str_eq(out, "Alpha first\nalpha third\n", "-D -g alpha -n 2");
     free(out);
+}
+
+/* One raw call (params as JSON text) as uid (-1: as the test), in a child for another uid:
+ * SO_PEERCRED is taken at connect. Returns the error name, or "" for a reply; *ret_param gets
+ * an InvalidParameter's "parameter". */
+static char *raw_call(int uid, const char *method, const char *params, char **ret_param)
+{
+    char full[256], buf[512] = "";
+    int p[2];
+    pid_t pid;
+
+    snprintf(full, sizeof(full), "%s.%s", VARLINK_INTERFACE, method);
+    cr_assert_eq(pipe(p), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct varlink_client *c = NULL;
+        json_t *reply = NULL, *rparams = NULL;
+        const char *error = NULL;
+        bool continues;
+        close(p[0]);
+        if (uid >= 0 && (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+                         setresuid(uid, uid, uid) < 0))
+            _exit(2);
+        if (varlink_client_connect(d.socket, &c) < 0 ||
+            varlink_client_send(c, full, json_loads(params, 0, NULL), 0) < 0 ||
+            varlink_client_receive(c, 10000, &reply) < 0 ||
+            varlink_reply_parse(reply, &error, &rparams, &continues) < 0)
+            _exit(3);
+        const char *param = json_string_value(json_object_get(rparams, "parameter"));
+        dprintf(p[1], "%s\n%s", error ? error : "", param ? param : "");
+        _exit(0);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s %s: the call failed (%d)", method,
+              params, status);
+    buf[n > 0 ? n : 0] = '\0';
+    char *nl = strchr(buf, '\n');
+    cr_assert_not_null(nl);
+    *nl = '\0';
+    if (ret_param)
+        *ret_param = strdup(nl + 1);
+    return strdup(buf);
+}
+
+static void expect_invalid(const char *method, const char *params, const char *name)
+{
+    char *param = NULL;
+    char *error = raw_call(-1, method, params, &param);
+
+    cr_assert_str_eq(error, "org.varlink.service.InvalidParameter", "%s %s answered %s", method,
+                     params, *error ? error : "a reply");
+    cr_assert_str_eq(param, name, "%s %s names %s", method, params, param);
+    free(error);
+    free(param);
+}
+
+static void expect_ok(int uid, const char *method, const char *params)
+{
+    char *error = raw_call(uid, method, params, NULL);
+
+    cr_assert_str_eq(error, "", "%s %s as %d answered %s", method, params, uid, error);
+    free(error);
+}
+
+/* The Varlink spec: a parameter of the wrong type, or a required one missing, is
+ * org.varlink.service.InvalidParameter naming it, never silently ignored. */
+Test(commands, wrong_parameter_types_are_invalid_parameter)
+{
+    harness_write_unitf(&d, "typed.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    expect_invalid("GetJournal", "{\"units\":\"typed.service\"}", "units");
+    expect_invalid("GetJournal", "{\"units\":[5]}", "units");
+    expect_invalid("GetJournal", "{\"lines\":\"2\"}", "lines");
+    expect_invalid("GetJournal", "{\"lines\":-1}", "lines");
+    expect_invalid("GetJournal", "{\"follow\":1}", "follow");
+    expect_invalid("GetJournal", "{\"identifier\":7}", "identifier");
+    expect_invalid("GetJournal", "{\"reverse\":\"yes\"}", "reverse");
+    expect_invalid("GetJournal", "{\"since\":\"now\"}", "since");
+    expect_invalid("ListUnits", "{\"states\":\"active\"}", "states");
+    expect_invalid("StartUnit", "{\"name\":\"typed\",\"noBlock\":\"yes\"}", "noBlock");
+    expect_invalid("GetUnit", "{}", "name");
+    expect_invalid("GetUnit", "{\"name\":5}", "name");
+    expect_invalid("GetUnit", "{\"name\":null}", "name");
+    expect_invalid("StopUnit", "{}", "name");
+    expect_invalid("GetUnitProperties", "{\"name\":\"typed\",\"all\":1}", "all");
+    expect_invalid("GetUnitFile", "{\"name\":[]}", "name");
+    expect_invalid("KillUnit", "{\"name\":\"typed\",\"whom\":1}", "whom");
+    json_t *u = harness_get_unit(&d, "typed");
+    cr_assert_str_eq(json_string_value(json_object_get(u, "activeState")), "inactive",
+                     "a refused StartUnit started nothing");
+    json_decref(u);
+    /* Correct calls, and null for an optional parameter, still work. */
+    expect_ok(-1, "GetJournal", "{\"units\":[\"typed.service\"],\"lines\":2,\"follow\":null}");
+    expect_ok(-1, "GetJournal", "{\"lines\":0}");
+    expect_ok(-1, "ListUnits", "{\"states\":[\"inactive\"]}");
+    expect_ok(-1, "GetUnit", "{\"name\":\"typed\"}");
+    harness_stop(&d);
+}
+
+/* Access: anyone may read unit state, unit files (cat), properties (show) and the socket list;
+ * logs and changes stay privileged. A root daemon's socket is 0666; the test's directories are
+ * opened so another uid can reach it. */
+Test(commands, unprivileged_may_cat_show_and_list_sockets)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to call as another uid");
+    harness_write_unitf(&d, "open.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    cr_assert_eq(chmod(d.base, 0755), 0);
+    cr_assert_eq(chmod(d.run_dir, 0755), 0);
+    expect_ok(65534, "GetUnit", "{\"name\":\"open\"}");
+    expect_ok(65534, "GetUnitFile", "{\"name\":\"open\"}");
+    expect_ok(65534, "GetUnitProperties", "{\"name\":\"open\"}");
+    expect_ok(65534, "ListSockets", "{}");
+    static const char *const refused[][2] = {
+        {"GetJournal", "{}"},
+        {"GetJournal", "{\"units\":[\"open.service\"]}"},
+        {"StartUnit", "{\"name\":\"open\"}"},
+        {"StopUnit", "{\"name\":\"open\"}"},
+        {"Reload", "{}"},
+        {"Verify", "{}"},
+        {"Shutdown", "{}"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char *error = raw_call(65534, refused[i][0], refused[i][1], NULL);
+        cr_assert_str_eq(error, VARLINK_INTERFACE ".PermissionDenied", "%s as nobody: %s",
+                         refused[i][0], *error ? error : "answered");
+        free(error);
+    }
+    json_t *u = harness_get_unit(&d, "open");
+    cr_assert_str_eq(json_string_value(json_object_get(u, "activeState")), "inactive");
+    json_decref(u);
+    harness_stop(&d);
+}
+
+/* systemctl cat prints the file as it is on disk whatever the load state. */
+Test(commands, cat_prints_a_unit_that_failed_to_load)
+{
+    const char *text = "[Service]\nType=bogus\n";
+
+    harness_write_unit(&d, "broken.service", text);
+    harness_start(&d);
+    char *out = ctl_ok("cat", "broken", NULL, NULL);
+    cr_assert(strstr(out, "# ") && strstr(out, "broken.service\n"), "cat output:\n%s", out);
+    cr_assert(strstr(out, text), "cat output:\n%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
+/* status -l / --full are accepted: minisupctl never ellipsizes. */
+Test(commands, status_full_is_accepted)
+{
+    harness_write_unitf(&d, "full.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "status", "-l", "full", NULL);
+    cr_assert_eq(r, 3, "status -l of an inactive unit: %d\n%s%s", r, out, err);
+    cr_assert(strstr(out, "full.service"), "%s", out);
+    free(out);
+    free(err);
+    r = harness_ctl(&d, &out, &err, "status", "--full", "full", NULL);
+    cr_assert_eq(r, 3, "status --full: %d\n%s%s", r, out, err);
+    cr_assert(strstr(out, "full.service"), "%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
 }
