@@ -938,62 +938,126 @@ out:
     return ret;
 }
 
-/* is-active and is-failed: print each unit's activeState (an unknown unit is "inactive"); 0
- * when any unit is in the asked-for state, else 4 when every unit was unknown, else 3 for
- * is-active and 1 for is-failed, as systemctl does since systemd 253 (check_unit_generic()). */
-static int run_is_state(struct ctl *c, char **args, int n, bool failed)
+/* Asks GetUnit for every name at once (pipelined) and hands each reply to fn, in order: unit
+ * is the reply's unit, or NULL when there is no such unit. Other errors are reported as
+ * "Failed to <what> <name>: ..." and merged into the exit code, with fn's own codes. */
+typedef int (*unit_reply_fn)(struct ctl *c, const char *name, json_t *unit, void *userdata);
+
+static int for_each_unit_reply(struct ctl *c, char **names, int n, const char *what,
+                               unit_reply_fn fn, void *userdata)
 {
-    char **names = normalize_names(args, n);
-    bool any = false, all_not_found = true;
     int ret = CTL_EXIT_OK, r, sent = 0;
 
-    if (!names)
-        return oom();
     r = ctl_connect(c);
-    if (r < 0) {
-        strv_free(names);
+    if (r < 0)
         return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-    }
     for (; sent < n; sent++)
         if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
             ret = CTL_EXIT_FAILURE;
             break;
         }
     for (int i = 0; i < sent; i++) {
-        const char *error = NULL, *state = "inactive";
+        const char *error = NULL;
         json_t *msg = NULL, *params;
         bool continues;
 
         r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
         if (r < 0) {
-            fprintf(stderr, "Failed to get state of %s: %s\n", names[i], transport_error(r));
-            ret = CTL_EXIT_FAILURE;
-            break;
+            fprintf(stderr, "Failed to %s %s: %s\n", what, names[i], transport_error(r));
+            return CTL_EXIT_FAILURE;
         }
-        if (error && !streq(error, IFACE "NoSuchUnit")) {
-            ret = exit_merge(ret, report_error("get state of", names[i], error, params));
-            json_decref(msg);
-            continue;
-        } else if (!error) {
-            json_t *unit = json_object_get(params, "unit");
-            const char *s = json_string_value(json_object_get(unit, "activeState"));
-            state = s ? s : "unknown";
-            if (!streq(json_string_value(json_object_get(unit, "loadState")), "not-found"))
-                all_not_found = false;
-        }
-        any = any || (failed ? streq(state, "failed") : is_active_state(state));
-        if (!c->quiet)
-            puts(state);
+        if (error && !streq(error, IFACE "NoSuchUnit"))
+            ret = exit_merge(ret, report_error(what, names[i], error, params));
+        else
+            ret = exit_merge(
+                ret, fn(c, names[i], error ? NULL : json_object_get(params, "unit"), userdata));
         json_decref(msg);
     }
+    return ret;
+}
+
+struct is_state {
+    bool failed; /* is-failed, else is-active */
+    bool any, all_not_found;
+};
+
+static int is_state_reply(struct ctl *c, const char *name, json_t *unit, void *userdata)
+{
+    struct is_state *w = userdata;
+    const char *state = "inactive"; /* an unknown unit */
+
+    if (unit) {
+        const char *s = json_string_value(json_object_get(unit, "activeState"));
+        state = s ? s : "unknown";
+        if (!streq(json_string_value(json_object_get(unit, "loadState")), "not-found"))
+            w->all_not_found = false;
+    }
+    w->any = w->any || (w->failed ? streq(state, "failed") : is_active_state(state));
+    if (!c->quiet)
+        puts(state);
+    return CTL_EXIT_OK;
+}
+
+/* is-active and is-failed: print each unit's activeState (an unknown unit is "inactive"); 0
+ * when any unit is in the asked-for state, else 4 when every unit was unknown, else 3 for
+ * is-active and 1 for is-failed, as systemctl does since systemd 253 (check_unit_generic()). */
+static int run_is_state(struct ctl *c, char **args, int n, bool failed)
+{
+    char **names = normalize_names(args, n);
+    struct is_state w = {.failed = failed, .all_not_found = true};
+    int ret;
+
+    if (!names)
+        return oom();
+    ret = for_each_unit_reply(c, names, n, "get state of", is_state_reply, &w);
     strv_free(names);
     if (ret != CTL_EXIT_OK)
         return ret;
-    if (any)
+    if (w.any)
         return CTL_EXIT_OK;
-    if (all_not_found)
+    if (w.all_not_found)
         return CTL_EXIT_NO_UNIT;
     return failed ? CTL_EXIT_FAILURE : CTL_EXIT_NOT_ACTIVE;
+}
+
+struct is_enabled {
+    bool enabled, all_not_found;
+};
+
+static int is_enabled_reply(struct ctl *c, const char *name, json_t *unit, void *userdata)
+{
+    struct is_enabled *w = userdata;
+    const char *state = "not-found";
+
+    if (unit) {
+        const char *load = json_string_value(json_object_get(unit, "loadState"));
+        const char *uname = json_string_value(json_object_get(unit, "name"));
+        if (streq(load, "loaded")) {
+            w->all_not_found = false;
+            w->enabled = true; /* every loaded unit is enabled, static or an alias */
+            if (uname && !streq(uname, name))
+                state = "alias"; /* GetUnit followed the symlink */
+            else if (json_is_true(json_object_get(unit, "enabled")))
+                state = "enabled";
+            else
+                state = "static";
+        } else if (!streq(load, "not-found")) {
+            /* bad-setting or error: the file is there, but what it says is not known. */
+            const char *reason = json_string_value(json_object_get(unit, "loadError"));
+            w->all_not_found = false;
+            fflush(stdout);
+            fprintf(stderr,
+                    "Failed to get unit file state for %s: Unit %s has a bad unit file "
+                    "setting.\n",
+                    name, name);
+            if (reason && *reason)
+                fprintf(stderr, "%s\n", reason);
+            return CTL_EXIT_FAILURE;
+        }
+    }
+    if (!c->quiet)
+        puts(state);
+    return CTL_EXIT_OK;
 }
 
 /* is-enabled: whether each unit starts with minisupd. There is no enable or disable (the unit
@@ -1007,77 +1071,18 @@ static int run_is_state(struct ctl *c, char **args, int n, bool failed)
 static int run_is_enabled(struct ctl *c, char **args, int n)
 {
     char **names = normalize_names(args, n);
-    bool enabled = false, all_not_found = true;
-    int ret = CTL_EXIT_OK, r, sent = 0;
+    struct is_enabled w = {.all_not_found = true};
+    int ret;
 
     if (!names)
         return oom();
-    r = ctl_connect(c);
-    if (r < 0) {
-        strv_free(names);
-        return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-    }
-    for (; sent < n; sent++)
-        if (ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
-            ret = CTL_EXIT_FAILURE;
-            break;
-        }
-    for (int i = 0; i < sent; i++) {
-        const char *error = NULL, *state = "not-found";
-        json_t *msg = NULL, *params, *unit;
-        bool continues;
-
-        r = ctl_receive(c, QUERY_TIMEOUT_MS, &msg, &error, &params, &continues);
-        if (r < 0) {
-            fprintf(stderr, "Failed to get unit file state for %s: %s\n", names[i],
-                    transport_error(r));
-            ret = CTL_EXIT_FAILURE;
-            break;
-        }
-        unit = json_object_get(params, "unit");
-        if (error && !streq(error, IFACE "NoSuchUnit")) {
-            ret = exit_merge(ret, report_error("get unit file state for", names[i], error, params));
-            json_decref(msg);
-            continue;
-        }
-        if (!error) {
-            const char *load = json_string_value(json_object_get(unit, "loadState"));
-            const char *name = json_string_value(json_object_get(unit, "name"));
-            if (streq(load, "loaded")) {
-                all_not_found = false;
-                enabled = true; /* every loaded unit is enabled, static or an alias */
-                if (name && !streq(name, names[i]))
-                    state = "alias"; /* GetUnit followed the symlink */
-                else if (json_is_true(json_object_get(unit, "enabled")))
-                    state = "enabled";
-                else
-                    state = "static";
-            } else if (!streq(load, "not-found")) {
-                /* bad-setting or error: the file is there, but what it says is not known. */
-                const char *reason = json_string_value(json_object_get(unit, "loadError"));
-                all_not_found = false;
-                fflush(stdout);
-                fprintf(stderr,
-                        "Failed to get unit file state for %s: Unit %s has a bad unit file "
-                        "setting.\n",
-                        names[i], names[i]);
-                if (reason && *reason)
-                    fprintf(stderr, "%s\n", reason);
-                ret = CTL_EXIT_FAILURE;
-                json_decref(msg);
-                continue;
-            }
-        }
-        if (!c->quiet)
-            puts(state);
-        json_decref(msg);
-    }
+    ret = for_each_unit_reply(c, names, n, "get unit file state for", is_enabled_reply, &w);
     strv_free(names);
     if (ret != CTL_EXIT_OK)
         return ret;
-    if (enabled)
+    if (w.enabled)
         return CTL_EXIT_OK;
-    return all_not_found ? CTL_EXIT_NO_UNIT : CTL_EXIT_FAILURE;
+    return w.all_not_found ? CTL_EXIT_NO_UNIT : CTL_EXIT_FAILURE;
 }
 
 /* daemon-reload: the daemon re-reads its unit directory; units that failed to parse are named
