@@ -938,13 +938,13 @@ out:
     return ret;
 }
 
-/* Asks GetUnit for every name at once (pipelined) and hands each reply to fn, in order: unit
- * is the reply's unit, or NULL when there is no such unit. Other errors are reported as
- * "Failed to <what> <name>: ..." and merged into the exit code, with fn's own codes. */
+/* Asks GetUnit for every unit named in args at once (pipelined) and hands each reply to fn, in
+ * order: unit is the reply's unit, or NULL when there is no such unit. Other errors are
+ * reported as "Failed to <what> <name>: ..." and merged into the exit code, with fn's own. */
 typedef int (*unit_reply_fn)(struct ctl *c, const char *name, json_t *unit, void *userdata);
 
-static int for_each_unit_reply(struct ctl *c, char **names, int n, const char *what,
-                               unit_reply_fn fn, void *userdata)
+static int get_each_unit(struct ctl *c, char **names, int n, const char *what, unit_reply_fn fn,
+                         void *userdata)
 {
     int ret = CTL_EXIT_OK, r, sent = 0;
 
@@ -976,6 +976,19 @@ static int for_each_unit_reply(struct ctl *c, char **names, int n, const char *w
     return ret;
 }
 
+static int for_each_unit_reply(struct ctl *c, char **args, int n, const char *what,
+                               unit_reply_fn fn, void *userdata)
+{
+    char **names = normalize_names(args, n);
+    int ret;
+
+    if (!names)
+        return oom();
+    ret = get_each_unit(c, names, n, what, fn, userdata);
+    strv_free(names);
+    return ret;
+}
+
 struct is_state {
     bool failed; /* is-failed, else is-active */
     bool any, all_not_found;
@@ -1003,14 +1016,9 @@ static int is_state_reply(struct ctl *c, const char *name, json_t *unit, void *u
  * is-active and 1 for is-failed, as systemctl does since systemd 253 (check_unit_generic()). */
 static int run_is_state(struct ctl *c, char **args, int n, bool failed)
 {
-    char **names = normalize_names(args, n);
     struct is_state w = {.failed = failed, .all_not_found = true};
-    int ret;
+    int ret = for_each_unit_reply(c, args, n, "get state of", is_state_reply, &w);
 
-    if (!names)
-        return oom();
-    ret = for_each_unit_reply(c, names, n, "get state of", is_state_reply, &w);
-    strv_free(names);
     if (ret != CTL_EXIT_OK)
         return ret;
     if (w.any)
@@ -1070,14 +1078,9 @@ static int is_enabled_reply(struct ctl *c, const char *name, json_t *unit, void 
  * systemctl reports one for a unit file it cannot read (exit 1). */
 static int run_is_enabled(struct ctl *c, char **args, int n)
 {
-    char **names = normalize_names(args, n);
     struct is_enabled w = {.all_not_found = true};
-    int ret;
+    int ret = for_each_unit_reply(c, args, n, "get unit file state for", is_enabled_reply, &w);
 
-    if (!names)
-        return oom();
-    ret = for_each_unit_reply(c, names, n, "get unit file state for", is_enabled_reply, &w);
-    strv_free(names);
     if (ret != CTL_EXIT_OK)
         return ret;
     if (w.enabled)
