@@ -1972,6 +1972,8 @@ static int parse_lines(const char *arg, long long *ret)
     char *end;
     long long v;
 
+    if (!arg)
+        return -EINVAL;
     if (streq(arg, "all")) {
         *ret = LINES_ALL;
         return 0;

@@ -2878,7 +2878,7 @@ static struct unit *sock_service(struct unit *u)
  * variable will contain the remote IP address, and REMOTE_PORT will contain the remote port". */
 static void remote_peer(int conn, struct unit *inst)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
 
     inst->remote_addr[0] = '\0';
