@@ -1186,16 +1186,18 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
     return 0;
 }
 
-long journal_unread_bytes(const struct journal *j, const void *userdata)
+long journal_unread_bytes(const struct journal *j, const void *userdata, size_t *ret_open)
 {
     long total = 0;
 
+    *ret_open = 0;
     for (const struct stream *s = j->streams; s; s = s->next) {
         uv_os_fd_t fd;
         int n = 0;
 
         if (s->userdata != userdata)
             continue;
+        (*ret_open)++;
         if (!s->reading)
             return -1;
         if (uv_fileno((const uv_handle_t *)&s->pipe, &fd) < 0 || ioctl(fd, FIONREAD, &n) < 0)

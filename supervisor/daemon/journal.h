@@ -58,8 +58,9 @@ int journal_attach(struct journal *j, int fd, const struct journal_source *src,
 /* Bytes written into the pipes attached with this userdata that are not stored yet: unread,
  * an unfinished line (stored at EOF), or still with the writer (counted as 1). 0 once
  * everything a process that ended had written is stored. -1 while reading is paused, when
- * nothing can be promised. */
-long journal_unread_bytes(const struct journal *j, const void *userdata);
+ * nothing can be promised. *ret_open: how many of these streams are still being read; one that
+ * reached EOF is not, though its owner hears of the EOF only once its last batch is stored. */
+long journal_unread_bytes(const struct journal *j, const void *userdata, size_t *ret_open);
 
 /* A message of minisupd's own about a unit, stored with stream "manager", in order with the
  * unit's records read before it. The strings are copied. */

@@ -465,7 +465,11 @@ static void on_stream_eof(void *userdata)
  * one ends). */
 static bool drained(struct unit *u, struct run *r)
 {
-    return journal_unread_bytes(u->m->journal, r) == 0;
+    size_t open;
+
+    /* A stream that reached EOF is no longer read, but until its owner heard of the EOF its
+     * last batch may still be with the writer: only the streams still read can say "done". */
+    return journal_unread_bytes(u->m->journal, r, &open) == 0 && open == r->streams_open;
 }
 
 static void on_drain_timeout(uv_timer_t *t)
