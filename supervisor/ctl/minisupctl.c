@@ -1834,19 +1834,29 @@ out:
     return ret;
 }
 
-/* Appends the comma-separated states of --state to c->states. */
-static int add_states(struct ctl *c, const char *arg)
+/* Appends the comma-separated words of arg to *list (made on first use): --state's states,
+ * -p/--property/-P's property names (systemctl shows every property named by any of them). */
+static int append_words(json_t **list, const char *arg)
 {
     char *copy = strdup(arg), *save = NULL;
+    int r = 0;
 
     if (!copy)
         return -ENOMEM;
-    if (!c->states)
-        c->states = json_array();
-    for (char *t = strtok_r(copy, ",", &save); t && c->states; t = strtok_r(NULL, ",", &save))
-        json_array_append_new(c->states, json_string(t));
+    if (!*list)
+        *list = json_array();
+    if (!*list)
+        r = -ENOMEM;
+    for (char *t = strtok_r(copy, ",", &save); t && r == 0; t = strtok_r(NULL, ",", &save))
+        if (json_array_append_new(*list, json_string(t)) < 0)
+            r = -ENOMEM;
     free(copy);
-    return c->states ? 0 : -ENOMEM;
+    return r;
+}
+
+static int add_states(struct ctl *c, const char *arg)
+{
+    return append_words(&c->states, arg);
 }
 
 /* The unit types -t/--type takes: those minisupd loads (enum unit_kind). */
@@ -1924,23 +1934,9 @@ static int apply_types(struct ctl *c)
     return -1;
 }
 
-/* Appends the comma-separated names of -p/--property/-P to c->properties: systemctl shows every
- * property named by any of them. */
 static int add_properties(struct ctl *c, const char *arg)
 {
-    char *copy = strdup(arg), *save = NULL;
-
-    if (!copy)
-        return -ENOMEM;
-    if (!c->properties)
-        c->properties = json_array();
-    for (char *t = strtok_r(copy, ",", &save); t && c->properties; t = strtok_r(NULL, ",", &save))
-        if (json_array_append_new(c->properties, json_string(t)) < 0) {
-            free(copy);
-            return -ENOMEM;
-        }
-    free(copy);
-    return c->properties ? 0 : -ENOMEM;
+    return append_words(&c->properties, arg);
 }
 
 /* --invocation: a 128-bit ID as journalctl reads one, 32 hex digits or the UUID form with dashes,

@@ -695,6 +695,26 @@ static pid_t start_escaper(const char *unit, const char *flags)
     return g;
 }
 
+/* escaper.service whose main process stays (sleep) after leaving a setsid grandchild, which it
+ * returns (tracked, so the harness checks it is gone at the end). */
+static pid_t start_running_escaper(void)
+{
+    pid_t g;
+
+    harness_write_unitf(&d, "escaper.service",
+                        "[Service]\n"
+                        "ExecStart=/bin/sh -c '%s double-fork --setsid; exec %s sleep 1000'\n"
+                        "TimeoutStopSec=5\n" NO_LSAN,
+                        HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+    start_unit("escaper");
+    wait_journal("escaper", "grandchild ", 10000);
+    g = (pid_t)journal_number("escaper", "grandchild ");
+    cr_assert_gt(g, 0);
+    harness_track_pid(&d, g);
+    return g;
+}
+
 Test(supervision, stop4_setsid_escaped_grandchild_killed_STOP_4)
 {
     pid_t g = start_escaper("escaper", "--setsid");
@@ -713,18 +733,8 @@ Test(supervision, stop4_setsid_escaped_grandchild_killed_STOP_4)
 /* The same while the unit is running: stop must reach the escaped process too. */
 Test(supervision, stop4_setsid_escaped_grandchild_killed_by_stop_STOP_4)
 {
-    pid_t g, main_pid;
+    pid_t g = start_running_escaper(), main_pid;
 
-    harness_write_unitf(&d, "escaper.service",
-                        "[Service]\n"
-                        "ExecStart=/bin/sh -c '%s double-fork --setsid; exec %s sleep 1000'\n"
-                        "TimeoutStopSec=5\n" NO_LSAN,
-                        HARNESS_TFX, HARNESS_TFX);
-    harness_start(&d);
-    start_unit("escaper");
-    wait_journal("escaper", "grandchild ", 10000);
-    g = (pid_t)journal_number("escaper", "grandchild ");
-    harness_track_pid(&d, g);
     main_pid = harness_main_pid(&d, "escaper");
     cr_assert(harness_pid_alive(g));
     stop_unit("escaper");
@@ -2734,20 +2744,10 @@ static bool pid_is_stopped(void *arg)
  * reaches the grandchild anyway). */
 Test(supervision, kill_all_reaches_a_setsid_grandchild_STOP_4)
 {
-    pid_t g;
+    pid_t g = start_running_escaper();
     char *out = NULL, *err = NULL;
     int rc;
 
-    harness_write_unitf(&d, "escaper.service",
-                        "[Service]\n"
-                        "ExecStart=/bin/sh -c '%s double-fork --setsid; exec %s sleep 1000'\n"
-                        "TimeoutStopSec=5\n" NO_LSAN,
-                        HARNESS_TFX, HARNESS_TFX);
-    harness_start(&d);
-    start_unit("escaper");
-    wait_journal("escaper", "grandchild ", 10000);
-    g = (pid_t)journal_number("escaper", "grandchild ");
-    harness_track_pid(&d, g);
     cr_assert(harness_pid_alive(g));
     /* systemctl's -s SIGNAL, after the harness's own -s SOCKET. */
     rc = harness_ctl(&d, &out, &err, "kill", "-s", "STOP", "--kill-whom=all", "escaper", NULL);
