@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,10 @@
 #define ANSI_GREY "\033[0;38;5;245m"
 #define ANSI_NORMAL "\033[0m"
 
-#define DOT "\xe2\x97\x8f" /* U+25CF BLACK CIRCLE, systemctl's unit marker */
+#define DOT "\xe2\x97\x8f"          /* U+25CF BLACK CIRCLE, systemctl's unit marker */
+#define WHITE_CIRCLE "\xe2\x97\x8b" /* U+25CB: inactive, in status */
+#define CROSS "\xc3\x97"            /* U+00D7 MULTIPLICATION SIGN: failed */
+#define CIRCLE_ARROW "\xe2\x86\xbb" /* U+21BB: reloading */
 
 #define USEC_PER_MSEC UINT64_C(1000)
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -106,9 +110,18 @@ int ctl_signal_from_string(const char *s)
 
 char *ctl_format_exit(char *buf, size_t n, const char *code, int status)
 {
-    bool by_signal = strcmp(code, "killed") == 0 || strcmp(code, "dumped") == 0;
-    const char *name = by_signal ? ctl_signal_to_string(status) : ctl_exit_status_to_string(status);
+    const char *name;
 
+    /* systemctl status: "code=exited, status=1/FAILURE", "code=killed, signal=TERM". */
+    if (strcmp(code, "killed") == 0 || strcmp(code, "dumped") == 0) {
+        name = ctl_signal_to_string(status);
+        if (name)
+            snprintf(buf, n, "code=%s, signal=%s", code, name);
+        else
+            snprintf(buf, n, "code=%s, signal=%d", code, status);
+        return buf;
+    }
+    name = ctl_exit_status_to_string(status);
     if (name)
         snprintf(buf, n, "code=%s, status=%d/%s", code, status, name);
     else
@@ -530,11 +543,16 @@ void ctl_print_active(FILE *f, const json_t *unit, const struct ctl_style *st)
         fprintf(f, " (Result: %s)", result);
 
     /* systemctl's choice of timestamp: entering active for active units, entering inactive for
-     * dead ones, and the last change for the transitional states. */
+     * dead ones, leaving inactive for activating ones and leaving active for deactivating ones
+     * (the last change, from a daemon that sends neither). */
     if (streq(active, "active") || streq(active, "reloading"))
         ts = usec_field(unit, "activeEnterTimestamp");
     else if (streq(active, "inactive") || streq(active, "failed"))
         ts = usec_field(unit, "inactiveEnterTimestamp");
+    else if (streq(active, "activating") && usec_field(unit, "inactiveExitTimestamp"))
+        ts = usec_field(unit, "inactiveExitTimestamp");
+    else if (streq(active, "deactivating") && usec_field(unit, "activeExitTimestamp"))
+        ts = usec_field(unit, "activeExitTimestamp");
     else
         ts = usec_field(unit, "stateChangeTimestamp");
     if (ts > 0) {
@@ -570,6 +588,16 @@ static void print_checks(FILE *f, const json_t *unit, const struct ctl_style *st
     }
 }
 
+/* systemctl's marker of a unit's state in status: a full circle while it is (or is becoming)
+ * active, an arrow while it reloads, an empty circle when inactive, a cross when failed. */
+static const char *status_glyph(const char *active)
+{
+    return streq(active, "failed")      ? CROSS
+           : streq(active, "inactive")  ? WHITE_CIRCLE
+           : streq(active, "reloading") ? CIRCLE_ARROW
+                                        : DOT;
+}
+
 static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st)
 {
     const char *load = str_field(unit, "loadState");
@@ -590,24 +618,77 @@ static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st
     fputc('\n', f);
 }
 
+/* How long the unit was active, for one that is down again (systemctl's "Duration:"). */
+static void print_duration(FILE *f, const json_t *unit)
+{
+    const char *active = str_field(unit, "activeState");
+    uint64_t enter = usec_field(unit, "activeEnterTimestamp");
+    uint64_t exit = usec_field(unit, "activeExitTimestamp");
+    char span[CTL_TIMESPAN_MAX];
+
+    if ((streq(active, "inactive") || streq(active, "failed")) && enter && exit && exit >= enter)
+        fprintf(f, "   Duration: %s\n", ctl_format_timespan(span, sizeof(span), exit - enter));
+}
+
+/* systemctl's "Process:" lines: each command that ran and ended, the failures in red (yellow
+ * when "-" made them harmless). */
+static void print_processes(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    json_t *list = json_object_get(unit, "execStatus");
+    char exit_text[CTL_EXIT_MAX];
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(list, i, p)
+    {
+        const char *code = str_field(p, "code");
+        int status = (int)int_field(p, "status");
+        /* systemd's is_clean_exit() for daemons: 0, or one of the four polite signals. */
+        bool clean = streq(code, "exited")
+                         ? status == 0
+                         : streq(code, "killed") && (status == SIGHUP || status == SIGINT ||
+                                                     status == SIGTERM || status == SIGPIPE);
+        const char *on = st->colour && !clean ? ANSI_RED : "";
+
+        ctl_format_exit(exit_text, sizeof(exit_text), code, status);
+        fprintf(f, "    Process: %" PRId64 " %s=%s %s(%s)%s\n", int_field(p, "pid"),
+                str_field(p, "name"), str_field(p, "argv"), on, exit_text, colour_off(on));
+    }
+}
+
+/* "Main PID:" with the process's name while it runs, or how it ended; and the control process
+ * running now, as systemctl prints them. */
 static void print_main_pid(FILE *f, const json_t *unit)
 {
     int64_t pid = int_field(unit, "mainPid");
+    int64_t exec_pid = int_field(unit, "execMainPid");
+    int64_t control = int_field(unit, "controlPid");
     const char *command = str_field(unit, "mainCommand");
     const char *code = str_field(unit, "execMainCode");
     char exit_text[CTL_EXIT_MAX];
 
+    if (pid <= 0 && exec_pid <= 0 && control <= 0)
+        return;
     if (pid > 0) {
         fprintf(f, "   Main PID: %" PRId64, pid);
         if (*command)
             fprintf(f, " (%s)", command);
-        fputc('\n', f);
-    } else if (*code) {
-        /* The daemon forgets the pid of a process that ended, so name it by its command, as
-         * systemctl's "Process:" lines do. */
-        ctl_format_exit(exit_text, sizeof(exit_text), code, (int)int_field(unit, "execMainStatus"));
-        fprintf(f, "    Process: %s%s(%s)\n", command, *command ? " " : "", exit_text);
+    } else if (exec_pid > 0) {
+        fprintf(f, "   Main PID: %" PRId64, exec_pid);
+        if (*code)
+            fprintf(f, " (%s)",
+                    ctl_format_exit(exit_text, sizeof(exit_text), code,
+                                    (int)int_field(unit, "execMainStatus")));
     }
+    if (control > 0) {
+        const char *comm = str_field(unit, "controlCommand");
+        /* First in its line, the label is shortened to keep the column. */
+        fprintf(f, "%s%" PRId64,
+                pid > 0 || exec_pid > 0 ? "; Control PID: " : "  Cntrl PID: ", control);
+        if (*comm && !streq(comm, "?"))
+            fprintf(f, " (%s)", comm);
+    }
+    fputc('\n', f);
 }
 
 /* The restart counter and how the last run ended, so a crash loop explains itself in status
@@ -714,7 +795,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     size_t i;
     json_t *e;
 
-    fprintf(f, "%s" DOT "%s %s", on, colour_off(on), name);
+    fprintf(f, "%s%s%s %s", on, status_glyph(str_field(unit, "activeState")), colour_off(on), name);
     if (*description && !streq(description, name))
         fprintf(f, " - %s", description);
     fputc('\n', f);
@@ -722,15 +803,20 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     fputs("     Active: ", f);
     ctl_print_active(f, unit, st);
     fputc('\n', f);
+    print_duration(f, unit);
     print_checks(f, unit, st);
     if (json_object_get(unit, "listen"))
         print_socket(f, unit);
+    print_processes(f, unit, st);
     print_main_pid(f, unit);
     print_restarts(f, unit);
     print_leftovers(f, unit);
     print_journal_losses(f, unit, st);
     if (*status_text)
         fprintf(f, "     Status: \"%s\"\n", status_text);
+    if (int_field(unit, "statusErrno") > 0)
+        fprintf(f, "      Error: %" PRId64 " (%s)\n", int_field(unit, "statusErrno"),
+                strerror((int)int_field(unit, "statusErrno")));
 
     if (json_array_size(entries) > 0) {
         fputc('\n', f);

@@ -225,6 +225,53 @@ static void conn_fail(struct conn *c, const char *error, const char *reason)
     }
 }
 
+/* waitid()'s si_code as systemd's sigchld_code_to_string() names it; "" for none. */
+static const char *exit_code_name(int code)
+{
+    return code == CLD_EXITED   ? "exited"
+           : code == CLD_KILLED ? "killed"
+           : code == CLD_DUMPED ? "dumped"
+                                : "";
+}
+
+/* status's "Process:" lines: each command that ran and ended since the configuration applied,
+ * in systemd's order of the lists, with its property name and command line. */
+static void add_exec_statuses(json_t *o, const struct unit *u, const struct unit_config *c)
+{
+    const struct exec_list *l;
+    const char *name;
+    json_t *arr = NULL;
+
+    for (size_t i = 0; (l = unit_show_exec_list(c, i, &name)); i++)
+        for (size_t k = 0; k < l->n; k++) {
+            const struct exec_command *cmd = &l->items[k];
+            struct exec_status es;
+            char *line = NULL;
+            size_t len = 0;
+            FILE *f;
+
+            if (!manager_exec_status(u, cmd, &es) || es.code == 0)
+                continue;
+            f = open_memstream(&line, &len);
+            if (!f)
+                continue;
+            for (size_t a = 0; cmd->argv && cmd->argv[a]; a++)
+                fprintf(f, "%s%s", a ? " " : "", a == 0 && cmd->argv0 ? cmd->argv0 : cmd->argv[a]);
+            if (fclose(f) != 0) {
+                free(line);
+                continue;
+            }
+            if (!arr)
+                arr = json_array();
+            json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:i}", "name", name, "pid",
+                                                 (int)es.pid, "argv", line, "code",
+                                                 exit_code_name(es.code), "status", es.status));
+            free(line);
+        }
+    if (arr)
+        json_object_set_new(o, "execStatus", arr);
+}
+
 static json_t *unit_json(const struct unit *u)
 {
     struct unit_status st;
@@ -236,11 +283,12 @@ static json_t *unit_json(const struct unit *u)
                   "name", st.name, "description", st.description, "loadState", st.load_state,
                   "fragmentPath", st.fragment_path, "enabled", st.enabled, "activeState",
                   st.active_state, "subState", st.sub_state, "result", st.result,
-                  "stateChangeTimestamp", (json_int_t)st.state_change_usec, "activeEnterTimestamp",
-                  (json_int_t)st.active_enter_usec, "inactiveEnterTimestamp",
-                  (json_int_t)st.inactive_enter_usec, "mainPid", (json_int_t)st.main_pid,
-                  "execMainCode", st.exec_main_code, "execMainStatus", st.exec_main_status,
-                  "nRestarts", (int)st.n_restarts, "invocationId", st.invocation);
+                  "stateChangeTimestamp", (json_int_t)st.state_change.realtime,
+                  "activeEnterTimestamp", (json_int_t)st.active_enter.realtime,
+                  "inactiveEnterTimestamp", (json_int_t)st.inactive_enter.realtime, "mainPid",
+                  (json_int_t)st.main_pid, "execMainCode", st.exec_main_code, "execMainStatus",
+                  st.exec_main_status, "nRestarts", (int)st.n_restarts, "invocationId",
+                  st.invocation);
     if (!o)
         return NULL;
     if (st.load_error)
@@ -249,10 +297,22 @@ static json_t *unit_json(const struct unit *u)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
     json_object_set_new(o, "conditionResult", json_boolean(st.condition_result));
-    json_object_set_new(o, "conditionTimestamp", json_integer((json_int_t)st.condition_usec));
+    json_object_set_new(o, "conditionTimestamp", json_integer((json_int_t)st.condition.realtime));
     json_object_set_new(o, "failedCondition", json_string(st.failed_condition));
     json_object_set_new(o, "assertResult", json_boolean(st.assert_result));
-    json_object_set_new(o, "assertTimestamp", json_integer((json_int_t)st.assert_usec));
+    json_object_set_new(o, "assertTimestamp", json_integer((json_int_t)st.assert.realtime));
+    json_object_set_new(o, "inactiveExitTimestamp",
+                        json_integer((json_int_t)st.inactive_exit.realtime));
+    json_object_set_new(o, "activeExitTimestamp",
+                        json_integer((json_int_t)st.active_exit.realtime));
+    if (st.exec_main_pid > 0)
+        json_object_set_new(o, "execMainPid", json_integer(st.exec_main_pid));
+    if (st.control_pid > 0) {
+        json_object_set_new(o, "controlPid", json_integer(st.control_pid));
+        json_object_set_new(o, "controlCommand", json_string(st.control_command));
+    }
+    if (st.config)
+        add_exec_statuses(o, u, st.config);
     json_object_set_new(o, "failedAssert", json_string(st.failed_assert));
     if (st.status_text)
         json_object_set_new(o, "statusText", json_string(st.status_text));
@@ -264,18 +324,14 @@ static json_t *unit_json(const struct unit *u)
         json_t *deaths = json_array();
         for (size_t i = 0; i < st.n_deaths; i++) {
             const struct service_death *d = st.deaths[i];
-            json_array_append_new(deaths,
-                                  json_pack("{s:I, s:I, s:s, s:i, s:s, s:b, s:s, s:i}", "timestamp",
-                                            (json_int_t)(real_now - (mono_now - d->when_usec)),
-                                            "runtimeUSec", (json_int_t)d->runtime_usec, "code",
-                                            d->exit.code == CLD_EXITED   ? "exited"
-                                            : d->exit.code == CLD_KILLED ? "killed"
-                                            : d->exit.code == CLD_DUMPED ? "dumped"
-                                                                         : "",
-                                            "status", d->exit.status, "result",
-                                            service_result_to_string(d->result), "restart",
-                                            d->restart, "reason", d->reason ? d->reason : "",
-                                            "restartNumber", (int)d->restart_number));
+            json_array_append_new(
+                deaths,
+                json_pack("{s:I, s:I, s:s, s:i, s:s, s:b, s:s, s:i}", "timestamp",
+                          (json_int_t)(real_now - (mono_now - d->when_usec)), "runtimeUSec",
+                          (json_int_t)d->runtime_usec, "code", exit_code_name(d->exit.code),
+                          "status", d->exit.status, "result", service_result_to_string(d->result),
+                          "restart", d->restart, "reason", d->reason ? d->reason : "",
+                          "restartNumber", (int)d->restart_number));
         }
         json_object_set_new(o, "deaths", deaths);
     }
@@ -394,19 +450,23 @@ static int add_property(const char *name, const char *value, void *userdata)
     return 0;
 }
 
-/* systemd prints timestamps in show as "Sat 2026-11-21 19:42:27 UTC"; 0 stays empty. */
-static void add_timestamp(json_t *list, const char *name, uint64_t usec, bool all)
+/* systemd prints timestamps in show as "Sat 2026-11-21 19:42:27 UTC" (0 stays empty, and is
+ * left out without --all), each followed by its monotonic twin in µs, always printed. */
+static void add_timestamp(json_t *list, const char *name, struct dual_timestamp ts, bool all)
 {
-    char buf[64] = "";
+    char buf[64], mono_name[64], num[32];
 
-    if (usec) {
-        time_t t = (time_t)(usec / 1000000);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S %Z", &tm);
-    }
-    if (usec || all)
+    unit_show_format_timestamp(buf, sizeof(buf), ts.realtime);
+    if (*buf || all)
         add_property(name, buf, list);
+    snprintf(mono_name, sizeof(mono_name), "%sMonotonic", name);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)ts.monotonic);
+    add_property(mono_name, num, list);
+}
+
+static bool exec_lookup(const struct exec_command *cmd, struct exec_status *ret, void *userdata)
+{
+    return manager_exec_status(userdata, cmd, ret);
 }
 
 /* show: the runtime properties, then the configuration's (unit_show.c), systemd's names. */
@@ -430,16 +490,22 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     add_property("Result", st.result, list);
     /* Without WantedBy=/RequiredBy= there is nothing to enable: systemd calls that static. */
     add_property("UnitFileState", st.enabled ? "enabled" : "static", list);
-    add_timestamp(list, "StateChangeTimestamp", st.state_change_usec, all);
-    add_timestamp(list, "ActiveEnterTimestamp", st.active_enter_usec, all);
-    add_timestamp(list, "InactiveEnterTimestamp", st.inactive_enter_usec, all);
+    add_timestamp(list, "StateChangeTimestamp", st.state_change, all);
+    add_timestamp(list, "InactiveExitTimestamp", st.inactive_exit, all);
+    add_timestamp(list, "ActiveEnterTimestamp", st.active_enter, all);
+    add_timestamp(list, "ActiveExitTimestamp", st.active_exit, all);
+    add_timestamp(list, "InactiveEnterTimestamp", st.inactive_enter, all);
     add_property("ConditionResult", st.condition_result ? "yes" : "no", list);
-    add_timestamp(list, "ConditionTimestamp", st.condition_usec, all);
     add_property("AssertResult", st.assert_result ? "yes" : "no", list);
-    add_timestamp(list, "AssertTimestamp", st.assert_usec, all);
+    add_timestamp(list, "ConditionTimestamp", st.condition, all);
+    add_timestamp(list, "AssertTimestamp", st.assert, all);
     if (!st.is_socket) {
         snprintf(num, sizeof(num), "%d", (int)st.main_pid);
         add_property("MainPID", num, list);
+        snprintf(num, sizeof(num), "%d", (int)st.control_pid);
+        add_property("ControlPID", num, list);
+        add_timestamp(list, "ExecMainStartTimestamp", st.exec_main_start, all);
+        add_timestamp(list, "ExecMainExitTimestamp", st.exec_main_exit, all);
         /* Kept after the process exited, next to ExecMainCode= and ExecMainStatus=, as
          * systemd keeps it. */
         snprintf(num, sizeof(num), "%d", (int)st.exec_main_pid);
@@ -464,7 +530,8 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
         add_property("NConnections", num, list);
     }
     if (st.config)
-        unit_show_properties(st.config, all ? UNIT_SHOW_EMPTY : 0, add_property, list);
+        unit_show_properties_ran(st.config, all ? UNIT_SHOW_EMPTY : 0, exec_lookup, u, add_property,
+                                 list);
     reply(c, json_pack("{s:o}", "properties", list), false);
 }
 

@@ -36,6 +36,7 @@
 #include "service.h"
 #include "socket.h"
 #include "unit_file.h"
+#include "unit_show.h"
 #include "values.h"
 
 #define NGROUPS_MAX_OURS 256
@@ -67,7 +68,8 @@ struct run {
     bool reaped, delivered;
     struct exit_info exit;
     unsigned refs;
-    struct exec_watch *exec; /* while the exec outcome is not known yet */
+    struct exec_watch *exec;        /* while the exec outcome is not known yet */
+    const struct exec_command *cmd; /* what it runs, for its exec status; NULL: adopted */
 };
 
 /* Watches a child's exec-error pipe, so the loop never waits for an exec to happen. */
@@ -91,14 +93,19 @@ struct unit {
     uint64_t drain_deadline; /* loop time (ms) after which a reaped run is over regardless */
     uv_timer_t job_timer;    /* JobTimeoutSec=/JobRunningTimeoutSec= of the pending job */
     /* The last check of Condition*=/Assert*= (at a start): when, the outcome, what failed. */
-    uint64_t condition_usec, assert_usec;
+    struct dual_timestamp condition, assert;
     bool condition_result, assert_result;
     char failed_condition[300], failed_assert[300];
     struct run *runs[2]; /* by enum service_role: main and control process */
     char invocation[33];
     char *main_command;
     bool main_command_live; /* a main process we did not spawn: named afresh at each status */
-    uint64_t state_change_usec, active_enter_usec, inactive_enter_usec;
+    struct dual_timestamp state_change, inactive_exit, active_enter, active_exit, inactive_enter;
+    struct dual_timestamp exec_main_start, exec_main_exit;
+    /* The last run of each command of `config` that ran (systemd's ExecStatus), for show and
+     * status; emptied when a new configuration applies. */
+    struct exec_slot *exec_slots;
+    size_t n_exec_slots;
     struct job_waiter *waiters;         /* clients waiting for the end of `job` */
     enum job_type job;                  /* the pending job, JOB_NONE when none */
     bool job_running;                   /* its service request has been made */
@@ -135,6 +142,11 @@ struct unit {
     char remote_addr[INET6_ADDRSTRLEN]; /* its peer, for $REMOTE_ADDR ("" unless IP) */
     unsigned remote_port;
     struct unit *trigger; /* the socket unit that accepted it */
+};
+
+struct exec_slot {
+    const struct exec_command *cmd;
+    struct exec_status st;
 };
 
 struct watcher {
@@ -200,6 +212,77 @@ static uint64_t realtime_usec(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static struct dual_timestamp dual_now(void)
+{
+    return (struct dual_timestamp){realtime_usec(), uv_hrtime() / 1000};
+}
+
+/* systemd's unit_notify(): the timestamps of the state change from old to now. */
+static void stamp_state_change(struct unit *u, enum active_state old, enum active_state now)
+{
+    bool was_down = old == ACTIVE_STATE_INACTIVE || old == ACTIVE_STATE_FAILED;
+    bool is_down = now == ACTIVE_STATE_INACTIVE || now == ACTIVE_STATE_FAILED;
+    bool was_up = old == ACTIVE_STATE_ACTIVE || old == ACTIVE_STATE_RELOADING;
+    bool is_up = now == ACTIVE_STATE_ACTIVE || now == ACTIVE_STATE_RELOADING;
+
+    u->state_change = dual_now();
+    if (was_down && !is_down)
+        u->inactive_exit = u->state_change;
+    else if (!was_down && is_down)
+        u->inactive_enter = u->state_change;
+    if (!was_up && is_up)
+        u->active_enter = u->state_change;
+    else if (was_up && !is_up)
+        u->active_exit = u->state_change;
+}
+
+/* The slot of cmd's exec status, made on first use; NULL when out of memory. */
+static struct exec_slot *exec_slot(struct unit *u, const struct exec_command *cmd)
+{
+    struct exec_slot *grown;
+
+    for (size_t i = 0; i < u->n_exec_slots; i++)
+        if (u->exec_slots[i].cmd == cmd)
+            return &u->exec_slots[i];
+    grown = realloc(u->exec_slots, (u->n_exec_slots + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    u->exec_slots = grown;
+    grown[u->n_exec_slots] = (struct exec_slot){.cmd = cmd};
+    return &grown[u->n_exec_slots++];
+}
+
+/* A command started (systemd's exec_status_start(): the previous run's exit is forgotten). */
+static void exec_status_started(struct unit *u, const struct exec_command *cmd, pid_t pid)
+{
+    struct exec_slot *slot = cmd ? exec_slot(u, cmd) : NULL;
+
+    if (slot)
+        slot->st = (struct exec_status){.start_usec = realtime_usec(), .pid = pid};
+}
+
+static void exec_status_exited(struct unit *u, const struct run *r)
+{
+    for (size_t i = 0; r->cmd && i < u->n_exec_slots; i++)
+        if (u->exec_slots[i].cmd == r->cmd && u->exec_slots[i].st.pid == r->pid) {
+            struct exec_status *st = &u->exec_slots[i].st;
+            st->exit_usec = realtime_usec();
+            st->code = r->exit.code;
+            st->status = r->exit.status;
+        }
+}
+
+bool manager_exec_status(const struct unit *u, const struct exec_command *cmd,
+                         struct exec_status *ret)
+{
+    for (size_t i = 0; i < u->n_exec_slots; i++)
+        if (u->exec_slots[i].cmd == cmd) {
+            *ret = u->exec_slots[i].st;
+            return true;
+        }
+    return false;
 }
 
 static void new_invocation(char out[33])
@@ -402,6 +485,9 @@ static void deliver_exit(struct unit *u, struct run *r)
         return;
     r->delivered = true;
     runs_changed(u->m);
+    exec_status_exited(u, r);
+    if (r->role == SERVICE_ROLE_MAIN)
+        u->exec_main_exit = dual_now();
     if (u->runs[r->role] == r) {
         u->runs[r->role] = NULL;
         r->unit = NULL;
@@ -977,6 +1063,12 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     run->pid = sr.pid;
     run->pidfd = sr.pidfd;
     run->refs = 1;
+    run->cmd = cmd;
+    exec_status_started(u, cmd, sr.pid);
+    if (role == SERVICE_ROLE_MAIN) {
+        u->exec_main_start = dual_now();
+        u->exec_main_exit = (struct dual_timestamp){0, 0};
+    }
     if (u->runs[role]) {
         /* A previous process still draining keeps its own references. */
         run_untrack(u->runs[role]);
@@ -1144,14 +1236,10 @@ static void find_leftovers(struct unit *u)
 static void op_state_changed(void *ud, enum service_state old, enum service_state now)
 {
     struct unit *u = ud;
-    uint64_t t = realtime_usec();
     enum active_state a = service_active_state(&u->service);
 
-    u->state_change_usec = t;
-    if (a == ACTIVE_STATE_ACTIVE)
-        u->active_enter_usec = t;
+    stamp_state_change(u, service_state_to_active(old), a);
     if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED) {
-        u->inactive_enter_usec = t;
         remove_runtime_dirs(u);
         find_leftovers(u);
     }
@@ -1264,6 +1352,8 @@ static int watch_main_pid(struct unit *u, pid_t pid)
     }
     u->runs[SERVICE_ROLE_MAIN] = run;
     runs_changed(u->m);
+    u->exec_main_start = dual_now();
+    u->exec_main_exit = (struct dual_timestamp){0, 0};
     set_main_command(u, pid);
     /* Found as soon as the parent exited, it may not have exec'd its own program yet. */
     u->main_command_live = true;
@@ -1522,9 +1612,10 @@ static bool start_conditions_met(struct unit *u)
     const struct condition *failed;
     char what[280], msg[600];
 
-    if (!c || c->n_conditions == 0)
+    if (!c)
         return true;
-    u->condition_usec = realtime_usec();
+    /* Checked, and stamped, at every start, as systemd does, even with nothing to check. */
+    u->condition = dual_now();
     u->condition_result = condition_list_test(c->conditions, c->n_conditions, false, &failed);
     u->failed_condition[0] = '\0';
     if (!u->condition_result) {
@@ -1542,7 +1633,7 @@ static bool start_conditions_met(struct unit *u)
         job_finish(u, "done");
         return false;
     }
-    u->assert_usec = u->condition_usec;
+    u->assert = u->condition;
     u->assert_result = condition_list_test(c->conditions, c->n_conditions, true, &failed);
     u->failed_assert[0] = '\0';
     if (!u->assert_result) {
@@ -2073,6 +2164,7 @@ static void unit_free(struct unit *u)
     free(u->path);
     free(u->load_error);
     free(u->main_command);
+    free(u->exec_slots);
     uv_close((uv_handle_t *)&u->timer, on_handle_closed);
     uv_close((uv_handle_t *)&u->drain_timer, on_handle_closed);
     uv_close((uv_handle_t *)&u->job_timer, on_handle_closed);
@@ -2294,6 +2386,13 @@ static void apply_pending_config(struct unit *u)
     unit_config_free(u->config);
     u->config = u->pending_config;
     u->pending_config = NULL;
+    /* The statuses name commands of the old configuration. */
+    free(u->exec_slots);
+    u->exec_slots = NULL;
+    u->n_exec_slots = 0;
+    for (int i = 0; i < 2; i++)
+        if (u->runs[i])
+            u->runs[i]->cmd = NULL;
     u->m->order_dirty = true;
     u->changed_on_disk = false;
     u->load_state = LOAD_STATE_LOADED;
@@ -2584,11 +2683,11 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->name = u->name;
     ret->description = u->config && u->config->description ? u->config->description : "";
     ret->fragment_path = u->path;
-    ret->condition_usec = u->condition_usec;
-    ret->condition_result = u->condition_usec == 0 || u->condition_result;
+    ret->condition = u->condition;
+    ret->condition_result = u->condition.realtime == 0 || u->condition_result;
     ret->failed_condition = u->failed_condition;
-    ret->assert_usec = u->assert_usec;
-    ret->assert_result = u->assert_usec == 0 || u->assert_result;
+    ret->assert = u->assert;
+    ret->assert_result = u->assert.realtime == 0 || u->assert_result;
     ret->failed_assert = u->failed_assert;
     ret->load_state = load_state_to_string(u->load_state);
     ret->load_error = u->load_error;
@@ -2607,9 +2706,13 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->log_lost = js.lost;
     ret->log_unreported = js.lost_unreported;
     ret->log_error = js.error;
-    ret->state_change_usec = u->state_change_usec;
-    ret->active_enter_usec = u->active_enter_usec;
-    ret->inactive_enter_usec = u->inactive_enter_usec;
+    ret->state_change = u->state_change;
+    ret->inactive_exit = u->inactive_exit;
+    ret->active_enter = u->active_enter;
+    ret->active_exit = u->active_exit;
+    ret->inactive_enter = u->inactive_enter;
+    ret->exec_main_start = u->exec_main_start;
+    ret->exec_main_exit = u->exec_main_exit;
     ret->main_pid = loaded ? s->main_pid : 0;
     ret->exec_main_pid = !loaded ? 0 : s->main_pid > 0 ? s->main_pid : s->exec_main_pid;
     ret->main_command = u->main_command;
@@ -2618,6 +2721,9 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
         if (strcmp(ret->main_command_buf, "?") != 0)
             ret->main_command = ret->main_command_buf;
     }
+    ret->control_pid = loaded ? s->control_pid : 0;
+    if (ret->control_pid > 0)
+        proc_comm(ret->control_pid, ret->control_command, sizeof(ret->control_command));
     ret->exec_main_code = "";
     if (loaded && s->main_exited) {
         ret->exec_main_code = s->main_exit.code == CLD_EXITED   ? "exited"
@@ -2836,18 +2942,19 @@ static const char *const sock_state_names[] = {
     [SOCK_FAILED] = "failed",
 };
 
+static enum active_state sock_active_state(enum sock_state st)
+{
+    return st == SOCK_LISTENING || st == SOCK_RUNNING ? ACTIVE_STATE_ACTIVE
+           : st == SOCK_FAILED                        ? ACTIVE_STATE_FAILED
+                                                      : ACTIVE_STATE_INACTIVE;
+}
+
 static void sock_set_state(struct unit *u, enum sock_state st)
 {
     if (u->sock_state == st)
         return;
+    stamp_state_change(u, sock_active_state(u->sock_state), sock_active_state(st));
     u->sock_state = st;
-    u->state_change_usec = realtime_usec();
-    if (st == SOCK_LISTENING || st == SOCK_RUNNING) {
-        if (!u->active_enter_usec || st == SOCK_LISTENING)
-            u->active_enter_usec = u->state_change_usec;
-    } else {
-        u->inactive_enter_usec = u->state_change_usec;
-    }
     for (struct watcher *w = u->m->watchers; w;) {
         struct watcher *next = w->next;
         w->cb(u, w->userdata);

@@ -11,9 +11,17 @@
 
 #include <uv.h>
 
+struct exec_command;
+struct exec_status;
 struct journal;
 struct service_death;
 struct unit;
+
+/* A moment on both clocks, as systemd keeps its timestamps: the wall clock for people, the
+ * monotonic one (CLOCK_MONOTONIC, µs) for the *Monotonic= properties. {0, 0}: never. */
+struct dual_timestamp {
+    uint64_t realtime, monotonic;
+};
 
 struct manager_options {
     const char *unit_dir;
@@ -61,14 +69,20 @@ struct unit_status {
     const char *active_state;
     const char *sub_state;
     const char *result;
-    uint64_t state_change_usec, active_enter_usec, inactive_enter_usec; /* realtime */
-    /* The last Condition*=/Assert*= check (0: none yet), its result, and the failing one
+    /* systemd's unit timestamps: the last state change, and the last time the unit left or
+     * entered inactive (or failed) and active (or reloading). */
+    struct dual_timestamp state_change, inactive_exit, active_enter, active_exit, inactive_enter;
+    /* When the main process started and exited (ExecMainStartTimestamp=, ...ExitTimestamp=). */
+    struct dual_timestamp exec_main_start, exec_main_exit;
+    /* The last Condition*=/Assert*= check ({0, 0}: none yet), its result, and the failing one
      * ("ConditionPathExists=/x", "" when only trigger conditions failed). */
-    uint64_t condition_usec, assert_usec;
+    struct dual_timestamp condition, assert;
     bool condition_result, assert_result;
     const char *failed_condition, *failed_assert;
     pid_t main_pid;
-    pid_t exec_main_pid; /* main_pid, or the last main process once it exited (systemd's) */
+    pid_t exec_main_pid;      /* main_pid, or the last main process once it exited (systemd's) */
+    pid_t control_pid;        /* the ExecStartPre=, ExecStop=, ... process running now, 0 if none */
+    char control_command[64]; /* its comm, "" when none */
     const char *main_command;
     char main_command_buf[64];  /* main_command may point here */
     const char *exec_main_code; /* "exited", "killed", "dumped", or "" */
@@ -136,6 +150,10 @@ size_t manager_unit_count(struct manager *m);
 struct unit *manager_unit_at(const struct manager *m, size_t i);
 
 void manager_unit_status(const struct unit *u, struct unit_status *ret);
+/* The last run of cmd, a command of u's configuration (as in struct unit_status's config): true
+ * with *ret filled when it ran since that configuration applies. */
+bool manager_exec_status(const struct unit *u, const struct exec_command *cmd,
+                         struct exec_status *ret);
 bool unit_is_loaded(const struct unit *u);
 /* False for a unit removed from disk that no longer runs: list and find skip it. */
 bool unit_is_visible(const struct unit *u);

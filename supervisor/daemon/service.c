@@ -82,7 +82,12 @@ const char *exit_status_to_string(int status)
 
 enum active_state service_active_state(const struct service *s)
 {
-    switch (s->state) {
+    return service_state_to_active(s->state);
+}
+
+enum active_state service_state_to_active(enum service_state state)
+{
+    switch (state) {
     case SERVICE_STATE_START_PRE:
     case SERVICE_STATE_START:
     case SERVICE_STATE_START_POST:

@@ -242,6 +242,7 @@ void service_timer_fired(struct service *s);
 void service_group_changed(struct service *s);
 
 enum active_state service_active_state(const struct service *s);
+enum active_state service_state_to_active(enum service_state state);
 bool service_is_active(const struct service *s);   /* running, exited or reload */
 bool service_is_inactive(const struct service *s); /* dead or failed */
 /* True while the state machine waits for processes to go (stop-*, final-*). */

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "unit_file.h"
 #include "values.h"
@@ -35,6 +37,8 @@ struct out {
     const struct unit_config *c;
     unit_show_cb cb;
     void *userdata;
+    unit_show_exec_lookup lookup; /* NULL: configuration only, nothing ran */
+    void *lookup_userdata;
     unsigned flags;
     char *buf; /* the value being built, NUL-terminated when len > 0 */
     size_t len, cap;
@@ -311,13 +315,16 @@ static void add_exec_flags(struct out *o, unsigned flags)
         }
 }
 
-/* Exec*= lists, one value per command. systemctl joins argv with spaces without quoting, and
- * what we show is configuration only: the runtime fields have systemd's "never ran" values. The
- * "Ex" variant shows the prefixes as flag words instead of ignore_errors. */
+/* Exec*= lists, one value per command. systemctl joins argv with spaces without quoting. The
+ * runtime fields tell the command's last run, or systemd's "never ran" values: code (null) and
+ * status 0/0, as systemctl prints a zero code. The "Ex" variant shows the prefixes as flag words
+ * instead of ignore_errors. */
 static void show_exec(struct out *o, const char *name, const struct exec_list *list, bool ex)
 {
     for (size_t i = 0; i < list->n; i++) {
         const struct exec_command *cmd = &list->items[i];
+        struct exec_status st = {0};
+        char start[64], stop[64];
 
         buf_printf(o, "{ path=%s ; argv[]=", cmd->path);
         for (size_t k = 0; cmd->argv && cmd->argv[k]; k++) {
@@ -334,7 +341,22 @@ static void show_exec(struct out *o, const char *name, const struct exec_list *l
             buf_printf(o, " ; ignore_errors=%s",
                        cmd->flags & EXEC_FLAG_IGNORE_FAILURE ? "yes" : "no");
         }
-        buf_adds(o, " ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }");
+        if (o->lookup && !o->lookup(cmd, &st, o->lookup_userdata))
+            memset(&st, 0, sizeof(st));
+        unit_show_format_timestamp(start, sizeof(start), st.start_usec);
+        unit_show_format_timestamp(stop, sizeof(stop), st.exit_usec);
+        buf_printf(o, " ; start_time=[%s] ; stop_time=[%s] ; pid=%d ; code=%s ; status=%d",
+                   *start ? start : "n/a", *stop ? stop : "n/a", (int)st.pid,
+                   st.code == CLD_EXITED   ? "exited"
+                   : st.code == CLD_KILLED ? "killed"
+                   : st.code == CLD_DUMPED ? "dumped"
+                                           : "(null)",
+                   st.status);
+        if (st.code != CLD_EXITED) {
+            buf_addc(o, '/');
+            add_signal_name(o, st.status);
+        }
+        buf_adds(o, " }");
         emit(o, name);
     }
 }
@@ -468,18 +490,6 @@ static const char *std_output_to_string(enum std_output s)
 static void show_service(struct out *o)
 {
     const struct unit_config *c = o->c;
-    static const struct {
-        const char *name, *name_ex;
-        size_t offset;
-    } lists[] = {
-        {"ExecStartPre", "ExecStartPreEx", offsetof(struct unit_config, exec_start_pre)},
-        {"ExecStart", "ExecStartEx", offsetof(struct unit_config, exec_start)},
-        {"ExecStartPost", "ExecStartPostEx", offsetof(struct unit_config, exec_start_post)},
-        {"ExecReload", "ExecReloadEx", offsetof(struct unit_config, exec_reload)},
-        {"ExecStop", "ExecStopEx", offsetof(struct unit_config, exec_stop)},
-        {"ExecStopPost", "ExecStopPostEx", offsetof(struct unit_config, exec_stop_post)},
-    };
-
     show_string(o, "Type", service_type_to_string(c->type));
     show_string(o, "Restart", restart_policy_to_string(c->restart));
     show_string(o, "PIDFile", c->pid_file);
@@ -498,10 +508,13 @@ static void show_service(struct out *o)
     show_exit_status(o, "RestartPreventExitStatus", &c->restart_prevent_exit_status);
     show_exit_status(o, "RestartForceExitStatus", &c->restart_force_exit_status);
     show_exit_status(o, "SuccessExitStatus", &c->success_exit_status);
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-        const struct exec_list *l = (const void *)((const char *)c + lists[i].offset);
-        show_exec(o, lists[i].name, l, false);
-        show_exec(o, lists[i].name_ex, l, true);
+    const struct exec_list *l;
+    const char *name;
+    for (size_t i = 0; (l = unit_show_exec_list(c, i, &name)); i++) {
+        char name_ex[32];
+        snprintf(name_ex, sizeof(name_ex), "%sEx", name);
+        show_exec(o, name, l, false);
+        show_exec(o, name_ex, l, true);
     }
 }
 
@@ -676,10 +689,56 @@ static void show_unit(struct out *o)
     show_strv(o, "Also", c->also);
 }
 
+const struct exec_list *unit_show_exec_list(const struct unit_config *c, size_t i,
+                                            const char **ret_name)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } lists[] = {
+        {"ExecStartPre", offsetof(struct unit_config, exec_start_pre)},
+        {"ExecStart", offsetof(struct unit_config, exec_start)},
+        {"ExecStartPost", offsetof(struct unit_config, exec_start_post)},
+        {"ExecReload", offsetof(struct unit_config, exec_reload)},
+        {"ExecStop", offsetof(struct unit_config, exec_stop)},
+        {"ExecStopPost", offsetof(struct unit_config, exec_stop_post)},
+    };
+
+    if (i >= sizeof(lists) / sizeof(lists[0]))
+        return NULL;
+    *ret_name = lists[i].name;
+    return (const void *)((const char *)c + lists[i].offset);
+}
+
+char *unit_show_format_timestamp(char *buf, size_t size, uint64_t usec)
+{
+    time_t t = (time_t)(usec / 1000000);
+    struct tm tm;
+
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (usec && (!localtime_r(&t, &tm) || strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0))
+        buf[0] = '\0';
+    return buf;
+}
+
 int unit_show_properties(const struct unit_config *c, unsigned flags, unit_show_cb cb,
                          void *userdata)
 {
-    struct out o = {.c = c, .cb = cb, .userdata = userdata, .flags = flags};
+    return unit_show_properties_ran(c, flags, NULL, NULL, cb, userdata);
+}
+
+int unit_show_properties_ran(const struct unit_config *c, unsigned flags,
+                             unit_show_exec_lookup lookup, void *lookup_userdata, unit_show_cb cb,
+                             void *userdata)
+{
+    struct out o = {.c = c,
+                    .cb = cb,
+                    .userdata = userdata,
+                    .flags = flags,
+                    .lookup = lookup,
+                    .lookup_userdata = lookup_userdata};
 
     if (c->kind == UNIT_KIND_SOCKET)
         show_socket(&o);

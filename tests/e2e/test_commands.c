@@ -194,7 +194,8 @@ Test(commands, status_shows_the_current_run_only)
     char *out = NULL, *err = NULL;
     int r = harness_ctl(&d, &out, &err, "status", "twice", NULL);
     cr_assert_eq(r, 3, "status of a finished oneshot exited %d\n%s%s", r, out, err);
-    cr_assert_eq(harness_count_lines_containing(out, "one run"), 1, "status:\n%s", out);
+    /* The journal line, not the "Process: ... ExecStart=/bin/sh -c echo one run" one. */
+    cr_assert_eq(harness_count_lines_containing(out, "]: one run"), 1, "status:\n%s", out);
     free(out);
     free(err);
 
@@ -431,6 +432,90 @@ Test(commands, show_exec_main_pid)
     out = ctl_expect(0, args);
     cr_assert_str_eq(out, want);
     free(out);
+    harness_stop(&d);
+}
+
+static unsigned long long show_number(const char *unit, const char *property)
+{
+    const char *args[] = {"show", unit, "--value", "-p", property, NULL};
+    char *out = ctl_expect(0, args);
+    unsigned long long v = strtoull(out, NULL, 10);
+
+    free(out);
+    return v;
+}
+
+static char *show_value(const char *unit, const char *property)
+{
+    const char *args[] = {"show", unit, "--value", "-p", property, NULL};
+
+    return ctl_expect(0, args);
+}
+
+/* systemctl's picture of each command's last run: "Process:" lines and "Main PID: N (code=...)"
+ * in status, the runtime fields of ExecStart= and friends in show, and the unit timestamps on
+ * both clocks, each moved only by the transition systemd moves it on (a reload keeps
+ * ActiveEnterTimestamp). */
+Test(commands, status_and_show_tell_each_command_run)
+{
+    harness_write_unitf(&d, "runs.service",
+                        "[Service]\nExecStartPre=/bin/true\nExecStart=%s sleep 1000\n"
+                        "ExecReload=/bin/sh -c 'exit 0'\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "runs", NULL, NULL));
+    pid_t pid = harness_main_pid(&d, "runs");
+    cr_assert_gt(pid, 0);
+    char *out = ctl_ok("status", "runs", NULL, NULL), want[512];
+    cr_assert(strstr(out, " ExecStartPre=/bin/true (code=exited, status=0/SUCCESS)\n"), "%s", out);
+    cr_assert(strstr(out, "    Process: "), "%s", out);
+    snprintf(want, sizeof(want), "   Main PID: %d (", (int)pid);
+    cr_assert(strstr(out, want), "%s", out);
+    free(out);
+    char *exec = show_value("runs", "ExecStart");
+    snprintf(want, sizeof(want), " ; pid=%d ; code=(null) ; status=0/0 }\n", (int)pid);
+    cr_assert(strstr(exec, want), "%s", exec);
+    cr_assert_null(strstr(exec, "start_time=[n/a]"), "%s", exec);
+    free(exec);
+    unsigned long long entered = show_number("runs", "ActiveEnterTimestampMonotonic");
+    cr_assert_gt(entered, 0);
+    cr_assert_leq(show_number("runs", "InactiveExitTimestampMonotonic"), entered);
+    cr_assert_gt(show_number("runs", "ExecMainStartTimestampMonotonic"), 0);
+    cr_assert_eq(show_number("runs", "ActiveExitTimestampMonotonic"), 0);
+
+    free(ctl_ok("reload", "runs", NULL, NULL));
+    harness_wait_state(&d, "runs", "active", "running", 10000);
+    cr_assert_eq(show_number("runs", "ActiveEnterTimestampMonotonic"), entered,
+                 "a reload leaves and re-enters nothing");
+    out = ctl_ok("status", "runs", NULL, NULL);
+    cr_assert(strstr(out, " ExecReload=/bin/sh -c exit 0 (code=exited, status=0/SUCCESS)\n"), "%s",
+              out);
+    free(out);
+
+    free(ctl_ok("kill", "runs", "--signal=KILL", NULL));
+    harness_wait_down(&d, "runs", 10000);
+    char *err = NULL;
+    out = NULL;
+    cr_assert_eq(harness_ctl(&d, &out, &err, "status", "runs", NULL), 3);
+    snprintf(want, sizeof(want),
+             "    Process: %d ExecStart=%s sleep 1000 (code=killed, signal=KILL)\n", (int)pid,
+             HARNESS_TFX);
+    cr_assert(strstr(out, want), "%s", out);
+    snprintf(want, sizeof(want), "   Main PID: %d (code=killed, signal=KILL)\n", (int)pid);
+    cr_assert(strstr(out, want), "%s", out);
+    cr_assert(strstr(out, "   Duration: "), "%s", out);
+    cr_assert(strncmp(out, "\u00d7 runs.service", 15) == 0, "failed shows a cross: %s", out);
+    free(out);
+    free(err);
+    exec = show_value("runs", "ExecStart");
+    snprintf(want, sizeof(want), " ; pid=%d ; code=killed ; status=9/KILL }\n", (int)pid);
+    cr_assert(strstr(exec, want), "%s", exec);
+    free(exec);
+    unsigned long long left = show_number("runs", "ActiveExitTimestampMonotonic");
+    cr_assert_geq(left, entered);
+    cr_assert_geq(show_number("runs", "InactiveEnterTimestampMonotonic"), left);
+    cr_assert_geq(show_number("runs", "ExecMainExitTimestampMonotonic"),
+                  show_number("runs", "ExecMainStartTimestampMonotonic"));
     harness_stop(&d);
 }
 

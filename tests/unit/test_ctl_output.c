@@ -91,9 +91,9 @@ Test(ctl_output, exit_status_names)
     cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 0),
                      "code=exited, status=0/SUCCESS");
     cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "exited", 42), "code=exited, status=42");
-    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "killed", 9), "code=killed, status=9/KILL");
-    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "dumped", 11),
-                     "code=dumped, status=11/SEGV");
+    /* systemctl names the signal of a killed process, without its number. */
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "killed", 9), "code=killed, signal=KILL");
+    cr_expect_str_eq(ctl_format_exit(buf, sizeof(buf), "dumped", 11), "code=dumped, signal=SEGV");
 }
 
 Test(ctl_output, output_modes)
@@ -266,14 +266,30 @@ Test(ctl_output, status_block_failed_no_journal, .init = utc)
 
     json_object_set_new(u, "enabled", json_false());
     json_object_set_new(u, "inactiveEnterTimestamp", json_integer((json_int_t)T0));
+    json_object_set_new(u, "activeEnterTimestamp", json_integer((json_int_t)(T0 - 2500000)));
+    json_object_set_new(u, "activeExitTimestamp", json_integer((json_int_t)(T0 - 1000)));
     json_object_set_new(u, "execMainCode", json_string("exited"));
     json_object_set_new(u, "execMainStatus", json_integer(1));
+    json_object_set_new(u, "execMainPid", json_integer(4321));
+    json_object_set_new(u, "execStatus",
+                        json_pack("[{s:s, s:i, s:s, s:s, s:i}, {s:s, s:i, s:s, s:s, s:i}]", "name",
+                                  "ExecStartPre", "pid", 4320, "argv", "/bin/true", "code",
+                                  "exited", "status", 0, "name", "ExecStart", "pid", 4321, "argv",
+                                  "/usr/bin/fifo-echo --fifo /run/x", "code", "exited", "status",
+                                  1));
     CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
-    cr_expect_str_eq(out, "● fifo-echo.service - FIFO echo service\n"
-                          "     Loaded: loaded (/path/etc/units/fifo-echo.service; static)\n"
-                          "     Active: failed (Result: exit-code) since Sat 2026-11-21 19:01:45 "
-                          "UTC; 5s ago\n"
-                          "    Process: fifo-echo (code=exited, status=1/FAILURE)\n");
+    /* systemctl's picture of a failed service: a cross, how long it was up, every command
+     * with its pid and end, and the main pid with how it ended. */
+    cr_expect_str_eq(out,
+                     "\u00d7 fifo-echo.service - FIFO echo service\n"
+                     "     Loaded: loaded (/path/etc/units/fifo-echo.service; static)\n"
+                     "     Active: failed (Result: exit-code) since Sat 2026-11-21 19:01:45 "
+                     "UTC; 5s ago\n"
+                     "   Duration: 2.499s\n"
+                     "    Process: 4320 ExecStartPre=/bin/true (code=exited, status=0/SUCCESS)\n"
+                     "    Process: 4321 ExecStart=/usr/bin/fifo-echo --fifo /run/x (code=exited, "
+                     "status=1/FAILURE)\n"
+                     "   Main PID: 4321 (code=exited, status=1/FAILURE)\n");
     free(out);
     json_decref(u);
 }
@@ -286,14 +302,60 @@ Test(ctl_output, status_block_killed, .init = utc)
 
     json_object_set_new(u, "execMainCode", json_string("killed"));
     json_object_set_new(u, "execMainStatus", json_integer(9));
+    json_object_set_new(u, "execMainPid", json_integer(99));
     CAPTURE(out, ctl_print_unit_status(f, u, none, CTL_OUTPUT_SHORT, &plain));
     /* An empty journal adds no blank line. */
     cr_expect_eq(out[strlen(out) - 1], '\n');
     cr_expect_null(strstr(out, "\n\n"), "%s", out);
     cr_expect(strstr(out, "     Active: inactive (dead) (Result: signal)\n"), "%s", out);
-    cr_expect(strstr(out, "    Process: fifo-echo (code=killed, status=9/KILL)\n"), "%s", out);
+    cr_expect(strncmp(out, "\u25cb fifo-echo.service", 20) == 0, "%s", out);
+    cr_expect(strstr(out, "   Main PID: 99 (code=killed, signal=KILL)\n"), "%s", out);
     free(out);
     json_decref(none);
+    json_decref(u);
+}
+
+Test(ctl_output, status_block_control_process, .init = utc)
+{
+    json_t *u = unit_new("reloading", "reload", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "mainPid", json_integer(1234));
+    json_object_set_new(u, "controlPid", json_integer(1240));
+    json_object_set_new(u, "controlCommand", json_string("kill"));
+    json_object_set_new(u, "statusErrno", json_integer(2));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strncmp(out, "\u21bb fifo-echo.service", 20) == 0, "%s", out);
+    cr_expect(strstr(out, "   Main PID: 1234 (fifo-echo); Control PID: 1240 (kill)\n"), "%s", out);
+    cr_expect(strstr(out, "      Error: 2 (No such file or directory)\n"), "%s", out);
+    free(out);
+
+    /* A control process with no main one (ExecStartPre=) starts its own line. */
+    json_object_set_new(u, "activeState", json_string("activating"));
+    json_object_set_new(u, "subState", json_string("start-pre"));
+    json_object_set_new(u, "mainPid", json_integer(0));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "\n  Cntrl PID: 1240 (kill)\n"), "%s", out);
+    free(out);
+    json_decref(u);
+}
+
+Test(ctl_output, status_since_for_transitions, .init = utc)
+{
+    json_t *u = unit_new("activating", "start-pre", "success");
+    char *out;
+
+    /* systemctl: activating counts from leaving inactive, deactivating from leaving active. */
+    json_object_set_new(u, "inactiveExitTimestamp", json_integer((json_int_t)(T0 - 60000000)));
+    json_object_set_new(u, "activeExitTimestamp", json_integer((json_int_t)(T0 - 120000000)));
+    out = active_line(u);
+    cr_expect(strstr(out, "since Sat 2026-11-21 19:00:45 UTC; 1min 5s ago"), "%s", out);
+    free(out);
+    json_object_set_new(u, "activeState", json_string("deactivating"));
+    json_object_set_new(u, "subState", json_string("stop-sigterm"));
+    out = active_line(u);
+    cr_expect(strstr(out, "since Sat 2026-11-21 18:59:45 UTC; 2min 5s ago"), "%s", out);
+    free(out);
     json_decref(u);
 }
 
@@ -306,7 +368,7 @@ Test(ctl_output, status_block_bad_setting, .init = utc)
     json_object_set_new(u, "loadError", json_string("fifo-echo.service:9: Missing ExecStart="));
     json_object_set_new(u, "description", json_string(""));
     CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
-    cr_expect_str_eq(out, "● fifo-echo.service\n"
+    cr_expect_str_eq(out, "\u25cb fifo-echo.service\n"
                           "     Loaded: bad-setting (Reason: fifo-echo.service:9: Missing "
                           "ExecStart=)\n"
                           "     Active: inactive (dead)\n");
@@ -336,7 +398,7 @@ Test(ctl_output, status_colour, .init = utc)
 
     colour.colour = true;
     CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &colour));
-    cr_expect(strncmp(out, ANSI_RED "●" ANSI_NORMAL " fifo-echo.service", 30) == 0, "%s", out);
+    cr_expect(strncmp(out, ANSI_RED "\u00d7" ANSI_NORMAL " fifo-echo.service", 30) == 0, "%s", out);
     cr_expect(strstr(out, "Active: " ANSI_RED "failed" ANSI_NORMAL " (Result: exit-code)"), "%s",
               out);
     free(out);

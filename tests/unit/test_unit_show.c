@@ -1,10 +1,12 @@
 /* Tests for unit_show.c: systemctl show's names, order and value formats for a parsed unit, the
  * key-to-property table, and the real-world corpus (show prints every key a unit file sets). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 
@@ -90,6 +92,7 @@ static void show(const char *text, const char *name, unsigned flags, struct prop
     unit_diags_done(&d);
 }
 
+#define T_START UINT64_C(1795287705000000) /* Sat 2026-11-21 19:01:45 UTC */
 #define EXEC_TAIL " ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }"
 
 Test(unit_show, service_defaults)
@@ -244,6 +247,56 @@ Test(unit_show, exec_prefixes_and_lists)
     cr_assert_str_eq(nth(&p, "ExecStartEx", 1),
                      "{ path=/bin/amb ; argv[]=/bin/amb ; flags=ambient" EXEC_TAIL);
     props_done(&p);
+}
+
+/* A fake daemon's record: the first command exited 3, the second was killed, the third ran
+ * and is running; the rest never ran. */
+static bool fake_runs(const struct exec_command *cmd, struct exec_status *ret, void *userdata)
+{
+    const struct unit_config *c = userdata;
+
+    if (cmd == &c->exec_start_pre.items[0])
+        *ret = (struct exec_status){T_START, T_START + 1000000, 4001, CLD_EXITED, 3};
+    else if (cmd == &c->exec_start.items[0])
+        *ret = (struct exec_status){T_START, T_START + 2000000, 4002, CLD_KILLED, SIGTERM};
+    else if (cmd == &c->exec_start.items[1])
+        *ret = (struct exec_status){T_START, 0, 4003, 0, 0};
+    else
+        return false;
+    return true;
+}
+
+Test(unit_show, exec_runtime_fields)
+{
+    static const char text[] = "[Service]\nType=oneshot\nExecStartPre=/bin/pre\n"
+                               "ExecStart=/bin/a\nExecStart=/bin/b x\nExecStop=/bin/s\n";
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+    struct props p = {0};
+
+    setenv("TZ", "UTC", 1);
+    cr_assert_eq(
+        unit_file_load_string(text, strlen(text), "/etc/test/unit", "x.service", &test_ctx, &c, &d),
+        0);
+    cr_assert_eq(unit_show_properties_ran(c, 0, fake_runs, c, collect, &p), 0);
+    /* systemctl's own text: the exit status bare, a signal by name, a running command without
+     * code, a command that never ran as in configuration-only output. */
+    cr_assert_str_eq(nth(&p, "ExecStartPre", 0),
+                     "{ path=/bin/pre ; argv[]=/bin/pre ; ignore_errors=no ; start_time=[Sat "
+                     "2026-11-21 19:01:45 UTC] ; stop_time=[Sat 2026-11-21 19:01:46 UTC] ; "
+                     "pid=4001 ; code=exited ; status=3 }");
+    cr_assert_str_eq(nth(&p, "ExecStart", 0),
+                     "{ path=/bin/a ; argv[]=/bin/a ; ignore_errors=no ; start_time=[Sat "
+                     "2026-11-21 19:01:45 UTC] ; stop_time=[Sat 2026-11-21 19:01:47 UTC] ; "
+                     "pid=4002 ; code=killed ; status=15/TERM }");
+    cr_assert_str_eq(nth(&p, "ExecStartEx", 1),
+                     "{ path=/bin/b ; argv[]=/bin/b x ; flags= ; start_time=[Sat 2026-11-21 "
+                     "19:01:45 UTC] ; stop_time=[n/a] ; pid=4003 ; code=(null) ; status=0/0 }");
+    cr_assert_str_eq(nth(&p, "ExecStop", 0),
+                     "{ path=/bin/s ; argv[]=/bin/s ; ignore_errors=no" EXEC_TAIL);
+    props_done(&p);
+    unit_config_free(c);
+    unit_diags_done(&d);
 }
 
 Test(unit_show, environment_quoting)
