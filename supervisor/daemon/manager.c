@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -657,6 +658,37 @@ static int resolve_creds(struct unit *u, struct creds *cr, char *err, size_t err
     return 0;
 }
 
+/* The owner a chown_tree() walk gives (nftw() passes no userdata). */
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag;
+    (void)ftw;
+    if ((st->st_uid != chown_uid || st->st_gid != chown_gid) &&
+        lchown(path, chown_uid, chown_gid) < 0)
+        return -errno;
+    return 0;
+}
+
+/* systemd.exec(5), RuntimeDirectory=: when the directory exists with another owner, it and
+ * everything below it are given to the unit's user (a unit moved from root to User= keeps
+ * working); symbolic links are changed, not followed. */
+static int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        return -errno;
+    if (st.st_uid == uid && st.st_gid == gid)
+        return 0;
+    chown_uid = uid;
+    chown_gid = gid;
+    int r = nftw(path, chown_cb, 16, FTW_PHYS | FTW_MOUNT);
+    return r == -1 ? -errno : r; /* a failed walk sets errno; a failed lchown returns it */
+}
+
 /* RuntimeDirectory=, StateDirectory=, LogsDirectory=: created before the service starts,
  * owned by its user, and named to it in $RUNTIME_DIRECTORY and friends. */
 static int make_service_dirs(struct unit *u, const struct creds *cr, char ***env, char *err,
@@ -684,8 +716,8 @@ static int make_service_dirs(struct unit *u, const struct creds *cr, char ***env
                 free(value);
                 return r;
             }
-            if (cr->change && chown(path, cr->uid, cr->gid) < 0) {
-                r = -errno;
+            if (cr->change && (r = chown_tree(path, cr->uid, cr->gid)) != 0) {
+                r = r < 0 ? r : -EIO;
                 snprintf(err, err_size, "Failed to chown directory '%s': %s", path, strerror(-r));
                 free(path);
                 free(value);
@@ -746,8 +778,45 @@ static bool stop_commands_run(const struct unit *u)
     return cmds && (cmds == u->config->exec_stop.items || cmds == u->config->exec_stop_post.items);
 }
 
-/* The environment a service starts with: a few variables of ours, then the unit's. */
-static char **build_environment(struct unit *u, enum service_role role)
+/* EnvironmentFile=: each file (a glob reads its matches in order) on top of env. A file that
+ * is missing or unreadable is an error, unless the entry has the "-" prefix (systemd.exec(5)). */
+static int load_environment_files(char *const *files, char ***env, char *ret_error,
+                                  size_t error_size)
+{
+    for (char *const *f = files; f && *f; f++) {
+        bool optional = **f == '-';
+        const char *path = optional ? *f + 1 : *f;
+        glob_t g = {0};
+        int r = 0;
+
+        if (strpbrk(path, "*?[")) {
+            int gr = glob(path, GLOB_ERR, NULL, &g);
+            if (gr == GLOB_NOSPACE)
+                r = -ENOMEM;
+            else if (gr != 0)
+                r = -ENOENT;
+            for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
+                r = load_environment_file(g.gl_pathv[i], env);
+            globfree(&g);
+        } else {
+            r = load_environment_file(path, env);
+        }
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0 && !optional) {
+            snprintf(ret_error, error_size, "Failed to load environment file '%s': %s", path,
+                     strerror(-r));
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* The environment a service starts with: a few variables of ours, then the unit's, in
+ * systemd's order (later wins): ours, PassEnvironment=, Environment=, EnvironmentFile=, then
+ * UnsetEnvironment= takes away. NULL with ret_error set when an environment file is missing. */
+static char **build_environment(struct unit *u, enum service_role role, char *ret_error,
+                                size_t error_size)
 {
     static const char *const passed[] = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ",
                                          "HOME", "USER", "LOGNAME",  "SHELL",  NULL};
@@ -810,20 +879,27 @@ static char **build_environment(struct unit *u, enum service_role role)
                 goto oom;
         }
     }
-    for (char **e = c->environment; e && *e; e++)
-        if (strv_env_set(&env, *e) < 0)
-            goto oom;
-    for (char **f = c->environment_files; f && *f; f++) {
-        const char *path = **f == '-' ? *f + 1 : *f;
-        int r = load_environment_file(path, &env);
-        if (r < 0 && **f != '-')
-            unit_log(u, LOG_WARNING, "Failed to load environment file; ignoring.");
-    }
     for (char **e = c->pass_environment; e && *e; e++) {
         const char *v = getenv(*e);
         char *kv;
-        if (v && (asprintf(&kv, "%s=%s", *e, v) < 0 || strv_push(&env, kv) < 0))
+        if (!v)
+            continue;
+        if (asprintf(&kv, "%s=%s", *e, v) < 0)
             goto oom;
+        int r = strv_env_set(&env, kv);
+        free(kv);
+        if (r < 0)
+            goto oom;
+    }
+    for (char **e = c->environment; e && *e; e++)
+        if (strv_env_set(&env, *e) < 0)
+            goto oom;
+    int r = load_environment_files(c->environment_files, &env, ret_error, error_size);
+    if (r < 0) {
+        if (r == -ENOMEM)
+            goto oom;
+        strv_free(env);
+        return NULL;
     }
     for (char **e = c->unset_environment; e && *e; e++) {
         size_t n = strlen(*e);
@@ -839,8 +915,26 @@ static char **build_environment(struct unit *u, enum service_role role)
     }
     return env;
 oom:
+    snprintf(ret_error, error_size, "Failed to build the environment: %s", strerror(ENOMEM));
     strv_free(env);
     return NULL;
+}
+
+static bool is_file_output(enum std_output how)
+{
+    return how == STD_OUTPUT_FILE || how == STD_OUTPUT_APPEND || how == STD_OUTPUT_TRUNCATE;
+}
+
+/* Does stderr share stdout's file description? As systemd's can_inherit_stderr_from_stdout():
+ * StandardError=inherit (the default) means "where stdout goes", and both naming the same
+ * file opens it once, so their lines do not overwrite each other. The journal is the exception
+ * here: stderr gets its own pipe there, so its lines keep their own stream. */
+static bool stderr_follows_stdout(const struct unit_config *c)
+{
+    if (c->std_error == STD_OUTPUT_INHERIT)
+        return c->std_output != STD_OUTPUT_JOURNAL;
+    return c->std_error == c->std_output && is_file_output(c->std_output) && c->std_output_path &&
+           c->std_error_path && strcmp(c->std_output_path, c->std_error_path) == 0;
 }
 
 static int open_output(struct unit *u, enum std_output how, const char *path, int pipefd[2])
@@ -858,7 +952,8 @@ static int open_output(struct unit *u, enum std_output how, const char *path, in
     case STD_OUTPUT_TRUNCATE: {
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
         flags |= how == STD_OUTPUT_APPEND ? O_APPEND : how == STD_OUTPUT_TRUNCATE ? O_TRUNC : 0;
-        pipefd[1] = open(path, flags, 0644);
+        /* Created with the unit's UMask=, as systemd's setup_output() does. */
+        pipefd[1] = open(path, flags, 0666 & ~u->config->umask);
         return pipefd[1] < 0 ? -errno : 0;
     }
     case STD_OUTPUT_JOURNAL:
@@ -894,10 +989,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         u->invocation_usec = realtime_usec();
     }
 
-    env = build_environment(u, role);
+    env = build_environment(u, role, ret_error, error_size);
     if (!env) {
-        r = -ENOMEM;
-        goto fail_msg;
+        r = -ENOENT; /* the message says what */
+        goto fail;
     }
     struct creds cr;
     r = resolve_creds(u, &cr, ret_error, error_size);
@@ -950,6 +1045,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     if (r >= 0) {
         if (c->std_error == STD_OUTPUT_INHERIT && c->std_output == STD_OUTPUT_JOURNAL)
             r = pipe2(err, O_CLOEXEC) < 0 ? -errno : 0; /* journal, but as its own stream */
+        else if (stderr_follows_stdout(c) && out[1] >= 0)
+            r = (err[1] = fcntl(out[1], F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0;
+        else if (stderr_follows_stdout(c))
+            err[1] = out[1]; /* /dev/null (-1), or minisupd's stdout (-2, see below) */
         else
             r = open_output(u, c->std_error, c->std_error_path, err);
     }
@@ -968,7 +1067,9 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     }
     if (p.working_directory && strcmp(p.working_directory, "~") == 0)
         p.working_directory = cr.home[0] ? cr.home : getenv("HOME");
-    p.change_user = cr.change;
+    /* "+" runs with full privileges, "!" without the credential change (systemd.service(5));
+     * "!!" is plain on a kernel with ambient capabilities, as Linux has. */
+    p.change_user = cr.change && !(cmd->flags & (EXEC_FLAG_FULL_PRIVILEGES | EXEC_FLAG_NO_SETUID));
     p.uid = cr.uid;
     p.gid = cr.gid;
     p.groups = cr.groups;
@@ -985,13 +1086,13 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.n_rlimits = RLIMIT_NLIMITS < 16 ? RLIMIT_NLIMITS : 16;
     p.nice_set = c->nice_set;
     p.nice = c->nice;
-    p.no_new_privileges = c->no_new_privileges;
+    p.no_new_privileges = c->no_new_privileges && !(cmd->flags & EXEC_FLAG_FULL_PRIVILEGES);
     p.async_exec = true;
     p.parent_pid = getpid();
     p.umask = c->umask;
     p.ignore_sigpipe = c->ignore_sigpipe;
     p.stdout_fd = out[1] == -2 ? STDOUT_FILENO : out[1];
-    p.stderr_fd = err[1] == -2 ? STDERR_FILENO : err[1];
+    p.stderr_fd = err[1] != -2 ? err[1] : stderr_follows_stdout(c) ? STDOUT_FILENO : STDERR_FILENO;
     p.stdin_fd = -1;
     p.listen_pid_env_index = -1;
     p.watchdog_pid_env_index = -1;

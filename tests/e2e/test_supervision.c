@@ -2780,3 +2780,151 @@ Test(supervision, stopping_notification_shows_deactivating)
     wait_journal("leaving", "timed out", 5000);
     harness_stop(&d);
 }
+
+/* ---- What a service's output and environment are, against systemd.exec(5) ---- */
+
+static char *read_text(const char *rel)
+{
+    char *text = harness_read(&d, rel);
+
+    cr_assert_not_null(text, "%s could not be read", rel);
+    return text;
+}
+
+/* StandardError=inherit (the default) goes where stdout goes, and stdout and stderr naming one
+ * file share one opening, so neither overwrites the other; files are created with UMask=.
+ * Before, stderr went to minisupd's own stderr, and the file was always 0644. */
+Test(supervision, stderr_follows_stdout_into_files_and_null)
+{
+    char path[PATH_MAX], same[PATH_MAX];
+    struct stat st;
+
+    harness_path(&d, path, "out.txt");
+    harness_path(&d, same, "same.txt");
+    write_file("same.txt", "0123456789012345678901234567890123456789\n", 0644);
+    harness_write_unitf(&d, "tofile.service",
+                        "[Service]\nType=oneshot\nUMask=0077\nStandardOutput=file:%s\n"
+                        "ExecStart=/bin/sh -c 'echo out1; echo err1 >&2; echo out2'\n",
+                        path);
+    harness_write_unitf(&d, "same.service",
+                        "[Service]\nType=oneshot\nStandardOutput=file:%s\nStandardError=file:%s\n"
+                        "ExecStart=/bin/sh -c 'echo out1; echo err1 >&2; echo out2'\n",
+                        same, same);
+    harness_write_unitf(&d, "quiet.service",
+                        "[Service]\nType=oneshot\nStandardOutput=null\n"
+                        "ExecStart=/bin/sh -c 'echo hidden-out; echo hidden-err-9f3 >&2'\n");
+    harness_start(&d);
+    start_unit("tofile");
+    start_unit("same");
+    start_unit("quiet");
+
+    char *text = read_text("out.txt");
+    cr_assert_str_eq(text, "out1\nerr1\nout2\n");
+    free(text);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "created %o, UMask=0077 asks 0600",
+                 (unsigned)(st.st_mode & 0777));
+    text = read_text("same.txt");
+    cr_assert(strncmp(text, "out1\nerr1\nout2\n", 15) == 0, "%s", text);
+    free(text);
+    harness_stop(&d);
+    text = read_text("minisupd.log");
+    cr_assert_null(strstr(text, "hidden-err-9f3"),
+                   "stderr of a StandardOutput=null unit reached "
+                   "minisupd's own stderr:\n%s",
+                   text);
+    free(text);
+}
+
+/* "+" runs a command with full privileges and "!" without the user change: the usual
+ * "prepare as root, run as the user" unit. Before, both ran as User=. */
+Test(supervision, privileged_prefixes_skip_the_user_change)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for User=nobody");
+    harness_write_unitf(&d, "prep.service",
+                        "[Service]\nType=oneshot\nUser=nobody\n"
+                        "ExecStartPre=+/bin/sh -c 'echo plus uid=$(id -u)'\n"
+                        "ExecStartPre=!/bin/sh -c 'echo bang uid=$(id -u)'\n"
+                        "ExecStart=/bin/sh -c 'echo plain uid=$(id -u)'\n");
+    harness_start(&d);
+    start_unit("prep");
+    char *text = harness_journal_cat(&d, "prep");
+    cr_assert(strstr(text, "plus uid=0\n"), "%s", text);
+    cr_assert(strstr(text, "bang uid=0\n"), "%s", text);
+    cr_assert_null(strstr(text, "plain uid=0\n"), "%s", text);
+    cr_assert(strstr(text, "plain uid="), "%s", text);
+    free(text);
+    harness_stop(&d);
+}
+
+/* PassEnvironment= replaces rather than adds, and Environment= wins over it, as systemd merges
+ * them; EnvironmentFile= globs read their matches in order; a missing file without "-" fails
+ * the start and says which file. */
+Test(supervision, environment_sources_merge_as_systemd)
+{
+    char dir[PATH_MAX], missing[PATH_MAX];
+
+    cr_assert_eq(mkdir(harness_path(&d, dir, "envd"), 0755), 0);
+    write_file("envd/a.env", "GA=1\n", 0644);
+    write_file("envd/b.env", "GB=2\n", 0644);
+    write_file("envd/c.env", "GA=override\n", 0644);
+    harness_path(&d, missing, "no-such.env");
+    harness_write_unitf(&d, "envs.service",
+                        "[Service]\nType=oneshot\nPassEnvironment=PATH\n"
+                        "Environment=PATH=/usr/bin:/bin:/from-unit\n"
+                        "EnvironmentFile=%s/*.env\n"
+                        "EnvironmentFile=-%s\n"
+                        "ExecStart=/bin/sh -c 'echo paths=$(env | grep -c ^PATH=) $PATH GA=$GA "
+                        "GB=$GB'\n",
+                        dir, missing);
+    harness_write_unitf(&d, "noenv.service",
+                        "[Service]\nType=oneshot\nEnvironmentFile=%s\n"
+                        "ExecStart=/bin/sh -c 'echo should not run'\n",
+                        missing);
+    harness_start(&d);
+    start_unit("envs");
+    wait_journal("envs", "paths=1 /usr/bin:/bin:/from-unit GA=override GB=2", 5000);
+
+    char *out = NULL, *err = NULL, want[PATH_MAX + 64];
+    int r = ctl(&out, &err, "start", "noenv");
+    cr_assert_neq(r, 0, "a missing EnvironmentFile= without - must fail the start: %s", out);
+    free(out);
+    free(err);
+    snprintf(want, sizeof(want), "Failed to load environment file '%s': No such file or directory",
+             missing);
+    wait_journal("noenv", want, 5000);
+    char *text = harness_journal_cat(&d, "noenv");
+    cr_assert_null(strstr(text, "should not run"), "%s", text);
+    free(text);
+    harness_stop(&d);
+}
+
+/* systemd.exec(5): a StateDirectory= that exists with another owner is given, with everything
+ * in it, to User=. Before, only the top directory was, and the service could not write below. */
+Test(supervision, state_directory_ownership_is_fixed_recursively)
+{
+    char state[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
+    const char *extra[] = {"--state-dir", state, NULL};
+    struct harness_start_opts o = {.extra_args = extra};
+    struct stat st;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root for User=nobody");
+    harness_path(&d, state, "state");
+    cr_assert_eq(mkdir(state, 0755), 0);
+    cr_assert_eq(mkdir(harness_path(&d, sub, "state/owned"), 0755), 0);
+    cr_assert_eq(mkdir(harness_path(&d, sub, "state/owned/sub"), 0755), 0);
+    write_file("state/owned/sub/old", "left by root\n", 0644);
+    harness_path(&d, file, "state/owned/sub/old");
+    cr_assert_eq(chmod(d.base, 0755), 0);
+    harness_write_unitf(&d, "owned.service",
+                        "[Service]\nType=oneshot\nUser=nobody\nStateDirectory=owned\n"
+                        "ExecStart=/bin/sh -c 'touch $STATE_DIRECTORY/sub/new && echo wrote'\n");
+    harness_start_with(&d, &o);
+    start_unit("owned");
+    wait_journal("owned", "wrote", 5000);
+    cr_assert_eq(stat(file, &st), 0);
+    cr_assert_neq(st.st_uid, 0, "the file below the state directory still belongs to root");
+    harness_stop(&d);
+}
