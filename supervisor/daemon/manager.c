@@ -569,6 +569,15 @@ static void on_drain_timeout(uv_timer_t *t)
             deliver_exit(u, u->runs[i]);
 }
 
+/* systemd's is_nologin_shell(): a shell that only refuses logins. */
+static bool is_nologin_shell(const char *shell)
+{
+    const char *base = strrchr(shell, '/');
+
+    base = base ? base + 1 : shell;
+    return strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0 || strcmp(base, "true") == 0;
+}
+
 /* User=, Group=, SupplementaryGroups= resolved before fork (NSS is not safe after it). */
 struct creds {
     bool change;
@@ -621,8 +630,18 @@ static int resolve_creds(struct unit *u, struct creds *cr, char *err, size_t err
         cr->uid = res->pw_uid;
         cr->gid = res->pw_gid;
         snprintf(cr->user, sizeof(cr->user), "%s", res->pw_name);
-        snprintf(cr->home, sizeof(cr->home), "%s", res->pw_dir);
-        snprintf(cr->shell, sizeof(cr->shell), "%s", res->pw_shell);
+        /* systemd's get_user_creds(USER_CREDS_CLEAN): root is always /root and /bin/sh; a home
+         * of "/" or a nologin shell is no home or shell at all ("" here), and nobody has
+         * neither. */
+        if (res->pw_uid == 0) {
+            snprintf(cr->home, sizeof(cr->home), "/root");
+            snprintf(cr->shell, sizeof(cr->shell), "/bin/sh");
+        } else if (res->pw_uid != 65534) { /* nobody: systemd's has neither */
+            if (res->pw_dir && res->pw_dir[0] == '/' && strcmp(res->pw_dir, "/") != 0)
+                snprintf(cr->home, sizeof(cr->home), "%s", res->pw_dir);
+            if (res->pw_shell && res->pw_shell[0] == '/' && !is_nologin_shell(res->pw_shell))
+                snprintf(cr->shell, sizeof(cr->shell), "%s", res->pw_shell);
+        }
     }
     if (c->group && lookup_group(c->group, &cr->gid) < 0) {
         snprintf(err, err_size, "Failed to determine group credentials: No such group '%s'",
@@ -778,6 +797,22 @@ static bool stop_commands_run(const struct unit *u)
     return cmds && (cmds == u->config->exec_stop.items || cmds == u->config->exec_stop_post.items);
 }
 
+/* UnsetEnvironment='s two forms: NAME takes away any value, NAME=VALUE only that one. */
+static void env_unset(char **env, const char *what)
+{
+    size_t n = strlen(what);
+
+    for (size_t i = 0; env && env[i]; i++) {
+        bool match = strchr(what, '=') ? strcmp(env[i], what) == 0
+                                       : strncmp(env[i], what, n) == 0 && env[i][n] == '=';
+        if (match) {
+            free(env[i]);
+            memmove(env + i, env + i + 1, (strv_length(env + i + 1) + 1) * sizeof(char *));
+            i--;
+        }
+    }
+}
+
 /* EnvironmentFile=: each file (a glob reads its matches in order) on top of env. A file that
  * is missing or unreadable is an error, unless the entry has the "-" prefix (systemd.exec(5)). */
 static int load_environment_files(char *const *files, char ***env, char *ret_error,
@@ -815,8 +850,8 @@ static int load_environment_files(char *const *files, char ***env, char *ret_err
 /* The environment a service starts with: a few variables of ours, then the unit's, in
  * systemd's order (later wins): ours, PassEnvironment=, Environment=, EnvironmentFile=, then
  * UnsetEnvironment= takes away. NULL with ret_error set when an environment file is missing. */
-static char **build_environment(struct unit *u, enum service_role role, char *ret_error,
-                                size_t error_size)
+static char **build_environment(struct unit *u, enum service_role role, const struct creds *cr,
+                                char *ret_error, size_t error_size)
 {
     static const char *const passed[] = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ",
                                          "HOME", "USER", "LOGNAME",  "SHELL",  NULL};
@@ -835,6 +870,22 @@ static char **build_environment(struct unit *u, enum service_role role, char *re
     if (!strv_env_get(env, "PATH") &&
         strv_env_set(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
         goto oom;
+    if (cr->user[0]) {
+        /* systemd sets these for User= services (before the unit's own, which may change
+         * them); a user without a home or a login shell gets none, not minisupd's. */
+        const char *const vars[][2] = {
+            {"USER", cr->user}, {"LOGNAME", cr->user}, {"HOME", cr->home}, {"SHELL", cr->shell}};
+        for (size_t i = 0; i < 4; i++) {
+            char kv[PATH_MAX + 16];
+            if (!*vars[i][1]) {
+                env_unset(env, vars[i][0]);
+                continue;
+            }
+            snprintf(kv, sizeof(kv), "%s=%s", vars[i][0], vars[i][1]);
+            if (strv_env_set(&env, kv) < 0)
+                goto oom;
+        }
+    }
     snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
     if (strv_env_set(&env, buf) < 0)
         goto oom;
@@ -901,18 +952,8 @@ static char **build_environment(struct unit *u, enum service_role role, char *re
         strv_free(env);
         return NULL;
     }
-    for (char **e = c->unset_environment; e && *e; e++) {
-        size_t n = strlen(*e);
-        for (size_t i = 0; env && env[i]; i++) {
-            bool match = strchr(*e, '=') ? strcmp(env[i], *e) == 0
-                                         : strncmp(env[i], *e, n) == 0 && env[i][n] == '=';
-            if (match) {
-                free(env[i]);
-                memmove(env + i, env + i + 1, (strv_length(env + i + 1) + 1) * sizeof(char *));
-                i--;
-            }
-        }
-    }
+    for (char **e = c->unset_environment; e && *e; e++)
+        env_unset(env, *e);
     return env;
 oom:
     snprintf(ret_error, error_size, "Failed to build the environment: %s", strerror(ENOMEM));
@@ -989,26 +1030,14 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         u->invocation_usec = realtime_usec();
     }
 
-    env = build_environment(u, role, ret_error, error_size);
-    if (!env) {
-        r = -ENOENT; /* the message says what */
-        goto fail;
-    }
     struct creds cr;
     r = resolve_creds(u, &cr, ret_error, error_size);
     if (r < 0)
         goto fail;
-    if (cr.user[0]) {
-        /* systemd sets these for User= services. */
-        char kv[PATH_MAX + 16];
-        snprintf(kv, sizeof(kv), "USER=%s", cr.user);
-        strv_env_set(&env, kv);
-        snprintf(kv, sizeof(kv), "LOGNAME=%s", cr.user);
-        strv_env_set(&env, kv);
-        snprintf(kv, sizeof(kv), "HOME=%s", cr.home);
-        strv_env_set(&env, kv);
-        snprintf(kv, sizeof(kv), "SHELL=%s", cr.shell);
-        strv_env_set(&env, kv);
+    env = build_environment(u, role, &cr, ret_error, error_size);
+    if (!env) {
+        r = -ENOENT; /* the message says what */
+        goto fail;
     }
     r = make_service_dirs(u, &cr, &env, ret_error, error_size);
     if (r < 0)

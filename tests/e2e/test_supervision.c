@@ -2900,6 +2900,28 @@ Test(supervision, environment_sources_merge_as_systemd)
     harness_stop(&d);
 }
 
+/* User= sets USER, LOGNAME, HOME and SHELL as systemd's get_user_creds() cleans them: root
+ * always /root and /bin/sh, nobody neither home nor shell (not minisupd's), and Environment=
+ * still has the last word. */
+Test(supervision, user_environment_is_systemds)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for User=");
+    harness_write_unitf(&d, "asnobody.service",
+                        "[Service]\nType=oneshot\nUser=nobody\n"
+                        "ExecStart=/bin/sh -c 'echo user=$USER home=$${HOME-none} "
+                        "shell=$${SHELL-none}'\n");
+    harness_write_unitf(&d, "asroot.service",
+                        "[Service]\nType=oneshot\nUser=root\nEnvironment=HOME=/custom\n"
+                        "ExecStart=/bin/sh -c 'echo user=$USER home=$HOME shell=$SHELL'\n");
+    harness_start(&d);
+    start_unit("asnobody");
+    start_unit("asroot");
+    wait_journal("asnobody", "user=nobody home=none shell=none", 5000);
+    wait_journal("asroot", "user=root home=/custom shell=/bin/sh", 5000);
+    harness_stop(&d);
+}
+
 /* systemd.exec(5): a StateDirectory= that exists with another owner is given, with everything
  * in it, to User=. Before, only the top directory was, and the service could not write below. */
 Test(supervision, state_directory_ownership_is_fixed_recursively)
