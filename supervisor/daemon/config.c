@@ -21,32 +21,6 @@ struct config_ctx {
     int bad;
 };
 
-int parse_size(const char *s, uint64_t *ret)
-{
-    static const char suffixes[] = "KMGTPE";
-    char *end;
-    unsigned long long v;
-
-    if (!s || *s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno)
-        return -ERANGE;
-    if (*end) {
-        const char *p = strchr(suffixes, *end);
-        if (!p || end[1] != '\0')
-            return -EINVAL;
-        for (const char *q = suffixes; q <= p; q++) {
-            if (v > UINT64_MAX / 1024)
-                return -ERANGE;
-            v *= 1024;
-        }
-    }
-    *ret = v;
-    return 0;
-}
-
 static void bad(struct config_ctx *c, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -85,7 +59,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
     }
     if (!strcmp(key, "SystemMaxUse") || !strcmp(key, "SystemMaxFileSize") ||
         !strcmp(key, "MaxUnitUse") || !strcmp(key, "LineMax")) {
-        if (parse_size(value, &v) < 0) {
+        if (parse_size(value, 1024, &v) < 0) {
             bad(c, line, "Failed to parse size value '%s' for %s=, ignoring.", value, key);
             return 1;
         }

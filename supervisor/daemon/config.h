@@ -1,6 +1,6 @@
 /* minisupd's own configuration file (INI, read with inih): the journald.conf(5) analogues in
- * [Journal]. Sizes take K, M, G, T suffixes (base 1024), times systemd time spans. Errors name
- * the file and line; a bad value is refused, the rest is still read. */
+ * [Journal]. Sizes are systemd sizes (values.h parse_size(), base 1024), times systemd time
+ * spans. Errors name the file and line; a bad value is refused, the rest is still read. */
 #ifndef MINISUP_CONFIG_H
 #define MINISUP_CONFIG_H
 
@@ -12,8 +12,5 @@
  * number of bad lines (> 0, each reported on stderr as "file:line: message"), or a negative
  * errno when the file cannot be read. */
 int config_load(const char *path, struct journal_options *opts);
-
-/* "512M" -> 536870912. 0 or -EINVAL/-ERANGE. */
-int parse_size(const char *s, uint64_t *ret);
 
 #endif

@@ -31,6 +31,7 @@
 #include "service.h"
 #include "unit_file.h"
 #include "unit_verify.h"
+#include "values.h"
 
 struct daemon {
     uv_loop_t loop;
@@ -426,7 +427,7 @@ int main(int argc, char **argv)
         case 'U':
         case 'F': {
             uint64_t v;
-            if (parse_size(optarg, &v) < 0) {
+            if (parse_size(optarg, 1024, &v) < 0) {
                 log_error("Failed to parse size '%s' for --%s.", optarg,
                           c == 'U' ? "journal-max-use" : "journal-max-file-size");
                 d.exit_code = 2;

@@ -1462,40 +1462,88 @@ static void p_umask(struct parser *ps, const struct key_def *d, const struct ass
     ps->c->umask = (mode_t)v;
 }
 
-/* Limit*=: "N", "soft:hard" or "infinity"; sizes take K, M, G, T (base 1024), LimitCPU= is in
- * seconds and LimitRTTIME= in microseconds, and both accept time spans, as in systemd. */
-static int parse_rlimit_value(const char *s, int resource, uint64_t *ret)
+/* A plain decimal number, nothing around it. */
+static int parse_u64(const char *s, uint64_t *ret)
 {
     uint64_t v;
     char *end;
 
-    if (strcmp(s, "infinity") == 0) {
-        *ret = RLIM_INFINITY;
-        return 0;
-    }
-    if (resource == RLIMIT_CPU || resource == RLIMIT_RTTIME) {
-        if (parse_timespan(s, resource == RLIMIT_CPU ? USEC_PER_SEC : 1, &v) < 0)
-            return -EINVAL;
-        *ret = resource == RLIMIT_CPU ? (v + USEC_PER_SEC - 1) / USEC_PER_SEC : v;
-        return 0;
-    }
     if (*s < '0' || *s > '9')
         return -EINVAL;
     errno = 0;
     v = strtoull(s, &end, 10);
     if (errno)
         return -ERANGE;
-    if (*end) {
-        static const char suffixes[] = "KMGT";
-        const char *p = strchr(suffixes, *end);
-        if (!p || end[1])
-            return -EINVAL;
-        for (const char *q = suffixes; q <= p; q++) {
-            if (v > UINT64_MAX / 1024)
-                return -ERANGE;
-            v *= 1024;
-        }
+    if (*end)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+/* One value of Limit*=, by systemd's rules (rlimit_parse_one()): "infinity" everywhere; sizes
+ * (FSIZE, DATA, STACK, CORE, RSS, AS, MEMLOCK, MSGQUEUE) take parse_size()'s suffixes to base
+ * 1024 and fractions ("1.5G"); counts (NOFILE, NPROC, LOCKS, SIGPENDING, RTPRIO) are plain
+ * numbers; LimitCPU= is in seconds and LimitRTTIME= in microseconds, and both accept time
+ * spans; LimitNICE= is the raw rlimit 0..40, or with "+" or "-" a nice level, which the kernel
+ * wants as 20 - nice (+0..+19 and -0..-20, so +5 is 15 and -10 is 30). */
+static int parse_rlimit_value(const char *s, int resource, uint64_t *ret)
+{
+    uint64_t v;
+    int r;
+
+    if (strcmp(s, "infinity") == 0) {
+        *ret = RLIM_INFINITY;
+        return 0;
     }
+    switch (resource) {
+    case RLIMIT_CPU:
+    case RLIMIT_RTTIME:
+        r = parse_timespan(s, resource == RLIMIT_CPU ? USEC_PER_SEC : 1, &v);
+        if (r < 0)
+            return r;
+        if (v == USEC_INFINITY) {
+            *ret = RLIM_INFINITY;
+            return 0;
+        }
+        if (resource == RLIMIT_CPU)
+            v = (v + USEC_PER_SEC - 1) / USEC_PER_SEC;
+        break;
+    case RLIMIT_NICE:
+        if (s[0] == '+' || s[0] == '-') {
+            r = parse_u64(s + 1, &v);
+            if (r < 0)
+                return r;
+            if (s[0] == '+' && v > 19)
+                return -ERANGE;
+            if (s[0] == '-' && v > 20)
+                return -ERANGE;
+            v = s[0] == '+' ? 20 - v : 20 + v;
+        } else {
+            r = parse_u64(s, &v);
+            if (r < 0)
+                return r;
+            if (v > 40)
+                return -ERANGE;
+        }
+        break;
+    case RLIMIT_NOFILE:
+    case RLIMIT_NPROC:
+    case RLIMIT_LOCKS:
+    case RLIMIT_SIGPENDING:
+    case RLIMIT_RTPRIO:
+        r = parse_u64(s, &v);
+        if (r < 0)
+            return r;
+        break;
+    default:
+        r = parse_size(s, 1024, &v);
+        if (r < 0)
+            return r;
+        break;
+    }
+    /* RLIM_INFINITY is all ones: a number that large is a range error, not "infinity". */
+    if (v >= (uint64_t)RLIM_INFINITY)
+        return -ERANGE;
     *ret = v;
     return 0;
 }

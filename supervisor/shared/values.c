@@ -522,6 +522,79 @@ char *format_timespan(char *buf, size_t size, uint64_t t)
     return buf;
 }
 
+/* ---- sizes ----------------------------------------------------------------------------------- */
+
+/* systemd's parse_size(): a sum of number-suffix pairs, largest suffix first ("1G 512M"), blanks
+ * allowed; a number may have a fraction ("1.5G"). The fraction is computed exactly and then
+ * truncated, where systemd goes through a double; both give 1610612736 for "1.5G". */
+int parse_size(const char *t, uint64_t base, uint64_t *ret)
+{
+    static const char suffixes[] = "EPTGMKB";
+    const char *p = t;
+    size_t start = 0;
+    uint64_t size = 0;
+
+    if (base != 1000 && base != 1024)
+        return -EINVAL;
+    do {
+        uint64_t l, factor = 1, frac_num = 0, frac_den = 1, k;
+        size_t i;
+        char *e;
+
+        p += strspn(p, WHITESPACE);
+        if (*p == '-')
+            return -ERANGE;
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        errno = 0;
+        l = strtoull(p, &e, 10);
+        if (errno > 0)
+            return -errno;
+        if (*e == '.') {
+            /* Digits past the 18th cannot change the result by a byte worth keeping. */
+            for (e++; *e >= '0' && *e <= '9'; e++)
+                if (frac_den < UINT64_C(1000000000000000000)) {
+                    frac_num = frac_num * 10 + (uint64_t)(*e - '0');
+                    frac_den *= 10;
+                }
+        }
+        e += strspn(e, WHITESPACE);
+
+        /* The suffix, no larger than the previous one's successor; none means bytes. */
+        for (i = start; i < sizeof(suffixes) - 1; i++)
+            if (*e == suffixes[i])
+                break;
+        if (i < sizeof(suffixes) - 1) {
+            for (size_t j = i + 1; j < sizeof(suffixes) - 1; j++)
+                factor *= base;
+            e++;
+            start = i + 1;
+        } else if (*e != '\0') {
+            return -EINVAL;
+        } else {
+            start = sizeof(suffixes) - 1;
+        }
+
+        if (l > UINT64_MAX / factor)
+            return -ERANGE;
+        k = l * factor;
+        if (frac_num > 0) {
+            unsigned __int128 f = (unsigned __int128)frac_num * factor / frac_den;
+            if (f > UINT64_MAX - k)
+                return -ERANGE;
+            k += (uint64_t)f;
+        }
+        if (k > UINT64_MAX - size)
+            return -ERANGE;
+        size += k;
+        p = e;
+        p += strspn(p, WHITESPACE);
+    } while (*p != '\0');
+
+    *ret = size;
+    return 0;
+}
+
 /* ---- booleans, signals, exit statuses ------------------------------------------------------ */
 
 /* The spellings of systemd's parse_boolean(). */

@@ -52,6 +52,11 @@ int parse_timespan(const char *s, uint64_t default_unit, uint64_t *ret_usec);
 /* Formats like systemd's format_timespan(): "1min 30s", "100ms", "infinity". */
 char *format_timespan(char *buf, size_t size, uint64_t usec);
 
+/* Size: "4096", "64K", "1.5G", "1G 512M" (systemd's parse_size()); suffixes B, K, M, G, T, P, E
+ * to the given base (1024 or 1000), each at most once and largest first. -ERANGE on overflow or
+ * a negative number, -EINVAL on syntax. */
+int parse_size(const char *s, uint64_t base, uint64_t *ret);
+
 /* 1/yes/y/true/t/on and 0/no/n/false/f/off, case-insensitive. 1, 0 or -EINVAL. */
 int parse_boolean(const char *s);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -315,6 +316,92 @@ Test(unit_file, timeout_sec_sets_both)
     cr_assert_eq(d.n, 0);
     unit_config_free(c);
     unit_diags_done(&d);
+}
+
+/* The Limit*= value `value` as loaded for resource `resource`: soft and hard, or -1 with a
+ * "resource limit" diagnostic when the value is rejected. */
+static int load_rlimit(const char *key, const char *value, int resource, uint64_t *ret_soft,
+                       uint64_t *ret_hard)
+{
+    struct unit_config *c;
+    struct unit_diags d = {0};
+    char text[256];
+    int r = 0;
+
+    snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/x\n%s=%s\n", key, value);
+    cr_assert_eq(load(text, "x.service", &c, &d), 0, "%s=%s", key, value);
+    if (c->rlimits[resource].set) {
+        *ret_soft = c->rlimits[resource].soft;
+        *ret_hard = c->rlimits[resource].hard;
+    } else {
+        cr_assert_not_null(find_diag(&d, "resource limit"), "%s=%s", key, value);
+        r = -1;
+    }
+    unit_config_free(c);
+    unit_diags_done(&d);
+    return r;
+}
+
+/* systemd.exec(5), Limit*=: per-resource value syntax, "soft:hard" and "infinity". */
+Test(unit_file, rlimit_values)
+{
+    static const struct {
+        const char *key, *value;
+        int resource, ok;
+        uint64_t soft, hard;
+    } cases[] = {
+        /* LimitNICE=: "+"/"-" is a nice level, stored as 20 - nice; bare is the raw rlimit. */
+        {"LimitNICE", "+5", RLIMIT_NICE, 1, 15, 15},
+        {"LimitNICE", "-10", RLIMIT_NICE, 1, 30, 30},
+        {"LimitNICE", "+0", RLIMIT_NICE, 1, 20, 20},
+        {"LimitNICE", "+19", RLIMIT_NICE, 1, 1, 1},
+        {"LimitNICE", "-20", RLIMIT_NICE, 1, 40, 40},
+        {"LimitNICE", "0", RLIMIT_NICE, 1, 0, 0},
+        {"LimitNICE", "40", RLIMIT_NICE, 1, 40, 40},
+        {"LimitNICE", "+5:-10", RLIMIT_NICE, 1, 15, 30},
+        {"LimitNICE", "+20", RLIMIT_NICE, 0, 0, 0},
+        {"LimitNICE", "-21", RLIMIT_NICE, 0, 0, 0},
+        {"LimitNICE", "41", RLIMIT_NICE, 0, 0, 0},
+        {"LimitNICE", "-10:+5", RLIMIT_NICE, 0, 0, 0}, /* soft 30 above hard 15 */
+        /* Sizes: parse_size() to base 1024, fractions included. */
+        {"LimitAS", "1.5G", RLIMIT_AS, 1, UINT64_C(1610612736), UINT64_C(1610612736)},
+        {"LimitMEMLOCK", "64K:1M", RLIMIT_MEMLOCK, 1, 65536, 1048576},
+        {"LimitCORE", "infinity", RLIMIT_CORE, 1, RLIM_INFINITY, RLIM_INFINITY},
+        {"LimitFSIZE", "0:infinity", RLIMIT_FSIZE, 1, 0, RLIM_INFINITY},
+        {"LimitSTACK", "8M", RLIMIT_STACK, 1, 8 << 20, 8 << 20},
+        {"LimitAS", "1X", RLIMIT_AS, 0, 0, 0},
+        {"LimitAS", "-1", RLIMIT_AS, 0, 0, 0},
+        /* Counts are plain numbers, as in systemd. */
+        {"LimitNOFILE", "1024:524288", RLIMIT_NOFILE, 1, 1024, 524288},
+        {"LimitNOFILE", "infinity", RLIMIT_NOFILE, 1, RLIM_INFINITY, RLIM_INFINITY},
+        {"LimitNPROC", "4096", RLIMIT_NPROC, 1, 4096, 4096},
+        {"LimitNOFILE", "1.5K", RLIMIT_NOFILE, 0, 0, 0},
+        {"LimitNOFILE", "18446744073709551615", RLIMIT_NOFILE, 0, 0, 0},
+        {"LimitNOFILE", "2:1", RLIMIT_NOFILE, 0, 0, 0},
+        {"LimitNOFILE", "1:2:3", RLIMIT_NOFILE, 0, 0, 0},
+        /* Time limits: LimitCPU= in seconds (rounded up), LimitRTTIME= in microseconds. */
+        {"LimitCPU", "1min", RLIMIT_CPU, 1, 60, 60},
+        {"LimitCPU", "1500ms", RLIMIT_CPU, 1, 2, 2},
+        {"LimitCPU", "30", RLIMIT_CPU, 1, 30, 30},
+        {"LimitRTTIME", "5ms", RLIMIT_RTTIME, 1, 5000, 5000},
+        {"LimitRTTIME", "7", RLIMIT_RTTIME, 1, 7, 7},
+        {"LimitRTTIME", "10:infinity", RLIMIT_RTTIME, 1, 10, RLIM_INFINITY},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t soft = 0, hard = 0;
+        int r = load_rlimit(cases[i].key, cases[i].value, cases[i].resource, &soft, &hard);
+
+        if (!cases[i].ok) {
+            cr_expect_eq(r, -1, "%s=%s must be rejected", cases[i].key, cases[i].value);
+            continue;
+        }
+        cr_expect_eq(r, 0, "%s=%s must load", cases[i].key, cases[i].value);
+        cr_expect_eq(soft, cases[i].soft, "%s=%s: soft %llu", cases[i].key, cases[i].value,
+                     (unsigned long long)soft);
+        cr_expect_eq(hard, cases[i].hard, "%s=%s: hard %llu", cases[i].key, cases[i].value,
+                     (unsigned long long)hard);
+    }
 }
 
 /* A unit whose single ExecStart= value is `value`, padded to `len` bytes of line content. */

@@ -70,6 +70,48 @@ Test(values, timespan_errors)
     cr_assert_eq(t, 42, "failures leave the output alone");
 }
 
+static uint64_t size1024(const char *s)
+{
+    uint64_t v = 0;
+
+    cr_assert_eq(parse_size(s, 1024, &v), 0, "'%s'", s);
+    return v;
+}
+
+/* systemd's parse_size(): suffixes to a base, fractions, sums largest suffix first. */
+Test(values, sizes)
+{
+    uint64_t v = 42;
+
+    cr_assert_eq(size1024("0"), 0);
+    cr_assert_eq(size1024("4096"), 4096);
+    cr_assert_eq(size1024("12B"), 12);
+    cr_assert_eq(size1024("64K"), 65536);
+    cr_assert_eq(size1024("1.5G"), UINT64_C(1610612736));
+    cr_assert_eq(size1024("0.5K"), 512);
+    cr_assert_eq(size1024("10.M"), 10 * 1024 * 1024, "a dot without digits, as systemd");
+    cr_assert_eq(size1024("1G 512M"), UINT64_C(1610612736));
+    cr_assert_eq(size1024(" 2 K "), 2048);
+    cr_assert_eq(size1024("1K5"), 1029, "the rest is bytes");
+    cr_assert_eq(size1024("1.33333K"), 1365, "truncated");
+    cr_assert_eq(size1024("15E"), UINT64_C(15) << 60);
+    cr_assert_eq(parse_size("1.5K", 1000, &v), 0);
+    cr_assert_eq(v, 1500);
+
+    v = 42;
+    cr_assert_eq(parse_size("-1", 1024, &v), -ERANGE);
+    cr_assert_eq(parse_size("16E", 1024, &v), -ERANGE);
+    cr_assert_eq(parse_size("99999999999999999999", 1024, &v), -ERANGE);
+    cr_assert_eq(parse_size("", 1024, &v), -EINVAL);
+    cr_assert_eq(parse_size("G", 1024, &v), -EINVAL);
+    cr_assert_eq(parse_size("1X", 1024, &v), -EINVAL);
+    cr_assert_eq(parse_size("1KiB", 1024, &v), -EINVAL);
+    cr_assert_eq(parse_size("1M 1G", 1024, &v), -EINVAL, "largest first");
+    cr_assert_eq(parse_size("1K 1K", 1024, &v), -EINVAL, "each suffix once");
+    cr_assert_eq(parse_size("1 2", 1024, &v), -EINVAL);
+    cr_assert_eq(v, 42, "failures leave the output alone");
+}
+
 Test(values, format_timespan)
 {
     char buf[64];
