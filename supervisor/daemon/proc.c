@@ -58,6 +58,7 @@ enum spawn_step {
     STEP_CHDIR,
     STEP_SIGNALS,
     STEP_LIMITS,
+    STEP_RLIMIT,
     STEP_GROUPS,
     STEP_USER,
     STEP_NO_NEW_PRIVS,
@@ -69,6 +70,7 @@ enum spawn_step {
 struct spawn_failure {
     int step;
     int error;
+    int detail; /* STEP_RLIMIT: the RLIMIT_* number */
 };
 
 static const char *const step_names[STEP_MAX] = {
@@ -78,20 +80,26 @@ static const char *const step_names[STEP_MAX] = {
     [STEP_CHDIR] = "change to the working directory for",
     [STEP_SIGNALS] = "reset signals for",
     [STEP_LIMITS] = "set resource limits or priority for",
+    [STEP_RLIMIT] = "adjust a resource limit for",
     [STEP_GROUPS] = "set the groups for",
     [STEP_USER] = "change to the user of",
     [STEP_NO_NEW_PRIVS] = "set no-new-privileges for",
     [STEP_UNSHARE_FILES] = "set up the file descriptors of",
 };
 
-static void child_fail(int fd, int step)
+static void child_fail_detail(int fd, int step, int detail)
 {
-    struct spawn_failure f = {.step = step, .error = errno};
+    struct spawn_failure f = {.step = step, .error = errno, .detail = detail};
 
     /* Only async-signal-safe calls from here: this is a copy of the daemon, or shares its
      * memory. */
     (void)!write(fd, &f, sizeof(f));
     _exit(127);
+}
+
+static void child_fail(int fd, int step)
+{
+    child_fail_detail(fd, step, -1);
 }
 
 #ifndef CLOSE_RANGE_UNSHARE
@@ -123,8 +131,6 @@ static int move_fd_above(int fd, int min)
     return fcntl(fd, F_DUPFD_CLOEXEC, min);
 }
 
-/* Writes pid in decimal over the placeholder digits of "LISTEN_PID=..........": no stdio in
- * a forked child. */
 static struct rlimit original_nofile;
 static bool have_original_nofile;
 
@@ -142,6 +148,61 @@ void proc_raise_fd_limit(void)
     }
 }
 
+/* fs.nr_open, the most RLIMIT_NOFILE can be: read by the parent before the first spawn that sets
+ * LimitNOFILE=, since the child may not open files or allocate. 0 while unknown. */
+static rlim_t nr_open;
+static bool nr_open_read;
+
+static void read_nr_open(void)
+{
+    char buf[32];
+    ssize_t n;
+    int fd;
+
+    nr_open_read = true;
+    fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return; /* no /proc: the hard limit still bounds the clamping */
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    nr_open = (rlim_t)strtoull(buf, NULL, 10);
+}
+
+/* systemd's setrlimit_closest(), in the child: set the limit asked for, and when that is refused
+ * with EPERM (no CAP_SYS_RESOURCE to raise the hard limit), the closest we may: both values
+ * clamped to the current hard limit. An infinite RLIMIT_NOFILE means fs.nr_open, the kernel's
+ * ceiling, which even root cannot pass. 0, or -1 with errno set. */
+static int child_setrlimit_closest(int resource, const struct rlimit *want)
+{
+    struct rlimit rl = *want, highest;
+
+    if (resource == RLIMIT_NOFILE && nr_open > 0) {
+        if (rl.rlim_cur > nr_open)
+            rl.rlim_cur = nr_open;
+        if (rl.rlim_max > nr_open)
+            rl.rlim_max = nr_open;
+    }
+    if (setrlimit(resource, &rl) == 0)
+        return 0;
+    if (errno != EPERM || getrlimit(resource, &highest) < 0)
+        return -1;
+    /* With no hard limit to clamp to, the EPERM had another reason: report it. */
+    if (highest.rlim_max == RLIM_INFINITY) {
+        errno = EPERM;
+        return -1;
+    }
+    if (rl.rlim_cur > highest.rlim_max)
+        rl.rlim_cur = highest.rlim_max;
+    if (rl.rlim_max > highest.rlim_max)
+        rl.rlim_max = highest.rlim_max;
+    return setrlimit(resource, &rl);
+}
+
+/* Writes pid in decimal over the placeholder digits of "LISTEN_PID=..........": no stdio in
+ * a forked child. */
 static void put_pid(char *entry, pid_t pid)
 {
     char digits[16];
@@ -243,8 +304,8 @@ static void child_exec(const struct spawn_params *p, int errfd)
         setrlimit(RLIMIT_NOFILE, &original_nofile) < 0)
         child_fail(errfd, STEP_LIMITS);
     for (size_t i = 0; i < p->n_rlimits; i++)
-        if (p->rlimit_set[i] && setrlimit((int)i, &p->rlimits[i]) < 0)
-            child_fail(errfd, STEP_LIMITS);
+        if (p->rlimit_set[i] && child_setrlimit_closest((int)i, &p->rlimits[i]) < 0)
+            child_fail_detail(errfd, STEP_RLIMIT, (int)i);
     if (p->nice_set && setpriority(PRIO_PROCESS, 0, p->nice) < 0)
         child_fail(errfd, STEP_LIMITS);
     umask(p->umask);
@@ -430,6 +491,25 @@ void proc_reserve_spawn_fds(void)
 
 static void format_failure(const struct spawn_failure *f, const char *path, char *err, size_t size)
 {
+    static const char *const rlimit_names[] = {
+        [RLIMIT_CPU] = "RLIMIT_CPU",           [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+        [RLIMIT_DATA] = "RLIMIT_DATA",         [RLIMIT_STACK] = "RLIMIT_STACK",
+        [RLIMIT_CORE] = "RLIMIT_CORE",         [RLIMIT_RSS] = "RLIMIT_RSS",
+        [RLIMIT_NOFILE] = "RLIMIT_NOFILE",     [RLIMIT_AS] = "RLIMIT_AS",
+        [RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
+        [RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+        [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+        [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+    };
+
+    /* systemd: "Failed to adjust resource limit RLIMIT_NOFILE: ...", with our path added. */
+    if (f->step == STEP_RLIMIT && f->detail >= 0 &&
+        (size_t)f->detail < sizeof(rlimit_names) / sizeof(rlimit_names[0]) &&
+        rlimit_names[f->detail]) {
+        snprintf(err, size, "Failed to adjust resource limit %s for '%s': %s",
+                 rlimit_names[f->detail], path, strerror(f->error));
+        return;
+    }
     snprintf(err, size, "Failed to %s '%s': %s",
              f->step >= 0 && f->step < STEP_MAX ? step_names[f->step] : "start", path,
              strerror(f->error));
@@ -473,6 +553,8 @@ again:
     }
     if (!signals_noted)
         proc_note_signal_dispositions();
+    if (!nr_open_read && p->n_rlimits > RLIMIT_NOFILE && p->rlimit_set[RLIMIT_NOFILE])
+        read_nr_open();
     /* Block signals across fork so no libuv handler runs in the child before it resets them. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -40,7 +40,9 @@ struct spawn_params {
     gid_t gid;
     const gid_t *groups;
     size_t n_groups;
-    /* Limit*= by RLIMIT_* number; only the set ones are applied. */
+    /* Limit*= by RLIMIT_* number; only the set ones are applied, as systemd does: a value the
+     * kernel refuses (above the hard limit without CAP_SYS_RESOURCE; LimitNOFILE= above
+     * fs.nr_open) is clamped to the current hard limit (and nr_open) rather than failing. */
     const struct rlimit *rlimits;
     const bool *rlimit_set;
     size_t n_rlimits;

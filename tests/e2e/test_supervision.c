@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1134,6 +1135,99 @@ Test(supervision, proc5_exec_failures_PROC_5)
     cr_assert_eq(journal_count("retry", "Failed to execute '/nonexistent'"), 5,
                  "want 5 exec attempts before the start limit");
     cr_assert_eq(lingering_zombies(d.pid), 0);
+    harness_stop(&d);
+}
+
+/* The hard limit of resource a service may get when it asks for want: want itself when the
+ * kernel lets this process set it (probed in a child, so nothing here changes), else the hard
+ * limit we have, which is what the service must be clamped to (systemd's setrlimit_closest()). */
+static unsigned long long reachable_hard_limit(int resource, rlim_t want)
+{
+    struct rlimit now;
+    pid_t pid;
+    int status;
+
+    cr_assert_eq(getrlimit(resource, &now), 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {.rlim_cur = want, .rlim_max = want};
+        _exit(setrlimit(resource, &rl) == 0 ? 0 : 1);
+    }
+    cr_assert(harness_wait_pid(pid, 10000, &status));
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? (unsigned long long)want
+                                                         : (unsigned long long)now.rlim_max;
+}
+
+/* The soft and hard values of one line of /proc/self/limits ("Max open files  1024  4096
+ * files") in the unit's journal; "unlimited" reads as RLIM_INFINITY. */
+static void journal_limit(const char *unit, const char *name, unsigned long long *ret_soft,
+                          unsigned long long *ret_hard)
+{
+    char *text = harness_journal_cat(&d, unit), soft[32], hard[32];
+    const char *line = strstr(text, name);
+
+    cr_assert_not_null(line, "no '%s' line in the journal of %s:\n%s", name, unit, text);
+    cr_assert_eq(sscanf(line + strlen(name), " %31s %31s", soft, hard), 2, "%s", line);
+    *ret_soft = strcmp(soft, "unlimited") == 0 ? RLIM_INFINITY : strtoull(soft, NULL, 10);
+    *ret_hard = strcmp(hard, "unlimited") == 0 ? RLIM_INFINITY : strtoull(hard, NULL, 10);
+    free(text);
+}
+
+/* Limit*= above what the kernel allows starts the service with the closest limits it may have,
+ * as systemd does (containerd.service and docker.service ask for LimitNOFILE=infinity,
+ * LimitNPROC=infinity, LimitCORE=infinity): clamped to fs.nr_open for open files, and to the
+ * inherited hard limit without CAP_SYS_RESOURCE. Before, the start failed with result exec. */
+Test(supervision, limits_above_the_hard_limit_are_clamped)
+{
+    struct rlimit nofile, nproc;
+    unsigned long long nr_open, soft, hard, want;
+    FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "%llu", &nr_open), 1);
+    fclose(f);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    cr_assert_eq(getrlimit(RLIMIT_NPROC, &nproc), 0);
+
+    harness_write_unit(&d, "docker-like.service",
+                       "[Service]\nType=oneshot\nLimitNOFILE=infinity\nLimitNPROC=infinity\n"
+                       "LimitCORE=infinity\nExecStart=/bin/sh -c 'cat /proc/self/limits'\n");
+    /* Above the hard limit, but below nr_open where there is room. */
+    want = nofile.rlim_max + 1000 < nr_open ? nofile.rlim_max + 1000 : nr_open;
+    harness_write_unitf(&d, "above.service",
+                        "[Service]\nType=oneshot\nLimitNOFILE=%llu\n"
+                        "ExecStart=/bin/sh -c 'grep \"open files\" /proc/self/limits'\n",
+                        want);
+    harness_write_unit(&d, "soft-hard.service",
+                       "[Service]\nType=oneshot\nLimitNOFILE=100:infinity\n"
+                       "ExecStart=/bin/sh -c 'grep \"open files\" /proc/self/limits'\n");
+    harness_start(&d);
+
+    start_unit("docker-like");
+    assert_active_now("docker-like", "inactive (dead)");
+    journal_limit("docker-like", "Max open files", &soft, &hard);
+    cr_assert_eq(hard, reachable_hard_limit(RLIMIT_NOFILE, (rlim_t)nr_open),
+                 "infinity is nr_open (%llu), or the hard limit (%llu): got %llu", nr_open,
+                 (unsigned long long)nofile.rlim_max, hard);
+    cr_assert_eq(soft, hard);
+    journal_limit("docker-like", "Max processes", &soft, &hard);
+    cr_assert_eq(hard, reachable_hard_limit(RLIMIT_NPROC, RLIM_INFINITY), "got %llu", hard);
+    cr_assert_eq(soft, hard);
+    journal_limit("docker-like", "Max core file size", &soft, &hard);
+    cr_assert_eq(hard, reachable_hard_limit(RLIMIT_CORE, RLIM_INFINITY), "got %llu", hard);
+
+    start_unit("above");
+    journal_limit("above", "Max open files", &soft, &hard);
+    cr_assert_eq(hard, reachable_hard_limit(RLIMIT_NOFILE, (rlim_t)want), "asked %llu, got %llu",
+                 want, hard);
+    cr_assert_eq(soft, hard);
+
+    /* The soft limit is kept; only the hard one needed clamping. */
+    start_unit("soft-hard");
+    journal_limit("soft-hard", "Max open files", &soft, &hard);
+    cr_assert_eq(soft, 100);
+    cr_assert_eq(hard, reachable_hard_limit(RLIMIT_NOFILE, (rlim_t)nr_open), "got %llu", hard);
     harness_stop(&d);
 }
 
