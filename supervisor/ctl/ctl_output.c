@@ -895,17 +895,38 @@ void ctl_print_unit_file(FILE *f, const char *path, const char *text)
         fputc('\n', f);
 }
 
-/* Writes the message of an entry: text, or the raw bytes of a non-UTF-8 message. */
-static void print_message(FILE *f, const json_t *entry)
+/* Writes the message of an entry: text, or the raw bytes of a message sent as messageBytes.
+ * With blobs, a message with a NUL byte (binary data, such as /proc/PID/cmdline) is shown as
+ * journalctl shows binary data, "[23B blob data]": raw, it would end the line early on a
+ * terminal and make grep call the whole output binary. */
+static void print_message(FILE *f, const json_t *entry, bool blobs)
 {
     json_t *msg = json_object_get(entry, "message");
     json_t *bytes = json_object_get(entry, "messageBytes");
-    size_t i;
+    size_t i, n = json_array_size(bytes);
     json_t *b;
 
     if (json_is_string(msg)) {
         fwrite(json_string_value(msg), 1, json_string_length(msg), f);
         return;
+    }
+    if (blobs) {
+        json_array_foreach(bytes, i, b)
+        {
+            if ((json_integer_value(b) & 0xff) == 0)
+                break;
+        }
+        if (i < n) {
+            /* systemd's format_bytes(): whole bytes below 1K, else one decimal. */
+            if (n < 1024)
+                fprintf(f, "[%zuB blob data]", n);
+            else if (n < 1024 * 1024)
+                fprintf(f, "[%zu.%zuK blob data]", n / 1024, n % 1024 * 10 / 1024);
+            else
+                fprintf(f, "[%zu.%zuM blob data]", n / (1024 * 1024),
+                        n % (1024 * 1024) * 10 / (1024 * 1024));
+            return;
+        }
     }
     json_array_foreach(bytes, i, b)
     {
@@ -985,7 +1006,7 @@ static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode
         fputc('\n', f);
     }
     fprintf(f, "%sMESSAGE=", verbose ? "    " : "");
-    print_message(f, entry);
+    print_message(f, entry, verbose);
     fputs(verbose ? "\n" : "\n\n", f);
 }
 
@@ -1026,7 +1047,7 @@ void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode 
         fputs(": ", f);
     }
     fputs(on, f);
-    print_message(f, entry);
+    print_message(f, entry, mode != CTL_OUTPUT_CAT);
     fputs(colour_off(on), f);
     fputc('\n', f);
 }

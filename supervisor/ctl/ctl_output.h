@@ -100,7 +100,8 @@ void ctl_print_why(FILE *f, const json_t *unit, const struct ctl_style *st);
 void ctl_print_unit_file(FILE *f, const char *path, const char *text);
 
 /* One journal entry as one line in `mode` (JSON: the object as received). A message sent as
- * messageBytes is written raw. */
+ * messageBytes is written raw, except that the short modes and verbose show one with a NUL
+ * byte as journalctl shows binary data, "[23B blob data]" (cat and export stay raw). */
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st);
 

@@ -1131,8 +1131,10 @@ static json_t *record_to_json(const struct journal_record *r)
 
     if (!o)
         return NULL;
-    /* jansson refuses invalid UTF-8; such a message travels as bytes, as from the daemon. */
-    msg = json_stringn(r->message, r->message_len);
+    /* jansson refuses invalid UTF-8, and a message with a NUL would print "\u0000", which
+     * strict JSON readers refuse: such a message travels as bytes, as from the daemon. */
+    msg =
+        memchr(r->message, '\0', r->message_len) ? NULL : json_stringn(r->message, r->message_len);
     if (!msg) {
         msg = json_array();
         for (size_t i = 0; msg && i < r->message_len; i++)

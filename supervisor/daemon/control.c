@@ -388,8 +388,11 @@ static json_t *entry_json(const struct journal_record *r)
 
     if (!o)
         return NULL;
-    /* jansson refuses invalid UTF-8: such messages travel as bytes, as journald's JSON does. */
-    msg = json_stringn(r->message, r->message_len);
+    /* jansson refuses invalid UTF-8, and a JSON decoder without JSON_ALLOW_NUL (minisupctl's,
+     * most others) refuses "\u0000" and with it the whole reply: such messages travel as bytes,
+     * as journald's JSON does. */
+    msg =
+        memchr(r->message, '\0', r->message_len) ? NULL : json_stringn(r->message, r->message_len);
     if (msg) {
         json_object_set_new(o, "message", msg);
     } else {

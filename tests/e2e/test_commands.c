@@ -604,6 +604,104 @@ Test(commands, journal_invocation_must_be_an_id)
     harness_stop(&d);
 }
 
+/* The bytes of /bin/cat's /proc/self/cmdline, as the service below prints them. */
+static const char cmdline[] = "cat\0/proc/self/cmdline";
+
+/* Whether the -o json lines in text have an entry for unit whose messageBytes are the bytes of
+ * cmdline, and whether every other entry has a plain message. */
+static bool json_has_cmdline_bytes(const char *text)
+{
+    bool found = false;
+
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        json_t *e = json_loadb(line, len, 0, NULL), *bytes, *b;
+        size_t i;
+
+        cr_assert_not_null(e, "not a JSON line: %.*s", (int)len, line);
+        bytes = json_object_get(e, "messageBytes");
+        if (!bytes) {
+            cr_assert(json_is_string(json_object_get(e, "message")), "%.*s", (int)len, line);
+        } else if (json_array_size(bytes) == sizeof(cmdline)) {
+            found = true;
+            json_array_foreach(bytes, i, b)
+            {
+                if (json_integer_value(b) != (unsigned char)cmdline[i])
+                    found = false;
+            }
+        }
+        json_decref(e);
+        line += len + (end ? 1 : 0);
+    }
+    return found;
+}
+
+/* A service that prints NUL bytes (cat /proc/self/cmdline): its record travels to minisupctl
+ * as messageBytes, as journald's JSON carries binary data, so journal and status still read;
+ * the short formats show it as journalctl does ("[23B blob data]"), cat writes it raw, json
+ * and the offline reader give the same bytes, and the records around it read as usual.
+ * Before, the daemon sent "\u0000" and every read of the journal failed with "Bad message". */
+Test(commands, journal_message_with_nul_bytes)
+{
+    char *out, dir[PATH_MAX];
+
+    harness_write_unit(&d, "a0.service",
+                       "[Service]\nType=oneshot\n"
+                       "ExecStart=/bin/sh -c 'echo before; cat /proc/self/cmdline; echo; "
+                       "echo after'\n");
+    harness_write_unit(&d, "other.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo other line'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "a0", NULL, NULL));
+    free(ctl_ok("start", "other", NULL, NULL));
+
+    /* Exactly the calls of the report: all three failed. */
+    const char *last3[] = {"journal", "a0", "-n", "3", NULL};
+    free(ctl_expect(0, last3));
+    const char *all3[] = {"journal", "-n", "3", NULL};
+    free(ctl_expect(0, all3));
+    const char *status[] = {"status", "a0", "-n", "10", NULL};
+    out = ctl_expect(3, status);
+    cr_assert(strstr(out, "[23B blob data]"), "status:\n%s", out);
+    cr_assert(strstr(out, ": before\n"), "status:\n%s", out);
+    cr_assert(strstr(out, ": after\n"), "status:\n%s", out);
+    free(out);
+
+    const char *text[] = {"journal", "-u", "a0", "-u", "other", "-o", "short", NULL};
+    out = ctl_expect(0, text);
+    cr_assert(strstr(out, ": before\n"), "%s", out);
+    cr_assert(strstr(out, ": [23B blob data]\n"), "%s", out);
+    cr_assert(strstr(out, ": after\n"), "%s", out);
+    cr_assert(strstr(out, ": other line\n"), "%s", out);
+    free(out);
+
+    /* -o cat writes the bytes as they came (journalctl does); the output is only seen up to
+     * its first NUL here. */
+    const char *cat[] = {"journal", "a0", "-o", "cat", NULL};
+    out = ctl_expect(0, cat);
+    cr_assert(strstr(out, "before\ncat"), "%s", out);
+    free(out);
+
+    const char *json[] = {"journal", "-u", "a0", "-u", "other", "-o", "json", NULL};
+    out = ctl_expect(0, json);
+    cr_assert(json_has_cmdline_bytes(out), "no messageBytes entry with the bytes:\n%s", out);
+    cr_assert(strstr(out, "\"message\":\"other line\""), "%s", out);
+    free(out);
+
+    /* The files, read by minisupctl itself, give the same. */
+    harness_path(&d, dir, "log");
+    const char *offline_json[] = {"journal", "-D", dir, "-u", "a0", "-o", "json", NULL};
+    out = ctl_expect(0, offline_json);
+    cr_assert(json_has_cmdline_bytes(out), "offline:\n%s", out);
+    free(out);
+    const char *offline_short[] = {"journal", "-D", dir, "-u", "a0", NULL};
+    out = ctl_expect(0, offline_short);
+    cr_assert(strstr(out, ": [23B blob data]\n"), "%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
 /* list-units shows the unit name in DESCRIPTION when there is no Description=, as systemd
  * does (and as status's header line does). */
 Test(commands, list_units_description_defaults_to_the_name)

@@ -444,6 +444,46 @@ Test(ctl_output, journal_json_is_the_entry)
     json_decref(e);
 }
 
+/* A message with a NUL byte is binary data: journalctl's "[NB blob data]" in the short modes
+ * and verbose, the bytes themselves in cat and json. */
+Test(ctl_output, journal_message_with_nul_is_blob_data, .init = utc)
+{
+    json_t *e = entry_new(T0, "x", 7, "x"), *big = json_array();
+    char *out = NULL;
+    size_t len = 0;
+
+    json_object_del(e, "message");
+    json_object_set_new(e, "messageBytes", json_pack("[i, i, i, i]", 'a', 0, 'b', 0));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[7]: [4B blob data]\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &plain));
+    cr_expect(strstr(out, "    MESSAGE=[4B blob data]\n"), "%s", out);
+    free(out);
+
+    /* cat writes the bytes as they are, as journalctl -o cat does. */
+    {
+        FILE *f = open_memstream(&out, &len);
+        ctl_print_journal_entry(f, e, CTL_OUTPUT_CAT, &plain);
+        fclose(f);
+    }
+    cr_expect_eq(len, 5);
+    cr_expect(memcmp(out, "a\0b\0\n", 5) == 0);
+    free(out);
+
+    /* Sizes as systemd's format_bytes() writes them. */
+    for (int i = 0; i < 1536; i++)
+        json_array_append_new(big, json_integer(i == 0 ? 0 : 'x'));
+    json_object_set_new(e, "messageBytes", big);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_CAT, &plain));
+    cr_expect_str_eq(out, "", "cat: raw, so the captured text ends at the NUL");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_ISO, &plain));
+    cr_expect(strstr(out, ": [1.5K blob data]\n"), "%s", out);
+    free(out);
+    json_decref(e);
+}
+
 Test(ctl_output, journal_bytes_and_missing_fields, .init = utc)
 {
     json_t *e = entry_new(T0, "", 0, "x");
