@@ -5,6 +5,7 @@
 #include "unit_file.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -30,6 +31,7 @@
 #define UNIT_NAME_MAX 256
 #define MAX_WARNINGS 1000 /* per unit file */
 #define INIH_KEY_MAX 64   /* longer or odd keys travel to inih as a placeholder */
+#define DROPINS_MAX 1024  /* drop-in file names per unit, masks included */
 
 enum section {
     SECTION_NONE, /* before the first header */
@@ -73,7 +75,7 @@ struct parser {
     size_t n_table;
 
     /* What is being loaded. */
-    const char *path;
+    const char *path; /* the file being read: the unit file, then each drop-in */
     const char *name; /* what specifiers see: a bare template gets a test instance */
     char *name_owned; /* name, when allocated here */
     const struct unit_load_context *ctx;
@@ -2365,6 +2367,8 @@ struct unit_config *unit_config_free(struct unit_config *c)
     free(c->name);
     free(c->path);
     free(c->source_text);
+    strv_free(c->dropin_paths);
+    strv_free(c->dropin_texts);
     free(c->description);
     strv_free(c->documentation);
     strv_free(c->requires);
@@ -2547,14 +2551,41 @@ static void config_verify(struct parser *ps)
         c->notify_access = NOTIFY_ACCESS_MAIN;
 }
 
-/* The whole pipeline: name checks, defaults, ini_parse_stream() with our reader and handler,
- * then the checks. The config is handed out only when nothing fatal happened. */
-int unit_file_load_string(const char *text, size_t len, const char *path, const char *name,
-                          const struct unit_load_context *ctx, struct unit_config **ret_config,
-                          struct unit_diags *diags)
+/* One file to parse: the unit file first, then its drop-ins. */
+struct unit_source {
+    const char *path;
+    const char *text; /* may be NULL when len is 0 */
+    size_t len;
+};
+
+/* Copies the drop-ins' paths and texts into the config, for show, status and cat. */
+static int config_keep_dropins(struct unit_config *c, const struct unit_source *src, size_t n)
 {
-    struct parser ps = {
-        .text = text, .len = len, .path = path ? path : "<string>", .ctx = ctx, .diags = diags};
+    for (size_t i = 0; i < n; i++) {
+        char *text = malloc(src[i].len + 1);
+
+        if (!text || strv_extend(&c->dropin_paths, src[i].path) < 0) {
+            free(text);
+            return -ENOMEM;
+        }
+        if (src[i].len > 0)
+            memcpy(text, src[i].text, src[i].len);
+        text[src[i].len] = '\0';
+        if (strv_push(&c->dropin_texts, text) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The whole pipeline: name checks, defaults, ini_parse_stream() with our reader and handler for
+ * each file in turn (as systemd parses drop-ins after the unit file, into the same unit), then
+ * the checks. The config is handed out only when nothing fatal happened. */
+static int load_sources(const struct unit_source *src, size_t n_src, const char *name,
+                        const struct unit_load_context *ctx, struct unit_config **ret_config,
+                        struct unit_diags *diags)
+{
+    const char *main_path = src[0].path ? src[0].path : "<string>";
+    struct parser ps = {.path = main_path, .ctx = ctx, .diags = diags};
     struct unit_config *c = NULL;
     enum unit_kind kind;
     const char *base;
@@ -2592,19 +2623,33 @@ int unit_file_load_string(const char *text, size_t len, const char *path, const 
     c->kind = kind;
     c->name = strdup(name);
     c->path = strdup(ps.path);
-    c->source_text = malloc(len + 1);
-    if (!c->name || !c->path || !c->source_text) {
+    c->source_text = malloc(src[0].len + 1);
+    if (!c->name || !c->path || !c->source_text || config_keep_dropins(c, src + 1, n_src - 1) < 0) {
         r = -ENOMEM;
         goto out;
     }
-    if (len > 0) /* text may be NULL when empty */
-        memcpy(c->source_text, text, len);
-    c->source_text[len] = '\0';
+    if (src[0].len > 0) /* text may be NULL when empty */
+        memcpy(c->source_text, src[0].text, src[0].len);
+    c->source_text[src[0].len] = '\0';
     ps.c = c;
 
-    r = ini_parse_stream(reader, &ps, handler, &ps);
-    if (r == -2 && ps.fatal == 0)
-        ps.fatal = -ENOMEM;
+    /* Each file starts afresh: line 1, no section. Only the config and the facts for the final
+     * checks carry over, so that a drop-in's settings land exactly as if appended. */
+    for (size_t i = 0; i < n_src && ps.fatal == 0; i++) {
+        ps.text = src[i].text;
+        ps.len = src[i].len;
+        ps.pos = 0;
+        ps.line = 0;
+        ps.owed_blanks = 0;
+        ps.have_pending = false;
+        ps.section = SECTION_NONE;
+        ps.path = i == 0 ? main_path : src[i].path;
+        r = ini_parse_stream(reader, &ps, handler, &ps);
+        if (r == -2 && ps.fatal == 0)
+            ps.fatal = -ENOMEM;
+    }
+    /* The final checks are about the unit as a whole: they name the unit file. */
+    ps.path = main_path;
     if (ps.fatal == 0)
         config_verify(&ps);
     r = ps.fatal;
@@ -2625,18 +2670,204 @@ out:
     return r;
 }
 
+int unit_file_load_string(const char *text, size_t len, const char *path, const char *name,
+                          const struct unit_load_context *ctx, struct unit_config **ret_config,
+                          struct unit_diags *diags)
+{
+    struct unit_source src = {.path = path, .text = text, .len = len};
+
+    return load_sources(&src, 1, name, ctx, ret_config, diags);
+}
+
+/* ---- drop-ins ------------------------------------------------------------------------------ */
+
+/* Appends "<name>.d" to the list of drop-in directories unless it is there already. */
+static int dropin_dir_add(char ***dirs, const char *name)
+{
+    char *d;
+
+    if (asprintf(&d, "%s.d", name) < 0)
+        return -ENOMEM;
+    for (char **i = *dirs; i && *i; i++)
+        if (strcmp(*i, d) == 0) {
+            free(d);
+            return 0;
+        }
+    return strv_push(dirs, d);
+}
+
+/* systemd's unit_file_find_dirs() for one unit directory: <name>.d, then for an instance all of
+ * its template's, then those of the name cut after its last dash ("a-b-c.service" ->
+ * "a-b-.service", "a-b-@i.service" for an instance), recursively: most specific first. */
+static int dropin_dirs_for(char ***dirs, const char *name)
+{
+    const char *at = strchr(name, '@'), *dot = strrchr(name, '.');
+    bool is_instance = unit_name_check(name, false, true, false);
+    bool chopped = false;
+    char *prefix, *built = NULL;
+    int r;
+
+    r = dropin_dir_add(dirs, name);
+    if (r < 0)
+        return r;
+    if (is_instance) {
+        char *template;
+
+        if (asprintf(&template, "%.*s%s", (int)(at + 1 - name), name, dot) < 0)
+            return -ENOMEM;
+        r = dropin_dirs_for(dirs, template);
+        free(template);
+        if (r < 0)
+            return r;
+    }
+
+    /* The prefix is what comes before "@" or the suffix. A trailing dash (the name is itself a
+     * cut one, "a-b-.service") is dropped once, so that the next cut is at the dash before. */
+    prefix = strndup(name, (size_t)((at ? at : dot) - name));
+    if (!prefix)
+        return -ENOMEM;
+    for (;;) {
+        char *dash = strrchr(prefix, '-');
+
+        if (!dash || dash == prefix)
+            goto out; /* no dash, or only a leading one: nothing to cut */
+        if (dash[1] != '\0' || chopped) {
+            dash[1] = '\0';
+            break;
+        }
+        *dash = '\0';
+        chopped = true;
+    }
+    if (is_instance)
+        r = asprintf(&built, "%s@%.*s%s", prefix, (int)(dot - at - 1), at + 1, dot);
+    else
+        r = asprintf(&built, "%s%s", prefix, dot);
+    if (r < 0) {
+        built = NULL;
+        r = -ENOMEM;
+        goto out;
+    }
+    r = dropin_dirs_for(dirs, built);
+out:
+    free(built);
+    free(prefix);
+    return r < 0 ? r : 0;
+}
+
+static int compare_basename(const void *x, const void *y)
+{
+    const char *a = *(char *const *)x, *b = *(char *const *)y;
+
+    return strcmp(strrchr(a, '/') + 1, strrchr(b, '/') + 1);
+}
+
+/* Adds the "*.conf" files of one directory whose names were not claimed by a more specific
+ * directory. Hidden files are skipped, as systemd does; so is what cannot be stat()ed. */
+static int dropin_dir_scan(const char *dir, char ***seen, size_t *n_seen, char ***files)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int r = 0;
+
+    if (!d)
+        return 0; /* a directory that is not there (or not readable) has no drop-ins */
+    while (r >= 0 && (de = readdir(d))) {
+        const char *fn = de->d_name;
+        size_t k = strlen(fn);
+        bool claimed = false, masked;
+        struct stat st;
+        char *path;
+
+        if (fn[0] == '.' || k <= 5 || strcmp(fn + k - 5, ".conf") != 0)
+            continue;
+        for (char **i = *seen; i && *i && !claimed; i++)
+            claimed = strcmp(*i, fn) == 0;
+        if (claimed)
+            continue;
+        if (asprintf(&path, "%s/%s", dir, fn) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        if (stat(path, &st) < 0) {
+            free(path);
+            continue;
+        }
+        /* systemd's null_or_empty(): an empty file or a device (a link to /dev/null) masks the
+         * drop-ins of that name further down. */
+        masked =
+            (S_ISREG(st.st_mode) && st.st_size == 0) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+        if (!masked && !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        if (++*n_seen > DROPINS_MAX) {
+            free(path);
+            r = -E2BIG;
+            break;
+        }
+        r = strv_extend(seen, fn);
+        if (r >= 0 && !masked)
+            r = strv_push(files, path);
+        else
+            free(path);
+    }
+    closedir(d);
+    return r;
+}
+
+int unit_dropins_find(const char *dir, const char *name, char ***ret_paths)
+{
+    char **dirs = NULL, **seen = NULL, **files = NULL;
+    size_t n_seen = 0, n;
+    int r = 0;
+
+    if (!unit_name_is_valid(name)) {
+        *ret_paths = NULL;
+        return 0; /* the load reports the name */
+    }
+    r = dropin_dirs_for(&dirs, name);
+    /* The unit type's service.d/ or socket.d/ comes last: the least specific. */
+    if (r >= 0)
+        r = dropin_dir_add(&dirs, strrchr(name, '.') + 1);
+    for (char **i = dirs; r >= 0 && i && *i; i++) {
+        char *path;
+
+        if (asprintf(&path, "%s/%s", dir, *i) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        r = dropin_dir_scan(path, &seen, &n_seen, &files);
+        free(path);
+    }
+    strv_free(dirs);
+    strv_free(seen);
+    if (r < 0) {
+        strv_free(files);
+        return r;
+    }
+    n = strv_length(files);
+    if (n > 1)
+        qsort(files, n, sizeof(*files), compare_basename);
+    *ret_paths = files;
+    return (int)n;
+}
+
 /* Reports a failure to read the file as a diagnostic about the whole file. */
-static int load_error(const char *path, struct unit_diags *diags, int r, const char *what)
+static int load_error(const char *path, struct unit_diags *diags, int r, const char *what,
+                      bool dropin)
 {
     struct parser ps = {.path = path, .diags = diags};
 
-    diag_add(&ps, DIAG_ERROR, 0, "Failed to %s unit file '%s': %s", what, path, strerror(-r));
+    diag_add(&ps, DIAG_ERROR, 0, "Failed to %s %s file '%s': %s", what, dropin ? "drop-in" : "unit",
+             path, strerror(-r));
     return ps.fatal == -ENOMEM ? -ENOMEM : r;
 }
 
-/* Reads the file (size-limited, regular files only) and hands it to unit_file_load_string(). */
-int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,
-                   struct unit_config **ret_config, struct unit_diags *diags)
+/* Reads a unit file or drop-in (size-limited, regular files only) into *ret_text (owned by the
+ * caller, NULL when empty) and *ret_len. A unit file linked to /dev/null is masked (-ERFKILL);
+ * a drop-in that is one reads as empty. */
+static int read_unit_text(const char *path, bool dropin, struct unit_diags *diags, char **ret_text,
+                          size_t *ret_len)
 {
     struct stat st;
     char *text = NULL;
@@ -2645,28 +2876,33 @@ int unit_file_load(const char *path, const char *name, const struct unit_load_co
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return load_error(path, diags, -errno, "open");
+        return load_error(path, diags, -errno, "open", dropin);
     if (fstat(fd, &st) < 0) {
-        r = load_error(path, diags, -errno, "stat");
+        r = load_error(path, diags, -errno, "stat", dropin);
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-        r = load_error(path, diags, -EISDIR, "read");
+        r = load_error(path, diags, -EISDIR, "read", dropin);
         goto out;
     }
     if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
-        /* A unit linked to /dev/null is masked, as in systemd. */
         struct parser ps = {.path = path, .diags = diags};
+
+        if (dropin) {
+            r = 0;
+            goto done;
+        }
+        /* A unit linked to /dev/null is masked, as in systemd. */
         diag_add(&ps, DIAG_ERROR, 0, "Unit is masked.");
         r = ps.fatal == -ENOMEM ? -ENOMEM : -ERFKILL;
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        r = load_error(path, diags, -EBADFD, "read");
+        r = load_error(path, diags, -EBADFD, "read", dropin);
         goto out;
     }
     if (st.st_size > (off_t)FILE_MAX_BYTES) {
-        r = load_error(path, diags, -EFBIG, "read");
+        r = load_error(path, diags, -EFBIG, "read", dropin);
         goto out;
     }
 
@@ -2694,20 +2930,78 @@ int unit_file_load(const char *path, const char *name, const struct unit_load_co
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
-            r = load_error(path, diags, -errno, "read");
+            r = load_error(path, diags, -errno, "read", dropin);
             goto out;
         }
         if (k == 0)
             break;
         n += (size_t)k;
         if (n > FILE_MAX_BYTES) {
-            r = load_error(path, diags, -EFBIG, "read");
+            r = load_error(path, diags, -EFBIG, "read", dropin);
             goto out;
         }
     }
-    r = unit_file_load_string(text, n, path, name, ctx, ret_config, diags);
+    r = 0;
+done:
+    *ret_text = text;
+    *ret_len = n;
+    text = NULL;
 out:
     free(text);
     close(fd);
+    return r;
+}
+
+int unit_file_load_dropins(const char *path, char *const *dropins, const char *name,
+                           const struct unit_load_context *ctx, struct unit_config **ret_config,
+                           struct unit_diags *diags)
+{
+    size_t n = 1 + strv_length(dropins);
+    struct unit_source *src = calloc(n, sizeof(*src));
+    char **texts = calloc(n, sizeof(*texts)); /* what src[i].text points to */
+    int r = -ENOMEM;
+
+    if (!src || !texts)
+        goto out;
+    r = 0;
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        src[i].path = i == 0 ? path : dropins[i - 1];
+        r = read_unit_text(src[i].path, i > 0, diags, &texts[i], &src[i].len);
+        src[i].text = texts[i];
+    }
+    if (r >= 0)
+        r = load_sources(src, n, name, ctx, ret_config, diags);
+out:
+    for (size_t i = 0; texts && i < n; i++)
+        free(texts[i]);
+    free(texts);
+    free(src);
+    return r;
+}
+
+int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,
+                   struct unit_config **ret_config, struct unit_diags *diags)
+{
+    const char *slash = strrchr(path, '/');
+    char **dropins = NULL, *dir;
+    int r;
+
+    if (!name)
+        name = slash ? slash + 1 : path;
+    dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return -ENOMEM;
+    r = unit_dropins_find(dir, name, &dropins);
+    free(dir);
+    if (r == -E2BIG) {
+        struct parser ps = {.path = path, .diags = diags};
+
+        diag_add(&ps, DIAG_ERROR, 0, "More than %d drop-in files, refusing.", DROPINS_MAX);
+        return ps.fatal == -ENOMEM ? -ENOMEM : -E2BIG;
+    }
+    if (r < 0)
+        return r;
+    r = unit_file_load_dropins(path, dropins, name, ctx, ret_config, diags);
+    strv_free(dropins);
     return r;
 }

@@ -93,6 +93,10 @@ struct unit_config {
     char *name;        /* "fifo-echo.service", or "x@inst.service" for an instance */
     char *path;        /* the file it came from (FragmentPath) */
     char *source_text; /* the file's bytes as loaded, for `minisupctl cat` */
+    /* Drop-in files parsed after `path`, in the order they applied (DropInPaths), and their
+     * bytes as loaded (for cat), index for index; NULL when there are none. */
+    char **dropin_paths;
+    char **dropin_texts;
     enum unit_kind kind;
 
     /* [Unit] */
@@ -187,15 +191,36 @@ struct unit_load_context {
     const char *logs_dir;    /* %L */
 };
 
-/* Parse the unit file at `path` as unit `name` (its basename normally; for templates the
- * instance name, e.g. "x@a.service" loaded from "x@.service"). On success stores a new config in
- * *ret_config and returns 0. On a fatal problem returns -EINVAL (bad setting) or another negative
- * errno (file unreadable: load state "error"), with *ret_config left untouched. Warnings and
- * errors are appended to *diags in both cases. Never logs. */
+/* Parse the unit file at `path` as unit `name` (its basename normally, also when NULL; for
+ * templates the instance name, e.g. "x@a.service" loaded from "x@.service"), followed by its
+ * drop-ins found in the directory of `path` (unit_dropins_find()). On success stores a new config
+ * in *ret_config and returns 0. On a fatal problem returns -EINVAL (bad setting) or another
+ * negative errno (file unreadable: load state "error"), with *ret_config left untouched. Warnings
+ * and errors are appended to *diags in both cases. Never logs. */
 int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,
                    struct unit_config **ret_config, struct unit_diags *diags);
 
-/* Same, from a string in memory (tests and fuzzing); `path` is only used in diagnostics. */
+/* The drop-in files of unit `name` in unit directory `dir`, as systemd.unit(5) finds them: the
+ * "*.conf" files of <name>.d/, for an instance also of its template's <template>.d/, of each
+ * dash-prefix directory (for "a-b-c.service": a-b-.service.d/, a-.service.d/) and of the type's
+ * service.d/ or socket.d/. A file name that appears in several of these directories is taken
+ * from the most specific one (in that order); an empty file or a link to /dev/null of that name
+ * masks it. The result is sorted by file name, the order they apply in. On success stores a new
+ * NULL-terminated list of paths (NULL when there is none) in *ret_paths and returns the number
+ * of paths; -ENOMEM, or -E2BIG beyond 1024 files. Directories that cannot be read count as
+ * empty. Never logs. */
+int unit_dropins_find(const char *dir, const char *name, char ***ret_paths);
+
+/* unit_file_load() with the drop-in files given (NULL-terminated; NULL for none) instead of
+ * found: each is parsed after the main file, with the same rules (lists append, an empty
+ * assignment resets, a later single value wins), as systemd does; diagnostics name the drop-in
+ * and its line. A drop-in that cannot be read fails the load, as the unit file would. */
+int unit_file_load_dropins(const char *path, char *const *dropins, const char *name,
+                           const struct unit_load_context *ctx, struct unit_config **ret_config,
+                           struct unit_diags *diags);
+
+/* unit_file_load() of one file in memory, without drop-ins (tests and fuzzing); `path` is only
+ * used in diagnostics. */
 int unit_file_load_string(const char *text, size_t len, const char *path, const char *name,
                           const struct unit_load_context *ctx, struct unit_config **ret_config,
                           struct unit_diags *diags);

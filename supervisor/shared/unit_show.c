@@ -672,6 +672,7 @@ static void show_unit(struct out *o)
     /* systemd's unit_description(): the name when there is no Description=. */
     show_string(o, "Description", c->description ? c->description : c->name);
     show_string(o, "FragmentPath", c->path);
+    show_strv(o, "DropInPaths", c->dropin_paths);
     /* One line per check, as systemctl show prints its Conditions and Asserts arrays. */
     for (size_t i = 0; i < c->n_conditions; i++) {
         char text[512];

@@ -1153,3 +1153,295 @@ Test(unit_file, user_names_relaxed_with_a_notice_strict_silently)
         unit_diags_done(&d);
     }
 }
+
+/* ---- drop-ins ------------------------------------------------------------------------------ */
+
+/* Writes `text` to dir/rel, making the directory of rel first. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char path[512];
+    const char *slash = strrchr(rel, '/');
+    FILE *f;
+
+    if (slash) {
+        snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(slash - rel), rel);
+        cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "%s: %s", path, strerror(errno));
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The drop-ins of `name` found in dir, relative to dir, joined by spaces. */
+static char *found(const char *dir, const char *name)
+{
+    static char out[1024];
+    char **paths = NULL;
+    int n = unit_dropins_find(dir, name, &paths);
+
+    cr_assert_geq(n, 0);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(strncmp(paths[i], dir, strlen(dir)), 0);
+        if (i > 0)
+            strcat(out, " ");
+        strcat(out, paths[i] + strlen(dir) + 1);
+    }
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return out;
+}
+
+static void rm_tree(const char *dir)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Drop-ins parse after the unit file with its rules: lists append, an empty assignment resets,
+ * a later single value wins; they apply in file-name order, and only "*.conf" files count. */
+Test(unit_file, dropins_merge_in_name_order)
+{
+    char dir[] = "/tmp/minisup-dropinXXXXXX", path[256];
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "x.service",
+        "[Unit]\nDescription=main\nAfter=a.target\n"
+        "[Service]\nExecStart=/bin/a\nEnvironment=A=1 S=main\nRestart=always\n");
+    put(dir, "x.service.d/20-exec.conf", "[Service]\nExecStart=\nExecStart=/bin/b\n");
+    put(dir, "x.service.d/10-env.conf",
+        "[Unit]\nDescription=override\nAfter=b.target\n"
+        "[Service]\nEnvironment=B=2 S=dropin\n");
+    put(dir, "x.service.d/30-restart.conf", "[Service]\nRestart=on-failure\n");
+    put(dir, "x.service.d/notes.txt", "[Service]\nExecStart=/bin/ignored\n");
+    put(dir, "x.service.d/.hidden.conf", "[Service]\nExecStart=/bin/ignored\n");
+    snprintf(path, sizeof(path), "%s/x.service", dir);
+
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    cr_expect_eq(d.n, 0, "%s", d.n ? d.items[0].message : "");
+    cr_assert_str_eq(c->description, "override");
+    cr_assert_str_eq(c->after[0], "a.target");
+    cr_assert_str_eq(c->after[1], "b.target");
+    cr_assert_null(c->after[2]);
+    cr_assert_eq(c->exec_start.n, 1, "ExecStart= in a drop-in resets the list");
+    cr_assert_str_eq(c->exec_start.items[0].path, "/bin/b");
+    cr_assert_str_eq(c->environment[0], "A=1");
+    cr_assert_str_eq(c->environment[1], "S=dropin");
+    cr_assert_str_eq(c->environment[2], "B=2");
+    cr_assert_null(c->environment[3]);
+    cr_assert_eq(c->restart, RESTART_ON_FAILURE);
+    cr_assert_str_eq(c->path, path);
+    cr_assert_str_eq(c->source_text, "[Unit]\nDescription=main\nAfter=a.target\n"
+                                     "[Service]\nExecStart=/bin/a\nEnvironment=A=1 S=main\n"
+                                     "Restart=always\n");
+    cr_assert_str_eq(found(dir, "x.service"), "x.service.d/10-env.conf x.service.d/20-exec.conf "
+                                              "x.service.d/30-restart.conf");
+    cr_assert_eq(strv_length(c->dropin_paths), 3);
+    cr_assert_eq(strv_length(c->dropin_texts), 3);
+    cr_assert(strstr(c->dropin_paths[1], "/x.service.d/20-exec.conf"));
+    cr_assert_str_eq(c->dropin_texts[1], "[Service]\nExecStart=\nExecStart=/bin/b\n");
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* Without drop-ins there is nothing to show. */
+    put(dir, "y.service", "[Service]\nExecStart=/bin/y\n");
+    snprintf(path, sizeof(path), "%s/y.service", dir);
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    cr_assert_null(c->dropin_paths);
+    cr_assert_null(c->dropin_texts);
+    unit_config_free(c);
+    unit_diags_done(&d);
+    rm_tree(dir);
+}
+
+/* A drop-in's diagnostics name the drop-in and its own line numbers; a fatal one fails the
+ * unit; the final checks (about the unit as a whole) name the unit file. */
+Test(unit_file, dropin_diagnostics_name_the_dropin)
+{
+    char dir[] = "/tmp/minisup-dropinXXXXXX", path[256], dpath[256];
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+    const struct unit_diag *g;
+
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "x.service", "[Service]\nExecStart=/bin/a\n");
+    put(dir, "x.service.d/o.conf", "# comment\n\n[Service]\nFrobnicate=yes\nKillMode=sideways\n");
+    snprintf(path, sizeof(path), "%s/x.service", dir);
+    snprintf(dpath, sizeof(dpath), "%s/x.service.d/o.conf", dir);
+
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    g = find_diag(&d, "Frobnicate");
+    cr_assert_not_null(g);
+    cr_assert_str_eq(g->file, dpath);
+    cr_assert_eq(g->line, 4);
+    g = find_diag(&d, "sideways");
+    cr_assert_not_null(g);
+    cr_assert_str_eq(g->file, dpath);
+    cr_assert_eq(g->line, 5);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* An assignment before any section header: each drop-in starts outside of a section. */
+    put(dir, "x.service.d/o.conf", "ExecStart=/bin/b\n");
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    g = find_diag(&d, "Assignment outside of section");
+    cr_assert_not_null(g);
+    cr_assert_str_eq(g->file, dpath);
+    cr_assert_eq(g->line, 1);
+    cr_assert_str_eq(c->exec_start.items[0].path, "/bin/a");
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    /* A fatal problem in a drop-in: the unit does not load. */
+    put(dir, "x.service.d/o.conf", "[Service]\n\n[Service\n");
+    c = NULL;
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), -EINVAL);
+    cr_assert_null(c);
+    g = find_diag(&d, "Invalid section header");
+    cr_assert_not_null(g);
+    cr_assert_eq(g->level, DIAG_ERROR);
+    cr_assert_str_eq(g->file, dpath);
+    cr_assert_eq(g->line, 3);
+    unit_diags_done(&d);
+
+    /* A drop-in that empties ExecStart=: the unit-wide check names the unit file. */
+    put(dir, "x.service.d/o.conf", "[Service]\nExecStart=\n");
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), -EINVAL);
+    g = find_diag(&d, "no ExecStart=");
+    cr_assert_not_null(g);
+    cr_assert_str_eq(g->file, path);
+    cr_assert_eq(g->line, 0);
+    unit_diags_done(&d);
+
+    /* A drop-in that cannot be read fails the load too (root reads anything). */
+    if (geteuid() != 0) {
+        put(dir, "x.service.d/o.conf", "[Service]\n");
+        cr_assert_eq(chmod(dpath, 0), 0);
+        cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), -EACCES);
+        cr_assert_str_eq(d.items[0].file, dpath);
+        cr_assert(strstr(d.items[0].message, "drop-in"), "%s", d.items[0].message);
+        unit_diags_done(&d);
+    }
+    rm_tree(dir);
+}
+
+/* An instance reads its own x@i.service.d/ and its template's x@.service.d/; a file name in
+ * both comes from the instance's; all apply in file-name order (systemd.unit(5)). */
+Test(unit_file, dropins_of_templates_and_instances)
+{
+    char dir[] = "/tmp/minisup-dropinXXXXXX", path[256];
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "x@.service", "[Service]\nExecStart=/bin/x %i\n");
+    put(dir, "x@.service.d/10-t.conf", "[Service]\nEnvironment=T=%i\n");
+    put(dir, "x@.service.d/50-same.conf", "[Service]\nEnvironment=S=template\n");
+    put(dir, "x@i.service.d/50-same.conf", "[Service]\nEnvironment=S=instance\n");
+    put(dir, "x@i.service.d/05-i.conf", "[Service]\nEnvironment=I=only-i\n");
+    snprintf(path, sizeof(path), "%s/x@.service", dir);
+
+    cr_assert_str_eq(found(dir, "x@i.service"),
+                     "x@i.service.d/05-i.conf x@.service.d/10-t.conf x@i.service.d/50-same.conf");
+    cr_assert_str_eq(found(dir, "x@j.service"), "x@.service.d/10-t.conf x@.service.d/50-same.conf");
+    cr_assert_str_eq(found(dir, "x@.service"), "x@.service.d/10-t.conf x@.service.d/50-same.conf");
+
+    cr_assert_eq(unit_file_load(path, "x@i.service", &test_ctx, &c, &d), 0);
+    cr_assert_str_eq(c->environment[0], "I=only-i");
+    cr_assert_str_eq(c->environment[1], "T=i", "specifiers resolve in drop-ins");
+    cr_assert_str_eq(c->environment[2], "S=instance");
+    cr_assert_null(c->environment[3]);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    cr_assert_eq(unit_file_load(path, "x@j.service", &test_ctx, &c, &d), 0);
+    cr_assert_str_eq(c->environment[0], "T=j");
+    cr_assert_str_eq(c->environment[1], "S=template");
+    unit_config_free(c);
+    unit_diags_done(&d);
+    rm_tree(dir);
+}
+
+/* The dash-prefix hierarchy and the type's service.d/: the most specific directory wins a file
+ * name, an empty file or a link to /dev/null masks it, and sockets read socket.d/. */
+Test(unit_file, dropins_of_prefixes_and_type)
+{
+    char dir[] = "/tmp/minisup-dropinXXXXXX", path[256], link[256];
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "a-b-c.service", "[Service]\nExecStart=/bin/x\n");
+    put(dir, "service.d/05-all.conf", "[Service]\nEnvironment=ALL=1\n");
+    put(dir, "service.d/10-same.conf", "[Service]\nEnvironment=SAME=service.d\n");
+    put(dir, "a-.service.d/10-same.conf", "[Service]\nEnvironment=SAME=a-\n");
+    put(dir, "a-b-.service.d/10-same.conf", "[Service]\nEnvironment=SAME=a-b-\n");
+    put(dir, "a-.service.d/20-a.conf", "[Service]\nEnvironment=A=1\n");
+    put(dir, "service.d/90-masked.conf", "[Service]\nEnvironment=MASKED=1\n");
+    put(dir, "a-b-c.service.d/90-masked.conf", "");
+    put(dir, "service.d/91-masked.conf", "[Service]\nEnvironment=MASKED=2\n");
+    snprintf(link, sizeof(link), "%s/a-.service.d/91-masked.conf", dir);
+    cr_assert_eq(symlink("/dev/null", link), 0);
+    put(dir, "service.d/92-dir.conf/x", ""); /* a directory is not a drop-in */
+    put(dir, "socket.d/10-s.conf", "[Socket]\nBacklog=7\n");
+    put(dir, "a-b-c.socket", "[Socket]\nListenStream=/run/x.sock\n");
+
+    cr_assert_str_eq(found(dir, "a-b-c.service"),
+                     "service.d/05-all.conf a-b-.service.d/10-same.conf a-.service.d/20-a.conf");
+    cr_assert_str_eq(found(dir, "a-x.service"),
+                     "service.d/05-all.conf a-.service.d/10-same.conf a-.service.d/20-a.conf "
+                     "service.d/90-masked.conf");
+    cr_assert_str_eq(found(dir, "b.service"),
+                     "service.d/05-all.conf service.d/10-same.conf service.d/90-masked.conf "
+                     "service.d/91-masked.conf");
+    cr_assert_str_eq(found(dir, "-a.service"), "service.d/05-all.conf service.d/10-same.conf "
+                                               "service.d/90-masked.conf service.d/91-masked.conf");
+    cr_assert_str_eq(found(dir, "a-b-c.socket"), "socket.d/10-s.conf");
+    cr_assert_str_eq(found(dir, "not a unit name"), "");
+
+    snprintf(path, sizeof(path), "%s/a-b-c.service", dir);
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    cr_assert_str_eq(c->environment[0], "ALL=1");
+    cr_assert_str_eq(c->environment[1], "SAME=a-b-");
+    cr_assert_str_eq(c->environment[2], "A=1");
+    cr_assert_null(c->environment[3]);
+    unit_config_free(c);
+    unit_diags_done(&d);
+
+    snprintf(path, sizeof(path), "%s/a-b-c.socket", dir);
+    cr_assert_eq(unit_file_load(path, NULL, &test_ctx, &c, &d), 0);
+    cr_assert_eq(c->backlog, 7);
+    unit_config_free(c);
+    unit_diags_done(&d);
+    rm_tree(dir);
+}
+
+/* An instance with dashes, most specific first: x-y@i.service.d, x-y@.service.d and (cut from
+ * the template) x-.service.d, then the cut instance's x-@i.service.d and x-@.service.d, then
+ * service.d; a file name is taken from the first of these that has it. */
+Test(unit_file, dropins_of_dashed_instances)
+{
+    char dir[] = "/tmp/minisup-dropinXXXXXX";
+
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "x-y@i.service.d/1.conf", "");
+    put(dir, "x-y@i.service.d/a.conf", "[Unit]\n");
+    put(dir, "x-y@.service.d/b.conf", "[Unit]\n");
+    put(dir, "x-@i.service.d/c.conf", "[Unit]\n");
+    put(dir, "x-@.service.d/d.conf", "[Unit]\n");
+    put(dir, "x-.service.d/e.conf", "[Unit]\n");
+    put(dir, "x-.service.d/a.conf", "[Unit]\n");
+    put(dir, "service.d/f.conf", "[Unit]\n");
+    put(dir, "service.d/1.conf", "[Unit]\n");
+    cr_assert_str_eq(found(dir, "x-y@i.service"),
+                     "x-y@i.service.d/a.conf x-y@.service.d/b.conf x-@i.service.d/c.conf "
+                     "x-@.service.d/d.conf x-.service.d/e.conf service.d/f.conf");
+    rm_tree(dir);
+}

@@ -171,7 +171,7 @@ Test(unit_show, order_is_stable)
         "SendSIGHUP",
         "Id", "Names", "Requires", "Requisite", "Wants", "BindsTo", "PartOf", "RequiredBy",
         "WantedBy", "Conflicts", "Before", "After", "Documentation", "Description", "FragmentPath",
-        "JobTimeoutUSec", "JobRunningTimeoutUSec", "StartLimitIntervalUSec", "StartLimitBurst", "Alias", "Also",
+        "DropInPaths", "JobTimeoutUSec", "JobRunningTimeoutUSec", "StartLimitIntervalUSec", "StartLimitBurst", "Alias", "Also",
     };
     /* clang-format on */
     const char *text = "[Unit]\nAfter=a.target\n[Service]\nExecStartPre=/bin/a\n"
