@@ -618,6 +618,35 @@ static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st
     fputc('\n', f);
 }
 
+/* systemctl's "Drop-In:" lines: each directory once, with the names of its drop-ins after a
+ * tree glyph; a directory comes again when a later drop-in (by name) returns to it. */
+static void print_dropins(FILE *f, const json_t *unit)
+{
+    json_t *list = json_object_get(unit, "dropInPaths");
+    size_t n = json_array_size(list), dir_len = 0;
+    const char *dir = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *path = json_string_value(json_array_get(list, i));
+        const char *slash = path ? strrchr(path, '/') : NULL;
+        const char *next = i + 1 < n ? json_string_value(json_array_get(list, i + 1)) : NULL;
+        const char *next_slash = next ? strrchr(next, '/') : NULL;
+        bool last;
+
+        if (!slash)
+            continue;
+        if (!dir || (size_t)(slash - path) != dir_len || strncmp(path, dir, dir_len) != 0) {
+            fprintf(f, "%s%.*s\n             \u2514\u2500",
+                    dir ? "             " : "    Drop-In: ", (int)(slash - path), path);
+            dir = path;
+            dir_len = (size_t)(slash - path);
+        }
+        last = !next_slash || (size_t)(next_slash - next) != dir_len ||
+               strncmp(next, dir, dir_len) != 0;
+        fprintf(f, "%s%s", slash + 1, last ? "\n" : ", ");
+    }
+}
+
 /* How long the unit was active, for one that is down again (systemctl's "Duration:"). */
 static void print_duration(FILE *f, const json_t *unit)
 {
@@ -800,6 +829,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
         fprintf(f, " - %s", description);
     fputc('\n', f);
     print_loaded(f, unit, st);
+    print_dropins(f, unit);
     fputs("     Active: ", f);
     ctl_print_active(f, unit, st);
     fputc('\n', f);
@@ -827,8 +857,8 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     }
     if (json_is_true(json_object_get(unit, "unitFileChanged")))
         fprintf(f,
-                "\n%sWarning:%s The unit file of %s changed on disk; daemon-reload read it, and "
-                "the new settings apply at the unit's next start.\n",
+                "\n%sWarning:%s The unit file or drop-ins of %s changed on disk; daemon-reload "
+                "read them, and the new settings apply at the unit's next start.\n",
                 st->colour ? ANSI_RED : "", st->colour ? ANSI_NORMAL : "", name);
 }
 

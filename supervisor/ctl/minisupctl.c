@@ -1695,10 +1695,20 @@ static int run_cat(struct ctl *c, char **args, int n)
         } else {
             const char *path = json_string_value(json_object_get(params, "path"));
             const char *text = json_string_value(json_object_get(params, "text"));
+            json_t *dropin;
+            size_t k;
             if (!first)
                 putchar('\n');
             first = false;
             ctl_print_unit_file(stdout, path ? path : names[i], text ? text : "");
+            /* Each drop-in after an empty line, as systemctl cat prints them. */
+            json_array_foreach(json_object_get(params, "dropIns"), k, dropin)
+            {
+                const char *dpath = json_string_value(json_object_get(dropin, "path"));
+                const char *dtext = json_string_value(json_object_get(dropin, "text"));
+                putchar('\n');
+                ctl_print_unit_file(stdout, dpath ? dpath : "", dtext ? dtext : "");
+            }
         }
         json_decref(msg);
     }

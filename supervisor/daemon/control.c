@@ -296,6 +296,13 @@ static json_t *unit_json(const struct unit *u)
     if (st.main_command)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));
+    if (st.dropin_paths) {
+        json_t *paths = json_array();
+
+        for (size_t i = 0; paths && st.dropin_paths[i]; i++)
+            json_array_append_new(paths, json_string(st.dropin_paths[i]));
+        json_object_set_new(o, "dropInPaths", paths);
+    }
     json_object_set_new(o, "conditionResult", json_boolean(st.condition_result));
     json_object_set_new(o, "conditionTimestamp", json_integer((json_int_t)st.condition.realtime));
     json_object_set_new(o, "failedCondition", json_string(st.failed_condition));
@@ -601,24 +608,40 @@ static char *read_unit_file(const char *path)
     return buf;
 }
 
-/* cat: the file as loaded; systemctl cat prints the file whatever the load state, so a unit
- * that failed to load gets it from disk. */
+/* cat: the file and its drop-ins as loaded; systemctl cat prints the files whatever the load
+ * state, so a unit that failed to load gets them from disk. */
 static void method_get_unit_file(struct conn *c, json_t *params)
 {
     struct unit *u = lookup_unit(c, params);
     struct unit_status st;
-    char *disk = NULL;
-    json_t *text;
+    char *disk = NULL, **disk_dropins = NULL;
+    char *const *dropins;
+    json_t *text, *list;
 
     if (!u)
         return;
     manager_unit_status(u, &st);
-    if (!st.source_text)
+    dropins = st.dropin_paths;
+    if (!st.source_text) {
         disk = read_unit_file(st.fragment_path);
+        if (unit_dropins_find(c->ctl->info.unit_dir, st.name, &disk_dropins) >= 0)
+            dropins = disk_dropins;
+    }
     text = st.source_text ? json_string(st.source_text) : disk ? json_string(disk) : NULL;
     free(disk);
+    list = json_array();
+    for (size_t i = 0; list && dropins && dropins[i]; i++) {
+        char *dtext = st.source_text ? NULL : read_unit_file(dropins[i]);
+        json_t *t = json_string(st.source_text ? st.dropin_texts[i] : dtext ? dtext : "");
+
+        free(dtext);
+        json_array_append_new(
+            list, json_pack("{s:s, s:o}", "path", dropins[i], "text", t ? t : json_string("")));
+    }
+    strv_free(disk_dropins);
     reply(c,
-          json_pack("{s:s, s:o}", "path", st.fragment_path, "text", text ? text : json_string("")),
+          json_pack("{s:s, s:o, s:o}", "path", st.fragment_path, "text",
+                    text ? text : json_string(""), "dropIns", list ? list : json_array()),
           false);
 }
 

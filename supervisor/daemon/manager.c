@@ -118,9 +118,10 @@ struct unit {
     bool changed_on_disk;               /* pending_config differs from what runs */
     struct stat file_st; /* the unit file as it was when its last configuration was read */
     bool has_file_st;
-    bool seen;         /* found in the current scan of the directory */
-    char *status_text; /* STATUS= from sd_notify */
-    int status_errno;  /* ERRNO= from sd_notify, 0 when none */
+    char *dropins_version; /* its drop-ins then: one "path dev ino size mtime ctime" line each */
+    bool seen;             /* found in the current scan of the directory */
+    char *status_text;     /* STATUS= from sd_notify */
+    int status_errno;      /* ERRNO= from sd_notify, 0 when none */
     /* Processes the last run left behind (KillMode=process/none, or escaped): for status. */
     pid_t leftovers[16];
     size_t n_leftovers;
@@ -2293,6 +2294,7 @@ static void unit_free(struct unit *u)
     free(u->name);
     free(u->path);
     free(u->load_error);
+    free(u->dropins_version);
     free(u->main_command);
     free(u->exec_slots);
     uv_close((uv_handle_t *)&u->timer, on_handle_closed);
@@ -2443,9 +2445,10 @@ static bool is_loadable_name(const char *name)
     return strstr(name, "@.") == NULL;
 }
 
-/* Parses one unit file and logs its diagnostics as "file:line: message". On failure returns a
- * negative errno with *ret_error set to the first error (owned by the caller). */
-static int load_file(struct manager *m, const char *name, const char *path,
+/* Parses one unit file and its drop-ins and logs the diagnostics as "file:line: message". On
+ * failure returns a negative errno with *ret_error set to the first error (owned by the
+ * caller). */
+static int load_file(struct manager *m, const char *name, const char *path, char *const *dropins,
                      struct unit_config **ret_config, char **ret_error)
 {
     struct unit_load_context ctx = {
@@ -2457,7 +2460,7 @@ static int load_file(struct manager *m, const char *name, const char *path,
     char *error = NULL;
     int r;
 
-    r = unit_file_load(path, name, &ctx, ret_config, &diags);
+    r = unit_file_load_dropins(path, dropins, name, &ctx, ret_config, &diags);
     for (size_t k = 0; k < diags.n; k++) {
         const struct unit_diag *d = &diags.items[k];
         int level = d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
@@ -2554,17 +2557,56 @@ static void unit_set_path(struct unit *u, const char *path)
     }
 }
 
-/* Reads u's configuration from path (its own file, or the template of an instance): a unit
- * that was loaded keeps what it had when the file no longer parses, an unchanged file changes
- * nothing, a changed one applies at once or at the next start. 0, or the load's negative
- * errno. */
+/* What same_file_version() compares, for a list of drop-ins: a line per file, so that a drop-in
+ * added, removed, masked or changed makes a different string. NULL on out-of-memory. */
+static char *dropins_version(char *const *dropins)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+
+    if (!f)
+        return NULL;
+    for (size_t i = 0; dropins && dropins[i]; i++) {
+        struct stat st;
+
+        if (stat(dropins[i], &st) < 0) {
+            fprintf(f, "%s -\n", dropins[i]);
+            continue;
+        }
+        fprintf(f, "%s %ju %ju %jd %jd.%09ld %jd.%09ld\n", dropins[i], (uintmax_t)st.st_dev,
+                (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+                st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Reads u's configuration from path (its own file, or the template of an instance) and the
+ * drop-ins of u's name: a unit that was loaded keeps what it had when the files no longer
+ * parse, unchanged files change nothing, a changed file or drop-in (or one added or removed)
+ * applies at once or at the next start. 0, or the load's negative errno. */
 static int unit_load_path(struct manager *m, struct unit *u, const char *path, bool reload)
 {
     struct unit_config *config = NULL;
-    char *error = NULL;
+    char *error = NULL, **dropins = NULL, *version = NULL;
     struct stat file_st;
+    /* Both versions are taken before reading: a write during the read shows at the next. */
     bool has_file_st = stat(path, &file_st) == 0;
-    int r = load_file(m, u->name, path, &config, &error);
+    int r = unit_dropins_find(m->opts.unit_dir, u->name, &dropins);
+
+    if (r >= 0 && !(version = dropins_version(dropins)))
+        r = -ENOMEM;
+    if (r >= 0) {
+        r = load_file(m, u->name, path, dropins, &config, &error);
+    } else {
+        log_error("%s: Failed to read its drop-in directories: %s", u->name,
+                  r == -E2BIG ? "too many drop-in files" : strerror(-r));
+        error = strdup(r == -E2BIG ? "Too many drop-in files" : strerror(-r));
+    }
 
     u->seen = true;
     if (r < 0) {
@@ -2578,17 +2620,23 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
             error = NULL;
         }
     } else if (reload && u->config && u->load_state == LOAD_STATE_LOADED && has_file_st &&
-               u->has_file_st && same_file_version(&file_st, &u->file_st)) {
-        unit_config_free(config); /* the same file as before: nothing changed on disk */
+               u->has_file_st && same_file_version(&file_st, &u->file_st) && u->dropins_version &&
+               strcmp(version, u->dropins_version) == 0) {
+        unit_config_free(config); /* the same files as before: nothing changed on disk */
     } else {
         if (reload && u->config)
             u->changed_on_disk = true;
         u->file_st = file_st;
         u->has_file_st = has_file_st;
+        free(u->dropins_version);
+        u->dropins_version = version;
+        version = NULL;
         unit_config_free(u->pending_config);
         u->pending_config = config;
         apply_pending_config(u);
     }
+    strv_free(dropins);
+    free(version);
     free(error);
     return r;
 }
@@ -2876,6 +2924,8 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     if (loaded) {
         ret->config = u->config;
         ret->source_text = u->config->source_text;
+        ret->dropin_paths = u->config->dropin_paths;
+        ret->dropin_texts = u->config->dropin_texts;
         ret->restart_policy = restart_policy_to_string(u->config->restart);
         ret->start_limit_interval_usec = u->config->start_limit_interval_usec;
         ret->start_limit_burst = u->config->start_limit_burst;
@@ -3166,9 +3216,14 @@ static void sock_accept(struct unit *u, struct listener *l)
     inst->transient = true;
     inst->conn_fd = conn;
     remote_peer(conn, inst);
-    char *error = NULL;
+    char *error = NULL, **dropins = NULL;
     struct unit_config *config = NULL;
-    if (load_file(m, name, tmpl_path, &config, &error) < 0) {
+    /* The instance takes the template's drop-ins (and any of its own name, as systemd's). */
+    int r = unit_dropins_find(m->opts.unit_dir, name, &dropins);
+    if (r >= 0)
+        r = load_file(m, name, tmpl_path, dropins, &config, &error);
+    strv_free(dropins);
+    if (r < 0) {
         inst->load_state = LOAD_STATE_ERROR;
         inst->load_error = error;
         unit_log(u, LOG_ERR, "Failed to load the service template for a connection.");

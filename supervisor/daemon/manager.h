@@ -103,6 +103,8 @@ struct unit_status {
     uint64_t log_suppressed, log_lost, log_unreported;
     int log_error;
     const char *source_text;          /* the unit file as loaded (cat) */
+    char *const *dropin_paths;        /* its drop-ins as applied, NULL when none */
+    char *const *dropin_texts;        /* and their texts as loaded, index for index (cat) */
     const struct unit_config *config; /* what runs now; NULL when not loaded (show) */
     /* Deaths of the main process, oldest first (why). */
     const struct service_death *deaths[8];

@@ -2,6 +2,7 @@
  * unit that stays listed with its load state, daemon-reload, and journal filters. The real
  * minisupd and minisupctl in a fresh directory. */
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -1237,6 +1238,153 @@ Test(commands, status_full_is_accepted)
     r = harness_ctl(&d, &out, &err, "status", "--full", "full", NULL);
     cr_assert_eq(r, 3, "status --full: %d\n%s%s", r, out, err);
     cr_assert(strstr(out, "full.service"), "%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
+
+/* ---- drop-ins ------------------------------------------------------------------------------ */
+
+/* Writes units/<rel> (making its directory) with text. */
+static void write_dropin(const char *rel, const char *text)
+{
+    char dir[PATH_MAX];
+
+    cr_assert(snprintf(dir, sizeof(dir), "%s/%.*s", d.unit_dir, (int)(strrchr(rel, '/') - rel),
+                       rel) < (int)sizeof(dir));
+    cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "%s: %s", dir, strerror(errno));
+    harness_write_unit(&d, rel, text);
+}
+
+static bool unit_file_changed(const char *name)
+{
+    json_t *u = harness_get_unit(&d, name);
+    bool changed = json_is_true(json_object_get(u, "unitFileChanged"));
+
+    json_decref(u);
+    return changed;
+}
+
+/* The *.conf files of foo.service.d/ and of the type-wide service.d/ apply after the unit file;
+ * status, show and cat tell them as systemctl does; a changed or added drop-in counts as a change
+ * of the unit at daemon-reload; a drop-in directory without a unit file makes no unit. */
+Test(commands, dropins_apply_show_and_reload)
+{
+    const char *unit = "[Unit]\nDescription=Greeter\n[Service]\nEnvironment=GREETING=main\n"
+                       "ExecStart=/bin/sh -c 'echo greeting $$GREETING; exec sleep 1000'\n";
+    const char *all = "[Unit]\nDescription=Every service\n";
+    const char *env = "[Service]\nEnvironment=GREETING=dropin\n";
+    char *out = NULL, *err = NULL, want[4 * PATH_MAX];
+
+    harness_write_unit(&d, "greet.service", unit);
+    write_dropin("service.d/10-all.conf", all);
+    write_dropin("greet.service.d/50-env.conf", env);
+    write_dropin("greet.service.d/notes.txt", "[Service]\nEnvironment=GREETING=ignored\n");
+    write_dropin("orphan.service.d/x.conf", "[Service]\nExecStart=/bin/true\n");
+    harness_start(&d);
+
+    free(ctl_ok("start", "greet", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "greet", "greeting dropin", 10000));
+
+    int r = harness_ctl(&d, &out, &err, "status", "greet", NULL);
+    cr_assert_eq(r, 0, "%s%s", out, err);
+    snprintf(want, sizeof(want),
+             "greet.service - Every service\n"
+             "     Loaded: loaded (%s/greet.service; static)\n"
+             "    Drop-In: %s/service.d\n"
+             "             \u2514\u250010-all.conf\n"
+             "             %s/greet.service.d\n"
+             "             \u2514\u250050-env.conf\n"
+             "     Active: active (running)",
+             d.unit_dir, d.unit_dir, d.unit_dir);
+    cr_assert(strstr(out, want), "status:\n%s\nwanted:\n%s", out, want);
+    free(out);
+    free(err);
+
+    out = ctl_ok("show", "greet", "-p", "DropInPaths");
+    snprintf(want, sizeof(want),
+             "DropInPaths=%s/service.d/10-all.conf %s/greet.service.d/50-env.conf\n", d.unit_dir,
+             d.unit_dir);
+    cr_assert_str_eq(out, want);
+    free(out);
+
+    out = ctl_ok("cat", "greet", NULL, NULL);
+    snprintf(want, sizeof(want),
+             "# %s/greet.service\n%s\n# %s/service.d/10-all.conf\n%s\n"
+             "# %s/greet.service.d/50-env.conf\n%s",
+             d.unit_dir, unit, d.unit_dir, all, d.unit_dir, env);
+    cr_assert_str_eq(out, want);
+    free(out);
+
+    /* No unit from a drop-in directory alone. */
+    out = ctl_ok("list-units", "--all", NULL, NULL);
+    cr_assert_null(strstr(out, "orphan"), "%s", out);
+    free(out);
+
+    /* Nothing changed: nothing to warn about. */
+    free(ctl_ok("daemon-reload", NULL, NULL, NULL));
+    cr_assert(!unit_file_changed("greet"));
+
+    /* A changed drop-in: the running unit keeps its configuration until its next start. */
+    write_dropin("greet.service.d/50-env.conf", "[Service]\nEnvironment=GREETING=changed\n");
+    free(ctl_ok("daemon-reload", NULL, NULL, NULL));
+    cr_assert(unit_file_changed("greet"));
+    r = harness_ctl(&d, &out, &err, "status", "greet", NULL);
+    cr_assert(strstr(out, "Warning: The unit file or drop-ins of greet.service changed on disk"),
+              "%s", out);
+    free(out);
+    free(err);
+    free(ctl_ok("restart", "greet", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "greet", "greeting changed", 10000));
+    cr_assert(!unit_file_changed("greet"));
+
+    /* An added drop-in is a change too, and so is a removed one. */
+    write_dropin("greet.service.d/70-more.conf", "[Service]\nEnvironment=GREETING=added\n");
+    free(ctl_ok("daemon-reload", NULL, NULL, NULL));
+    cr_assert(unit_file_changed("greet"), "an added drop-in changes the unit");
+    free(ctl_ok("restart", "greet", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "greet", "greeting added", 10000));
+    char path[PATH_MAX];
+    harness_path(&d, path, "units/greet.service.d/70-more.conf");
+    cr_assert_eq(unlink(path), 0);
+    free(ctl_ok("daemon-reload", NULL, NULL, NULL));
+    cr_assert(unit_file_changed("greet"), "a removed drop-in changes the unit");
+    free(ctl_ok("stop", "greet", NULL, NULL));
+    harness_stop(&d);
+}
+
+/* An instance made on demand reads its template's drop-ins and its own (the instance's wins a
+ * file name); diagnostics in a drop-in name it and its line, in verify as in the daemon. */
+Test(commands, dropins_of_instances_and_their_diagnostics)
+{
+    char path[PATH_MAX], want[PATH_MAX + 64], *out = NULL, *err = NULL;
+
+    harness_write_unit(&d, "hi@.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo hi %i $$WHO'\n");
+    write_dropin("hi@.service.d/50-who.conf", "[Service]\nEnvironment=WHO=template\n");
+    write_dropin("hi@b.service.d/50-who.conf", "[Service]\nEnvironment=WHO=instance\n");
+    write_dropin("hi@b.service.d/60-typo.conf", "[Service]\n\nRestrat=always\n");
+    harness_start(&d);
+
+    free(ctl_ok("start", "hi@a", NULL, NULL));
+    free(ctl_ok("start", "hi@b", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "hi@a.service", "hi a template", 10000));
+    cr_assert(harness_wait_journal_contains(&d, "hi@b.service", "hi b instance", 10000));
+    char *log = harness_read(&d, "minisupd.log");
+    snprintf(want, sizeof(want), "%s/hi@b.service.d/60-typo.conf:3: Unknown key name 'Restrat'",
+             d.unit_dir);
+    cr_assert(log && strstr(log, want), "daemon log lacks '%s':\n%s", want, log);
+    free(log);
+
+    /* Offline verify reads the drop-ins beside the unit file. */
+    harness_write_unit(&d, "v.service", "[Service]\nExecStart=/bin/true\n");
+    write_dropin("v.service.d/typo.conf", "[Service]\nRestrat=always\n");
+    harness_path(&d, path, "units/v.service");
+    int r = harness_ctl(&d, &out, &err, "verify", path, NULL);
+    cr_assert_eq(r, 0, "a warning is not a failure: %s%s", out, err);
+    snprintf(want, sizeof(want), "%s/v.service.d/typo.conf:2: Unknown key name 'Restrat'",
+             d.unit_dir);
+    cr_assert(strstr(err, want), "stderr: %s", err);
     free(out);
     free(err);
     harness_stop(&d);

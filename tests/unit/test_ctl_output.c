@@ -691,10 +691,11 @@ Test(ctl_output, status_block_extras, .init = utc)
     json_object_set_new(u, "statusText", json_string("Ready for messages"));
     json_object_set_new(u, "unitFileChanged", json_true());
     CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
-    cr_expect(strstr(out, "   Main PID: 77 (fifo-echo)\n"
-                          "     Status: \"Ready for messages\"\n"
-                          "\n"
-                          "Warning: The unit file of fifo-echo.service changed on disk;"),
+    cr_expect(strstr(out,
+                     "   Main PID: 77 (fifo-echo)\n"
+                     "     Status: \"Ready for messages\"\n"
+                     "\n"
+                     "Warning: The unit file or drop-ins of fifo-echo.service changed on disk;"),
               "%s", out);
     free(out);
     json_decref(u);
@@ -842,4 +843,26 @@ Test(ctl_output, journal_export_and_verbose_fields)
     cr_assert(strncmp(buf, "[    5.000000] ", 15) == 0, "%s", buf);
     free(buf);
     json_decref(e);
+}
+
+/* systemctl's Drop-In: block: each directory once, the names of its drop-ins after the tree
+ * glyph, separated by commas; a later directory on a line of its own under the first. */
+Test(ctl_output, status_dropins, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "dropInPaths",
+                        json_pack("[s, s, s]", "/u/fifo-echo.service.d/10-a.conf",
+                                  "/u/fifo-echo.service.d/20-b.conf", "/u/service.d/30-c.conf"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "; enabled)\n"
+                          "    Drop-In: /u/fifo-echo.service.d\n"
+                          "             \u2514\u250010-a.conf, 20-b.conf\n"
+                          "             /u/service.d\n"
+                          "             \u2514\u250030-c.conf\n"
+                          "     Active: "),
+              "%s", out);
+    free(out);
+    json_decref(u);
 }
