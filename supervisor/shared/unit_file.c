@@ -2846,7 +2846,7 @@ int unit_dropins_find(const char *dir, const char *name, char ***ret_paths)
         return r;
     }
     n = strv_length(files);
-    if (n > 1)
+    if (files && n > 1)
         qsort(files, n, sizeof(*files), compare_basename);
     *ret_paths = files;
     return (int)n;
@@ -2956,7 +2956,7 @@ int unit_file_load_dropins(const char *path, char *const *dropins, const char *n
                            const struct unit_load_context *ctx, struct unit_config **ret_config,
                            struct unit_diags *diags)
 {
-    size_t n = 1 + strv_length(dropins);
+    size_t n = 1 + (dropins ? strv_length(dropins) : 0);
     struct unit_source *src = calloc(n, sizeof(*src));
     char **texts = calloc(n, sizeof(*texts)); /* what src[i].text points to */
     int r = -ENOMEM;
