@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "unit_show.h"
+
 /* systemd's colours (ANSI_HIGHLIGHT_*), so a terminal shows what systemctl users know. */
 #define ANSI_GREEN "\033[0;1;32m"
 #define ANSI_RED "\033[0;1;31m"
@@ -131,10 +133,7 @@ char *ctl_format_exit(char *buf, size_t n, const char *code, int status)
 
 char *ctl_format_timestamp(char *buf, size_t n, uint64_t usec)
 {
-    time_t t = (time_t)(usec / USEC_PER_SEC);
-    struct tm tm;
-
-    if (usec == 0 || !localtime_r(&t, &tm) || strftime(buf, n, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+    if (!*unit_show_format_timestamp(buf, n, usec))
         snprintf(buf, n, "n/a");
     return buf;
 }

@@ -246,21 +246,13 @@ static void add_exec_statuses(json_t *o, const struct unit *u, const struct unit
         for (size_t k = 0; k < l->n; k++) {
             const struct exec_command *cmd = &l->items[k];
             struct exec_status es;
-            char *line = NULL;
-            size_t len = 0;
-            FILE *f;
+            char *line;
 
             if (!manager_exec_status(u, cmd, &es) || es.code == 0)
                 continue;
-            f = open_memstream(&line, &len);
-            if (!f)
+            line = unit_show_command_line(cmd);
+            if (!line)
                 continue;
-            for (size_t a = 0; cmd->argv && cmd->argv[a]; a++)
-                fprintf(f, "%s%s", a ? " " : "", a == 0 && cmd->argv0 ? cmd->argv0 : cmd->argv[a]);
-            if (fclose(f) != 0) {
-                free(line);
-                continue;
-            }
             if (!arr)
                 arr = json_array();
             json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:i}", "name", name, "pid",

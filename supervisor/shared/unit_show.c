@@ -315,6 +315,28 @@ static void add_exec_flags(struct out *o, unsigned flags)
         }
 }
 
+/* Our argv[0] is the path; an "@" override travels in argv0. */
+static const char *argv_word(const struct exec_command *cmd, size_t k)
+{
+    return k == 0 && cmd->argv0 ? cmd->argv0 : cmd->argv[k];
+}
+
+char *unit_show_command_line(const struct exec_command *cmd)
+{
+    size_t n = 1;
+    char *line, *p;
+
+    for (size_t k = 0; cmd->argv && cmd->argv[k]; k++)
+        n += strlen(argv_word(cmd, k)) + 1;
+    line = p = malloc(n);
+    if (!line)
+        return NULL;
+    *p = '\0';
+    for (size_t k = 0; cmd->argv && cmd->argv[k]; k++)
+        p += sprintf(p, "%s%s", k ? " " : "", argv_word(cmd, k));
+    return line;
+}
+
 /* Exec*= lists, one value per command. systemctl joins argv with spaces without quoting. The
  * runtime fields tell the command's last run, or systemd's "never ran" values: code (null) and
  * status 0/0, as systemctl prints a zero code. The "Ex" variant shows the prefixes as flag words
@@ -328,11 +350,9 @@ static void show_exec(struct out *o, const char *name, const struct exec_list *l
 
         buf_printf(o, "{ path=%s ; argv[]=", cmd->path);
         for (size_t k = 0; cmd->argv && cmd->argv[k]; k++) {
-            /* Our argv[0] is the path; an "@" override travels in argv0. */
-            const char *w = k == 0 && cmd->argv0 ? cmd->argv0 : cmd->argv[k];
             if (k > 0)
                 buf_addc(o, ' ');
-            buf_adds(o, w);
+            buf_adds(o, argv_word(cmd, k));
         }
         if (ex) {
             buf_adds(o, " ; flags=");

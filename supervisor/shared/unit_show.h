@@ -59,6 +59,10 @@ int unit_show_properties_ran(const struct unit_config *c, unsigned flags,
 const struct exec_list *unit_show_exec_list(const struct unit_config *c, size_t i,
                                             const char **ret_name);
 
+/* A command's words joined by spaces, without quoting, as systemctl shows argv[] and its
+ * "Process:" lines: an "@" override stands first. Allocated; NULL when out of memory. */
+char *unit_show_command_line(const struct exec_command *cmd);
+
 /* A wall-clock time as systemd's format_timestamp() prints it in show ("Sun 2026-11-22
  * 07:12:55 UTC", local time); "" for 0. Reads the time zone, as localtime(3) does. */
 char *unit_show_format_timestamp(char *buf, size_t size, uint64_t usec);
