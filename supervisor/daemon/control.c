@@ -52,6 +52,11 @@ struct conn {
     bool privileged;
     bool busy;       /* a call is in progress (job or stream) */
     bool processing; /* inside conn_process(): completions must not re-enter it */
+    /* Replies made while requests are processed wait here and leave in one write, so a client
+     * that pipelines (status asks GetUnit and GetJournal at once) is woken once, not per reply. */
+    char *out;
+    size_t out_len, out_cap;
+    unsigned cork;
     bool closing;
     bool more;              /* the call in progress asked for "more" */
     bool oneway;            /* the call in progress asked for no reply */
@@ -117,17 +122,57 @@ static void on_written(uv_write_t *req, int status)
         journal_step(c);
 }
 
-/* Queues one message. Takes no ownership of msg. Drops the connection when the client lets
- * its output pile up past OUTPUT_MAX. */
+/* Hands data (malloc'ed, len counted in out_bytes already) to libuv, which owns it from here. */
+static void conn_write(struct conn *c, char *data, size_t len)
+{
+    struct write_req *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        c->ctl->out_bytes -= len;
+        free(data);
+        conn_close(c);
+        return;
+    }
+    w->data = data;
+    w->len = len;
+    w->c = c;
+    uv_buf_t buf = uv_buf_init(data, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+        c->ctl->out_bytes -= len;
+        free(data);
+        free(w);
+        conn_close(c);
+    }
+}
+
+/* Writes what the cork held back. */
+static void conn_flush(struct conn *c)
+{
+    char *data = c->out;
+    size_t len = c->out_len;
+
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    if (!data)
+        return;
+    if (c->closing) {
+        c->ctl->out_bytes -= len;
+        free(data);
+        return;
+    }
+    conn_write(c, data, len);
+}
+
+/* Queues one message: at once, or behind the cork. Takes no ownership of msg. Drops the
+ * connection when the client lets its output pile up past OUTPUT_MAX. */
 static void conn_send(struct conn *c, json_t *msg)
 {
-    struct write_req *w;
     size_t len;
     char *data;
 
     if (c->closing || !msg)
         return;
-    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + c->out_len;
     /* Each client may hold OUTPUT_MAX unread; all of them together OUTPUT_TOTAL_MAX, past
      * which a client with more than OUTPUT_FAIR unread goes first. */
     if (queued > OUTPUT_MAX || (c->ctl->out_bytes > OUTPUT_TOTAL_MAX && queued > OUTPUT_FAIR)) {
@@ -136,24 +181,32 @@ static void conn_send(struct conn *c, json_t *msg)
         return;
     }
     data = varlink_encode(msg, &len);
-    w = calloc(1, sizeof(*w));
-    if (!data || !w) {
-        free(data);
-        free(w);
+    if (!data) {
         conn_close(c);
         return;
     }
-    w->data = data;
-    w->len = len;
-    w->c = c;
     c->ctl->out_bytes += len;
-    uv_buf_t buf = uv_buf_init(data, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
-        c->ctl->out_bytes -= len;
-        free(data);
-        free(w);
-        conn_close(c);
+    if (!c->cork) {
+        conn_write(c, data, len);
+        return;
     }
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        char *grown = realloc(c->out, cap);
+        if (!grown) {
+            c->ctl->out_bytes -= len;
+            free(data);
+            conn_close(c);
+            return;
+        }
+        c->out = grown;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += len;
+    free(data);
 }
 
 static void reply(struct conn *c, json_t *params, bool continues)
@@ -211,6 +264,7 @@ static void conn_fail(struct conn *c, const char *error, const char *reason)
     c->failing = true;
     c->oneway = false;
     reply_error(c, error, json_pack("{s:s}", "reason", reason));
+    conn_flush(c); /* the error goes before the shutdown */
     uv_read_stop((uv_stream_t *)&c->pipe);
     req = calloc(1, sizeof(*req));
     if (!req || c->closing) {
@@ -1406,6 +1460,7 @@ static void handle_call(struct conn *c, json_t *msg)
 static void conn_process(struct conn *c)
 {
     c->processing = true;
+    c->cork++;
     while (!c->busy && !c->closing && !c->failing) {
         json_t *msg = NULL;
         int r = varlink_buffer_next(&c->in, &msg);
@@ -1420,6 +1475,8 @@ static void conn_process(struct conn *c)
         c->oneway = false;
     }
     c->processing = false;
+    if (--c->cork == 0)
+        conn_flush(c);
 }
 
 static void on_conn_closed(uv_handle_t *h)
@@ -1446,6 +1503,7 @@ static void conn_close(struct conn *c)
     c->watch = NULL;
     c->follow = NULL;
     journal_call_done(c);
+    conn_flush(c); /* closing: only frees what the cork held */
     if (c->prev)
         c->prev->next = c->next;
     else

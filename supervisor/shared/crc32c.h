@@ -31,4 +31,7 @@ void crc32c_holed(const struct crc32c_holed_buf *bufs, size_t n, uint32_t *ret);
  * Not thread-safe; the results are the same either way. */
 void crc32c_force_software(bool on);
 
+/* Whether the CPU instruction is in use (tests: the run-time check finds what the kernel sees). */
+bool crc32c_uses_hardware(void);
+
 #endif

@@ -2010,6 +2010,88 @@ Test(reliability, CTL_2_stalled_readers_disconnected)
 }
 
 /* ======================================================================================== */
+/* Pipelined calls (varlink.org: answered in order) leave the daemon together: the replies to
+ * what one read brought are written at once, so a client such as `minisupctl status` (GetUnit
+ * and GetJournal in one send) is woken once. Counted by write(2) calls in /proc/PID/io, so the
+ * test does not depend on timing: one write per reply would be 100 here. */
+
+/* The daemon's write(2) count (syscw), or -1. */
+static long proc_syscw(pid_t pid)
+{
+    char path[64], buf[512];
+    long v = -1;
+
+    snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(buf, sizeof(buf), f))
+        if (sscanf(buf, "syscw: %ld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+Test(reliability, pipelined_calls_answered_in_order_in_one_write)
+{
+    enum { CALLS = 100 };
+    static char calls[CALLS * 128], in[CALLS * 4096];
+    size_t len = 0, got = 0, seen = 0;
+    long w0, w1;
+    uint64_t deadline;
+    int fd;
+
+    harness_write_unitf(&d, "even.service", "[Service]\nExecStart=%s sleep 3600\n", HARNESS_TFX);
+    harness_write_unitf(&d, "odd.service", "[Service]\nExecStart=%s sleep 3600\n", HARNESS_TFX);
+    harness_start(&d);
+    for (int i = 0; i < CALLS; i++)
+        len += (size_t)snprintf(calls + len, sizeof(calls) - len,
+                                "{\"method\":\"io.minisup.Manager.GetUnit\",\"parameters\":"
+                                "{\"name\":\"%s\"}}",
+                                i % 2 ? "odd" : "even") +
+               1;
+    fd = raw_connect();
+    cr_assert(fd >= 0, "connect: %s", strerror(errno));
+    /* The daemon is idle between the two readings: no unit runs, so nothing else writes. */
+    w0 = proc_syscw(d.pid);
+    cr_assert(w0 >= 0, "cannot read /proc/%d/io", (int)d.pid);
+    cr_assert(raw_send(fd, calls, len));
+    deadline = harness_now_ms() + 20000;
+    while (seen < CALLS && harness_now_ms() < deadline) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        ssize_t n = read(fd, in + got, sizeof(in) - got - 1);
+        cr_assert(n > 0, "the daemon closed the connection after %zu replies", seen);
+        got += (size_t)n;
+        seen = 0;
+        for (size_t i = 0; i < got; i++)
+            seen += in[i] == '\0';
+    }
+    w1 = proc_syscw(d.pid);
+    close(fd);
+    cr_assert_eq(seen, CALLS, "%zu of %d replies before the deadline", seen, CALLS);
+    /* Answered in order: the n-th reply names the unit the n-th call asked for. */
+    const char *p = in;
+    for (int i = 0; i < CALLS; i++) {
+        json_t *m = json_loads(p, 0, NULL);
+        const char *name = NULL;
+
+        cr_assert(m, "reply %d is not JSON: %.80s", i, p);
+        json_unpack(m, "{s:{s:{s:s}}}", "parameters", "unit", "name", &name);
+        cr_assert_str_eq(name ? name : "(none)", i % 2 ? "odd.service" : "even.service",
+                         "reply %d names %s", i, name ? name : "no unit");
+        json_decref(m);
+        p += strlen(p) + 1;
+    }
+    harness_metric("pipelined_calls_answered_in_order_in_one_write", "daemon_writes",
+                   (double)(w1 - w0), 9);
+    cr_assert_lt(w1 - w0, 10, "%d pipelined replies took %ld writes", CALLS, w1 - w0);
+    harness_stop(&d);
+}
+
+/* ======================================================================================== */
 /* CTL-3: minisupd under a low RLIMIT_NOFILE (prlimit, hard limit too, since minisupd raises its
  * soft limit to the hard one). Clients beyond the limit fail; the daemon does not spin, does not
  * die, answers on a connection it already has, and serves new clients again once fds are free. */

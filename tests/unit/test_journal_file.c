@@ -1451,6 +1451,25 @@ Test(journal_file, crc32c_hardware_matches_tables)
     }
 }
 
+/* The run-time check finds the instruction whenever the kernel reports it (x86-64 only). */
+Test(journal_file, crc32c_uses_the_instruction_the_cpu_has)
+{
+#if defined(__x86_64__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    bool flag = false;
+
+    cr_assert(f, "/proc/cpuinfo: %s", strerror(errno));
+    while (!flag && fgets(line, sizeof(line), f))
+        flag = strncmp(line, "flags", 5) == 0 && strstr(line, " sse4_2");
+    fclose(f);
+    cr_assert_eq(crc32c_uses_hardware(), flag, "SSE 4.2 in /proc/cpuinfo: %d, in use: %d", flag,
+                 crc32c_uses_hardware());
+#else
+    cr_assert_not(crc32c_uses_hardware());
+#endif
+}
+
 static void fill_message(char *m, size_t len, unsigned seed)
 {
     /* Mixed: binary (worst case for escaping), text, UTF-8. */
