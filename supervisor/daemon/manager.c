@@ -798,6 +798,9 @@ static bool stop_commands_run(const struct unit *u)
     return cmds && (cmds == u->config->exec_stop.items || cmds == u->config->exec_stop_post.items);
 }
 
+/* Room for any pid's digits; the child writes its own over them (proc.c, put_pid). */
+#define EXEC_PID_PLACEHOLDER "SYSTEMD_EXEC_PID=0000000000"
+
 /* UnsetEnvironment='s two forms: NAME takes away any value, NAME=VALUE only that one. */
 static void env_unset(char **env, const char *what)
 {
@@ -814,9 +817,31 @@ static void env_unset(char **env, const char *what)
     }
 }
 
+/* Loads one environment file; assignments skipped for their name are told in the unit's
+ * journal, as systemd logs them ("export A=b" is the usual one: the file was written for a
+ * shell). */
+static int load_unit_environment_file(struct unit *u, const char *path, char ***env)
+{
+    struct env_file_ignored ignored = {0};
+    int r = load_environment_file(path, env, &ignored);
+
+    if (ignored.count > 0) {
+        char msg[512];
+        if (ignored.count > 1)
+            snprintf(msg, sizeof(msg),
+                     "%s:%u: invalid variable name \"%s\", ignoring (and %u more in the file).",
+                     path, ignored.line, ignored.name, ignored.count - 1);
+        else
+            snprintf(msg, sizeof(msg), "%s:%u: invalid variable name \"%s\", ignoring.", path,
+                     ignored.line, ignored.name);
+        unit_log(u, LOG_WARNING, msg);
+    }
+    return r;
+}
+
 /* EnvironmentFile=: each file (a glob reads its matches in order) on top of env. A file that
  * is missing or unreadable is an error, unless the entry has the "-" prefix (systemd.exec(5)). */
-static int load_environment_files(char *const *files, char ***env, char *ret_error,
+static int load_environment_files(struct unit *u, char *const *files, char ***env, char *ret_error,
                                   size_t error_size)
 {
     for (char *const *f = files; f && *f; f++) {
@@ -832,10 +857,10 @@ static int load_environment_files(char *const *files, char ***env, char *ret_err
             else if (gr != 0)
                 r = -ENOENT;
             for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
-                r = load_environment_file(g.gl_pathv[i], env);
+                r = load_unit_environment_file(u, g.gl_pathv[i], env);
             globfree(&g);
         } else {
-            r = load_environment_file(path, env);
+            r = load_unit_environment_file(u, path, env);
         }
         if (r == -ENOMEM)
             return r;
@@ -889,6 +914,10 @@ static char **build_environment(struct unit *u, enum service_role role, const st
     }
     snprintf(buf, sizeof(buf), "INVOCATION_ID=%s", u->invocation);
     if (strv_env_set(&env, buf) < 0)
+        goto oom;
+    /* systemd.exec(5): the pid of the process exec'd, so it can tell whether it was started
+     * by the manager or by another process; the child writes its pid over the digits. */
+    if (strv_env_set(&env, EXEC_PID_PLACEHOLDER) < 0)
         goto oom;
     if (c->notify_access != NOTIFY_ACCESS_NONE && u->m->notify) {
         snprintf(buf, sizeof(buf), "NOTIFY_SOCKET=%s", notify_socket_path(u->m->notify));
@@ -946,7 +975,7 @@ static char **build_environment(struct unit *u, enum service_role role, const st
     for (char **e = c->environment; e && *e; e++)
         if (strv_env_set(&env, *e) < 0)
             goto oom;
-    int r = load_environment_files(c->environment_files, &env, ret_error, error_size);
+    int r = load_environment_files(u, c->environment_files, &env, ret_error, error_size);
     if (r < 0) {
         if (r == -ENOMEM)
             goto oom;
@@ -1126,6 +1155,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     p.stdin_fd = -1;
     p.listen_pid_env_index = -1;
     p.watchdog_pid_env_index = -1;
+    p.exec_pid_env_index = -1;
     if (role == SERVICE_ROLE_MAIN && c->watchdog_usec > 0 && c->watchdog_usec != USEC_INFINITY) {
         /* sd_watchdog_enabled(3): the interval, and the pid that must ping (filled in by the
          * child, which alone knows it). */
@@ -1164,6 +1194,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     for (size_t i = 0; p.watchdog_pid_env_index < 0 && c->watchdog_usec > 0 && env[i]; i++)
         if (strncmp(env[i], "WATCHDOG_PID=0000000000", 23) == 0)
             p.watchdog_pid_env_index = (int)i;
+    /* Environment= may have set SYSTEMD_EXEC_PID= itself; then it keeps that value. */
+    for (size_t i = 0; p.exec_pid_env_index < 0 && env[i]; i++)
+        if (strcmp(env[i], EXEC_PID_PLACEHOLDER) == 0)
+            p.exec_pid_env_index = (int)i;
 
     r = proc_spawn(&p, &sr, ret_error, error_size);
     /* The write ends belong to the child now; keeping them would hide its EOF. */

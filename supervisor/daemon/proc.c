@@ -290,6 +290,8 @@ static void child_exec(const struct spawn_params *p, int errfd)
         put_pid(p->envp[p->listen_pid_env_index], getpid());
     if (p->watchdog_pid_env_index >= 0)
         put_pid(p->envp[p->watchdog_pid_env_index], getpid());
+    if (p->exec_pid_env_index >= 0)
+        put_pid(p->envp[p->exec_pid_env_index], getpid());
 
     for (int sig = 1; sig < NSIG && sig <= 64; sig++)
         if (nondefault_signals & (UINT64_C(1) << (sig - 1)))

@@ -31,8 +31,10 @@ struct spawn_params {
     /* Index in envp of a "LISTEN_PID=" entry with room for 10 digits: the child writes its own
      * pid there after fork, since only it knows it. -1 when unused. */
     int listen_pid_env_index;
-    /* The same for "WATCHDOG_PID=" (sd_watchdog_enabled(3)), -1 when unused. */
+    /* The same for "WATCHDOG_PID=" (sd_watchdog_enabled(3)) and "SYSTEMD_EXEC_PID="
+     * (systemd.exec(5)), -1 when unused. */
     int watchdog_pid_env_index;
+    int exec_pid_env_index;
     /* Credentials (User=, Group=, SupplementaryGroups=), resolved by the parent: no NSS calls
      * after fork. change_user false leaves them as they are. */
     bool change_user;

@@ -422,9 +422,9 @@ static int os_release_field(const char *key, char **ret)
     const char *v;
     int r;
 
-    r = load_environment_file("/etc/os-release", &env);
+    r = load_environment_file("/etc/os-release", &env, NULL);
     if (r == -ENOENT)
-        r = load_environment_file("/usr/lib/os-release", &env);
+        r = load_environment_file("/usr/lib/os-release", &env, NULL);
     if (r < 0 && r != -ENOENT) {
         strv_free(env);
         return r;
@@ -624,7 +624,7 @@ static int specifier_value(struct parser *ps, char c, char **ret)
             char **env = NULL;
             const char *pretty;
 
-            (void)load_environment_file("/etc/machine-info", &env);
+            (void)load_environment_file("/etc/machine-info", &env, NULL);
             pretty = strv_env_get(env, "PRETTY_HOSTNAME");
             *ret = strdup(pretty && pretty[0] ? pretty : buf);
             strv_free(env);

@@ -1267,8 +1267,10 @@ int parse_environment_line(const char *s, char ***env)
     }
 }
 
-/* Pushes key=value (value may be NULL: empty) into *env; invalid names are skipped. */
-static int env_file_push(char ***env, struct buf *key, struct buf *value)
+/* Pushes key=value (value may be NULL: empty) into *env; invalid names are skipped, and
+ * counted in ignored (may be NULL) with the line the key began on. */
+static int env_file_push(char ***env, struct buf *key, struct buf *value, unsigned key_line,
+                         struct env_file_ignored *ignored)
 {
     char *kv = NULL;
     size_t klen = key->n;
@@ -1277,8 +1279,13 @@ static int env_file_push(char ***env, struct buf *key, struct buf *value)
     /* Trailing blanks of the key never count. */
     while (klen > 0 && strchr(WHITESPACE, key->s[klen - 1]))
         klen--;
-    if (!env_name_is_valid(key->s ? key->s : "", klen))
+    if (!env_name_is_valid(key->s ? key->s : "", klen)) {
+        if (ignored && ignored->count++ == 0) {
+            ignored->line = key_line;
+            snprintf(ignored->name, sizeof(ignored->name), "%.*s", (int)klen, key->s ? key->s : "");
+        }
         return 0;
+    }
     if (asprintf(&kv, "%.*s=%s", (int)klen, key->s, value->s ? value->s : "") < 0)
         return -ENOMEM;
     r = strv_env_set(env, kv);
@@ -1287,7 +1294,7 @@ static int env_file_push(char ***env, struct buf *key, struct buf *value)
 }
 
 /* systemd's parse_env_file_internal() state machine. */
-static int parse_env_text(const char *text, char ***env)
+static int parse_env_text(const char *text, char ***env, struct env_file_ignored *ignored)
 {
     enum {
         PRE_KEY,
@@ -1303,9 +1310,10 @@ static int parse_env_text(const char *text, char ***env)
     } state = PRE_KEY;
     struct buf key = {0}, value = {0};
     size_t last_value_ws = SIZE_MAX;
+    unsigned line = 1, key_line = 1;
     int r = 0;
 
-    for (const char *p = text; *p; p++) {
+    for (const char *p = text; *p; line += *p == '\n', p++) {
         char c = *p;
 
         switch (state) {
@@ -1314,6 +1322,7 @@ static int parse_env_text(const char *text, char ***env)
                 state = COMMENT;
             else if (!strchr(WHITESPACE, c)) {
                 state = KEY;
+                key_line = line;
                 key.n = 0;
                 r = buf_addc(&key, c);
             }
@@ -1333,7 +1342,7 @@ static int parse_env_text(const char *text, char ***env)
         case PRE_VALUE:
             if (c == '\n' || c == '\r') {
                 state = PRE_KEY;
-                r = env_file_push(env, &key, &value);
+                r = env_file_push(env, &key, &value, key_line, ignored);
             } else if (c == '\'')
                 state = SINGLE_QUOTE_VALUE;
             else if (c == '"')
@@ -1352,7 +1361,7 @@ static int parse_env_text(const char *text, char ***env)
                     value.n = last_value_ws;
                     value.s[value.n] = '\0';
                 }
-                r = env_file_push(env, &key, &value);
+                r = env_file_push(env, &key, &value, key_line, ignored);
                 last_value_ws = SIZE_MAX;
             } else if (c == '\\') {
                 state = VALUE_ESCAPE;
@@ -1418,7 +1427,7 @@ static int parse_env_text(const char *text, char ***env)
             value.n = last_value_ws;
             value.s[value.n] = '\0';
         }
-        r = env_file_push(env, &key, &value);
+        r = env_file_push(env, &key, &value, key_line, ignored);
     }
 out:
     free(key.s);
@@ -1428,7 +1437,7 @@ out:
 
 /* The file is read whole, up to ENV_FILE_MAX, and parsed by parse_env_text(); a missing file is
  * -ENOENT, which the caller ignores for "-" entries. */
-int load_environment_file(const char *path, char ***env)
+int load_environment_file(const char *path, char ***env, struct env_file_ignored *ignored)
 {
     struct stat st;
     char *text = NULL;
@@ -1469,7 +1478,7 @@ int load_environment_file(const char *path, char ***env)
     }
     text[n] = '\0';
     /* Embedded NUL bytes end the text, as they would in systemd's string handling. */
-    r = parse_env_text(text, env);
+    r = parse_env_text(text, env, ignored);
 out:
     free(text);
     close(fd);

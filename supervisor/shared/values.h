@@ -124,8 +124,17 @@ bool env_assignment_is_valid(const char *s);
 /* Environment= value: several assignments, each possibly quoted. Appends "K=V" to *env. */
 int parse_environment_line(const char *s, char ***env);
 
-/* Reads an EnvironmentFile= (KEY=VALUE lines, comments, quoting) into *env. */
-int load_environment_file(const char *path, char ***env);
+/* Assignments an environment file had that were skipped for their name ("export A=b" among
+ * them), as systemd skips them: how many, and the first one's line and name (cut short). */
+struct env_file_ignored {
+    unsigned count;
+    unsigned line;
+    char name[64];
+};
+
+/* Reads an EnvironmentFile= (KEY=VALUE lines, comments, quoting) into *env. ignored (may be
+ * NULL) learns the assignments skipped for an invalid name. */
+int load_environment_file(const char *path, char ***env, struct env_file_ignored *ignored);
 
 /* Sets or replaces "K=V" in an environment strv. */
 int strv_env_set(char ***env, const char *assignment);

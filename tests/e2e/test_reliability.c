@@ -2747,14 +2747,16 @@ Test(reliability, EXEC_4_session_group_tty_environment)
 {
     static const char *const T = "EXEC_4_session_group_tty_environment";
     static const char *const allowed[] = {
-        "PATH",    "LANG",  "LANGUAGE",      "LC_ALL", "TZ",           "HOME", "USER",
-        "LOGNAME", "SHELL", "INVOCATION_ID", "FOO",    "ASAN_OPTIONS", NULL};
+        "PATH", "LANG",         "LANGUAGE",         "LC_ALL", "TZ",
+        "HOME", "USER",         "LOGNAME",          "SHELL",  "INVOCATION_ID",
+        "FOO",  "ASAN_OPTIONS", "SYSTEMD_EXEC_PID", NULL};
     char path[64], buf[8192], target[PATH_MAX], *text;
     pid_t p, pgid, sid;
     long tty;
     int bad_env = 0, fd;
     ssize_t n;
-    bool foo = false, inv = false, canary = false;
+    bool foo = false, inv = false, canary = false, exec_pid = false;
+    char exec_pid_want[64];
     unsigned umask_v = 0777;
     FILE *f;
 
@@ -2787,6 +2789,8 @@ Test(reliability, EXEC_4_session_group_tty_environment)
             break;
     fclose(f);
     snprintf(path, sizeof(path), "/proc/%d/environ", (int)p);
+    /* systemd.exec(5): the pid of the process the manager exec'd, here the main process. */
+    snprintf(exec_pid_want, sizeof(exec_pid_want), "SYSTEMD_EXEC_PID=%d", (int)p);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     cr_assert(fd >= 0);
     n = read(fd, buf, sizeof(buf) - 1);
@@ -2807,6 +2811,7 @@ Test(reliability, EXEC_4_session_group_tty_environment)
         foo |= strcmp(e, "FOO=bar") == 0;
         inv |= strncmp(e, "INVOCATION_ID=", 14) == 0 && strlen(e) == 14 + 32;
         canary |= strncmp(e, "MINISUP_LEAK_CANARY=", 20) == 0;
+        exec_pid |= strcmp(e, exec_pid_want) == 0;
     }
     ctl_ok("start", "tty");
     harness_wait_down(&d, "tty", 10000);
@@ -2828,6 +2833,7 @@ Test(reliability, EXEC_4_session_group_tty_environment)
     cr_assert_eq(umask_v, 022, "umask %o", umask_v);
     cr_assert(cwd_root);
     cr_assert(foo && inv, "Environment= or INVOCATION_ID missing");
+    cr_assert(exec_pid, "no %s in the service's environment", exec_pid_want);
     cr_assert(!canary, "minisupd's own environment leaked into the service");
     cr_assert_eq(bad_env, 0);
     harness_stop(&d);

@@ -2953,15 +2953,15 @@ Test(supervision, privileged_prefixes_skip_the_user_change)
 }
 
 /* PassEnvironment= replaces rather than adds, and Environment= wins over it, as systemd merges
- * them; EnvironmentFile= globs read their matches in order; a missing file without "-" fails
- * the start and says which file. */
+ * them; EnvironmentFile= globs read their matches in order, and skip (and tell) an "export"
+ * line; a missing file without "-" fails the start and says which file. */
 Test(supervision, environment_sources_merge_as_systemd)
 {
     char dir[PATH_MAX], missing[PATH_MAX];
 
     cr_assert_eq(mkdir(harness_path(&d, dir, "envd"), 0755), 0);
     write_file("envd/a.env", "GA=1\n", 0644);
-    write_file("envd/b.env", "GB=2\n", 0644);
+    write_file("envd/b.env", "GB=2\nexport GX=3\n", 0644);
     write_file("envd/c.env", "GA=override\n", 0644);
     harness_path(&d, missing, "no-such.env");
     harness_write_unitf(&d, "envs.service",
@@ -2970,7 +2970,7 @@ Test(supervision, environment_sources_merge_as_systemd)
                         "EnvironmentFile=%s/*.env\n"
                         "EnvironmentFile=-%s\n"
                         "ExecStart=/bin/sh -c 'echo paths=$(env | grep -c ^PATH=) $PATH GA=$GA "
-                        "GB=$GB'\n",
+                        "GB=$GB GX=$GX'\n",
                         dir, missing);
     harness_write_unitf(&d, "noenv.service",
                         "[Service]\nType=oneshot\nEnvironmentFile=%s\n"
@@ -2978,7 +2978,11 @@ Test(supervision, environment_sources_merge_as_systemd)
                         missing);
     harness_start(&d);
     start_unit("envs");
-    wait_journal("envs", "paths=1 /usr/bin:/bin:/from-unit GA=override GB=2", 5000);
+    wait_journal("envs", "paths=1 /usr/bin:/bin:/from-unit GA=override GB=2 GX=", 5000);
+    /* A shell's "export" line is skipped, as systemd skips it, and the unit's journal says so. */
+    char note[PATH_MAX + 64];
+    snprintf(note, sizeof(note), "%s/b.env:2: invalid variable name \"export GX\", ignoring.", dir);
+    wait_journal("envs", note, 5000);
 
     char *out = NULL, *err = NULL, want[PATH_MAX + 64];
     int r = ctl(&out, &err, "start", "noenv");

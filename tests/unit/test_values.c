@@ -540,14 +540,16 @@ Test(values, environment_file)
                         "tinued\n"
                         "F=a # not a comment\n"
                         "1BAD=x\n"
+                        "export X=y\n"
                         "G=\n"
                         "H=last";
     char **env = NULL;
+    struct env_file_ignored ignored = {0};
 
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
     close(fd);
-    cr_assert_eq(load_environment_file(path, &env), 0);
+    cr_assert_eq(load_environment_file(path, &env, &ignored), 0);
     unlink(path);
     cr_assert_str_eq(strv_env_get(env, "A"), "1");
     cr_assert_str_eq(strv_env_get(env, "B"), "spaced value");
@@ -556,12 +558,17 @@ Test(values, environment_file)
     cr_assert_str_eq(strv_env_get(env, "E"), "continued");
     cr_assert_str_eq(strv_env_get(env, "F"), "a # not a comment");
     cr_assert_null(strv_env_get(env, "1BAD"));
+    /* A shell's "export" makes the name invalid: skipped, as systemd skips it, and told. */
+    cr_assert_null(strv_env_get(env, "X"));
+    cr_assert_eq(ignored.count, 2);
+    cr_assert_eq(ignored.line, 10);
+    cr_assert_str_eq(ignored.name, "1BAD");
     cr_assert_str_eq(strv_env_get(env, "G"), "");
     cr_assert_str_eq(strv_env_get(env, "H"), "last");
     strv_free(env);
 
-    cr_assert_eq(load_environment_file("/nonexistent/env", &env), -ENOENT);
-    cr_assert_eq(load_environment_file("/tmp", &env), -EISDIR);
+    cr_assert_eq(load_environment_file("/nonexistent/env", &env, NULL), -ENOENT);
+    cr_assert_eq(load_environment_file("/tmp", &env, NULL), -EISDIR);
 }
 
 Test(values, strv_helpers)
