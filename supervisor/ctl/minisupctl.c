@@ -37,6 +37,10 @@ enum ctl_exit {
     CTL_EXIT_USAGE = 2,
     CTL_EXIT_NOT_ACTIVE = 3,
     CTL_EXIT_NO_UNIT = 4,
+    /* A job verb's errors, as systemctl's translate_bus_error_to_exit_status() maps them. */
+    CTL_EXIT_NOT_IMPLEMENTED = 3, /* job type not applicable */
+    CTL_EXIT_NOT_INSTALLED = 5,   /* no such unit */
+    CTL_EXIT_NOT_CONFIGURED = 6,  /* the unit failed to load */
 };
 
 /* How long a query may take before we call the daemon hung: systemctl's D-Bus default. Jobs and
@@ -100,11 +104,11 @@ static bool streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-/* Several units, one exit code: the most specific wins (no such unit, then not active, then
- * failed), whatever the order of the units on the command line. */
+/* Several units, one exit code: the first unit that did not succeed decides, as systemctl's
+ * verbs keep theirs ("if (r > 0 && ret == 0) ret = r"). */
 static int exit_merge(int a, int b)
 {
-    return a > b ? a : b;
+    return a != CTL_EXIT_OK ? a : b;
 }
 
 static const char help_text[] =
@@ -410,8 +414,12 @@ static int report_error(const char *what, const char *unit, const char *error, c
     fflush(stdout);
 
     if (streq(error, IFACE "NoSuchUnit")) {
+        /* systemd loads a unit to start it, and only looks one up to stop, kill or reset it. */
+        bool looked_up = streq(what, "stop") || streq(what, "kill unit") ||
+                         streq(what, "reset failed state of unit");
         if (unit)
-            fprintf(stderr, "Failed to %s %s: Unit %s not found.\n", what, u, u);
+            fprintf(stderr, "Failed to %s %s: Unit %s %s.\n", what, u, u,
+                    looked_up ? "not loaded" : "not found");
         else
             fprintf(stderr, "Failed to %s: Unit not found.\n", what);
         return CTL_EXIT_NO_UNIT;
@@ -597,6 +605,20 @@ struct unit_call {
     bool job;         /* answers with a job result and takes noBlock */
 };
 
+/* start, stop, restart, reload and friends exit as systemctl's job verbs do: 5 for a unit that
+ * does not exist, 3 for a job the unit cannot do, 6 for a unit that failed to load. Access
+ * denied stays 1, the issue's contract (SEC-*), where systemctl says 4. */
+static int job_error_exit(const char *error)
+{
+    if (streq(error, IFACE "NoSuchUnit"))
+        return CTL_EXIT_NOT_INSTALLED;
+    if (streq(error, IFACE "JobNotApplicable"))
+        return CTL_EXIT_NOT_IMPLEMENTED;
+    if (streq(error, IFACE "UnitNotLoaded"))
+        return CTL_EXIT_NOT_CONFIGURED;
+    return CTL_EXIT_FAILURE;
+}
+
 /* Parameters of one unit's call; NULL on ENOMEM. */
 static json_t *unit_call_params(const struct ctl *c, const struct unit_call *call, const char *name)
 {
@@ -640,7 +662,8 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
             break;
         }
         if (error) {
-            r = report_error(call->verb, names[i], error, params);
+            report_error(call->verb, names[i], error, params);
+            r = call->job ? job_error_exit(error) : CTL_EXIT_FAILURE;
         } else {
             const char *result = json_string_value(json_object_get(params, "result"));
             r = CTL_EXIT_OK;
@@ -2498,7 +2521,11 @@ static const struct command commands[] = {
      -1,
      cmd_unit,
      {IFACE "ReloadOrRestartUnit", "reload-or-restart", true}},
-    {"reset-failed", 0, -1, cmd_unit, {IFACE "ResetFailedUnit", "reset failed state of", false}},
+    {"reset-failed",
+     0,
+     -1,
+     cmd_unit,
+     {IFACE "ResetFailedUnit", "reset failed state of unit", false}},
     {"kill", 1, -1, cmd_unit, {IFACE "KillUnit", "kill unit", false}},
     {"is-active", 1, -1, cmd_is_active, {0}},
     {"is-failed", 1, -1, cmd_is_active, {0}},

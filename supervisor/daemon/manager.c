@@ -1058,6 +1058,9 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
     if (u->service.n_groups == 0 || u->invocation[0] == '\0') {
         new_invocation(u->invocation);
         u->invocation_usec = realtime_usec();
+        /* A new run forgets how the last run's commands went (systemd's service_start():
+         * exec_command_reset_status_list_array()), so status shows no stale Process: lines. */
+        u->n_exec_slots = 0;
     }
 
     struct creds cr;

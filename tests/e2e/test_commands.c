@@ -517,6 +517,20 @@ Test(commands, status_and_show_tell_each_command_run)
     cr_assert_geq(show_number("runs", "InactiveEnterTimestampMonotonic"), left);
     cr_assert_geq(show_number("runs", "ExecMainExitTimestampMonotonic"),
                   show_number("runs", "ExecMainStartTimestampMonotonic"));
+
+    /* A new run forgets the last run's commands, as systemd's service_start() does: the
+     * reload of the run before shows no more. */
+    free(ctl_ok("start", "runs", NULL, NULL));
+    out = ctl_ok("status", "runs", NULL, NULL);
+    cr_assert_null(strstr(out, "ExecReload="), "%s", out);
+    snprintf(want, sizeof(want), "Process: %d ", (int)pid);
+    cr_assert_null(strstr(out, want),
+                   "the last run's main process is not a command of this one: %s", out);
+    cr_assert(strstr(out, " ExecStartPre=/bin/true (code=exited, status=0/SUCCESS)\n"), "%s", out);
+    free(out);
+    exec = show_value("runs", "ExecReload");
+    cr_assert(strstr(exec, "start_time=[n/a]"), "%s", exec);
+    free(exec);
     harness_stop(&d);
 }
 
@@ -902,6 +916,54 @@ Test(commands, is_enabled_reports_the_install_section)
 
     const char *none[] = {"is-enabled", NULL};
     free(ctl_expect(2, none));
+    harness_stop(&d);
+}
+
+/* Exit codes and words of failed verbs, as systemctl's: a job verb maps its error as
+ * translate_bus_error_to_exit_status() does (no such unit 5, job not applicable 3, bad unit
+ * file 6); stop, kill and reset-failed only look a unit up ("not loaded"); kill and
+ * reset-failed exit 1; with several units the first that did not succeed decides. */
+Test(commands, failed_verbs_exit_as_systemctl)
+{
+    harness_write_unitf(&d, "plain.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unit(&d, "idle.service", "[Service]\nExecStart=/bin/true\n");
+    harness_write_unit(&d, "broken.service", "[Service]\nRestart=always\n");
+    harness_start(&d);
+    free(ctl_ok("start", "plain", NULL, NULL));
+
+    const struct {
+        const char *args[4];
+        int code;
+        const char *err;
+    } cases[] = {
+        {{"start", "nosuch", NULL},
+         5,
+         "Failed to start nosuch.service: Unit nosuch.service not found.\n"},
+        {{"restart", "nosuch", NULL},
+         5,
+         "Failed to restart nosuch.service: Unit nosuch.service not found.\n"},
+        {{"stop", "nosuch", NULL},
+         5,
+         "Failed to stop nosuch.service: Unit nosuch.service not loaded.\n"},
+        {{"reload", "plain", NULL},
+         3,
+         "Failed to reload plain.service: Job type reload is not applicable for unit "
+         "plain.service.\n"},
+        {{"start", "broken", NULL}, 6, NULL},
+        {{"kill", "nosuch", NULL},
+         1,
+         "Failed to kill unit nosuch.service: Unit nosuch.service not loaded.\n"},
+        {{"reset-failed", "nosuch", NULL},
+         1,
+         "Failed to reset failed state of unit nosuch.service: Unit nosuch.service not "
+         "loaded.\n"},
+        /* The first unit that did not succeed decides: inactive (3) before unknown (4). */
+        {{"status", "idle", "nosuch", NULL}, 3, NULL},
+        {{"status", "nosuch", "idle", NULL}, 4, NULL},
+        {{"start", "nosuch", "broken", NULL}, 5, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        free(ctl_expect_err(cases[i].code, cases[i].err, cases[i].args));
     harness_stop(&d);
 }
 
