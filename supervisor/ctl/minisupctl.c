@@ -268,24 +268,71 @@ static int usage_error(void)
     return CTL_EXIT_USAGE;
 }
 
-/* Normalized copies of n names ("fifo-echo" -> "fifo-echo.service", by the same rule as the
- * daemon's, so that we print the names it uses), NULL-terminated; NULL on ENOMEM. */
-static char **normalize_names(char **names, int n)
-{
-    char **r = calloc((size_t)n + 1, sizeof(*r));
+static int oom(void);
+static bool is_glob(const char *s);
+static bool unit_pattern_matches(const char *pattern, const char *name);
+static json_t *known_units(struct ctl *c, int *ret_exit);
 
-    if (!r)
-        return NULL;
-    for (int i = 0; i < n; i++) {
-        r[i] = unit_name_normalize(names[i]);
-        if (!r[i]) {
-            for (int k = 0; k < i; k++)
-                free(r[k]);
-            free(r);
-            return NULL;
+/* The units a command's arguments name, as systemctl's expand_unit_names() finds them: a name
+ * is normalized ("fifo-echo" -> "fifo-echo.service", by the daemon's rule, so that we print
+ * the names it uses); a glob pattern ("web-*") becomes the loaded units it matches, after the
+ * plain names, each once. Asks the daemon only when there is a pattern. *n is updated; NULL
+ * with *ret_exit set (the error printed) on failure. */
+static char **expand_names(struct ctl *c, char **args, int *n, int *ret_exit)
+{
+    json_t *known = NULL;
+    size_t cap = (size_t)*n + 1, len = 0;
+    char **r = calloc(cap, sizeof(*r));
+
+    *ret_exit = CTL_EXIT_OK;
+    for (int i = 0; r && i < *n; i++) {
+        if (is_glob(args[i]))
+            continue;
+        if (!(r[len] = unit_name_normalize(args[i])))
+            goto oom;
+        len++;
+    }
+    for (int i = 0; r && i < *n; i++) {
+        size_t k;
+        json_t *v;
+
+        if (!is_glob(args[i]))
+            continue;
+        if (!known && !(known = known_units(c, ret_exit)))
+            goto fail;
+        json_array_foreach(known, k, v)
+        {
+            const char *name = json_string_value(v);
+            bool seen = false;
+
+            if (!name || !unit_pattern_matches(args[i], name))
+                continue;
+            for (size_t j = 0; j < len && !seen; j++)
+                seen = strcmp(r[j], name) == 0;
+            if (seen)
+                continue;
+            if (len + 1 >= cap) {
+                char **grown = realloc(r, (cap *= 2) * sizeof(*r));
+                if (!grown)
+                    goto oom;
+                r = grown;
+            }
+            if (!(r[len++] = strdup(name)))
+                goto oom;
+            r[len] = NULL;
         }
     }
+    if (!r)
+        goto oom;
+    json_decref(known);
+    *n = (int)len;
     return r;
+oom:
+    *ret_exit = oom();
+fail:
+    json_decref(known);
+    strv_free(r);
+    return NULL;
 }
 
 static int oom(void)
@@ -680,11 +727,11 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
 
 static int run_unit_command(struct ctl *c, const struct unit_call *call, char **args, int n)
 {
-    char **names = normalize_names(args, n);
     int r;
+    char **names = expand_names(c, args, &n, &r);
 
     if (!names)
-        return oom();
+        return r;
     r = run_unit_calls(c, call, names, n);
     strv_free(names);
     return r;
@@ -866,10 +913,11 @@ static int run_status(struct ctl *c, char **args, int n)
 
     if (n == 0)
         return run_status_all(c);
-    names = normalize_names(args, n);
-    replies = calloc((size_t)n, sizeof(*replies));
-    journals = calloc((size_t)n, sizeof(*journals));
-    if (!names || !replies || !journals) {
+    if (!(names = expand_names(c, args, &n, &ret)))
+        return ret;
+    replies = calloc((size_t)n + 1, sizeof(*replies));
+    journals = calloc((size_t)n + 1, sizeof(*journals));
+    if (!replies || !journals) {
         ret = oom();
         goto out;
     }
@@ -1002,11 +1050,11 @@ static int get_each_unit(struct ctl *c, char **names, int n, const char *what, u
 static int for_each_unit_reply(struct ctl *c, char **args, int n, const char *what,
                                unit_reply_fn fn, void *userdata)
 {
-    char **names = normalize_names(args, n);
     int ret;
+    char **names = expand_names(c, args, &n, &ret);
 
     if (!names)
-        return oom();
+        return ret;
     ret = get_each_unit(c, names, n, what, fn, userdata);
     strv_free(names);
     return ret;
@@ -1682,12 +1730,12 @@ static int run_journal(struct ctl *c, char **args, int n)
 /* cat: each unit's file as the daemon loaded it, as systemctl cat prints them. */
 static int run_cat(struct ctl *c, char **args, int n)
 {
-    char **names = normalize_names(args, n);
     int ret = CTL_EXIT_OK, r, sent = 0;
+    char **names = expand_names(c, args, &n, &r);
     bool first = true;
 
     if (!names)
-        return oom();
+        return r;
     r = ctl_connect(c);
     if (r < 0) {
         strv_free(names);
@@ -2431,12 +2479,12 @@ static void print_properties(const struct ctl *c, const json_t *list)
  * unit is shown as systemctl shows it (LoadState=not-found), not as an error. */
 static int run_show(struct ctl *c, char **args, int n)
 {
-    char **names = normalize_names(args, n);
     bool picked = json_array_size(c->properties) > 0, first = true;
     int ret = CTL_EXIT_OK, r, sent = 0;
+    char **names = expand_names(c, args, &n, &r);
 
     if (!names)
-        return oom();
+        return r;
     r = ctl_connect(c);
     if (r < 0) {
         strv_free(names);

@@ -967,6 +967,39 @@ Test(commands, failed_verbs_exit_as_systemctl)
     harness_stop(&d);
 }
 
+/* systemctl's unit verbs take glob patterns (expand_unit_names()): a pattern becomes the
+ * loaded units it matches, after the plain names; a pattern that matches nothing adds none. */
+Test(commands, unit_verbs_expand_glob_patterns)
+{
+    harness_write_unitf(&d, "web-1.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unitf(&d, "web-2.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_write_unitf(&d, "db.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+
+    const char *start[] = {"start", "web-*", NULL};
+    free(ctl_expect_err(0, "", start));
+    const char *active[] = {"is-active", "db", "web-?", NULL};
+    char *out = ctl_expect_err(0, "", active);
+    cr_assert_str_eq(out, "inactive\nactive\nactive\n");
+    free(out);
+    const char *show[] = {"show", "-P", "Id", "web-[12].service", NULL};
+    out = ctl_expect_err(0, "", show);
+    cr_assert_str_eq(out, "web-1.service\n\nweb-2.service\n");
+    free(out);
+    const char *status[] = {"status", "-n0", "w*", NULL};
+    out = ctl_expect_err(0, "", status);
+    cr_assert(strstr(out, "web-1.service\n") && strstr(out, "web-2.service\n"), "%s", out);
+    cr_assert_null(strstr(out, "db.service"), "%s", out);
+    free(out);
+    const char *stop[] = {"stop", "web-*", "nomatch-*", NULL};
+    free(ctl_expect_err(0, "", stop));
+    const char *after[] = {"is-active", "web-1", "web-2", NULL};
+    out = ctl_expect_err(3, "", after);
+    cr_assert_str_eq(out, "inactive\ninactive\n");
+    free(out);
+    harness_stop(&d);
+}
+
 /* journalctl's -u takes a glob pattern too: expanded against every loaded unit (inactive ones
  * included, with ".service" appended as for a plain name), and with --directory against the
  * units in the files. Patterns that match nothing are journalctl's error, exit 1. */
