@@ -1111,7 +1111,9 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
     size_t n = json_array_size(units), i;
     json_t *u;
 
-    if (n > 0 && (flags & CTL_TABLE_LEGEND))
+    /* The header even over no rows, as systemctl's table prints it (`systemctl --failed` on a
+     * healthy machine). */
+    if (flags & CTL_TABLE_LEGEND)
         fprintf(f, "  %-*s %-*s %-*s %-*s %s\n", wu, "UNIT", wl, "LOAD", wa, "ACTIVE", ws, "SUB",
                 "DESCRIPTION");
     json_array_foreach(units, i, u)
@@ -1151,7 +1153,9 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
               "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
               "SUB    = The low-level unit activation state, values depend on unit type.\n",
               f);
-    fprintf(f, "%zu loaded units listed.%s\n", n,
+    /* systemctl highlights the count, in red when it is zero. */
+    const char *count_on = st->colour ? (n > 0 ? ANSI_BOLD : ANSI_RED) : "";
+    fprintf(f, "%s%zu loaded units listed.%s%s\n", count_on, n, colour_off(count_on),
             (flags & CTL_TABLE_ALL_HINT) ? " Pass --all to see loaded but inactive units, too."
                                          : "");
 }
@@ -1176,7 +1180,7 @@ void ctl_print_socket_table(FILE *f, const json_t *sockets, unsigned flags,
             rows++;
         }
     }
-    if (rows > 0 && (flags & CTL_TABLE_LEGEND)) {
+    if (flags & CTL_TABLE_LEGEND) {
         fprintf(f, "%-*s ", wl, "LISTEN");
         if (flags & CTL_TABLE_TYPES)
             fprintf(f, "%-*s ", wt, "TYPE");
@@ -1196,8 +1200,9 @@ void ctl_print_socket_table(FILE *f, const json_t *sockets, unsigned flags,
     }
     if (!(flags & CTL_TABLE_LEGEND))
         return;
-    fprintf(f, "%s%zu sockets listed.\n", rows > 0 ? "\n" : "", rows);
+    /* systemctl's output_legend(): a blank line, the count (red when zero), the hint. */
+    const char *count_on = st->colour ? (rows > 0 ? ANSI_BOLD : ANSI_RED) : "";
+    fprintf(f, "\n%s%zu sockets listed.%s\n", count_on, rows, colour_off(count_on));
     if (flags & CTL_TABLE_ALL_HINT)
         fputs("Pass --all to see loaded but inactive sockets, too.\n", f);
-    (void)st;
 }

@@ -594,6 +594,23 @@ static void print_json_line(const json_t *j)
     putchar('\n');
 }
 
+/* -o json and -o json-pretty for the unit commands: one line, or indented as systemd's pretty
+ * JSON is (eight spaces). */
+static bool json_mode(const struct ctl *c)
+{
+    return c->mode == CTL_OUTPUT_JSON || c->mode == CTL_OUTPUT_JSON_PRETTY;
+}
+
+static void print_json(const struct ctl *c, const json_t *j)
+{
+    if (c->mode == CTL_OUTPUT_JSON_PRETTY) {
+        json_dumpf(j, stdout, JSON_INDENT(8));
+        putchar('\n');
+    } else {
+        print_json_line(j);
+    }
+}
+
 static bool is_active_state(const char *s)
 {
     return streq(s, "active") || streq(s, "reloading");
@@ -818,8 +835,8 @@ static int run_list_units(struct ctl *c, char **patterns, int n)
         if (list_shows(c, u, patterns, n) && type_shows(c, u))
             json_array_append(shown, u);
     }
-    if (c->mode == CTL_OUTPUT_JSON)
-        print_json_line(shown);
+    if (json_mode(c))
+        print_json(c, shown);
     else
         ctl_print_unit_table(stdout, shown,
                              (c->no_legend ? 0 : CTL_TABLE_LEGEND) |
@@ -838,8 +855,8 @@ static int run_status_all(struct ctl *c)
 
     if (r != CTL_EXIT_OK)
         return r;
-    if (c->mode == CTL_OUTPUT_JSON)
-        print_json_line(json_object_get(reply, "units"));
+    if (json_mode(c))
+        print_json(c, json_object_get(reply, "units"));
     else
         ctl_print_unit_table(stdout, json_object_get(reply, "units"), CTL_TABLE_DOTS, &c->style);
     json_decref(msg);
@@ -982,8 +999,8 @@ static int run_status(struct ctl *c, char **args, int n)
         } else if (error || !unit) {
             r = report_error("get status of", names[i], error ? error : "no unit in reply", params);
         } else {
-            if (c->mode == CTL_OUTPUT_JSON) {
-                print_json_line(unit);
+            if (json_mode(c)) {
+                print_json(c, unit);
             } else {
                 if (!first)
                     putchar('\n');
@@ -1805,8 +1822,8 @@ static int run_list_sockets(struct ctl *c, char **patterns, int n)
         if (list_shows(c, u, patterns, n))
             json_array_append(shown, u);
     }
-    if (c->mode == CTL_OUTPUT_JSON)
-        print_json_line(shown);
+    if (json_mode(c))
+        print_json(c, shown);
     else
         ctl_print_socket_table(stdout, shown,
                                (c->no_legend ? 0 : CTL_TABLE_LEGEND) |
@@ -1833,8 +1850,8 @@ static int run_why(struct ctl *c, char **args, int n)
         r = ctl_call_unit(c, name, &msg, &reply);
         if (r == CTL_EXIT_OK) {
             json_t *unit = json_object_get(reply, "unit");
-            if (c->mode == CTL_OUTPUT_JSON) {
-                print_json_line(unit);
+            if (json_mode(c)) {
+                print_json(c, unit);
             } else {
                 if (i > 0)
                     putchar('\n');
@@ -1857,8 +1874,8 @@ static int run_version(struct ctl *c)
 
     if (r != CTL_EXIT_OK)
         return r;
-    if (c->mode == CTL_OUTPUT_JSON) {
-        print_json_line(reply);
+    if (json_mode(c)) {
+        print_json(c, reply);
     } else {
         printf("minisupctl %s\n", MINISUP_VERSION);
         printf("minisupd %s (pid %lld)\n",
@@ -2522,8 +2539,20 @@ static int run_show(struct ctl *c, char **args, int n)
         } else {
             list = json_object_get(params, "properties");
         }
-        if (c->mode == CTL_OUTPUT_JSON) {
-            print_json_line(list);
+        if (json_mode(c)) {
+            /* -p picks the properties here too. */
+            json_t *picked_list = picked ? json_array() : json_incref(list);
+            size_t k;
+            json_t *p;
+
+            json_array_foreach(picked ? list : NULL, k, p)
+            {
+                const char *pname = json_string_value(json_object_get(p, "name"));
+                if (pname && property_wanted(c->properties, pname))
+                    json_array_append(picked_list, p);
+            }
+            print_json(c, picked_list);
+            json_decref(picked_list);
         } else {
             if (!first)
                 putchar('\n');

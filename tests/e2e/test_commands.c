@@ -787,6 +787,56 @@ Test(commands, list_units_failed_is_state_failed)
     harness_stop(&d);
 }
 
+/* -o json-pretty is JSON for the unit commands too; show's -p picks the properties of -o json
+ * as it does of the text. */
+Test(commands, json_output_pretty_and_picked)
+{
+    harness_write_unitf(&d, "runs.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "runs", NULL, NULL));
+
+    const char *pretty[] = {"list-units", "-o", "json-pretty", "runs*", NULL};
+    char *out = ctl_expect_err(0, "", pretty);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert(json_is_array(j) && json_array_size(j) == 1, "%s", out);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "name")),
+                     "runs.service");
+    cr_assert_gt(harness_count_lines_containing(out, "\""), 3, "not indented: %s", out);
+    json_decref(j);
+    free(out);
+
+    const char *version[] = {"version", "-o", "json-pretty", NULL};
+    out = ctl_expect_err(0, "", version);
+    j = json_loads(out, 0, NULL);
+    cr_assert(json_is_object(j), "%s", out);
+    json_decref(j);
+    free(out);
+
+    const char *picked[] = {"show", "-o", "json", "-p", "ActiveState,SubState", "runs", NULL};
+    out = ctl_expect_err(0, "", picked);
+    cr_assert_str_eq(out, "[{\"name\":\"ActiveState\",\"value\":\"active\"},"
+                          "{\"name\":\"SubState\",\"value\":\"running\"}]\n");
+    free(out);
+    harness_stop(&d);
+}
+
+/* systemctl prints a table's header over no rows, and the count after it. */
+Test(commands, empty_tables_keep_their_header)
+{
+    harness_write_unitf(&d, "runs.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    const char *failed[] = {"list-units", "--failed", NULL};
+    char *out = ctl_expect_err(0, "", failed);
+    cr_assert_str_eq(out, "  UNIT LOAD ACTIVE SUB DESCRIPTION\n0 loaded units listed.\n");
+    free(out);
+    const char *sockets[] = {"list-sockets", NULL};
+    out = ctl_expect_err(0, "", sockets);
+    cr_assert_str_eq(out, "LISTEN UNIT ACTIVATES\n\n0 sockets listed.\n"
+                          "Pass --all to see loaded but inactive sockets, too.\n");
+    free(out);
+    harness_stop(&d);
+}
+
 /* list-units -t/--type: comma-separated types, repeatable; "help" lists the types minisupd
  * has; anything else is refused with systemctl's words and exit 1. journal's -t stays
  * --identifier (journal_filters_priority_identifier_reverse). */
