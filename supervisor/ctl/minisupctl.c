@@ -1569,6 +1569,17 @@ static int check_directory(const struct ctl *c)
     return CTL_EXIT_FAILURE;
 }
 
+/* The end of a journal read that is not following: "-- No entries --" when nothing was shown,
+ * and the exit code. As journalctl (and grep), a --grep that matched nothing exits 1. */
+static int journal_finish(const struct ctl *c, const struct journal_sink *s)
+{
+    if (s->printed > 0 || c->follow)
+        return CTL_EXIT_OK;
+    if (!machine_mode(s->mode))
+        puts("-- No entries --");
+    return c->grep_compiled ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+}
+
 /* journal --directory: the files read directly, no daemon needed (a stopped or crashed one, a
  * copied log directory). -f polls for records past the last sequence number seen. */
 static int run_journal_directory(struct ctl *c, struct journal_sink *s, long long lines)
@@ -1619,9 +1630,7 @@ static int run_journal_directory(struct ctl *c, struct journal_sink *s, long lon
     if (skipped > 0)
         fprintf(stderr, "Skipped %zu damaged journal record%s.\n", skipped,
                 skipped == 1 ? "" : "s");
-    if (s->printed == 0 && !c->follow && !machine_mode(s->mode))
-        puts("-- No entries --");
-    return CTL_EXIT_OK;
+    return journal_finish(c, s);
 }
 
 /* Sends one GetJournal call and hands every entry of its replies to the sink, until the last
@@ -1692,9 +1701,10 @@ static int run_journal(struct ctl *c, char **args, int n)
     if (lines == LINES_UNSET && c->follow)
         lines = FOLLOW_JOURNAL_LINES;
     if (lines == 0) {
-        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all. */
+        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all (with
+         * --grep, nothing matched: journalctl -n 0 -g exits 1 too). */
         if (!c->follow)
-            return CTL_EXIT_OK;
+            return c->grep_compiled ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
         lines = 1;
         skip_first = true;
     }
@@ -1739,9 +1749,7 @@ static int run_journal(struct ctl *c, char **args, int n)
     }
     if (r != CTL_EXIT_OK)
         return r;
-    if (s.printed == 0 && !c->follow && !machine_mode(mode))
-        puts("-- No entries --");
-    return CTL_EXIT_OK;
+    return journal_finish(c, &s);
 }
 
 /* cat: each unit's file as the daemon loaded it, as systemctl cat prints them. */

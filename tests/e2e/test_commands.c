@@ -1175,10 +1175,18 @@ Test(commands, journal_grep_filters_messages)
     cr_assert_str_eq(out, "alpha third\n", "-g alpha -n 1 -r");
     free(out);
 
+    /* A pattern that matches nothing exits 1, as grep and journalctl do; the entries being
+     * there does not count, nor does -n 0 showing nothing on purpose. */
     const char *nothing[] = {"journal", "words", "-g", "delta", NULL};
-    out = ctl_expect(0, nothing);
+    out = ctl_expect(1, nothing);
     cr_assert_str_eq(out, "-- No entries --\n");
     free(out);
+    const char *nothing_cat[] = {"journal", "words", "-g", "delta", "-o", "cat", NULL};
+    out = ctl_expect(1, nothing_cat);
+    cr_assert_str_eq(out, "");
+    free(out);
+    const char *none_wanted[] = {"journal", "words", "-g", "alpha", "-n", "0", NULL};
+    free(ctl_expect(1, none_wanted));
 
     const char *bad[] = {"journal", "words", "-g", "(alpha", NULL};
     char *err = NULL;
@@ -1214,6 +1222,11 @@ Test(commands, journal_grep_filters_messages)
                              "alpha",   "-n", "2",       "-o", "cat",   NULL};
     out = ctl_expect(0, offline);
     cr_assert_str_eq(out, "Alpha first\nalpha third\n", "-D -g alpha -n 2");
+    free(out);
+    const char *offline_nothing[] = {"journal", "-D", d.log_dir, "-u",
+                                     "words",   "-g", "delta",   NULL};
+    out = ctl_expect(1, offline_nothing);
+    cr_assert_str_eq(out, "-- No entries --\n", "-D -g delta");
     free(out);
 }
 
