@@ -154,8 +154,9 @@ static const char help_text[] =
     "                             socket; \"help\" lists them)\n"
     "     --no-legend             list-units: no header and footer\n"
     "     --no-block              start, stop, restart, reload: do not wait for the job\n"
-    "  -q --quiet                 is-active, is-failed, is-enabled: print nothing,\n"
-    "                             only set the exit code\n"
+    "  -q --quiet                 is-active, is-failed, is-enabled, journal: is-*:\n"
+    "                             print nothing, only set the exit code; journal:\n"
+    "                             no \"-- No entries --\" line\n"
     "     --signal=SIGNAL         kill: the signal to send (name or number; TERM); kill -s\n"
     "                             SIGNAL too, as in systemctl\n"
     "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
@@ -255,7 +256,8 @@ static void help_command(const char *cmd)
     printf("\nSee minisupctl(1) in docs/minisupctl.md.\n");
 }
 
-/* Output meant for programs: no "-- No entries --" and similar human lines. */
+/* Output meant for programs: no "-- No entries --" and similar human lines. journalctl's own
+ * list: -o export, json, json-pretty, json-sse, json-seq and cat imply --quiet. */
 static bool machine_mode(int mode)
 {
     return mode == CTL_OUTPUT_JSON || mode == CTL_OUTPUT_JSON_PRETTY || mode == CTL_OUTPUT_CAT ||
@@ -1569,13 +1571,14 @@ static int check_directory(const struct ctl *c)
     return CTL_EXIT_FAILURE;
 }
 
-/* The end of a journal read that is not following: "-- No entries --" when nothing was shown,
- * and the exit code. As journalctl (and grep), a --grep that matched nothing exits 1. */
+/* The end of a journal read that is not following: "-- No entries --" when nothing was shown
+ * (not with -q, as journalctl), and the exit code. As journalctl (and grep), a --grep that matched
+ * nothing exits 1. */
 static int journal_finish(const struct ctl *c, const struct journal_sink *s)
 {
     if (s->printed > 0 || c->follow)
         return CTL_EXIT_OK;
-    if (!machine_mode(s->mode))
+    if (!c->quiet && !machine_mode(s->mode))
         puts("-- No entries --");
     return c->grep_compiled ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
 }

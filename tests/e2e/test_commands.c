@@ -1230,6 +1230,51 @@ Test(commands, journal_grep_filters_messages)
     free(out);
 }
 
+/* journalctl prints "-- No entries --" when it showed nothing, unless --quiet, which -o cat,
+ * json, json-pretty and export imply (its parse_argv sets arg_quiet for them); verbose and the
+ * short formats print it. */
+Test(commands, journal_no_entries_line)
+{
+    static const struct {
+        const char *mode, *want;
+    } cases[] = {
+        {"short", "-- No entries --\n"},
+        {"short-iso", "-- No entries --\n"},
+        {"verbose", "-- No entries --\n"},
+        {"cat", ""},
+        {"json", ""},
+        {"json-pretty", ""},
+        {"export", ""},
+    };
+
+    harness_write_unit(&d, "idle.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n");
+    harness_start(&d);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *plain[] = {"journal", "idle", "-o", cases[i].mode, NULL};
+        char *out = ctl_expect(0, plain);
+        cr_assert_str_eq(out, cases[i].want, "-o %s", cases[i].mode);
+        free(out);
+        const char *quiet[] = {"journal", "idle", "-q", "-o", cases[i].mode, NULL};
+        out = ctl_expect(0, quiet);
+        cr_assert_str_eq(out, "", "-q -o %s", cases[i].mode);
+        free(out);
+    }
+    const char *quiet_grep[] = {"journal", "idle", "--quiet", "-g", "x", NULL};
+    char *out = ctl_expect(1, quiet_grep);
+    cr_assert_str_eq(out, "", "--quiet -g: nothing printed, exit 1 still");
+    free(out);
+    harness_stop(&d);
+
+    const char *offline[] = {"journal", "-D", d.log_dir, "-u", "idle", NULL};
+    out = ctl_expect(0, offline);
+    cr_assert_str_eq(out, "-- No entries --\n", "-D");
+    free(out);
+    const char *offline_quiet[] = {"journal", "-D", d.log_dir, "-u", "idle", "-q", NULL};
+    out = ctl_expect(0, offline_quiet);
+    cr_assert_str_eq(out, "", "-D -q");
+    free(out);
+}
+
 /* One raw call (params as JSON text) as uid (-1: as the test), in a child for another uid:
  * SO_PEERCRED is taken at connect. Returns the error name, or "" for a reply; *ret_param gets
  * an InvalidParameter's "parameter". */
