@@ -48,6 +48,8 @@ enum ctl_exit {
 #define QUERY_TIMEOUT_MS 25000
 #define STATUS_JOURNAL_LINES 10
 #define FOLLOW_JOURNAL_LINES 10
+/* A bare journal -n, as journalctl's. */
+#define BARE_JOURNAL_LINES 10
 
 /* -n: not given, or "all". Values >= 0 are a count. */
 #define LINES_UNSET (-1)
@@ -65,6 +67,8 @@ struct ctl {
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
     bool no_block, all, follow, quiet, no_legend;
     long long lines;
+    bool lines_oldest;      /* -n +N: the first N records, journalctl's "from the start" */
+    bool lines_bare;        /* -n without a value: 10 for journal, refused by the other verbs */
     json_t *units;          /* -u, for journal: names or glob patterns, as given */
     json_t *states;         /* --state and --failed, for list-units */
     json_t *type_args;      /* every -t and --type value, read once the verb is known */
@@ -162,7 +166,8 @@ static const char help_text[] =
     "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
     "  -u --unit=UNIT|PATTERN     journal: show this unit, or the units matching a\n"
     "                             glob pattern (may be repeated)\n"
-    "  -n --lines=N|all           journal, status: number of journal lines\n"
+    "  -n --lines[=[+]N|all]      journal, status: number of journal lines (journal:\n"
+    "                             10 when bare, +N for the first N)\n"
     "  -f --follow                journal: keep printing new entries\n"
     "     --invocation=ID         journal: only entries of this invocation (32 hex\n"
     "                             digits, as $INVOCATION_ID, or a UUID)\n"
@@ -1474,7 +1479,8 @@ struct journal_sink {
     const struct ctl *c;
     enum ctl_output_mode mode;
     size_t keep;       /* > 0: print only that many matching entries of the stored part */
-    json_t *held;      /* the last matching ones so far, while keep > 0 and not -r */
+    bool first;        /* keep the first `keep` entries (-r, -n +N), not the last ones */
+    json_t *held;      /* the last matching ones so far, while keep > 0 and not first */
     size_t printed;    /* entries printed */
     uint64_t last_seq; /* the highest seq seen, matching --grep or not */
 };
@@ -1498,7 +1504,7 @@ static int sink_entry(struct journal_sink *s, json_t *e)
         sink_print(s, e);
         return 0;
     }
-    if (s->c->reverse) {
+    if (s->first) {
         if (s->printed < s->keep)
             sink_print(s, e);
         return 0;
@@ -1689,9 +1695,9 @@ static int journal_call(struct ctl *c, json_t *params, bool follow, bool skip_fi
 static int run_journal(struct ctl *c, char **args, int n)
 {
     enum ctl_output_mode mode = c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode;
-    struct journal_sink s = {.c = c, .mode = mode};
+    struct journal_sink s = {.c = c, .mode = mode, .first = c->reverse};
     long long lines = c->lines;
-    bool skip_first = false;
+    bool skip_first = false, oldest;
     int r;
 
     if (c->follow && c->reverse) {
@@ -1711,9 +1717,19 @@ static int run_journal(struct ctl *c, char **args, int n)
         lines = 1;
         skip_first = true;
     }
-    /* --grep with -n N: read everything, keep the last N matching (struct journal_sink). */
-    if (c->grep_compiled && lines > 0 && !skip_first)
+    /* -n +N: the first N from the start. With -r journalctl still shows the newest N; with -f it
+     * shows every stored record and follows (its loop goes on past N when following). */
+    oldest = c->lines_oldest && lines > 0 && !skip_first && !c->reverse;
+    if (oldest && c->follow) {
+        oldest = false;
+        lines = LINES_ALL;
+    }
+    /* --grep with -n N, and -n +N: read everything, keep the last (or first) N matching
+     * (struct journal_sink). */
+    if ((oldest || c->grep_compiled) && lines > 0 && !skip_first) {
         s.keep = (size_t)(lines < (long long)(SIZE_MAX / 4) ? lines : (long long)(SIZE_MAX / 4));
+        s.first = s.first || oldest;
+    }
     if (c->directory) {
         r = check_directory(c);
         if (r < 0)
@@ -2055,7 +2071,9 @@ static int add_properties(struct ctl *c, const char *arg)
  * offsets ("0", "-1") are not supported. 0 or -EINVAL. */
 static int parse_invocation(const char *arg, char ret[33])
 {
-    size_t len = strlen(arg), k = 0;
+    /* NULL never comes from getopt here (--invocation's value is required), but since -n's
+     * is optional the analyzer cannot tell; NULL reads as empty. */
+    size_t len = arg ? strlen(arg) : 0, k = 0;
     bool uuid = len == 36;
 
     if (len != 32 && !uuid)
@@ -2074,8 +2092,11 @@ static int parse_invocation(const char *arg, char ret[33])
     return 0;
 }
 
-static int parse_lines(const char *arg, long long *ret)
+/* -n's value as journalctl reads it: N, "all", or +N (the first N; *ret_oldest set). */
+static int parse_lines(const char *arg, long long *ret, bool *ret_oldest)
 {
+    bool oldest = arg && arg[0] == '+';
+    const char *digits = oldest ? arg + 1 : arg;
     char *end;
     long long v;
 
@@ -2083,13 +2104,17 @@ static int parse_lines(const char *arg, long long *ret)
         return -EINVAL;
     if (streq(arg, "all")) {
         *ret = LINES_ALL;
+        *ret_oldest = false;
         return 0;
     }
+    if (!isdigit((unsigned char)digits[0]))
+        return -EINVAL;
     errno = 0;
-    v = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || v < 0)
+    v = strtoll(digits, &end, 10);
+    if (errno || *end)
         return -EINVAL;
     *ret = v;
+    *ret_oldest = oldest;
     return 0;
 }
 
@@ -2127,7 +2152,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"full", no_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
         {"unit", required_argument, NULL, 'u'},
-        {"lines", required_argument, NULL, 'n'},
+        {"lines", optional_argument, NULL, 'n'},
         {"follow", no_argument, NULL, 'f'},
         {"invocation", required_argument, NULL, ARG_INVOCATION},
         {"since", required_argument, NULL, 'S'},
@@ -2150,7 +2175,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n:fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
@@ -2197,9 +2222,21 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
                 return oom();
             break;
         case 'n':
-            if (parse_lines(optarg, &c->lines) < 0) {
-                fprintf(stderr, "Invalid number of lines '%s'.\n", optarg);
-                return usage_error();
+            /* journalctl's -n takes its value optionally: bare, it is 10, and the next word is
+             * the value when it reads as one, so -n 5 and --lines 5 work as -n5 and --lines=5. */
+            c->lines_bare = false;
+            if (optarg) {
+                if (parse_lines(optarg, &c->lines, &c->lines_oldest) < 0) {
+                    fprintf(stderr, "Invalid number of lines '%s'.\n", optarg);
+                    return usage_error();
+                }
+            } else if (optind < argc &&
+                       parse_lines(argv[optind], &c->lines, &c->lines_oldest) >= 0) {
+                optind++;
+            } else {
+                c->lines = BARE_JOURNAL_LINES;
+                c->lines_oldest = false;
+                c->lines_bare = true;
             }
             break;
         case 'f':
@@ -2711,6 +2748,15 @@ int main(int argc, char **argv)
         ret = apply_types(&c);
         if (ret >= 0)
             goto out;
+        /* A bare -n and -n +N are journalctl's; systemctl's -n needs a plain count. */
+        if (c.lines_bare || c.lines_oldest) {
+            fprintf(stderr,
+                    c.lines_bare ? "Option -n/--lines needs a value for '%s'.\n"
+                                 : "Invalid number of lines for '%s': +N is journal's.\n",
+                    cmd->name);
+            ret = usage_error();
+            goto out;
+        }
     }
     n = argc - optind;
     if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {

@@ -1275,6 +1275,108 @@ Test(commands, journal_no_entries_line)
     free(out);
 }
 
+/* The numbered lines from..to of the nums unit below, as -o cat prints them. */
+static char *nums(int from, int to)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    cr_assert_not_null(f);
+    for (int i = from; from <= to ? i <= to : i >= to; i += from <= to ? 1 : -1)
+        fprintf(f, "line %d\n", i);
+    fclose(f);
+    return text;
+}
+
+/* journalctl's -n takes its value optionally (optional_argument, and the next word when it
+ * reads as a count): bare -n is the last 10, "-n 5" and "--lines 5" still take 5, as do -n5 and
+ * --lines=5; "all" too; +N is the first N (-r: still the newest N). systemctl's -n needs a plain
+ * count, so status refuses a bare -n and +N. */
+Test(commands, journal_lines_optional_value)
+{
+    static const struct {
+        const char *args[4];
+        int from, to;
+    } cases[] = {
+        {{"-n"}, 6, 15},
+        {{"-n", "3"}, 13, 15},
+        {{"-n3"}, 13, 15},
+        {{"--lines=3"}, 13, 15},
+        {{"--lines", "3"}, 13, 15},
+        {{"--lines"}, 6, 15},
+        {{"-n", "all"}, 1, 15},
+        {{"--lines=all"}, 1, 15},
+        {{"-n", "+3"}, 1, 3},
+        {{"-n+3"}, 1, 3},
+        {{"--lines=+3"}, 1, 3},
+        {{"--lines", "+12"}, 1, 12},
+        {{"-n", "+3", "-r"}, 15, 13},
+        {{"-n", "-r"}, 15, 6},
+        {{"-n", "+2", "-g", "line 1"}, 1, 10},
+        {{"-n", "+20"}, 1, 15},
+    };
+
+    harness_write_unit(&d, "nums.service",
+                       "[Service]\nType=oneshot\nSyslogIdentifier=nums\n"
+                       "ExecStart=/bin/sh -c 'i=1; while [ $i -le 15 ]; do echo \"line $i\"; "
+                       "i=$((i+1)); done'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "nums", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "nums", "line 15", 5000));
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[12] = {"journal", "nums", "-t", "nums", "-o", "cat"};
+        size_t n = 6, k;
+        char *want, *out;
+
+        for (k = 0; k < 4 && cases[i].args[k]; k++)
+            args[n++] = cases[i].args[k];
+        out = ctl_expect(0, args);
+        if (i == 14) /* -g "line 1": line 1 and line 10..15 match; the first two */
+            want = strdup("line 1\nline 10\n");
+        else
+            want = nums(cases[i].from, cases[i].to);
+        cr_assert_str_eq(out, want, "case %zu (%s %s %s)", i, cases[i].args[0],
+                         cases[i].args[1] ? cases[i].args[1] : "",
+                         cases[i].args[2] ? cases[i].args[2] : "");
+        free(want);
+        free(out);
+    }
+
+    /* The bare -n before the unit: the unit stays an argument, not a bad count. */
+    const char *before[] = {"journal", "-t", "nums", "-o", "cat", "-n", "nums", NULL};
+    char *out = ctl_expect(0, before), *want = nums(6, 15);
+    cr_assert_str_eq(out, want, "-n nums");
+    free(out);
+    free(want);
+    const char *bad[] = {"journal", "nums", "--lines=x", NULL};
+    free(ctl_expect(2, bad));
+
+    /* status: -n 3 as before; a bare -n and +N are usage errors, as for systemctl. */
+    const char *status3[] = {"status", "nums", "-n", "3", NULL};
+    free(ctl_expect(3, status3));
+    const char *status_bare[] = {"status", "nums", "-n", NULL};
+    free(ctl_expect(2, status_bare));
+    const char *status_plus[] = {"status", "nums", "-n", "+3", NULL};
+    free(ctl_expect(2, status_plus));
+    harness_stop(&d);
+
+    /* The same from the files. */
+    const char *offline_first[] = {"journal", "-D", d.log_dir, "-u", "nums", "-t",
+                                   "nums",    "-o", "cat",     "-n", "+2",   NULL};
+    out = ctl_expect(0, offline_first);
+    cr_assert_str_eq(out, "line 1\nline 2\n", "-D -n +2");
+    free(out);
+    const char *offline_bare[] = {"journal", "-D", d.log_dir, "-u", "nums", "-t",
+                                  "nums",    "-o", "cat",     "-n", NULL};
+    out = ctl_expect(0, offline_bare);
+    want = nums(6, 15);
+    cr_assert_str_eq(out, want, "-D -n");
+    free(out);
+    free(want);
+}
+
 /* One raw call (params as JSON text) as uid (-1: as the test), in a child for another uid:
  * SO_PEERCRED is taken at connect. Returns the error name, or "" for a reply; *ret_param gets
  * an InvalidParameter's "parameter". */
