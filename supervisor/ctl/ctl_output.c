@@ -1000,34 +1000,38 @@ static void print_time_prefix(FILE *f, uint64_t usec, enum ctl_output_mode mode)
         fprintf(f, ".%06u", (unsigned)(usec % USEC_PER_SEC));
 }
 
+/* The fields of a JournalEntry under journald's names (systemd.journal-fields(7)), in the
+ * order verbose, export and json write them; MESSAGE follows them. */
+static const struct {
+    const char *json, *journald;
+} journal_fields[] = {
+    {"realtime", "__REALTIME_TIMESTAMP"},
+    {"monotonic", "__MONOTONIC_TIMESTAMP"},
+    {"seq", "__SEQNUM"},
+    {"unit", "_SYSTEMD_UNIT"},
+    {"invocationId", "_SYSTEMD_INVOCATION_ID"},
+    {"identifier", "SYSLOG_IDENTIFIER"},
+    {"pid", "_PID"},
+    {"stream", "_TRANSPORT"},
+    {"priority", "PRIORITY"},
+};
+
 /* verbose and export: every field under journald's names. export is journald's export format
  * (binary-safe fields are written raw here; an entry ends with a blank line). */
 static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode)
 {
-    static const struct {
-        const char *json, *journald;
-    } names[] = {
-        {"realtime", "__REALTIME_TIMESTAMP"},
-        {"monotonic", "__MONOTONIC_TIMESTAMP"},
-        {"seq", "__SEQNUM"},
-        {"unit", "_SYSTEMD_UNIT"},
-        {"invocationId", "_SYSTEMD_INVOCATION_ID"},
-        {"identifier", "SYSLOG_IDENTIFIER"},
-        {"pid", "_PID"},
-        {"stream", "_TRANSPORT"},
-        {"priority", "PRIORITY"},
-    };
+    const size_t n = sizeof(journal_fields) / sizeof(journal_fields[0]);
     bool verbose = mode == CTL_OUTPUT_VERBOSE;
 
     if (verbose) {
         print_time_prefix(f, usec_field(entry, "realtime"), CTL_OUTPUT_SHORT_PRECISE);
         fprintf(f, " [s=%" PRId64 "]\n", int_field(entry, "seq"));
     }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        json_t *v = json_object_get(entry, names[i].json);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(entry, journal_fields[i].json);
         if (!v)
             continue;
-        fprintf(f, "%s%s=", verbose ? "    " : "", names[i].journald);
+        fprintf(f, "%s%s=", verbose ? "    " : "", journal_fields[i].journald);
         if (json_is_string(v))
             fputs(json_string_value(v), f);
         else if (json_is_integer(v))
@@ -1039,6 +1043,102 @@ static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode
     fputs(verbose ? "\n" : "\n\n", f);
 }
 
+/* journalctl's JSON writes a field of this many bytes or more ("NAME=value") as null, unless
+ * --all (JSON_THRESHOLD in systemd's logs-show.c). */
+#define JSON_FIELD_MAX 4096
+
+/* Whether journalctl's JSON would write s[0..n) (valid UTF-8, as jansson's strings are) as a
+ * string: systemd's utf8_is_printable() allows no control characters but tab and newline,
+ * C0, DEL and C1 (U+0080..U+009F, encoded C2 80..C2 9F). */
+static bool json_printable(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f)
+            return false;
+        if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            return false;
+    }
+    return true;
+}
+
+/* A field's value as journalctl's JSON has it: a string, an array of byte values when it is
+ * not printable UTF-8, or null when too big (not with `all`). `bytes` (messageBytes) is
+ * always an array. NULL on ENOMEM. */
+static json_t *json_field_value(const char *name, const char *text, size_t len, const json_t *bytes,
+                                bool all)
+{
+    json_t *a;
+    size_t i;
+
+    if (bytes)
+        len = json_array_size(bytes);
+    if (!all && strlen(name) + 1 + len >= JSON_FIELD_MAX)
+        return json_null();
+    if (!bytes && json_printable(text, len))
+        return json_stringn(text, len);
+    a = json_array();
+    for (i = 0; a && i < len; i++) {
+        int v = bytes ? (int)(json_integer_value(json_array_get(bytes, i)) & 0xff)
+                      : (unsigned char)text[i];
+        if (json_array_append_new(a, json_integer(v)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* An entry as journalctl -o json writes one: an object of journald's field names (as export
+ * and verbose use them) and string values, numbers too, so that `jq -r .MESSAGE` reads it.
+ * Empty and absent fields are left out, as journald stores none; _HOSTNAME is the host the
+ * short formats name. NULL on ENOMEM. */
+static json_t *journal_entry_json(const json_t *entry, const struct ctl_style *st)
+{
+    const size_t n = sizeof(journal_fields) / sizeof(journal_fields[0]);
+    json_t *o = json_object(), *msg = json_object_get(entry, "message");
+    json_t *bytes = json_object_get(entry, "messageBytes"), *v;
+    char num[32];
+
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = journal_fields[i].journald;
+        json_t *x = json_object_get(entry, journal_fields[i].json);
+
+        v = NULL;
+        if (json_is_string(x) && json_string_length(x) > 0)
+            v = json_field_value(name, json_string_value(x), json_string_length(x), NULL, st->all);
+        else if (json_is_integer(x) && (json_integer_value(x) > 0 || !streq(name, "_PID"))) {
+            snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(x));
+            v = json_string(num);
+        } else
+            continue;
+        if (json_object_set_new(o, name, v) < 0)
+            goto fail;
+    }
+    if (st->hostname && *st->hostname &&
+        json_object_set_new(
+            o, "_HOSTNAME",
+            json_field_value("_HOSTNAME", st->hostname, strlen(st->hostname), NULL, st->all)) < 0)
+        goto fail;
+    if (json_is_string(msg))
+        v = json_field_value("MESSAGE", json_string_value(msg), json_string_length(msg), NULL,
+                             st->all);
+    else if (json_is_array(bytes))
+        v = json_field_value("MESSAGE", NULL, 0, bytes, st->all);
+    else
+        return o;
+    if (json_object_set_new(o, "MESSAGE", v) < 0)
+        goto fail;
+    return o;
+
+fail:
+    json_decref(o);
+    return NULL;
+}
+
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st)
 {
@@ -1048,8 +1148,16 @@ void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode 
         json_is_integer(json_object_get(entry, "priority")) ? int_field(entry, "priority") : 6, st);
 
     if (mode == CTL_OUTPUT_JSON || mode == CTL_OUTPUT_JSON_PRETTY) {
-        json_dumpf(entry, f, mode == CTL_OUTPUT_JSON ? JSON_COMPACT : JSON_INDENT(2));
+        json_t *o = journal_entry_json(entry, st);
+
+        /* Out of memory: the entry is left out rather than written half. */
+        if (!o)
+            return;
+        /* json-pretty: eight spaces, as systemd's pretty JSON (and minisupctl's other
+         * commands) indent. */
+        json_dumpf(o, f, mode == CTL_OUTPUT_JSON ? JSON_COMPACT : JSON_INDENT(8));
         fputc('\n', f);
+        json_decref(o);
         return;
     }
     if (mode == CTL_OUTPUT_VERBOSE || mode == CTL_OUTPUT_EXPORT) {

@@ -32,6 +32,7 @@ struct ctl_style {
     uint64_t now_usec;    /* wall clock, for "5s ago" */
     const char *hostname; /* the host column of journal lines */
     bool colour;          /* ANSI colours (stdout is a terminal and NO_COLOR is unset) */
+    bool all;             /* journal -a: JSON keeps fields of 4096 bytes and more (journalctl) */
 };
 
 /* Buffer sizes that always hold the formatted results below. */
@@ -99,9 +100,13 @@ void ctl_print_why(FILE *f, const json_t *unit, const struct ctl_style *st);
 /* `cat`: "# PATH" and then the unit file text as the daemon loaded it. */
 void ctl_print_unit_file(FILE *f, const char *path, const char *text);
 
-/* One journal entry as one line in `mode` (JSON: the object as received). A message sent as
- * messageBytes is written raw, except that the short modes and verbose show one with a NUL
- * byte as journalctl shows binary data, "[23B blob data]" (cat and export stay raw). */
+/* One journal entry as one line in `mode`. json and json-pretty write it as journalctl does:
+ * journald's field names (MESSAGE, PRIORITY, _PID, SYSLOG_IDENTIFIER, _SYSTEMD_UNIT,
+ * __REALTIME_TIMESTAMP, ..., as export and verbose name them) with string values; a value that
+ * is not printable UTF-8 is an array of byte values, one of 4096 bytes or more null unless
+ * st->all. A message sent as messageBytes is written raw, except that the short modes and
+ * verbose show one with a NUL byte as journalctl shows binary data, "[23B blob data]" (cat and
+ * export stay raw). */
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st);
 

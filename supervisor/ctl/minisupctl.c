@@ -1620,6 +1620,7 @@ static int run_journal_directory(struct ctl *c, struct journal_sink *s, long lon
         q.units = units;
     }
     fill_hostname(c);
+    c->style.all = c->all;
     if (c->follow)
         install_interrupt_handlers();
     r = journal_read(c->directory, &q, print_record, s, &skipped);
@@ -1745,6 +1746,7 @@ static int run_journal(struct ctl *c, char **args, int n)
     if (r >= 0)
         return r;
     fill_hostname(c);
+    c->style.all = c->all; /* journalctl's -a: JSON keeps big fields */
     if (c->follow)
         install_interrupt_handlers();
     if (s.keep > 0 && c->follow) {

@@ -101,7 +101,9 @@ bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
 /* The unit's journal as text (`journal UNIT -o cat`), a new string. Fails the test on error. */
 char *harness_journal_cat(struct daemon *d, const char *unit);
 
-/* The unit's journal as a JSON array of entries (`journal UNIT -o json`), a new reference. */
+/* The unit's journal as a JSON array of entries (`journal UNIT -o json`), a new reference.
+ * The entries are journalctl's: journald's field names (MESSAGE, __SEQNUM, _TRANSPORT, ...)
+ * and string values. */
 json_t *harness_journal_json(struct daemon *d, const char *unit);
 
 /* Waits until the unit's journal (-o cat) contains text. Returns whether it did. */

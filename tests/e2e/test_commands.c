@@ -622,8 +622,8 @@ Test(commands, journal_invocation_must_be_an_id)
 /* The bytes of /bin/cat's /proc/self/cmdline, as the service below prints them. */
 static const char cmdline[] = "cat\0/proc/self/cmdline";
 
-/* Whether the -o json lines in text have an entry for unit whose messageBytes are the bytes of
- * cmdline, and whether every other entry has a plain message. */
+/* Whether the -o json lines in text have an entry whose MESSAGE is an array of the bytes of
+ * cmdline (journalctl's JSON for binary data), and whether every other entry has a string. */
 static bool json_has_cmdline_bytes(const char *text)
 {
     bool found = false;
@@ -635,9 +635,9 @@ static bool json_has_cmdline_bytes(const char *text)
         size_t i;
 
         cr_assert_not_null(e, "not a JSON line: %.*s", (int)len, line);
-        bytes = json_object_get(e, "messageBytes");
-        if (!bytes) {
-            cr_assert(json_is_string(json_object_get(e, "message")), "%.*s", (int)len, line);
+        bytes = json_object_get(e, "MESSAGE");
+        if (!json_is_array(bytes)) {
+            cr_assert(json_is_string(bytes), "%.*s", (int)len, line);
         } else if (json_array_size(bytes) == sizeof(cmdline)) {
             found = true;
             json_array_foreach(bytes, i, b)
@@ -700,8 +700,8 @@ Test(commands, journal_message_with_nul_bytes)
 
     const char *json[] = {"journal", "-u", "a0", "-u", "other", "-o", "json", NULL};
     out = ctl_expect(0, json);
-    cr_assert(json_has_cmdline_bytes(out), "no messageBytes entry with the bytes:\n%s", out);
-    cr_assert(strstr(out, "\"message\":\"other line\""), "%s", out);
+    cr_assert(json_has_cmdline_bytes(out), "no MESSAGE with the bytes:\n%s", out);
+    cr_assert(strstr(out, "\"MESSAGE\":\"other line\""), "%s", out);
     free(out);
 
     /* The files, read by minisupctl itself, give the same. */

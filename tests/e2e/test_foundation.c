@@ -149,7 +149,7 @@ static json_t *entries_of_stream(json_t *entries, const char *stream)
 
     json_array_foreach(entries, i, e)
     {
-        if (strcmp(entry_str(e, "stream"), stream) == 0)
+        if (strcmp(entry_str(e, "_TRANSPORT"), stream) == 0)
             json_array_append(out, e);
     }
     return out;
@@ -160,9 +160,18 @@ static json_t *entries_of_stream(json_t *entries, const char *stream)
 Test(foundation, a_fifo_echo_lines_journaled_in_order)
 {
     static const char *const lines[] = {"first message", "second message", "third message", NULL};
-    static const char *const entry_keys[] = {"realtime",     "monotonic",  "seq", "unit",
-                                             "invocationId", "identifier", "pid", "stream",
-                                             "priority",     "message",    NULL};
+    static const char *const entry_keys[] = {"__REALTIME_TIMESTAMP",
+                                             "__MONOTONIC_TIMESTAMP",
+                                             "__SEQNUM",
+                                             "_SYSTEMD_UNIT",
+                                             "_SYSTEMD_INVOCATION_ID",
+                                             "SYSLOG_IDENTIFIER",
+                                             "_PID",
+                                             "_TRANSPORT",
+                                             "PRIORITY",
+                                             "_HOSTNAME",
+                                             "MESSAGE",
+                                             NULL};
     char fifo[PATH_MAX], *text;
     uint64_t t0 = harness_realtime_us();
     json_t *entries, *out, *e;
@@ -203,16 +212,17 @@ Test(foundation, a_fifo_echo_lines_journaled_in_order)
     next = 0;
     json_array_foreach(out, i, e)
     {
-        const char *msg = entry_str(e, "message");
-        json_int_t rt = json_integer_value(json_object_get(e, "realtime"));
-        json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+        const char *msg = entry_str(e, "MESSAGE");
+        json_int_t rt = strtoll(entry_str(e, "__REALTIME_TIMESTAMP"), NULL, 10);
+        json_int_t seq = strtoll(entry_str(e, "__SEQNUM"), NULL, 10);
 
         for (const char *const *k = entry_keys; *k; k++)
-            cr_assert_not_null(json_object_get(e, *k), "entry '%s' has no field %s", msg, *k);
+            cr_assert(json_is_string(json_object_get(e, *k)), "entry '%s' has no string %s", msg,
+                      *k);
         cr_assert_gt(seq, last_seq, "seq not increasing at '%s'", msg);
         last_seq = seq;
-        cr_assert_str_eq(entry_str(e, "unit"), "fifo-echo.service");
-        cr_assert_eq(json_integer_value(json_object_get(e, "pid")), pid, "pid of '%s'", msg);
+        cr_assert_str_eq(entry_str(e, "_SYSTEMD_UNIT"), "fifo-echo.service");
+        cr_assert_eq(strtoll(entry_str(e, "_PID"), NULL, 10), pid, "pid of '%s'", msg);
         cr_assert(rt > 0 && (uint64_t)rt >= t0 - 1000000 &&
                       (uint64_t)rt <= harness_realtime_us() + 1000000,
                   "realtime %lld of '%s' is not from this test", (long long)rt, msg);
@@ -258,7 +268,7 @@ Test(foundation, b_stop_last_words_dead_fifo_gone_STOP_1)
     cr_assert_gt(json_array_size(stdout_entries), 0);
     {
         const char *last = entry_str(
-            json_array_get(stdout_entries, json_array_size(stdout_entries) - 1), "message");
+            json_array_get(stdout_entries, json_array_size(stdout_entries) - 1), "MESSAGE");
         size_t n = strlen(last), m = strlen("Service stopping...");
 
         cr_assert(n >= m && strcmp(last + n - m, "Service stopping...") == 0,
@@ -319,7 +329,7 @@ Test(foundation, c_sigterm_ignored_killed_after_timeout_STOP_2)
 
         json_array_foreach(manager, i, e)
         {
-            if (strstr(entry_str(e, "message"), "timed out. Killing."))
+            if (strstr(entry_str(e, "MESSAGE"), "timed out. Killing."))
                 found = true;
         }
         cr_assert(found, "no manager line 'timed out. Killing.' in the journal");

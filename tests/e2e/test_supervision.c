@@ -98,6 +98,12 @@ static json_int_t jint(const json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+/* A number of journal -o json, which writes numbers as strings, as journalctl does. */
+static json_int_t jnum(const json_t *o, const char *key)
+{
+    return strtoll(jstr(o, key), NULL, 10);
+}
+
 /* GetUnit(name)[key] as a string, copied into buf. */
 static const char *unit_str(const char *unit, const char *key, char *buf, size_t size)
 {
@@ -149,8 +155,8 @@ static json_int_t seq_of(const char *unit, const char *needle)
 
     json_array_foreach(entries, i, e)
     {
-        if (strstr(jstr(e, "message"), needle)) {
-            seq = jint(e, "seq");
+        if (strstr(jstr(e, "MESSAGE"), needle)) {
+            seq = jnum(e, "__SEQNUM");
             break;
         }
     }
@@ -1313,8 +1319,8 @@ static json_int_t offline_seq_of(const char *unit, const char *needle)
     for (char *l = strtok_r(out, "\n", &save); l && seq < 0; l = strtok_r(NULL, "\n", &save)) {
         json_t *e = json_loads(l, 0, NULL);
 
-        if (e && strstr(jstr(e, "message"), needle))
-            seq = jint(e, "seq");
+        if (e && strstr(jstr(e, "MESSAGE"), needle))
+            seq = jnum(e, "__SEQNUM");
         json_decref(e);
     }
     free(out);
