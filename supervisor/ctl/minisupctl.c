@@ -150,7 +150,8 @@ static const char help_text[] =
     "Options:\n"
     "  -s --socket=PATH           Talk to minisupd on this socket\n"
     "  -o --output=MODE           short, short-iso, short-precise, short-monotonic, cat,\n"
-    "                             json, json-pretty, verbose or export\n"
+    "                             json, json-pretty, verbose or export (\"help\" lists\n"
+    "                             them)\n"
     "  -a --all                   list-units, show: show inactive units, empty values\n"
     "     --state=STATE,...       list-units: only units in these states\n"
     "     --failed                list-units: only failed units (--state=failed)\n"
@@ -2185,6 +2186,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             c->socket_option = optarg;
             break;
         case 'o':
+            /* journalctl's and systemctl's -o help: the modes, one per line, from the table
+             * the parser uses (the bash completion offers them). */
+            if (streq(optarg, "help")) {
+                for (int m = 0; m < CTL_OUTPUT_MAX; m++)
+                    puts(ctl_output_mode_to_string(m));
+                return CTL_EXIT_OK;
+            }
             c->mode = ctl_output_mode_from_string(optarg);
             if (c->mode < 0) {
                 fprintf(stderr, "Unknown output format '%s'.\n", optarg);

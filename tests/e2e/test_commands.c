@@ -1377,6 +1377,28 @@ Test(commands, journal_lines_optional_value)
     free(want);
 }
 
+/* -o help lists the output modes, one per line, as journalctl -o help does, from the table
+ * the parser reads: every mode listed is accepted, and every mode is listed (the bash
+ * completion offers this list). */
+Test(commands, output_help_lists_the_accepted_modes)
+{
+    static const char *const modes[] = {"short",           "short-iso", "short-precise",
+                                        "short-monotonic", "cat",       "json",
+                                        "json-pretty",     "verbose",   "export"};
+    const char *help[] = {"-o", "help", NULL};
+    char *out = ctl_expect(0, help), *save = NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        cr_assert_eq(harness_count_lines(out, modes[i]), 1, "%s not listed:\n%s", modes[i], out);
+    for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+        const char *args[] = {"journal", "-D", d.log_dir, "-q", "-o", l, NULL};
+        free(ctl_expect(0, args));
+    }
+    cr_assert_eq(n, sizeof(modes) / sizeof(modes[0]), "-o help listed %zu modes", n);
+    free(out);
+}
+
 /* One raw call (params as JSON text) as uid (-1: as the test), in a child for another uid:
  * SO_PEERCRED is taken at connect. Returns the error name, or "" for a reply; *ret_param gets
  * an InvalidParameter's "parameter". */

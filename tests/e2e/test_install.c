@@ -357,6 +357,24 @@ Test(install, completion_of_commands)
               "journal -o short-<TAB> offered:\n%s", reply);
     free(reply);
 
+    /* Every mode minisupctl accepts (its -o help), not a subset. */
+    reply = complete((const char *const[]){"minisupctl", "journal", "-o", "", NULL});
+    {
+        static const char *const modes[] = {"short",           "short-iso", "short-precise",
+                                            "short-monotonic", "cat",       "json",
+                                            "json-pretty",     "verbose",   "export"};
+        size_t lines = 0;
+
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+            cr_assert(offered(reply, modes[i]), "journal -o <TAB> did not offer %s:\n%s", modes[i],
+                      reply);
+        for (const char *p = reply; (p = strchr(p, '\n')); p++)
+            lines++;
+        cr_assert_eq(lines, sizeof(modes) / sizeof(modes[0]), "journal -o <TAB> offered:\n%s",
+                     reply);
+    }
+    free(reply);
+
     /* No daemon to ask: no unit names, and no noise. */
     reply = complete((const char *const[]){"minisupctl", "-s", "/nonexistent/minisupd.sock",
                                            "status", "", NULL});
