@@ -357,6 +357,11 @@ Test(install, completion_of_commands)
               "journal -o short-<TAB> offered:\n%s", reply);
     free(reply);
 
+    /* -n's value is optional (journalctl's), but the next word is still completed as one. */
+    reply = complete((const char *const[]){"minisupctl", "journal", "-n", "", NULL});
+    cr_assert_str_eq(reply, "all\n", "journal -n <TAB> offered:\n%s", reply);
+    free(reply);
+
     /* Every mode minisupctl accepts (its -o help), not a subset. */
     reply = complete((const char *const[]){"minisupctl", "journal", "-o", "", NULL});
     {
