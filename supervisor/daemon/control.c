@@ -190,6 +190,12 @@ static void conn_send(struct conn *c, json_t *msg)
         conn_write(c, data, len);
         return;
     }
+    if (!c->out) {
+        /* The first reply of a batch is the buffer: most batches have one. */
+        c->out = data;
+        c->out_len = c->out_cap = len;
+        return;
+    }
     if (c->out_len + len > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 4096;
         while (cap < c->out_len + len)

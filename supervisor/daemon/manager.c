@@ -798,7 +798,10 @@ static bool stop_commands_run(const struct unit *u)
     return cmds && (cmds == u->config->exec_stop.items || cmds == u->config->exec_stop_post.items);
 }
 
-/* Room for any pid's digits; the child writes its own over them (proc.c, put_pid). */
+/* Variables only the child knows the value of: room for any pid's digits, which the child
+ * writes over (proc.c, put_pid). */
+#define LISTEN_PID_PLACEHOLDER "LISTEN_PID=0000000000"
+#define WATCHDOG_PID_PLACEHOLDER "WATCHDOG_PID=0000000000"
 #define EXEC_PID_PLACEHOLDER "SYSTEMD_EXEC_PID=0000000000"
 
 /* UnsetEnvironment='s two forms: NAME takes away any value, NAME=VALUE only that one. */
@@ -1164,11 +1167,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
          * child, which alone knows it). */
         char kv[64];
         snprintf(kv, sizeof(kv), "WATCHDOG_USEC=%llu", (unsigned long long)c->watchdog_usec);
-        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, "WATCHDOG_PID=0000000000") < 0) {
+        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, WATCHDOG_PID_PLACEHOLDER) < 0) {
             r = -ENOMEM;
             goto fail_msg;
         }
-        p.envp = env;
     }
     int listen_fds[64];
     char fdnames[1024];
@@ -1178,7 +1180,7 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         /* sd_listen_fds(3): the count, the names, and our pid, which the child fills in. */
         char kv[1100];
         snprintf(kv, sizeof(kv), "LISTEN_FDS=%zu", n_fds);
-        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, "LISTEN_PID=0000000000") < 0) {
+        if (strv_env_set(&env, kv) < 0 || strv_env_set(&env, LISTEN_PID_PLACEHOLDER) < 0) {
             r = -ENOMEM;
             goto fail_msg;
         }
@@ -1187,20 +1189,20 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
             r = -ENOMEM;
             goto fail_msg;
         }
-        p.envp = env; /* strv_env_set may have moved the array */
-        for (size_t i = 0; env[i]; i++)
-            if (strncmp(env[i], "LISTEN_PID=", 11) == 0)
-                p.listen_pid_env_index = (int)i;
         p.listen_fds = listen_fds;
         p.n_listen_fds = n_fds;
     }
-    for (size_t i = 0; p.watchdog_pid_env_index < 0 && c->watchdog_usec > 0 && env[i]; i++)
-        if (strncmp(env[i], "WATCHDOG_PID=0000000000", 23) == 0)
+    /* Where the child writes its pid, in one pass (strv_env_set may have moved the array). A
+     * variable Environment= set itself (SYSTEMD_EXEC_PID=) keeps its value. */
+    p.envp = env;
+    for (size_t i = 0; env[i]; i++) {
+        if (n_fds > 0 && strcmp(env[i], LISTEN_PID_PLACEHOLDER) == 0)
+            p.listen_pid_env_index = (int)i;
+        else if (c->watchdog_usec > 0 && strcmp(env[i], WATCHDOG_PID_PLACEHOLDER) == 0)
             p.watchdog_pid_env_index = (int)i;
-    /* Environment= may have set SYSTEMD_EXEC_PID= itself; then it keeps that value. */
-    for (size_t i = 0; p.exec_pid_env_index < 0 && env[i]; i++)
-        if (strcmp(env[i], EXEC_PID_PLACEHOLDER) == 0)
+        else if (strcmp(env[i], EXEC_PID_PLACEHOLDER) == 0)
             p.exec_pid_env_index = (int)i;
+    }
 
     r = proc_spawn(&p, &sr, ret_error, error_size);
     /* The write ends belong to the child now; keeping them would hide its EOF. */
