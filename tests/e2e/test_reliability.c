@@ -1870,7 +1870,10 @@ static bool fds_back(void *arg)
     struct fd_wait *w = arg;
 
     w->last = w->not_journal ? fd_count_not_journal(d.pid) : harness_fd_count(d.pid);
-    return w->last == w->want;
+    /* A leak is more fds than before. Fewer is not: the baseline may have held one that was on
+     * its way out (a journal segment closed later, a client's socket before its EOF was read),
+     * as CI once saw (27 after, 28 before). */
+    return w->last <= w->want;
 }
 
 Test(reliability, CTL_1_thousand_parallel_clients)
