@@ -48,6 +48,7 @@ enum ctl_exit {
 #define QUERY_TIMEOUT_MS 25000
 #define STATUS_JOURNAL_LINES 10
 #define FOLLOW_JOURNAL_LINES 10
+#define PAGER_END_JOURNAL_LINES 1000 /* journalctl -e: -n1000 */
 /* A bare journal -n, as journalctl's. */
 #define BARE_JOURNAL_LINES 10
 
@@ -69,6 +70,8 @@ struct ctl {
     long long lines;
     bool lines_oldest;      /* -n +N: the first N records, journalctl's "from the start" */
     bool lines_bare;        /* -n without a value: 10 for journal, refused by the other verbs */
+    bool pager_end;         /* journal -e: the last 1000 lines unless -n says otherwise */
+    bool journal_only;      /* -e or -x was given: journalctl's, refused by the other verbs */
     json_t *units;          /* -u, for journal: names or glob patterns, as given */
     json_t *states;         /* --state and --failed, for list-units */
     json_t *type_args;      /* every -t and --type value, read once the verb is known */
@@ -170,6 +173,10 @@ static const char help_text[] =
     "  -n --lines[=[+]N|all]      journal, status: number of journal lines (journal:\n"
     "                             10 when bare, +N for the first N)\n"
     "  -f --follow                journal: keep printing new entries\n"
+    "  -e --pager-end             journal: the last 1000 entries, unless -n is given\n"
+    "                             (journalctl's jump to the end; there is no pager)\n"
+    "  -x --catalog               journal: accepted for journalctl's -xe habit; there\n"
+    "                             is no message catalog to add explanations from\n"
     "     --invocation=ID         journal: only entries of this invocation (32 hex\n"
     "                             digits, as $INVOCATION_ID, or a UUID)\n"
     "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
@@ -1709,13 +1716,17 @@ static int run_journal(struct ctl *c, char **args, int n)
     r = compile_grep(c);
     if (r >= 0)
         return r;
+    /* journalctl: -e implies -n1000, so the pager never holds an unbounded log; an explicit
+     * -n wins. -f alone implies -n10. */
+    if (lines == LINES_UNSET && c->pager_end)
+        lines = PAGER_END_JOURNAL_LINES;
     if (lines == LINES_UNSET && c->follow)
         lines = FOLLOW_JOURNAL_LINES;
     if (lines == 0) {
-        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all (with
-         * --grep, nothing matched: journalctl -n 0 -g exits 1 too). */
+        /* The daemon reads 0 as "all": ask for one and drop it, or for nothing at all, which
+         * journalctl reports as "-- No entries --" (and with --grep, nothing matched: exit 1). */
         if (!c->follow)
-            return c->grep_compiled ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+            return journal_finish(c, &s);
         lines = 1;
         skip_first = true;
     }
@@ -2157,6 +2168,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"unit", required_argument, NULL, 'u'},
         {"lines", optional_argument, NULL, 'n'},
         {"follow", no_argument, NULL, 'f'},
+        {"pager-end", no_argument, NULL, 'e'},
+        {"catalog", no_argument, NULL, 'x'},
         {"invocation", required_argument, NULL, ARG_INVOCATION},
         {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},
@@ -2178,7 +2191,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fexhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
@@ -2251,6 +2264,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             break;
         case 'f':
             c->follow = true;
+            break;
+        case 'e':
+            c->pager_end = true;
+            c->journal_only = true;
+            break;
+        case 'x':
+            c->journal_only = true;
             break;
         case ARG_INVOCATION:
             /* journalctl refuses a malformed descriptor with exit 1, whatever the verb. */
@@ -2758,6 +2778,12 @@ int main(int argc, char **argv)
         ret = apply_types(&c);
         if (ret >= 0)
             goto out;
+        if (c.journal_only) {
+            fprintf(stderr, "Options -e/--pager-end and -x/--catalog are journal's, not '%s'.\n",
+                    cmd->name);
+            ret = usage_error();
+            goto out;
+        }
         /* A bare -n and -n +N are journalctl's; systemctl's -n needs a plain count. */
         if (c.lines_bare || c.lines_oldest) {
             fprintf(stderr,

@@ -1186,7 +1186,9 @@ Test(commands, journal_grep_filters_messages)
     cr_assert_str_eq(out, "");
     free(out);
     const char *none_wanted[] = {"journal", "words", "-g", "alpha", "-n", "0", NULL};
-    free(ctl_expect(1, none_wanted));
+    out = ctl_expect(1, none_wanted);
+    cr_assert_str_eq(out, "-- No entries --\n", "-g alpha -n 0");
+    free(out);
 
     const char *bad[] = {"journal", "words", "-g", "(alpha", NULL};
     char *err = NULL;
@@ -1375,6 +1377,54 @@ Test(commands, journal_lines_optional_value)
     cr_assert_str_eq(out, want, "-D -n");
     free(out);
     free(want);
+}
+
+/* journalctl's -e (--pager-end) implies -n1000 unless -n says otherwise, and -x (--catalog)
+ * adds explanations where the catalog has some; so the habit `journalctl -xeu UNIT` works:
+ * the last 1000 entries of UNIT, no explanation to add. Both are journal's: status refuses
+ * them, as systemctl does. -n 0 shows nothing, and says so as journalctl does. */
+Test(commands, journal_pager_end_and_catalog)
+{
+    harness_write_unit(&d, "many.service",
+                       "[Service]\nType=oneshot\nSyslogIdentifier=many\n"
+                       "ExecStart=/bin/sh -c 'i=1; while [ $i -le 1005 ]; do echo \"line $i\"; "
+                       "i=$((i+1)); done'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "many", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "many", "line 1005", 5000));
+
+    const char *xeu[] = {"journal", "-xeu", "many", "-t", "many", "-o", "cat", NULL};
+    char *out = ctl_expect(0, xeu), *want = nums(6, 1005);
+    cr_assert_str_eq(out, want, "-xeu: the last 1000");
+    free(out);
+    free(want);
+    const char *e3[] = {"journal", "many", "-e", "-n", "3", "-t", "many", "-o", "cat", NULL};
+    out = ctl_expect(0, e3);
+    want = nums(1003, 1005);
+    cr_assert_str_eq(out, want, "-e -n 3: -n wins");
+    free(out);
+    free(want);
+    const char *x[] = {"journal", "many", "--catalog", "-t", "many", "-o", "cat", NULL};
+    out = ctl_expect(0, x);
+    want = nums(1, 1005);
+    cr_assert_str_eq(out, want, "-x alone: every entry");
+    free(out);
+    free(want);
+
+    const char *zero[] = {"journal", "many", "-n", "0", NULL};
+    out = ctl_expect(0, zero);
+    cr_assert_str_eq(out, "-- No entries --\n", "-n 0");
+    free(out);
+    const char *zero_quiet[] = {"journal", "many", "-n", "0", "-q", NULL};
+    out = ctl_expect(0, zero_quiet);
+    cr_assert_str_eq(out, "", "-n 0 -q");
+    free(out);
+
+    const char *status_e[] = {"status", "many", "-e", NULL};
+    free(ctl_expect(2, status_e));
+    const char *status_x[] = {"status", "many", "-x", NULL};
+    free(ctl_expect(2, status_x));
+    harness_stop(&d);
 }
 
 /* -o help lists the output modes, one per line, as journalctl -o help does, from the table
