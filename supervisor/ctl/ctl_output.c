@@ -1216,14 +1216,21 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
 {
     int wu = (int)max_len(units, "name", 4), wl = (int)max_len(units, "loadState", 4);
     int wa = (int)max_len(units, "activeState", 6), ws = (int)max_len(units, "subState", 3);
+    /* JOB only when some unit has a pending job, as systemctl hides the empty column. */
+    int wj = (int)max_len(units, "job", 0);
     size_t n = json_array_size(units), i;
     json_t *u;
 
+    if (wj > 0 && wj < 3)
+        wj = 3;
     /* The header even over no rows, as systemctl's table prints it (`systemctl --failed` on a
      * healthy machine). */
-    if (flags & CTL_TABLE_LEGEND)
-        fprintf(f, "  %-*s %-*s %-*s %-*s %s\n", wu, "UNIT", wl, "LOAD", wa, "ACTIVE", ws, "SUB",
-                "DESCRIPTION");
+    if (flags & CTL_TABLE_LEGEND) {
+        fprintf(f, "  %-*s %-*s %-*s %-*s ", wu, "UNIT", wl, "LOAD", wa, "ACTIVE", ws, "SUB");
+        if (wj > 0)
+            fprintf(f, "%-*s ", wj, "JOB");
+        fputs("DESCRIPTION\n", f);
+    }
     json_array_foreach(units, i, u)
     {
         const char *load = str_field(u, "loadState");
@@ -1250,7 +1257,9 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
         print_cell(f, "", name, wu);
         print_cell(f, unloaded ? bad : "", load, wl);
         print_cell(f, failed ? bad : "", active, wa);
-        print_cell(f, failed ? bad : "", str_field(u, "subState"), *description ? ws : 0);
+        print_cell(f, failed ? bad : "", str_field(u, "subState"), *description || wj > 0 ? ws : 0);
+        if (wj > 0)
+            print_cell(f, "", str_field(u, "job"), *description ? wj : 0);
         fprintf(f, "%s\n", description);
     }
     if (!(flags & CTL_TABLE_LEGEND))
@@ -1261,6 +1270,8 @@ void ctl_print_unit_table(FILE *f, const json_t *units, unsigned flags, const st
               "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
               "SUB    = The low-level unit activation state, values depend on unit type.\n",
               f);
+    if (n > 0 && wj > 0)
+        fputs("JOB    = Pending job for the unit.\n", f);
     /* systemctl highlights the count, in red when it is zero. */
     const char *count_on = st->colour ? (n > 0 ? ANSI_BOLD : ANSI_RED) : "";
     fprintf(f, "%s%zu loaded units listed.%s%s\n", count_on, n, colour_off(count_on),

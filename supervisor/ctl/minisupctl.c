@@ -801,7 +801,7 @@ static int run_reset_failed_all(struct ctl *c, const struct unit_call *call)
 }
 
 /* Whether list-units shows a unit: PATTERN arguments match its name, and without --all or
- * --state inactive units are left out, as systemctl does. */
+ * --state inactive units are left out unless a job is pending for them, as systemctl does. */
 static bool list_shows(const struct ctl *c, const json_t *u, char **patterns, int n)
 {
     const char *name = json_string_value(json_object_get(u, "name"));
@@ -812,7 +812,7 @@ static bool list_shows(const struct ctl *c, const json_t *u, char **patterns, in
         match = name && fnmatch(patterns[i], name, 0) == 0;
     if (!match)
         return false;
-    if (c->all || c->states)
+    if (c->all || c->states || json_object_get(u, "job"))
         return true;
     return !streq(active, "inactive");
 }

@@ -345,6 +345,8 @@ static json_t *unit_json(const struct unit *u)
         return NULL;
     if (st.load_error)
         json_object_set_new(o, "loadError", json_string(st.load_error));
+    if (st.job)
+        json_object_set_new(o, "job", json_string(st.job));
     if (st.main_command)
         json_object_set_new(o, "mainCommand", json_string(st.main_command));
     json_object_set_new(o, "unitFileChanged", json_boolean(st.changed_on_disk));

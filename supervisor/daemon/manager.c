@@ -2900,6 +2900,7 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     ret->name = u->name;
     ret->description = u->config && u->config->description ? u->config->description : "";
     ret->fragment_path = u->path;
+    ret->job = u->job == JOB_NONE ? NULL : job_type_name(u->job);
     ret->condition = u->condition;
     ret->condition_result = u->condition.realtime == 0 || u->condition_result;
     ret->failed_condition = u->failed_condition;

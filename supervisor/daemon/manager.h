@@ -69,6 +69,7 @@ struct unit_status {
     const char *active_state;
     const char *sub_state;
     const char *result;
+    const char *job; /* the pending job's type ("start", "stop", ...), NULL when none */
     /* systemd's unit timestamps: the last state change, and the last time the unit left or
      * entered inactive (or failed) and active (or reloading). */
     struct dual_timestamp state_change, inactive_exit, active_enter, active_exit, inactive_enter;

@@ -737,6 +737,51 @@ Test(commands, list_units_description_defaults_to_the_name)
     harness_stop(&d);
 }
 
+/* A unit with a pending job is listed even while inactive, and its job shows in a JOB
+ * column that exists only while some unit has a job, as systemctl list-units does: here a start
+ * waits for its After= requirement, whose ExecStartPre= waits for a gate file. */
+Test(commands, list_units_shows_pending_jobs)
+{
+    char gate[PATH_MAX];
+
+    harness_path(&d, gate, "gate");
+    harness_write_unitf(&d, "slow.service",
+                        "[Service]\nExecStartPre=/bin/sh -c 'while [ ! -e %s ]; do sleep 0.02; "
+                        "done'\nExecStart=%s sleep 1000\n",
+                        gate, HARNESS_TFX);
+    harness_write_unitf(&d, "waits.service",
+                        "[Unit]\nDescription=Waits\nRequires=slow.service\nAfter=slow.service\n"
+                        "[Service]\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "--no-block", "waits", NULL));
+    harness_wait_state(&d, "slow", "activating", "start-pre", 5000);
+
+    const char *args[] = {"list-units", "--no-legend", NULL};
+    char *out = ctl_expect(0, args);
+    cr_assert_str_eq(out,
+                     "  slow.service  loaded activating start-pre start slow.service\n"
+                     "  waits.service loaded inactive   dead      start Waits\n",
+                     "%s", out);
+    free(out);
+    const char *legend[] = {"list-units", NULL};
+    out = ctl_expect(0, legend);
+    cr_assert_eq(harness_count_lines(out, "JOB    = Pending job for the unit."), 1, "%s", out);
+    free(out);
+
+    int fd = open(gate, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    harness_wait_state(&d, "waits", "active", "running", 5000);
+    out = ctl_expect(0, args);
+    cr_assert_str_eq(out,
+                     "  slow.service  loaded active running slow.service\n"
+                     "  waits.service loaded active running Waits\n",
+                     "%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
 /* Runs minisupctl with args (NULL-terminated), checks its exit code and its stderr (unless
  * want_err is NULL); returns its stdout. */
 static char *ctl_expect_err(int want, const char *want_err, const char *const *args)

@@ -659,6 +659,29 @@ Test(ctl_output, unit_table)
     json_decref(units);
 }
 
+/* A pending job shows in a JOB column, which systemctl hides when no unit has one, and the
+ * legend explains it. */
+Test(ctl_output, unit_table_job_column)
+{
+    json_t *units = table_units();
+    char *out = NULL;
+
+    json_object_set_new(json_array_get(units, 1), "job", json_string("restart"));
+    CAPTURE(out, ctl_print_unit_table(f, units, CTL_TABLE_LEGEND, &plain));
+    cr_expect_str_eq(
+        out, "  UNIT                       LOAD   ACTIVE SUB     JOB     DESCRIPTION\n"
+             "  fifo-echo.service          loaded active running         FIFO echo service\n"
+             "● a-much-longer-name.service loaded failed failed  restart Crashes\n"
+             "\n"
+             "LOAD   = Reflects whether the unit definition was properly loaded.\n"
+             "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
+             "SUB    = The low-level unit activation state, values depend on unit type.\n"
+             "JOB    = Pending job for the unit.\n"
+             "2 loaded units listed.\n");
+    free(out);
+    json_decref(units);
+}
+
 Test(ctl_output, unit_table_plain_and_dots)
 {
     json_t *units = table_units();
