@@ -1016,29 +1016,54 @@ static const struct {
     {"priority", "PRIORITY"},
 };
 
-/* verbose and export: every field under journald's names. export is journald's export format
- * (binary-safe fields are written raw here; an entry ends with a blank line). */
-static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode)
+/* A field's value as export and verbose write it, under journald's rules: empty strings and a
+ * zero _PID are left out (journald stores no empty field), as json leaves them out. */
+static bool field_text(const json_t *v, const char *name, char *num, size_t size, const char **ret)
+{
+    if (json_is_string(v) && json_string_length(v) > 0) {
+        *ret = json_string_value(v);
+        return true;
+    }
+    if (json_is_integer(v) && (json_integer_value(v) > 0 || strcmp(name, "_PID") != 0)) {
+        snprintf(num, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *ret = num;
+        return true;
+    }
+    return false;
+}
+
+/* verbose and export: every field under journald's names, _HOSTNAME included, as json has
+ * them. export is journald's export format (binary-safe fields are written raw here; an entry
+ * ends with a blank line). verbose heads each entry with journalctl's microsecond timestamp
+ * ("Sun 2026-11-22 10:04:17.281644 UTC") and the sequence number. */
+static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode,
+                         const struct ctl_style *st)
 {
     const size_t n = sizeof(journal_fields) / sizeof(journal_fields[0]);
     bool verbose = mode == CTL_OUTPUT_VERBOSE;
+    const char *indent = verbose ? "    " : "", *text;
+    char num[32];
 
     if (verbose) {
-        print_time_prefix(f, usec_field(entry, "realtime"), CTL_OUTPUT_SHORT_PRECISE);
-        fprintf(f, " [s=%" PRId64 "]\n", int_field(entry, "seq"));
+        uint64_t usec = usec_field(entry, "realtime");
+        time_t t = (time_t)(usec / USEC_PER_SEC);
+        char day[64] = "", zone[16] = "";
+        struct tm tm;
+
+        if (localtime_r(&t, &tm)) {
+            strftime(day, sizeof(day), "%a %Y-%m-%d %H:%M:%S", &tm);
+            strftime(zone, sizeof(zone), "%Z", &tm);
+        }
+        fprintf(f, "%s.%06u %s [s=%" PRId64 "]\n", day, (unsigned)(usec % USEC_PER_SEC), zone,
+                int_field(entry, "seq"));
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_object_get(entry, journal_fields[i].json);
-        if (!v)
-            continue;
-        fprintf(f, "%s%s=", verbose ? "    " : "", journal_fields[i].journald);
-        if (json_is_string(v))
-            fputs(json_string_value(v), f);
-        else if (json_is_integer(v))
-            fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        fputc('\n', f);
-    }
-    fprintf(f, "%sMESSAGE=", verbose ? "    " : "");
+    for (size_t i = 0; i < n; i++)
+        if (field_text(json_object_get(entry, journal_fields[i].json), journal_fields[i].journald,
+                       num, sizeof(num), &text))
+            fprintf(f, "%s%s=%s\n", indent, journal_fields[i].journald, text);
+    if (st->hostname && *st->hostname)
+        fprintf(f, "%s_HOSTNAME=%s\n", indent, st->hostname);
+    fprintf(f, "%sMESSAGE=", indent);
     print_message(f, entry, verbose);
     fputs(verbose ? "\n" : "\n\n", f);
 }
@@ -1107,14 +1132,12 @@ static json_t *journal_entry_json(const json_t *entry, const struct ctl_style *s
         const char *name = journal_fields[i].journald;
         json_t *x = json_object_get(entry, journal_fields[i].json);
 
-        v = NULL;
-        if (json_is_string(x) && json_string_length(x) > 0)
-            v = json_field_value(name, json_string_value(x), json_string_length(x), NULL, st->all);
-        else if (json_is_integer(x) && (json_integer_value(x) > 0 || !streq(name, "_PID"))) {
-            snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(x));
-            v = json_string(num);
-        } else
+        const char *text;
+
+        if (!field_text(x, name, num, sizeof(num), &text))
             continue;
+        v = json_is_string(x) ? json_field_value(name, text, strlen(text), NULL, st->all)
+                              : json_string(text);
         if (json_object_set_new(o, name, v) < 0)
             goto fail;
     }
@@ -1161,7 +1184,7 @@ void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode 
         return;
     }
     if (mode == CTL_OUTPUT_VERBOSE || mode == CTL_OUTPUT_EXPORT) {
-        print_fields(f, entry, mode);
+        print_fields(f, entry, mode, st);
         return;
     }
     if (mode == CTL_OUTPUT_SHORT_MONOTONIC) {

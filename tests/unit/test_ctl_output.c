@@ -981,6 +981,37 @@ Test(ctl_output, journal_export_and_verbose_fields)
     json_decref(e);
 }
 
+/* verbose and export carry the fields json carries: _HOSTNAME, and no empty field or zero
+ * _PID (journald stores none). verbose heads an entry with journalctl's microsecond timestamp
+ * and the sequence number. */
+Test(ctl_output, journal_verbose_matches_journalctl, .init = utc)
+{
+    json_t *e = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "realtime",
+                          (json_int_t)1700000000123456, "monotonic", (json_int_t)5000000, "seq",
+                          (json_int_t)42, "unit", "x.service", "invocationId", "", "identifier",
+                          "x", "pid", 0, "stream", "stdout", "priority", 6, "message", "hello");
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &plain));
+    cr_expect_str_eq(out, "Tue 2023-11-14 22:13:20.123456 UTC [s=42]\n"
+                          "    __REALTIME_TIMESTAMP=1700000000123456\n"
+                          "    __MONOTONIC_TIMESTAMP=5000000\n"
+                          "    __SEQNUM=42\n"
+                          "    _SYSTEMD_UNIT=x.service\n"
+                          "    SYSLOG_IDENTIFIER=x\n"
+                          "    _TRANSPORT=stdout\n"
+                          "    PRIORITY=6\n"
+                          "    _HOSTNAME=host\n"
+                          "    MESSAGE=hello\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_EXPORT, &plain));
+    cr_expect(strstr(out, "PRIORITY=6\n_HOSTNAME=host\nMESSAGE=hello\n\n"), "%s", out);
+    cr_expect_null(strstr(out, "_PID="), "%s", out);
+    cr_expect_null(strstr(out, "_SYSTEMD_INVOCATION_ID="), "%s", out);
+    free(out);
+    json_decref(e);
+}
+
 /* systemctl's Drop-In: block: each directory once, the names of its drop-ins after the tree
  * glyph, separated by commas; a later directory on a line of its own under the first. */
 Test(ctl_output, status_dropins, .init = utc)
