@@ -3204,28 +3204,17 @@ static struct unit *sock_service(struct unit *u)
                                                   : NULL;
 }
 
-/* Accept=yes: a connection becomes an instance of the template, started with it on fd 3. */
 /* systemd.socket(5), Accept=yes: "For IPv4 and IPv6 connections the REMOTE_ADDR environment
  * variable will contain the remote IP address, and REMOTE_PORT will contain the remote port". */
 static void remote_peer(int conn, struct unit *inst)
 {
-    struct sockaddr_storage ss = {0};
-    socklen_t len = sizeof(ss);
-
-    inst->remote_addr[0] = '\0';
-    if (getpeername(conn, (struct sockaddr *)&ss, &len) < 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, inst->remote_addr, sizeof(inst->remote_addr));
-        inst->remote_port = ntohs(a->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, inst->remote_addr, sizeof(inst->remote_addr));
-        inst->remote_port = ntohs(a->sin6_port);
-    }
+    if (socket_peer_address(conn, inst->remote_addr, sizeof(inst->remote_addr),
+                            &inst->remote_port) < 0)
+        inst->remote_addr[0] = '\0';
 }
 
+/* Accept=yes: a connection becomes an instance of the template, started with it on fd 3, and
+ * named as systemd names it (socket_instance_name()). */
 static void sock_accept(struct unit *u, struct listener *l)
 {
     struct manager *m = u->m;
@@ -3243,9 +3232,11 @@ static void sock_accept(struct unit *u, struct listener *l)
         return;
     }
     const char *at = strchr(tmpl, '@');
+    char instance[160];
+    if (socket_instance_name(conn, u->n_accepted, instance, sizeof(instance)) < 0)
+        snprintf(instance, sizeof(instance), "%u-unknown", u->n_accepted);
     u->n_accepted++;
-    snprintf(name, sizeof(name), "%.*s@%u-%d.service", (int)(at - tmpl), tmpl, u->n_accepted,
-             (int)getpid());
+    snprintf(name, sizeof(name), "%.*s@%s.service", (int)(at - tmpl), tmpl, instance);
     tmpl_path = path_join(m->opts.unit_dir, tmpl);
     inst = tmpl_path ? add_unit(m, name, tmpl_path) : NULL;
     if (!inst) {

@@ -217,3 +217,63 @@ void socket_remove_path(enum listen_kind kind, const char *address)
     if (kind == LISTEN_FIFO || address[0] == '/')
         (void)unlink(address);
 }
+
+/* An IP address and port as an instance name or $REMOTE_ADDR writes it: IPv4-mapped IPv6
+ * addresses as IPv4, the way systemd's sockaddr_pretty() translates them. */
+static int ip_text(const struct sockaddr_storage *ss, char *buf, size_t size, unsigned *ret_port)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        *ret_port = ntohs(a->sin_port);
+        return inet_ntop(AF_INET, &a->sin_addr, buf, (socklen_t)size) ? 0 : -errno;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        *ret_port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+            return inet_ntop(AF_INET, a->sin6_addr.s6_addr + 12, buf, (socklen_t)size) ? 0 : -errno;
+        return inet_ntop(AF_INET6, &a->sin6_addr, buf, (socklen_t)size) ? 0 : -errno;
+    }
+    return -EAFNOSUPPORT;
+}
+
+int socket_peer_address(int conn, char *addr, size_t addr_size, unsigned *ret_port)
+{
+    struct sockaddr_storage ss = {0};
+    socklen_t len = sizeof(ss);
+
+    if (getpeername(conn, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    return ip_text(&ss, addr, addr_size, ret_port);
+}
+
+int socket_instance_name(int conn, unsigned nr, char *buf, size_t size)
+{
+    struct sockaddr_storage local = {0}, remote = {0};
+    socklen_t llen = sizeof(local), rlen = sizeof(remote);
+    char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+    unsigned lport, rport;
+    int n;
+
+    if (getsockname(conn, (struct sockaddr *)&local, &llen) < 0 ||
+        getpeername(conn, (struct sockaddr *)&remote, &rlen) < 0)
+        return -errno;
+    if (local.ss_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+
+        /* A peer in another pid namespace has no pid here: systemd's "unknown". */
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid > 0)
+            n = snprintf(buf, size, "%u-%d-%u", nr, (int)cred.pid, (unsigned)cred.uid);
+        else
+            n = snprintf(buf, size, "%u-unknown", nr);
+    } else {
+        int r = ip_text(&local, la, sizeof(la), &lport);
+        if (r == 0)
+            r = ip_text(&remote, ra, sizeof(ra), &rport);
+        if (r < 0)
+            return r;
+        n = snprintf(buf, size, "%u-%s:%u-%s:%u", nr, la, lport, ra, rport);
+    }
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}

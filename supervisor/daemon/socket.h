@@ -51,4 +51,14 @@ void socket_remove_path(enum listen_kind kind, const char *address);
 
 const char *listen_kind_to_string(enum listen_kind k); /* "Stream", "FIFO", ... */
 
+/* The instance name systemd gives the service of the nr-th connection (from 0) an Accept=yes
+ * socket took: "nr-LOCAL:PORT-REMOTE:PORT" for IP (an IPv4-mapped IPv6 pair as plain IPv4),
+ * "nr-PID-UID" of the peer for AF_UNIX ("nr-unknown" when its credentials are not known).
+ * 0, or a negative errno (getsockname/getpeername failed, -ENAMETOOLONG). */
+int socket_instance_name(int conn, unsigned nr, char *buf, size_t size);
+
+/* A connection's peer as $REMOTE_ADDR and $REMOTE_PORT show it, an IPv4-mapped IPv6 address
+ * as plain IPv4 (as systemd does). 0, or -EAFNOSUPPORT when the peer is not IP. */
+int socket_peer_address(int conn, char *addr, size_t addr_size, unsigned *ret_port);
+
 #endif

@@ -880,7 +880,7 @@ Test(activation, j_failing_service_fails_its_socket_at_the_start_limit)
 
 /* systemd.socket(5), Accept=yes: "For IPv4 and IPv6 connections the REMOTE_ADDR environment
  * variable will contain the remote IP address, and REMOTE_PORT will contain the remote port."
- * (They were unset before.) */
+ * (They were unset before.) The instance name (%i) is systemd's too. */
 Test(activation, k_accept_yes_remote_addr_and_port)
 {
     struct sockaddr_in me;
@@ -894,11 +894,14 @@ Test(activation, k_accept_yes_remote_addr_and_port)
                         "[Install]\nWantedBy=sockets.target\n",
                         port);
     harness_write_unit(&d, "peer@.service",
-                       "[Service]\nExecStart=/bin/sh -c 'echo peer $$REMOTE_ADDR $$REMOTE_PORT'\n");
+                       "[Service]\nExecStart=/bin/sh -c 'echo peer $$REMOTE_ADDR $$REMOTE_PORT "
+                       "%i'\n");
     harness_start(&d);
     fd = connect_to(AF_INET, NULL, port);
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
-    snprintf(want, sizeof(want), "peer 127.0.0.1 %d", (int)ntohs(me.sin_port));
+    /* The instance is named as systemd names it: nr-LOCAL:PORT-REMOTE:PORT, from 0. */
+    snprintf(want, sizeof(want), "peer 127.0.0.1 %d 0-127.0.0.1:%d-127.0.0.1:%d",
+             (int)ntohs(me.sin_port), port, (int)ntohs(me.sin_port));
     struct all_count w = {.needle = want, .want = 1};
     cr_assert(wait_until(all_journal_count, &w, 10000), "no '%s' in the journal", want);
     close(fd);
