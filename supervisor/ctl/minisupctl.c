@@ -486,6 +486,12 @@ static int report_error(const char *what, const char *unit, const char *error, c
             fprintf(stderr, "Failed to %s: Unit not found.\n", what);
         return CTL_EXIT_NO_UNIT;
     }
+    if (streq(error, IFACE "UnitNotLoaded") && streq(what, "stop")) {
+        /* systemd refuses to stop an inactive unit that did not load with "Unit x not
+         * loaded." (BUS_ERROR_NO_SUCH_UNIT, exit 5), whatever the load error was. */
+        fprintf(stderr, "Failed to stop %s: Unit %s not loaded.\n", u, u);
+        return CTL_EXIT_NO_UNIT;
+    }
     if (streq(error, IFACE "UnitNotLoaded")) {
         const char *reason = json_string_value(json_object_get(params, "loadError"));
         fprintf(stderr, "Failed to %s%s%s: Unit %s has a bad unit file setting.\n", what, sep, u,
@@ -685,11 +691,13 @@ struct unit_call {
 };
 
 /* start, stop, restart, reload and friends exit as systemctl's job verbs do: 5 for a unit that
- * does not exist, 3 for a job the unit cannot do, 6 for a unit that failed to load. Access
+ * does not exist (or, for stop, did not load), 3 for a job the unit cannot do, 6 for a unit
+ * that failed to load. Access
  * denied stays 1, the issue's contract (SEC-*), where systemctl says 4. */
-static int job_error_exit(const char *error)
+static int job_error_exit(const char *verb, const char *error)
 {
-    if (streq(error, IFACE "NoSuchUnit"))
+    if (streq(error, IFACE "NoSuchUnit") ||
+        (streq(error, IFACE "UnitNotLoaded") && streq(verb, "stop")))
         return CTL_EXIT_NOT_INSTALLED;
     if (streq(error, IFACE "JobNotApplicable"))
         return CTL_EXIT_NOT_IMPLEMENTED;
@@ -742,7 +750,7 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
         }
         if (error) {
             report_error(call->verb, names[i], error, params);
-            r = call->job ? job_error_exit(error) : CTL_EXIT_FAILURE;
+            r = call->job ? job_error_exit(call->verb, error) : CTL_EXIT_FAILURE;
         } else {
             const char *result = json_string_value(json_object_get(params, "result"));
             r = CTL_EXIT_OK;

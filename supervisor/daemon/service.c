@@ -387,6 +387,9 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
         reason = "start limit hit";
     record_death(s, restart, reason);
 
+    /* systemd's order: the unit's own result, then what it means for the start job: a
+     * oneshot's start finishes once it is down ("Finished"), a start that never got to
+     * running fails ("Failed to start"), unless a stop cancelled it. */
     if (s->result != SERVICE_RESULT_SUCCESS)
         service_log(s, LOG_WARNING, "Failed with result '%s'.",
                     service_result_to_string(s->result));
@@ -394,6 +397,11 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
         service_log(s, LOG_INFO, "Stopped %s.", describe(s));
     else
         service_log(s, LOG_INFO, "Deactivated successfully.");
+    if (s->finish_pending && s->result == SERVICE_RESULT_SUCCESS)
+        service_log(s, LOG_INFO, "Finished %s.", describe(s));
+    else if (s->result != SERVICE_RESULT_SUCCESS && !s->started && !s->stop_requested)
+        service_log(s, LOG_ERR, "Failed to start %s.", describe(s));
+    s->finish_pending = false;
 
     if (restart) {
         service_set_state(s, SERVICE_STATE_AUTO_RESTART);
@@ -568,8 +576,10 @@ static void service_enter_running(struct service *s, enum service_result f)
             arm_timeout(s, c->watchdog_usec);
         return;
     }
-    if (c->type == SERVICE_TYPE_ONESHOT)
+    if (c->type == SERVICE_TYPE_ONESHOT && c->remain_after_exit)
         service_log(s, LOG_INFO, "Finished %s.", describe(s));
+    else if (c->type == SERVICE_TYPE_ONESHOT)
+        s->finish_pending = true;
     if (c->remain_after_exit) {
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_EXITED);
@@ -674,7 +684,9 @@ static bool start_limit_hit(struct service *s)
 }
 
 /* A new run: the start limit, then ExecStartPre=. */
-static void service_enter_start_pre(struct service *s)
+/* explicit: a start someone asked for, which begins a new count of automatic restarts once
+ * the start limit lets it through (systemd clears NRestarts= only then). */
+static void service_enter_start_pre(struct service *s, bool explicit)
 {
     enum service_result failure;
 
@@ -688,11 +700,15 @@ static void service_enter_start_pre(struct service *s)
     s->stop_requested = false;
     s->restarting = false;
     s->started = false;
+    s->finish_pending = false;
     if (start_limit_hit(s)) {
         service_log(s, LOG_WARNING, "Start request repeated too quickly.");
         service_enter_dead(s, SERVICE_RESULT_START_LIMIT_HIT, false);
         return;
     }
+    if (explicit)
+        s->n_restarts = 0;
+    service_log(s, LOG_INFO, "Starting %s...", describe(s));
     if (start_controls(s, SERVICE_STATE_START_PRE, &s->config->exec_start_pre,
                        s->config->timeout_start_usec, &failure))
         return;
@@ -727,9 +743,7 @@ int service_start(struct service *s)
     default:
         break;
     }
-    /* An explicit start begins a new count of automatic restarts. */
-    s->n_restarts = 0;
-    service_enter_start_pre(s);
+    service_enter_start_pre(s, true);
     return s->result == SERVICE_RESULT_START_LIMIT_HIT ? -ECANCELED : 0;
 }
 
@@ -1186,7 +1200,9 @@ void service_timer_fired(struct service *s)
     case SERVICE_STATE_AUTO_RESTART:
         s->n_restarts++;
         service_log(s, LOG_INFO, "Scheduled restart job, restart counter is at %u.", s->n_restarts);
-        service_enter_start_pre(s);
+        /* The restart job's stop half ends at once: the unit is already down. */
+        service_log(s, LOG_INFO, "Stopped %s.", describe(s));
+        service_enter_start_pre(s, false);
         return;
     default:
         return;

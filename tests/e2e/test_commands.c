@@ -1045,6 +1045,10 @@ Test(commands, failed_verbs_exit_as_systemctl)
          "Failed to reload plain.service: Job type reload is not applicable for unit "
          "plain.service.\n"},
         {{"start", "broken", NULL}, 6, NULL},
+        /* An inactive unit that did not load is "not loaded" to stop, as in systemd. */
+        {{"stop", "broken", NULL},
+         5,
+         "Failed to stop broken.service: Unit broken.service not loaded.\n"},
         {{"kill", "nosuch", NULL},
          1,
          "Failed to kill unit nosuch.service: Unit nosuch.service not loaded.\n"},

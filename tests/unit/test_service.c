@@ -27,6 +27,7 @@ struct fake {
     bool group_alive;
     unsigned state_changes;
     char last_log[256];
+    char logs[2048]; /* every message, one per line, in order */
 };
 
 static int f_spawn(void *ud, const struct exec_command *cmd, enum service_role role, pid_t *ret_pid,
@@ -93,6 +94,8 @@ static void f_log(void *ud, int prio, const char *msg)
     struct fake *f = ud;
 
     snprintf(f->last_log, sizeof(f->last_log), "%s", msg);
+    size_t used = strlen(f->logs);
+    snprintf(f->logs + used, sizeof(f->logs) - used, "%s\n", msg);
 }
 
 static void f_state_changed(void *ud, enum service_state o, enum service_state n)
@@ -284,8 +287,56 @@ Test(service, exec_failure_is_result_exec_PROC_5, .init = setup)
     cr_assert_eq(service_start(&svc), 0);
     cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
     cr_assert_eq(svc.result, SERVICE_RESULT_EXEC);
-    cr_assert_str_eq(fk.last_log, "Failed with result 'exec'.");
+    cr_assert_str_eq(fk.logs, "Starting t.service...\n"
+                              "Failed to execute '/bin/true': No such file or directory\n"
+                              "Failed with result 'exec'.\n"
+                              "Failed to start t.service.\n");
     cr_assert(strstr(svc.spawn_error, "No such file or directory"));
+}
+
+/* The unit's journal tells a start as systemd's does: "Starting X..." when the start begins,
+ * and for a oneshot without RemainAfterExit= "Deactivated successfully." before "Finished X."
+ * (the start job ends once the unit is down). */
+Test(service, oneshot_start_is_logged_in_systemd_order, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_ONESHOT;
+    service_start(&svc);
+    exit_main(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_str_eq(fk.logs, "Starting t.service...\n"
+                              "Deactivated successfully.\n"
+                              "Finished t.service.\n");
+}
+
+/* An automatic restart reads as systemd's restart job: scheduled, the stop half ("Stopped"),
+ * then a new start. A start refused by the start limit fails the start. */
+Test(service, auto_restart_is_logged_as_a_restart_job, .init = setup)
+{
+    cfg.restart = RESTART_ALWAYS;
+    cfg.start_limit_burst = 2;
+    service_start(&svc);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    fk.logs[0] = '\0';
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_str_eq(fk.logs, "Scheduled restart job, restart counter is at 1.\n"
+                              "Stopped t.service.\n"
+                              "Starting t.service...\n"
+                              "Started t.service.\n");
+    exit_main(CLD_EXITED, 1);
+    fk.logs[0] = '\0';
+    fire_timer();
+    cr_assert_eq(svc.result, SERVICE_RESULT_START_LIMIT_HIT);
+    cr_assert_str_eq(fk.logs, "Scheduled restart job, restart counter is at 2.\n"
+                              "Stopped t.service.\n"
+                              "Start request repeated too quickly.\n"
+                              "Failed with result 'start-limit-hit'.\n"
+                              "Failed to start t.service.\n");
+    /* An explicit start the limit refuses keeps the count (systemd clears NRestarts= only
+     * in a start that goes ahead). */
+    cr_assert_eq(service_start(&svc), -ECANCELED);
+    cr_assert_eq(svc.n_restarts, 2);
 }
 
 Test(service, oneshot_runs_each_command_then_exits, .init = setup)
