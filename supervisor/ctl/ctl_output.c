@@ -736,8 +736,11 @@ static void print_restarts(FILE *f, const json_t *unit)
         const char *code = str_field(last, "code");
         if (*code) {
             ctl_format_exit(exit_text, sizeof(exit_text), code, (int)int_field(last, "status"));
-            fprintf(f, "; last death: %s after %.3gs", exit_text,
-                    (double)int_field(last, "runtimeUSec") / 1e6);
+            char ran[64];
+            /* The run's length as Duration: writes it ("1.234s", "20min 34s"). */
+            fprintf(
+                f, "; last death: %s after %s", exit_text,
+                ctl_format_timespan(ran, sizeof(ran), (uint64_t)int_field(last, "runtimeUSec")));
         } else {
             fprintf(f, "; last start: %s", str_field(last, "result"));
         }

@@ -167,7 +167,8 @@ static const char help_text[] =
     "                             no \"-- No entries --\" line\n"
     "     --signal=SIGNAL         kill: the signal to send (name or number; TERM); kill -s\n"
     "                             SIGNAL too, as in systemctl\n"
-    "     --kill-whom=main|all    kill: the main process or all processes (all)\n"
+    "     --kill-whom=WHOM        kill: main, control or all processes (all); with\n"
+    "                             -fail (all-fail, ...), fail when none was signalled\n"
     "  -u --unit=UNIT|PATTERN     journal: show this unit, or the units matching a\n"
     "                             glob pattern (may be repeated)\n"
     "  -n --lines[=[+]N|all]      journal, status: number of journal lines (journal:\n"
@@ -515,7 +516,9 @@ static int report_error(const char *what, const char *unit, const char *error, c
         return CTL_EXIT_FAILURE;
     }
     if (streq(error, IFACE "NoSuchProcess")) {
-        fprintf(stderr, "Failed to %s%s%s: No process to signal.\n", what, sep, u);
+        const char *reason = json_string_value(json_object_get(params, "reason"));
+        fprintf(stderr, "Failed to %s%s%s: %s\n", what, sep, u,
+                reason ? reason : "No process to signal.");
         return CTL_EXIT_FAILURE;
     }
     if (streq(error, IFACE "ShuttingDown")) {
@@ -2356,8 +2359,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             }
             break;
         case ARG_KILL_WHOM:
-            if (!streq(optarg, "main") && !streq(optarg, "all")) {
-                fprintf(stderr, "Unknown kill target '%s': use main or all.\n", optarg);
+            if (!streq(optarg, "main") && !streq(optarg, "all") && !streq(optarg, "control") &&
+                !streq(optarg, "main-fail") && !streq(optarg, "all-fail") &&
+                !streq(optarg, "control-fail")) {
+                fprintf(stderr,
+                        "Unknown kill target '%s': use main, control or all (or main-fail, "
+                        "control-fail, all-fail).\n",
+                        optarg);
                 return usage_error();
             }
             c->kill_whom = optarg;
@@ -2762,15 +2770,20 @@ int main(int argc, char **argv)
             goto out;
         }
         if (streq(cmd->name, "kill")) {
-            /* systemctl kill -s SIGNAL: a value that names a signal is one (a socket path
-             * has a slash, or at least is no signal name); the others are --socket. */
+            /* systemctl kill -s SIGNAL: a value that names a signal is one, a path (with a
+             * slash) is --socket, and anything else is a misspelt signal, reported as one. */
             c.socket_option = NULL;
             for (size_t i = 0; i < c.n_s_args; i++) {
                 int sig = ctl_signal_from_string(c.s_args[i]);
-                if (sig > 0)
+                if (sig > 0) {
                     c.kill_signal = sig;
-                else
+                } else if (strchr(c.s_args[i], '/')) {
                     c.socket_option = c.s_args[i];
+                } else {
+                    fprintf(stderr, "Unknown signal '%s'.\n", c.s_args[i]);
+                    ret = usage_error();
+                    goto out;
+                }
             }
         }
         if (c.p_arg && !streq(cmd->name, "show") &&

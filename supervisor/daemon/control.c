@@ -868,14 +868,33 @@ static void method_kill(struct conn *c, json_t *params)
     }
     if (sig)
         signo = (int)json_integer_value(sig);
-    if (whom && strcmp(whom, "main") && strcmp(whom, "all")) {
+    /* systemctl's --kill-whom= values; "-fail" asks for an error when nothing was signalled. */
+    static const struct {
+        const char *name;
+        enum kill_whom whom;
+        bool fail;
+    } whoms[] = {
+        {"all", KILL_WHOM_ALL, false},         {"main", KILL_WHOM_MAIN, false},
+        {"control", KILL_WHOM_CONTROL, false}, {"all-fail", KILL_WHOM_ALL, true},
+        {"main-fail", KILL_WHOM_MAIN, true},   {"control-fail", KILL_WHOM_CONTROL, true},
+    };
+    size_t w = 0;
+    if (whom)
+        for (w = 0; w < sizeof(whoms) / sizeof(whoms[0]) && strcmp(whom, whoms[w].name); w++)
+            ;
+    if (w == sizeof(whoms) / sizeof(whoms[0])) {
         reply_error(c, "org.varlink.service.InvalidParameter",
                     json_pack("{s:s}", "parameter", "whom"));
         return;
     }
-    r = manager_kill(c->ctl->m, u, signo, whom && !strcmp(whom, "main"));
-    if (r == -ESRCH) {
-        reply_error(c, IFACE "NoSuchProcess", json_pack("{s:s}", "name", st_name(u)));
+    r = manager_kill(c->ctl->m, u, signo, whoms[w].whom, whoms[w].fail);
+    if (r == -ENOENT || r == -ESRCH) {
+        /* systemd's words for each case (unit_kill_common()). */
+        const char *reason = r == -ESRCH                       ? "No matching processes to kill"
+                             : whoms[w].whom == KILL_WHOM_MAIN ? "No main process to kill"
+                                                               : "No control process to kill";
+        reply_error(c, IFACE "NoSuchProcess",
+                    json_pack("{s:s, s:s}", "name", st_name(u), "reason", reason));
         return;
     }
     reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);

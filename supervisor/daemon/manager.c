@@ -2198,30 +2198,33 @@ void manager_reset_failed(struct manager *m, struct unit *u)
         service_reset_failed(&u->service);
 }
 
-int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only)
+int manager_kill(struct manager *m, struct unit *u, int signo, enum kill_whom whom, bool fail)
 {
     struct service *s = &u->service;
     bool any = false;
 
+    if (whom == KILL_WHOM_MAIN && (!u->config || s->main_pid <= 0))
+        return -ENOENT;
+    if (whom == KILL_WHOM_CONTROL && (!u->config || s->control_pid <= 0))
+        return -ENOENT;
     if (!u->config)
-        return -ESRCH;
-    if (main_only) {
-        if (s->main_pid <= 0)
-            return -ESRCH;
-        return op_kill(u, s->main_pid, signo, false);
-    }
-    if (s->main_pid > 0 && op_kill(u, s->main_pid, signo, false) == 0)
+        return fail ? -ESRCH : 0;
+    if (whom != KILL_WHOM_CONTROL && s->main_pid > 0 && op_kill(u, s->main_pid, signo, false) == 0)
         any = true;
-    if (s->control_pid > 0 && op_kill(u, s->control_pid, signo, false) == 0)
+    if (whom != KILL_WHOM_MAIN && s->control_pid > 0 &&
+        op_kill(u, s->control_pid, signo, false) == 0)
         any = true;
-    for (size_t i = 0; i < s->n_groups; i++)
-        if (proc_kill(-1, s->groups[i], signo, true) == 0)
+    if (whom == KILL_WHOM_ALL) {
+        for (size_t i = 0; i < s->n_groups; i++)
+            if (proc_kill(-1, s->groups[i], signo, true) == 0)
+                any = true;
+        /* Also what left the groups, as a stop reaches it (systemd signals the whole
+         * cgroup). */
+        if (proc_signal_escaped(u->invocation, s->groups, s->n_groups, signo, pid_is_tracked, m) >
+            0)
             any = true;
-    /* --kill-whom=all: also what left the groups, as a stop reaches it (systemd signals the
-     * whole cgroup). */
-    if (proc_signal_escaped(u->invocation, s->groups, s->n_groups, signo, pid_is_tracked, m) > 0)
-        any = true;
-    return any ? 0 : -ESRCH;
+    }
+    return any || !fail ? 0 : -ESRCH;
 }
 
 void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata)

@@ -170,9 +170,17 @@ int manager_job(struct manager *m, struct unit *u, enum job_type type, struct jo
 /* reset-failed: back to inactive (dead), and the start-limit counter starts afresh. */
 void manager_reset_failed(struct manager *m, struct unit *u);
 
-/* Sends signo to the main process (main_only) or to every process of the unit. 0, or -ESRCH
- * when there was nothing to signal. */
-int manager_kill(struct manager *m, struct unit *u, int signo, bool main_only);
+/* Whom `kill` signals, as systemctl's --kill-whom= (systemd.kill(5), unit_kill_common()). */
+enum kill_whom {
+    KILL_WHOM_ALL,     /* every process of the unit; nothing there is no error */
+    KILL_WHOM_MAIN,    /* the main process, which must exist */
+    KILL_WHOM_CONTROL, /* the control process (ExecStartPre=, ExecStop=, ...), which must exist */
+};
+
+/* Sends signo to whom. 0; -ENOENT when whom is main or control and there is none; -ESRCH when
+ * `fail` asks for an error if nothing at all was signalled (systemctl's main-fail, all-fail,
+ * control-fail). */
+int manager_kill(struct manager *m, struct unit *u, int signo, enum kill_whom whom, bool fail);
 
 /* State watchers (subscribe, --exit-with): cb runs after every state change of any unit.
  * Returns a handle for manager_unwatch(), or NULL on out-of-memory. */

@@ -1066,6 +1066,50 @@ Test(commands, failed_verbs_exit_as_systemctl)
     harness_stop(&d);
 }
 
+/* kill as systemd's unit_kill_common(): --kill-whom=all (the default) with nothing to
+ * signal succeeds silently, main and control need that process ("No main process to kill"),
+ * the -fail forms fail when nothing was signalled; control signals the ExecStartPre= running
+ * now. A misspelt -s SIGNAL is reported as a signal, not tried as a socket path. */
+Test(commands, kill_whom_as_systemctl)
+{
+    harness_write_unit(&d, "idle.service", "[Service]\nExecStart=/bin/true\n");
+    harness_write_unitf(&d, "pre.service",
+                        "[Service]\nExecStartPre=%s sleep 1000\nExecStart=%s sleep 1000\n",
+                        HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+
+    const struct {
+        const char *args[5];
+        int code;
+        const char *err;
+    } cases[] = {
+        {{"kill", "idle", NULL}, 0, ""},
+        {{"kill", "--kill-whom=all-fail", "idle", NULL},
+         1,
+         "Failed to kill unit idle.service: No matching processes to kill\n"},
+        {{"kill", "--kill-whom=main", "idle", NULL},
+         1,
+         "Failed to kill unit idle.service: No main process to kill\n"},
+        {{"kill", "--kill-whom=control", "idle", NULL},
+         1,
+         "Failed to kill unit idle.service: No control process to kill\n"},
+        {{"kill", "-s", "BOGUS", "idle", NULL}, 2, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        free(ctl_expect_err(cases[i].code, cases[i].err, cases[i].args));
+
+    free(ctl_ok("start", "--no-block", "pre", NULL));
+    harness_wait_state(&d, "pre", "activating", "start-pre", 5000);
+    const char *main_none[] = {"kill", "--kill-whom=main-fail", "pre", NULL};
+    free(
+        ctl_expect_err(1, "Failed to kill unit pre.service: No main process to kill\n", main_none));
+    /* The control process dies of it: the start fails, as systemd's would. */
+    const char *control[] = {"kill", "--kill-whom=control", "-s", "KILL", "pre", NULL};
+    free(ctl_expect_err(0, "", control));
+    harness_wait_state(&d, "pre", "failed", NULL, 5000);
+    harness_stop(&d);
+}
+
 /* systemctl's unit verbs take glob patterns (expand_unit_names()): a pattern becomes the
  * loaded units it matches, after the plain names; a pattern that matches nothing adds none. */
 Test(commands, unit_verbs_expand_glob_patterns)

@@ -380,6 +380,14 @@ Test(install, completion_of_commands)
     }
     free(reply);
 
+    /* kill -s is systemctl's --signal: signal names, not files. */
+    reply = complete((const char *const[]){"minisupctl", "kill", "-s", "US", NULL});
+    cr_assert_str_eq(reply, "USR1\nUSR2\n", "kill -s US<TAB> offered:\n%s", reply);
+    free(reply);
+    reply = complete((const char *const[]){"minisupctl", "kill", "--kill-whom", "main", NULL});
+    cr_assert_str_eq(reply, "main\nmain-fail\n", "kill --kill-whom main<TAB> offered:\n%s", reply);
+    free(reply);
+
     /* No daemon to ask: no unit names, and no noise. */
     reply = complete((const char *const[]){"minisupctl", "-s", "/nonexistent/minisupd.sock",
                                            "status", "", NULL});

@@ -816,6 +816,27 @@ Test(ctl_output, priority_parse)
     cr_expect_lt(ctl_parse_priority("", &lo, &hi), 0);
 }
 
+/* The restart counter and the last death, its run's length written as Duration: is (a long
+ * run once came out as "1.23e+03s"). */
+Test(ctl_output, status_restarts_line, .init = utc)
+{
+    json_t *u = unit_new("activating", "auto-restart", "exit-code");
+    char *out = NULL;
+
+    json_object_set_new(u, "nRestarts", json_integer(2));
+    json_object_set_new(u, "deaths",
+                        json_pack("[{s:I, s:I, s:s, s:i, s:s, s:b, s:s, s:i}]", "timestamp",
+                                  (json_int_t)T0, "runtimeUSec", (json_int_t)1234500000, "code",
+                                  "exited", "status", 1, "result", "exit-code", "restart", 1,
+                                  "reason", "Restart=on-failure", "restartNumber", 3));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "   Restarts: 2; last death: code=exited, status=1/FAILURE after 20min "
+                          "34.5s (restart scheduled)\n"),
+              "%s", out);
+    free(out);
+    json_decref(u);
+}
+
 Test(ctl_output, status_block_extras, .init = utc)
 {
     json_t *u = unit_new("active", "running", "success");
