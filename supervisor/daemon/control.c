@@ -714,7 +714,8 @@ static void method_subscribe(struct conn *c, unsigned flags)
         return;
     }
     c->busy = true; /* later calls on this connection wait behind the stream */
-    c->watch = manager_watch(c->ctl->m, on_unit_changed, c);
+    /* At the change: a restart's inactive step is seen before the start that follows. */
+    c->watch = manager_watch(c->ctl->m, on_unit_changed, c, true);
     if (!c->watch) {
         c->busy = false;
         reply_error(c, IFACE "JobFailed", json_pack("{s:s}", "reason", strerror(ENOMEM)));

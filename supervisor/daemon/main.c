@@ -649,7 +649,7 @@ int main(int argc, char **argv)
             d.stopping = true;
             manager_shutdown(d.manager, on_units_stopped, &d);
         } else {
-            manager_watch(d.manager, on_unit_changed, &d);
+            manager_watch(d.manager, on_unit_changed, &d, false);
         }
     }
     if (d.ready_fd >= 0) {

@@ -154,6 +154,7 @@ struct exec_slot {
 struct watcher {
     manager_watch_cb cb;
     void *userdata;
+    bool at_change; /* runs before the jobs the change ends go on (manager_watch()) */
     struct watcher *next;
 };
 
@@ -1403,6 +1404,17 @@ static void find_leftovers(struct unit *u)
     u->n_leftovers = n;
 }
 
+/* Tells the watchers of one kind (at_change or not) that u changed. */
+static void notify_watchers(struct unit *u, bool at_change)
+{
+    for (struct watcher *w = u->m->watchers; w;) {
+        struct watcher *next = w->next;
+        if (w->at_change == at_change)
+            w->cb(u, w->userdata);
+        w = next;
+    }
+}
+
 static void op_state_changed(void *ud, enum service_state old, enum service_state now)
 {
     struct unit *u = ud;
@@ -1421,14 +1433,11 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
     }
     log_debug("%s: changed %s -> %s", u->name, service_state_to_string(old),
               service_state_to_string(now));
+    notify_watchers(u, true);
     jobs_check(u, now);
     sock_follow_service(u);
-    /* Watchers hear about the change after the jobs it finished (a watcher may shut down). */
-    for (struct watcher *w = u->m->watchers; w;) {
-        struct watcher *next = w->next;
-        w->cb(u, w->userdata);
-        w = next;
-    }
+    /* The others hear about the change after the jobs it finished (one may shut down). */
+    notify_watchers(u, false);
 }
 
 /* Reads a pid from PIDFile=; 0 or a negative errno. */
@@ -2227,7 +2236,7 @@ int manager_kill(struct manager *m, struct unit *u, int signo, enum kill_whom wh
     return any || !fail ? 0 : -ESRCH;
 }
 
-void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata)
+void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata, bool at_change)
 {
     struct watcher *w = calloc(1, sizeof(*w));
 
@@ -2235,6 +2244,7 @@ void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata)
         return NULL;
     w->cb = cb;
     w->userdata = userdata;
+    w->at_change = at_change;
     w->next = m->watchers;
     m->watchers = w;
     return w;
@@ -3178,11 +3188,8 @@ static void sock_set_state(struct unit *u, enum sock_state st)
         return;
     stamp_state_change(u, sock_active_state(u->sock_state), sock_active_state(st));
     u->sock_state = st;
-    for (struct watcher *w = u->m->watchers; w;) {
-        struct watcher *next = w->next;
-        w->cb(u, w->userdata);
-        w = next;
-    }
+    notify_watchers(u, true);
+    notify_watchers(u, false);
 }
 
 static void sock_poll(struct unit *u, bool on);

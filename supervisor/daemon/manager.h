@@ -182,10 +182,13 @@ enum kill_whom {
  * control-fail). */
 int manager_kill(struct manager *m, struct unit *u, int signo, enum kill_whom whom, bool fail);
 
-/* State watchers (subscribe, --exit-with): cb runs after every state change of any unit.
+/* State watchers (subscribe, --exit-with): cb runs at every state change of any unit. With
+ * at_change it runs at the change itself, before the jobs the change ends go on (a restart
+ * starting the unit again), so it sees every state the unit passed through, in order; it must
+ * not change units then. Without, it runs once those jobs moved on, and may (shut down).
  * Returns a handle for manager_unwatch(), or NULL on out-of-memory. */
 typedef void (*manager_watch_cb)(struct unit *u, void *userdata);
-void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata);
+void *manager_watch(struct manager *m, manager_watch_cb cb, void *userdata, bool at_change);
 void manager_unwatch(struct manager *m, void *handle);
 
 /* The exit code a container should end with for u: its main exit status, 128+N for a

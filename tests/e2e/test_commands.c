@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1107,6 +1110,79 @@ Test(commands, kill_whom_as_systemctl)
     const char *control[] = {"kill", "--kill-whom=control", "-s", "KILL", "pre", NULL};
     free(ctl_expect_err(0, "", control));
     harness_wait_state(&d, "pre", "failed", NULL, 5000);
+    harness_stop(&d);
+}
+
+/* A Subscribe stream, read by hand: the states of one unit as "active/sub" words, in order. */
+struct state_stream {
+    int fd;
+    const char *unit;
+    char buf[1 << 16];
+    size_t len;
+    char seen[4096];
+};
+
+/* Reads what has arrived within timeout_ms; true once `seen` ends with `tail`. */
+static bool stream_until(struct state_stream *s, const char *tail, int timeout_ms)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+
+    for (;;) {
+        size_t n = strlen(s->seen), t = strlen(tail);
+        if (n >= t && strcmp(s->seen + n - t, tail) == 0)
+            return true;
+        uint64_t now = harness_now_ms();
+        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+        if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
+            return false;
+        ssize_t r = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len - 1);
+        cr_assert_gt(r, 0, "the Subscribe stream ended");
+        s->len += (size_t)r;
+        char *z;
+        while ((z = memchr(s->buf, '\0', s->len))) {
+            json_t *msg = json_loads(s->buf, 0, NULL);
+            json_t *u = json_object_get(json_object_get(msg, "parameters"), "unit");
+            const char *name = json_string_value(json_object_get(u, "name"));
+            if (name && strcmp(name, s->unit) == 0) {
+                size_t used = strlen(s->seen);
+                snprintf(s->seen + used, sizeof(s->seen) - used, "%s/%s ",
+                         json_string_value(json_object_get(u, "activeState")),
+                         json_string_value(json_object_get(u, "subState")));
+            }
+            json_decref(msg);
+            size_t rest = s->len - (size_t)(z + 1 - s->buf);
+            memmove(s->buf, z + 1, rest);
+            s->len = rest;
+        }
+    }
+}
+
+/* Subscribe sends one reply per state a unit passes through, in order: a restart shows the
+ * unit going down to inactive before it comes up again (the stream used to report the state
+ * after the restart's start twice and never the inactive step). */
+Test(commands, subscribe_sees_every_state_of_a_restart)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    static struct state_stream s = {.unit = "cyc.service"};
+    const char call[] = "{\"method\":\"io.minisup.Manager.Subscribe\",\"more\":true}";
+
+    harness_write_unitf(&d, "cyc.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "cyc", NULL, NULL));
+
+    s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(s.fd, 0);
+    cr_assert_lt(strlen(d.socket), sizeof(sa.sun_path));
+    memcpy(sa.sun_path, d.socket, strlen(d.socket) + 1);
+    cr_assert_eq(connect(s.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(write(s.fd, call, sizeof(call)), (ssize_t)sizeof(call));
+    /* The first reply lists every unit; it carries no "unit", so nothing is seen yet. */
+    free(ctl_ok("restart", "cyc", NULL, NULL));
+    cr_assert(stream_until(&s, "active/running ", 5000), "seen: %s", s.seen);
+    cr_assert(strstr(s.seen, "deactivating/stop-sigterm inactive/dead "), "seen: %s", s.seen);
+    cr_assert_eq(strstr(s.seen, "active/running "), s.seen + strlen(s.seen) - 15,
+                 "running only once, at the end: %s", s.seen);
+    close(s.fd);
     harness_stop(&d);
 }
 
