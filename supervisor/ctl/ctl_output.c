@@ -816,6 +816,21 @@ static void print_socket(FILE *f, const json_t *unit)
                 int_field(unit, "nAccepted"), int_field(unit, "nConnections"));
 }
 
+/* Services: the sockets that start them, a dot in each socket's state colour, as systemctl's
+ * TriggeredBy: lines. */
+static void print_triggered_by(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(json_object_get(unit, "triggeredBy"), i, t)
+    {
+        const char *on = active_colour(str_field(t, "activeState"), st);
+        fprintf(f, "%s%s" DOT "%s %s\n", i == 0 ? "TriggeredBy: " : "             ", on,
+                colour_off(on), str_field(t, "name"));
+    }
+}
+
 void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
                            enum ctl_output_mode mode, const struct ctl_style *st)
 {
@@ -837,6 +852,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     fputc('\n', f);
     print_duration(f, unit);
     print_checks(f, unit, st);
+    print_triggered_by(f, unit, st);
     if (json_object_get(unit, "listen"))
         print_socket(f, unit);
     print_processes(f, unit, st);

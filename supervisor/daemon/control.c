@@ -748,9 +748,26 @@ static void method_list_sockets(struct conn *c)
 static void method_get_unit(struct conn *c, json_t *params)
 {
     struct unit *u = lookup_unit(c, params);
+    const struct unit *socks[8];
+    json_t *o;
+    size_t n;
 
-    if (u)
-        reply(c, json_pack("{s:o}", "unit", unit_json(u)), false);
+    if (!u)
+        return;
+    o = unit_json(u);
+    /* Only here, not in ListUnits: finding them walks every unit. */
+    n = manager_triggered_by(u, socks, sizeof(socks) / sizeof(socks[0]));
+    if (o && n > 0) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            struct unit_status st;
+            manager_unit_status(socks[i], &st);
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s}", "name", st.name, "activeState", st.active_state));
+        }
+        json_object_set_new(o, "triggeredBy", arr);
+    }
+    reply(c, json_pack("{s:o}", "unit", o), false);
 }
 
 static void on_job_done(struct job_waiter *w, const char *result)

@@ -3406,6 +3406,20 @@ static void sock_stop(struct unit *u)
 }
 
 /* A service changed state: the sockets that trigger it follow (running / listening again). */
+size_t manager_triggered_by(const struct unit *u, const struct unit **out, size_t max)
+{
+    size_t n = 0;
+
+    if (u->trigger && max > 0)
+        out[n++] = u->trigger;
+    for (size_t i = 0; i < u->m->n_units && n < max; i++) {
+        struct unit *s = u->m->units[i];
+        if (is_socket(s) && s->config && !s->config->accept && sock_service(s) == u)
+            out[n++] = s;
+    }
+    return n;
+}
+
 static void sock_follow_service(struct unit *svc)
 {
     struct manager *m = svc->m;

@@ -158,6 +158,9 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret);
 bool manager_exec_status(const struct unit *u, const struct exec_command *cmd,
                          struct exec_status *ret);
 bool unit_is_loaded(const struct unit *u);
+/* The socket units that start u (their Service= is u, or u is the Accept=yes instance one
+ * made), up to max, in unit order. Returns how many. */
+size_t manager_triggered_by(const struct unit *u, const struct unit **out, size_t max);
 /* False for a unit removed from disk that no longer runs: list and find skip it. */
 bool unit_is_visible(const struct unit *u);
 

@@ -406,6 +406,10 @@ Test(activation, a_fifo_exists_first_write_starts_service)
     cr_assert_eq(journal_count("fifo-echo", "Listening on fd 3 (socket activation)"), 1);
     unit_state("fifo-echo.socket", active, sub, sizeof(active));
     cr_assert_str_eq(sub, "running");
+    /* status names the socket that starts it, as systemctl's TriggeredBy: does. */
+    cr_assert_eq(harness_ctl(&d, &out, NULL, "status", "fifo-echo", NULL), 0);
+    cr_assert(strstr(out, "\nTriggeredBy: \u25cf fifo-echo.socket\n"), "status:\n%s", out);
+    free(out);
 
     stop_unit("fifo-echo");
     /* The socket listens again, and the FIFO stays (fifo-echo did not create it). */

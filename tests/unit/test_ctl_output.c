@@ -837,6 +837,23 @@ Test(ctl_output, status_restarts_line, .init = utc)
     json_decref(u);
 }
 
+/* A service's sockets, after Active: and its checks, as systemctl's TriggeredBy: lines. */
+Test(ctl_output, status_triggered_by, .init = utc)
+{
+    json_t *u = unit_new("inactive", "dead", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "triggeredBy",
+                        json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "a.socket", "activeState",
+                                  "active", "name", "b.socket", "activeState", "failed"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "\nTriggeredBy: \u25cf a.socket\n"
+                          "             \u25cf b.socket\n"),
+              "%s", out);
+    free(out);
+    json_decref(u);
+}
+
 Test(ctl_output, status_block_extras, .init = utc)
 {
     json_t *u = unit_new("active", "running", "success");
