@@ -144,15 +144,16 @@ static bool is_clean_signal(int sig)
 }
 
 enum service_result service_result_from_exit(const struct unit_config *c,
-                                             const struct exit_info *exit)
+                                             const struct exit_info *exit, bool main)
 {
     if (exit->code == CLD_EXITED) {
-        if (exit->status == 0 || exit_status_set_has_status(&c->success_exit_status, exit->status))
+        if (exit->status == 0 ||
+            (main && exit_status_set_has_status(&c->success_exit_status, exit->status)))
             return SERVICE_RESULT_SUCCESS;
         return SERVICE_RESULT_EXIT_CODE;
     }
-    if (is_clean_signal(exit->status) ||
-        exit_status_set_has_signal(&c->success_exit_status, exit->status))
+    if (main && ((c->type != SERVICE_TYPE_ONESHOT && is_clean_signal(exit->status)) ||
+                 exit_status_set_has_signal(&c->success_exit_status, exit->status)))
         return SERVICE_RESULT_SUCCESS;
     return exit->code == CLD_DUMPED ? SERVICE_RESULT_CORE_DUMP : SERVICE_RESULT_SIGNAL;
 }
@@ -596,7 +597,8 @@ static void service_enter_start_post(struct service *s)
                        s->config->timeout_start_usec, &failure))
         return;
     if (failure != SERVICE_RESULT_SUCCESS) {
-        s->started = true; /* the main process runs: ExecStop= applies */
+        /* The start failed: systemd.service(5) runs no ExecStop= then ("not invoked if ...
+         * ExecStartPost= failed"), only ExecStopPost=. */
         service_enter_stop(s, failure);
         return;
     }
@@ -850,7 +852,7 @@ static void log_exit(struct service *s, const char *who, const struct exit_info 
 static void main_exited(struct service *s, const struct exit_info *exit)
 {
     const struct unit_config *c = s->config;
-    enum service_result f = service_result_from_exit(c, exit);
+    enum service_result f = service_result_from_exit(c, exit, true);
     /* "-" on the ExecStart= that ran: its failure is logged, then counts as success, as in
      * systemd; not so for a main process found by PIDFile= or MAINPID=. */
     bool ignore = s->main_is_command && s->exec_index < c->exec_start.n &&
@@ -938,7 +940,7 @@ static void control_finished(struct service *s, enum service_result f);
 
 static void control_exited(struct service *s, const struct exit_info *exit)
 {
-    enum service_result f = service_result_from_exit(s->config, exit);
+    enum service_result f = service_result_from_exit(s->config, exit, false);
 
     if (f != SERVICE_RESULT_SUCCESS)
         log_exit(s, "Control process", exit);
@@ -972,7 +974,7 @@ static void control_finished(struct service *s, enum service_result f)
         return;
     case SERVICE_STATE_START_POST:
         if (f != SERVICE_RESULT_SUCCESS) {
-            s->started = true;
+            /* A failed start: no ExecStop= (see service_enter_start_post()). */
             service_enter_stop(s, f);
             return;
         }
@@ -1141,7 +1143,7 @@ void service_timer_fired(struct service *s)
         return;
     case SERVICE_STATE_START_POST:
         service_log(s, LOG_WARNING, "Start-post operation timed out. Stopping.");
-        s->started = true;
+        /* A failed start: no ExecStop= (see service_enter_start_post()). */
         service_enter_stop(s, SERVICE_RESULT_TIMEOUT);
         return;
     case SERVICE_STATE_RELOAD:

@@ -255,10 +255,12 @@ bool service_should_restart(const struct unit_config *c, enum service_result res
                             const struct exit_info *exit, bool stop_requested,
                             const char **ret_reason);
 
-/* The result a process exit gives: success for a clean exit (0, SuccessExitStatus=, or
- * SIGHUP/SIGINT/SIGTERM/SIGPIPE), else exit-code, signal or core-dump. */
+/* The result a process exit gives, as systemd's is_clean_exit() judges it. The main process
+ * (main) exits clean with 0, a SuccessExitStatus= status or signal, or, except for
+ * Type=oneshot, SIGHUP/SIGINT/SIGTERM/SIGPIPE; a control process (ExecStartPre=, ExecStop=,
+ * ...) only with 0. Else exit-code, signal or core-dump. */
 enum service_result service_result_from_exit(const struct unit_config *c,
-                                             const struct exit_info *exit);
+                                             const struct exit_info *exit, bool main);
 
 const char *service_state_to_string(enum service_state s);
 const char *active_state_to_string(enum active_state s);

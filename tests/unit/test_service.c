@@ -398,6 +398,27 @@ Test(service, pre_post_and_stop_commands_run_in_order, .init = setup)
     cr_assert_eq(fk.control_spawns, 3);
 }
 
+/* systemd.service(5): ExecStop= commands "are not invoked if ... start-up failed, for example
+ * because any of the commands specified in ExecStart=, ExecStartPre= or ExecStartPost=
+ * failed": a failed ExecStartPost= signals the main process straight away. */
+Test(service, failing_start_post_runs_no_exec_stop, .init = setup)
+{
+    cmds3[1] = cmd_true;
+    cmds3[2] = cmd_true;
+    cfg.exec_start_post.items = cmds3 + 1;
+    cfg.exec_start_post.n = 1;
+    cfg.exec_stop.items = cmds3 + 2;
+    cfg.exec_stop.n = 1;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_START_POST);
+    control_exit(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM, "no ExecStop= after a failed start");
+    cr_assert_eq(fk.control_spawns, 1);
+    exit_main(CLD_KILLED, SIGTERM);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_EXIT_CODE);
+}
+
 Test(service, failing_start_pre_fails_the_start_without_main, .init = setup)
 {
     cmds3[0] = cmd_true;
@@ -670,7 +691,7 @@ ParameterizedTest(struct rst_cell *cell, service, restart_table_RST_3)
         default:
             break;
         }
-        res = k == EK_TIMEOUT ? SERVICE_RESULT_TIMEOUT : service_result_from_exit(&c, &e);
+        res = k == EK_TIMEOUT ? SERVICE_RESULT_TIMEOUT : service_result_from_exit(&c, &e, true);
         bool got = service_should_restart(&c, res, &e, stop, &reason);
         cr_expect_eq(got, cell->expect[k], "Restart=%s, exit kind %d: got %d (%s)",
                      restart_policy_to_string(cell->policy), k, got, reason);
@@ -685,10 +706,27 @@ Test(service, clean_signals_count_as_success)
     int clean[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
     for (size_t i = 0; i < 4; i++) {
         struct exit_info e = {CLD_KILLED, clean[i]};
-        cr_assert_eq(service_result_from_exit(&c, &e), SERVICE_RESULT_SUCCESS);
+        cr_assert_eq(service_result_from_exit(&c, &e, true), SERVICE_RESULT_SUCCESS);
     }
     struct exit_info e = {CLD_KILLED, SIGUSR1};
-    cr_assert_eq(service_result_from_exit(&c, &e), SERVICE_RESULT_SIGNAL);
+    cr_assert_eq(service_result_from_exit(&c, &e, true), SERVICE_RESULT_SIGNAL);
+}
+
+/* systemd.service(5), SuccessExitStatus=: the clean signals count "except for Type=oneshot",
+ * and the setting is about the main process; a control process is clean only with exit 0
+ * (systemd's EXIT_CLEAN_COMMAND, without the success set). */
+Test(service, clean_exits_of_oneshot_and_control_processes)
+{
+    struct unit_config c;
+    struct exit_info term = {CLD_KILLED, SIGTERM}, status42 = {CLD_EXITED, 42};
+
+    config_defaults(&c);
+    c.success_exit_status.status[42 / 8] |= 1u << (42 % 8);
+    cr_assert_eq(service_result_from_exit(&c, &status42, true), SERVICE_RESULT_SUCCESS);
+    cr_assert_eq(service_result_from_exit(&c, &status42, false), SERVICE_RESULT_EXIT_CODE);
+    cr_assert_eq(service_result_from_exit(&c, &term, false), SERVICE_RESULT_SIGNAL);
+    c.type = SERVICE_TYPE_ONESHOT;
+    cr_assert_eq(service_result_from_exit(&c, &term, true), SERVICE_RESULT_SIGNAL);
 }
 
 Test(service, prevent_and_force_exit_status)
