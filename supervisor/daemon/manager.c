@@ -2130,8 +2130,10 @@ static void jobs_check(struct unit *u, enum service_state now)
             result = "done";
         break;
     case JOB_RELOAD:
+        /* An ExecReload= that failed fails the job; the unit runs on (systemd's reload
+         * result). */
         if (active)
-            result = "done";
+            result = u->service.reload_failed ? "failed" : "done";
         else if (inactive || now == SERVICE_STATE_AUTO_RESTART)
             result = "failed";
         break;

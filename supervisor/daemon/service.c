@@ -807,6 +807,7 @@ int service_reload(struct service *s)
         return -EALREADY;
     if (s->config->exec_reload.n == 0)
         return -EOPNOTSUPP;
+    s->reload_failed = false;
     service_log(s, LOG_INFO, "Reloading %s...", describe(s));
     if (start_controls(s, SERVICE_STATE_RELOAD, &s->config->exec_reload,
                        s->config->timeout_start_usec, &failure))
@@ -818,6 +819,7 @@ int service_reload(struct service *s)
         return 1;
     }
     service_log(s, LOG_WARNING, "Reload failed.");
+    s->reload_failed = true;
     return -EIO;
 }
 
@@ -981,6 +983,7 @@ static void control_finished(struct service *s, enum service_result f)
         service_enter_running(s, SERVICE_RESULT_SUCCESS);
         return;
     case SERVICE_STATE_RELOAD:
+        s->reload_failed = f != SERVICE_RESULT_SUCCESS;
         if (f != SERVICE_RESULT_SUCCESS)
             service_log(s, LOG_WARNING, "Reload failed.");
         else

@@ -185,6 +185,7 @@ struct service {
     bool restarting;        /* the stop half of a restart: RestartKillSignal= */
     bool started;           /* the start succeeded: ExecStop= applies */
     bool finish_pending;    /* a oneshot's start succeeded: "Finished" once it is dead */
+    bool reload_failed;     /* the last ExecReload= run failed: the reload job fails */
     bool watchdog_fired;    /* the next stop signal is the watchdog's SIGABRT */
     uint64_t deadline_usec; /* when the armed timeout fires (monotonic), 0 when none */
 

@@ -1113,6 +1113,31 @@ Test(commands, kill_whom_as_systemctl)
     harness_stop(&d);
 }
 
+/* A failing ExecReload= fails the reload job (exit 1, systemctl's pointer), while the unit
+ * runs on; with "-" it reloads successfully. */
+Test(commands, failing_exec_reload_fails_the_job)
+{
+    harness_write_unitf(&d, "rl.service",
+                        "[Service]\nExecStart=%s sleep 1000\nExecReload=/bin/false\n", HARNESS_TFX);
+    harness_write_unitf(&d, "rlok.service",
+                        "[Service]\nExecStart=%s sleep 1000\nExecReload=-/bin/false\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "rl", NULL, NULL));
+    free(ctl_ok("start", "rlok", NULL, NULL));
+
+    const char *reload[] = {"reload", "rl", NULL};
+    char *err = NULL, *out = NULL;
+    int r = harness_ctlv(&d, &out, &err, reload);
+    cr_assert_eq(r, 1, "reload exited %d\n%s", r, err);
+    cr_assert(strstr(err, "Job for rl.service failed"), "%s", err);
+    free(out);
+    free(err);
+    harness_wait_state(&d, "rl", "active", "running", 5000);
+    free(ctl_ok("reload", "rlok", NULL, NULL));
+    harness_stop(&d);
+}
+
 /* A Subscribe stream, read by hand: the states of one unit as "active/sub" words, in order. */
 struct state_stream {
     int fd;
