@@ -1425,6 +1425,12 @@ static void op_state_changed(void *ud, enum service_state old, enum service_stat
         remove_runtime_dirs(u);
         find_leftovers(u);
     }
+    /* systemd.service(5), PIDFile=: the manager "will remove the file after the service has
+     * shut down if it still exists", so a daemon that refuses a stale one starts again. */
+    if ((now == SERVICE_STATE_DEAD || now == SERVICE_STATE_FAILED ||
+         now == SERVICE_STATE_AUTO_RESTART) &&
+        u->config && u->config->pid_file)
+        unlink(u->config->pid_file);
     if ((old == SERVICE_STATE_DEAD || old == SERVICE_STATE_FAILED ||
          old == SERVICE_STATE_AUTO_RESTART) &&
         !service_is_inactive(&u->service)) {
@@ -1553,9 +1559,14 @@ static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
     else
         r = -ESRCH;
     if (r < 0) {
-        unit_log(u, LOG_WARNING,
-                 c->pid_file ? "Can't open PID file (yet?) after start; no main process known."
-                             : "Cannot determine the main process; supervising the group only.");
+        char msg[PATH_MAX + 128];
+        if (c->pid_file)
+            snprintf(msg, sizeof(msg), "Can't open PID file %s (yet?) after start: %s", c->pid_file,
+                     strerror(-r));
+        else
+            snprintf(msg, sizeof(msg),
+                     "Cannot determine the main process; supervising the group only.");
+        unit_log(u, LOG_WARNING, msg);
         return r;
     }
     r = watch_main_pid(u, pid);

@@ -1747,6 +1747,11 @@ Test(supervision, type_forking_pidfile_supervised_restarted_stopped)
     stop_unit("forker");
     cr_assert(!harness_pid_alive(w.now), "daemon %d survived the stop", (int)w.now);
     assert_active_now("forker", "inactive (dead)");
+    /* systemd.service(5), PIDFile=: the manager removes the file once the service shut down
+     * (the daemon, killed, could not). */
+    char pidfile[PATH_MAX];
+    harness_path(&d, pidfile, "run/forker.pid");
+    cr_assert_neq(access(pidfile, F_OK), 0, "%s is still there after the stop", pidfile);
     harness_stop(&d);
 }
 
