@@ -45,6 +45,9 @@ static const char *const output_mode_table[CTL_OUTPUT_MAX] = {
     [CTL_OUTPUT_JSON_PRETTY] = "json-pretty",
     [CTL_OUTPUT_VERBOSE] = "verbose",
     [CTL_OUTPUT_EXPORT] = "export",
+    [CTL_OUTPUT_SHORT_UNIX] = "short-unix",
+    [CTL_OUTPUT_SHORT_FULL] = "short-full",
+    [CTL_OUTPUT_WITH_UNIT] = "with-unit",
 };
 
 const char *ctl_output_mode_to_string(enum ctl_output_mode m)
@@ -943,42 +946,155 @@ void ctl_print_unit_file(FILE *f, const char *path, const char *text)
         fputc('\n', f);
 }
 
-/* Writes the message of an entry: text, or the raw bytes of a message sent as messageBytes.
- * With blobs, a message with a NUL byte (binary data, such as /proc/PID/cmdline) is shown as
- * journalctl shows binary data, "[23B blob data]": raw, it would end the line early on a
- * terminal and make grep call the whole output binary. */
-static void print_message(FILE *f, const json_t *entry, bool blobs)
+/* ---- journal entries, as systemd 252's logs-show.c writes them ---- */
+
+/* Whether s[0..n) is printable as systemd's utf8_is_printable_newline() has it: valid UTF-8
+ * (shortest forms, no surrogates, no noncharacters, nothing past U+10FFFF) with no control
+ * character but tab, and newline when `newline`: C0, DEL and C1 (U+0080..U+009F) are not.
+ * journalctl prints such a value as text; any other is binary data. */
+static bool printable(const char *s, size_t n, bool newline)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0; i < n;) {
+        uint32_t c = p[i];
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xe0) == 0xc0 ? 2
+                     : (c & 0xf0) == 0xe0 ? 3
+                     : (c & 0xf8) == 0xf0 ? 4
+                                          : 0;
+
+        if (len == 0 || len > n - i)
+            return false;
+        if (len > 1) {
+            c &= 0x7fu >> len;
+            for (size_t k = 1; k < len; k++) {
+                if ((p[i + k] & 0xc0) != 0x80)
+                    return false;
+                c = c << 6 | (p[i + k] & 0x3f);
+            }
+            if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+                c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || (c >= 0xfdd0 && c <= 0xfdef) ||
+                (c & 0xfffe) == 0xfffe)
+                return false;
+        }
+        if ((c < 0x20 && c != '\t' && !(newline && c == '\n')) || (c >= 0x7f && c <= 0x9f))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+#define FORMAT_BYTES_MAX 16
+
+/* systemd's format_bytes(): "13B" below 1K, else 1024-based with one decimal, "1.5K", "2.0M". */
+static char *format_bytes(char *buf, size_t size, uint64_t t)
+{
+    static const char suffixes[] = "KMGTPE";
+
+    for (int i = 5; i >= 0; i--) {
+        uint64_t factor = UINT64_C(1) << (10 * (i + 1));
+        if (t >= factor) {
+            uint64_t tenth = i > 0 ? t / (factor >> 10) * 10 / 1024 % 10 : t * 10 / 1024 % 10;
+            snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%c", t / factor, tenth, suffixes[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, size, "%" PRIu64 "B", t);
+    return buf;
+}
+
+/* systemd 252's strip_tab_ansi(), which journalctl's short formats apply unless --all: a tab
+ * becomes eight spaces, colour sequences (ESC '[' digits and ';' ... 'm') and operating system
+ * commands (ESC ']' printable ASCII ... BEL: terminal hyperlinks) are dropped. Anything else
+ * stays, other escape sequences and a lone or truncated one included, so such a message is
+ * still not printable afterwards. A new string of *ret_n bytes, NULL on ENOMEM. */
+static char *strip_tab_ansi(const char *s, size_t n, size_t *ret_n)
+{
+    char *out = n < SIZE_MAX / 8 ? malloc(n * 8 + 1) : NULL;
+    size_t o = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\t') {
+            memcpy(out + o, "        ", 8);
+            o += 8;
+            continue;
+        }
+        if (s[i] == '\x1b' && i + 1 < n) {
+            size_t j = i + 2;
+            if (s[i + 1] == '[') {
+                while (j < n && (isdigit((unsigned char)s[j]) || s[j] == ';'))
+                    j++;
+                if (j < n && s[j] == 'm') {
+                    i = j;
+                    continue;
+                }
+            } else if (s[i + 1] == ']') {
+                while (j < n && (unsigned char)s[j] >= 32 && (unsigned char)s[j] <= 126)
+                    j++;
+                if (j < n && s[j] == '\a') {
+                    i = j;
+                    continue;
+                }
+            } else {
+                /* Another sequence: ESC and the byte after it pass as they are. */
+                out[o++] = s[i++];
+            }
+            /* A sequence not finished as above: ESC passes, what follows is read again. */
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    *ret_n = o;
+    return out;
+}
+
+/* The message of an entry, its text or the bytes of messageBytes: s[0..*ret_n). *ret_owned is
+ * set when it had to be built; the caller frees it. NULL on ENOMEM. */
+static const char *message_data(const json_t *entry, size_t *ret_n, char **ret_owned)
 {
     json_t *msg = json_object_get(entry, "message");
-    json_t *bytes = json_object_get(entry, "messageBytes");
+    json_t *bytes = json_object_get(entry, "messageBytes"), *b;
     size_t i, n = json_array_size(bytes);
-    json_t *b;
+    char *buf;
 
+    *ret_owned = NULL;
     if (json_is_string(msg)) {
-        fwrite(json_string_value(msg), 1, json_string_length(msg), f);
-        return;
+        *ret_n = json_string_length(msg);
+        return json_string_value(msg);
     }
-    if (blobs) {
-        json_array_foreach(bytes, i, b)
-        {
-            if ((json_integer_value(b) & 0xff) == 0)
-                break;
-        }
-        if (i < n) {
-            /* systemd's format_bytes(): whole bytes below 1K, else one decimal. */
-            if (n < 1024)
-                fprintf(f, "[%zuB blob data]", n);
-            else if (n < 1024 * 1024)
-                fprintf(f, "[%zu.%zuK blob data]", n / 1024, n % 1024 * 10 / 1024);
-            else
-                fprintf(f, "[%zu.%zuM blob data]", n / (1024 * 1024),
-                        n % (1024 * 1024) * 10 / (1024 * 1024));
-            return;
-        }
-    }
+    buf = malloc(n + 1);
+    if (!buf)
+        return NULL;
     json_array_foreach(bytes, i, b)
     {
-        fputc((int)(json_integer_value(b) & 0xff), f);
+        buf[i] = (char)(json_integer_value(b) & 0xff);
+    }
+    buf[n] = '\0';
+    *ret_n = n;
+    *ret_owned = buf;
+    return buf;
+}
+
+/* systemd's print_multiline() at full width: each line of s[0..n) on a line of its own, in the
+ * colour `on`, the lines after the first indented by `indent` columns to stand under the first;
+ * a trailing newline adds no empty line, an empty value is an empty line. */
+static void print_multiline(FILE *f, int indent, const char *on, const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+
+    if (n == 0)
+        fputc('\n', f);
+    for (int line = 0; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+
+        fprintf(f, "%*s%s", line > 0 ? indent : 0, "", on);
+        fwrite(p, 1, (size_t)(e - p), f);
+        fprintf(f, "%s\n", colour_off(on));
+        p = e + 1;
     }
 }
 
@@ -998,25 +1114,46 @@ static const char *priority_colour(int64_t priority, const struct ctl_style *st)
     return "";
 }
 
-static void print_time_prefix(FILE *f, uint64_t usec, enum ctl_output_mode mode)
+/* Local time, or UTC with --utc (journalctl's localtime_or_gmtime_r()). */
+static struct tm *broken_down(uint64_t usec, bool utc, struct tm *tm)
 {
     time_t t = (time_t)(usec / USEC_PER_SEC);
+
+    return utc ? gmtime_r(&t, tm) : localtime_r(&t, tm);
+}
+
+/* The timestamp a line of the short modes starts with; returns its width. */
+static int print_time_prefix(FILE *f, const json_t *entry, enum ctl_output_mode mode,
+                             const struct ctl_style *st)
+{
+    uint64_t usec = usec_field(entry, "realtime");
     char buf[CTL_TIMESTAMP_MAX];
     struct tm tm;
     size_t n = 0;
 
+    if (mode == CTL_OUTPUT_SHORT_MONOTONIC) {
+        usec = usec_field(entry, "monotonic");
+        return fprintf(f, "[%5" PRIu64 ".%06" PRIu64 "]", usec / USEC_PER_SEC, usec % USEC_PER_SEC);
+    }
+    if (mode == CTL_OUTPUT_SHORT_UNIX)
+        return fprintf(f, "%10" PRIu64 ".%06" PRIu64, usec / USEC_PER_SEC, usec % USEC_PER_SEC);
     /* Literal formats in each branch keep -Wformat-nonliteral able to check them. */
-    if (localtime_r(&t, &tm)) {
+    if (broken_down(usec, st->utc, &tm)) {
         if (mode == CTL_OUTPUT_SHORT_ISO)
             n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
-        else
+        else if (mode != CTL_OUTPUT_SHORT_FULL && mode != CTL_OUTPUT_WITH_UNIT)
             n = strftime(buf, sizeof(buf), "%b %d %H:%M:%S", &tm);
+        else if (st->utc) /* systemd's format_timestamp(), TIMESTAMP_UTC or TIMESTAMP_PRETTY */
+            n = strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S UTC", &tm);
+        else
+            n = strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S %Z", &tm);
     }
     if (n == 0)
-        snprintf(buf, sizeof(buf), "-");
+        n = (size_t)snprintf(buf, sizeof(buf), "-");
     fputs(buf, f);
     if (mode == CTL_OUTPUT_SHORT_PRECISE)
-        fprintf(f, ".%06u", (unsigned)(usec % USEC_PER_SEC));
+        n += (size_t)fprintf(f, ".%06u", (unsigned)(usec % USEC_PER_SEC));
+    return (int)n;
 }
 
 /* The fields of a JournalEntry under journald's names (systemd.journal-fields(7)), in the
@@ -1051,61 +1188,87 @@ static bool field_text(const json_t *v, const char *name, char *num, size_t size
     return false;
 }
 
-/* verbose and export: every field under journald's names, _HOSTNAME included, as json has
- * them. export is journald's export format (binary-safe fields are written raw here; an entry
- * ends with a blank line). verbose heads each entry with journalctl's microsecond timestamp
- * ("Sun 2026-11-22 10:04:17.281644 UTC") and the sequence number. */
+/* One field of verbose or export. verbose: "    NAME=value", the lines of a value of several
+ * indented under its first; a value that is not printable "    NAME=[23B blob data]" unless
+ * st->all. export (journald's Journal Export Format): "NAME=value", or for a value with a
+ * newline or that is not printable, binary-safe: NAME, a newline, the value's size as a
+ * little-endian 64-bit number, the bytes, a newline. */
+static void print_field(FILE *f, const char *name, const char *value, size_t n, bool verbose,
+                        const struct ctl_style *st)
+{
+    char size[FORMAT_BYTES_MAX];
+
+    if (verbose) {
+        fprintf(f, "    %s=", name);
+        if (st->all || printable(value, n, true))
+            print_multiline(f, (int)(4 + strlen(name) + 1), "", value, n);
+        else
+            fprintf(f, "[%s blob data]\n", format_bytes(size, sizeof(size), n));
+        return;
+    }
+    if (printable(value, n, false)) {
+        fprintf(f, "%s=", name);
+        fwrite(value, 1, n, f);
+        fputc('\n', f);
+        return;
+    }
+    fprintf(f, "%s\n", name);
+    for (int i = 0; i < 8; i++)
+        fputc((int)(((uint64_t)n >> (8 * i)) & 0xff), f);
+    fwrite(value, 1, n, f);
+    fputc('\n', f);
+}
+
+/* verbose and export: the fields json has, _HOSTNAME included. verbose heads each entry with
+ * journalctl's microsecond timestamp ("Sun 2026-11-22 10:04:17.281644 UTC") and, in place of
+ * journalctl's cursor, the sequence number; the __ fields (timestamps, sequence number) are
+ * journalctl's header and cursor there, not fields. export has them first, as journalctl's
+ * export does, and ends an entry with a blank line. */
 static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                          const struct ctl_style *st)
 {
     const size_t n = sizeof(journal_fields) / sizeof(journal_fields[0]);
     bool verbose = mode == CTL_OUTPUT_VERBOSE;
-    const char *indent = verbose ? "    " : "", *text;
-    char num[32];
+    char num[32], *owned;
+    const char *text;
+    size_t len;
 
     if (verbose) {
         uint64_t usec = usec_field(entry, "realtime");
-        time_t t = (time_t)(usec / USEC_PER_SEC);
-        char day[64] = "", zone[16] = "";
+        char day[64] = "", zone[16] = "UTC";
         struct tm tm;
 
-        if (localtime_r(&t, &tm)) {
+        if (broken_down(usec, st->utc, &tm)) {
             strftime(day, sizeof(day), "%a %Y-%m-%d %H:%M:%S", &tm);
-            strftime(zone, sizeof(zone), "%Z", &tm);
+            if (!st->utc)
+                strftime(zone, sizeof(zone), "%Z", &tm);
         }
         fprintf(f, "%s.%06u %s [s=%" PRId64 "]\n", day, (unsigned)(usec % USEC_PER_SEC), zone,
                 int_field(entry, "seq"));
     }
-    for (size_t i = 0; i < n; i++)
-        if (field_text(json_object_get(entry, journal_fields[i].json), journal_fields[i].journald,
-                       num, sizeof(num), &text))
-            fprintf(f, "%s%s=%s\n", indent, journal_fields[i].journald, text);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = journal_fields[i].journald;
+
+        if (verbose && strncmp(name, "__", 2) == 0)
+            continue;
+        if (field_text(json_object_get(entry, journal_fields[i].json), name, num, sizeof(num),
+                       &text))
+            print_field(f, name, text, strlen(text), verbose, st);
+    }
     if (st->hostname && *st->hostname)
-        fprintf(f, "%s_HOSTNAME=%s\n", indent, st->hostname);
-    fprintf(f, "%sMESSAGE=", indent);
-    print_message(f, entry, verbose);
-    fputs(verbose ? "\n" : "\n\n", f);
+        print_field(f, "_HOSTNAME", st->hostname, strlen(st->hostname), verbose, st);
+    /* Out of memory: the message is left out rather than written half. */
+    text = message_data(entry, &len, &owned);
+    if (text)
+        print_field(f, "MESSAGE", text, len, verbose, st);
+    free(owned);
+    if (!verbose)
+        fputc('\n', f);
 }
 
 /* journalctl's JSON writes a field of this many bytes or more ("NAME=value") as null, unless
  * --all (JSON_THRESHOLD in systemd's logs-show.c). */
 #define JSON_FIELD_MAX 4096
-
-/* Whether journalctl's JSON would write s[0..n) (valid UTF-8, as jansson's strings are) as a
- * string: systemd's utf8_is_printable() allows no control characters but tab and newline,
- * C0, DEL and C1 (U+0080..U+009F, encoded C2 80..C2 9F). */
-static bool json_printable(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (size_t i = 0; i < n; i++) {
-        if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f)
-            return false;
-        if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-            return false;
-    }
-    return true;
-}
 
 /* A field's value as journalctl's JSON has it: a string, an array of byte values when it is
  * not printable UTF-8, or null when too big (not with `all`). `bytes` (messageBytes) is
@@ -1120,7 +1283,7 @@ static json_t *json_field_value(const char *name, const char *text, size_t len, 
         len = json_array_size(bytes);
     if (!all && strlen(name) + 1 + len >= JSON_FIELD_MAX)
         return json_null();
-    if (!bytes && json_printable(text, len))
+    if (!bytes && printable(text, len, true))
         return json_stringn(text, len);
     a = json_array();
     for (i = 0; a && i < len; i++) {
@@ -1184,10 +1347,14 @@ fail:
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st)
 {
-    const char *identifier = str_field(entry, "identifier");
+    const char *name = str_field(entry, "identifier"), *unit = str_field(entry, "unit");
     int64_t pid = int_field(entry, "pid");
     const char *on = priority_colour(
         json_is_integer(json_object_get(entry, "priority")) ? int_field(entry, "priority") : 6, st);
+    char *owned = NULL, *stripped = NULL, size[FORMAT_BYTES_MAX];
+    const char *text;
+    size_t len;
+    int width;
 
     if (mode == CTL_OUTPUT_JSON || mode == CTL_OUTPUT_JSON_PRETTY) {
         json_t *o = journal_entry_json(entry, st);
@@ -1206,29 +1373,36 @@ void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode 
         print_fields(f, entry, mode, st);
         return;
     }
-    if (mode == CTL_OUTPUT_SHORT_MONOTONIC) {
-        uint64_t mono = usec_field(entry, "monotonic");
-        fprintf(f, "[%5llu.%06llu]", (unsigned long long)(mono / USEC_PER_SEC),
-                (unsigned long long)(mono % USEC_PER_SEC));
-        if (!*identifier)
-            identifier = str_field(entry, "unit");
-        fprintf(f, " %s %s", st->hostname ? st->hostname : "localhost", identifier);
-        if (pid > 0)
-            fprintf(f, "[%" PRId64 "]", pid);
-        fputs(": ", f);
-    } else if (mode != CTL_OUTPUT_CAT) {
-        print_time_prefix(f, usec_field(entry, "realtime"), mode);
-        if (!*identifier)
-            identifier = str_field(entry, "unit");
-        fprintf(f, " %s %s", st->hostname ? st->hostname : "localhost", identifier);
-        if (pid > 0)
-            fprintf(f, "[%" PRId64 "]", pid);
-        fputs(": ", f);
+    text = message_data(entry, &len, &owned);
+    if (!text)
+        return;
+    if (mode == CTL_OUTPUT_CAT) {
+        /* journalctl's cat writes the message as it is, binary or not. */
+        fputs(on, f);
+        fwrite(text, 1, len, f);
+        fprintf(f, "%s\n", colour_off(on));
+        free(owned);
+        return;
     }
-    fputs(on, f);
-    print_message(f, entry, mode != CTL_OUTPUT_CAT);
-    fputs(colour_off(on), f);
-    fputc('\n', f);
+    width = print_time_prefix(f, entry, mode, st);
+    if (!st->no_hostname)
+        width += fprintf(f, " %s", st->hostname ? st->hostname : "localhost");
+    /* The identifier, or the unit for lines without one (journalctl would take _COMM);
+     * with-unit puts the unit first. */
+    if (!*name || (mode == CTL_OUTPUT_WITH_UNIT && *unit))
+        name = unit;
+    width += fprintf(f, " %s", name);
+    if (pid > 0)
+        width += fprintf(f, "[%" PRId64 "]", pid);
+    fputs(": ", f);
+    if (!st->all && (stripped = strip_tab_ansi(text, len, &len)))
+        text = stripped;
+    if (!st->all && !printable(text, len, true))
+        fprintf(f, "[%s blob data]\n", format_bytes(size, sizeof(size), len));
+    else
+        print_multiline(f, width + 2, on, text, len);
+    free(stripped);
+    free(owned);
 }
 
 static size_t max_len(const json_t *units, const char *key, size_t min)

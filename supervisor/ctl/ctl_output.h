@@ -22,8 +22,11 @@ enum ctl_output_mode {
     CTL_OUTPUT_JSON,
     CTL_OUTPUT_SHORT_MONOTONIC, /* [seconds.micros] since boot, as journalctl */
     CTL_OUTPUT_JSON_PRETTY,
-    CTL_OUTPUT_VERBOSE, /* every field, one per line, journalctl's verbose */
-    CTL_OUTPUT_EXPORT,  /* journald's export format: KEY=value lines, blank line */
+    CTL_OUTPUT_VERBOSE,    /* every field, one per line, journalctl's verbose */
+    CTL_OUTPUT_EXPORT,     /* journald's export format: KEY=value lines, blank line */
+    CTL_OUTPUT_SHORT_UNIX, /* seconds.micros since the epoch, then as short */
+    CTL_OUTPUT_SHORT_FULL, /* "Sun 2026-11-22 10:04:17 UTC", then as short */
+    CTL_OUTPUT_WITH_UNIT,  /* as short-full, the unit name in place of the identifier */
     CTL_OUTPUT_MAX,
 };
 
@@ -32,7 +35,9 @@ struct ctl_style {
     uint64_t now_usec;    /* wall clock, for "5s ago" */
     const char *hostname; /* the host column of journal lines */
     bool colour;          /* ANSI colours (stdout is a terminal and NO_COLOR is unset) */
-    bool all;             /* journal -a: JSON keeps fields of 4096 bytes and more (journalctl) */
+    bool all;             /* journal -a: fields printed as they are, however long or binary */
+    bool utc;             /* journal --utc: timestamps in UTC, not local time */
+    bool no_hostname;     /* journal --no-hostname: the short formats leave out the host */
 };
 
 /* Buffer sizes that always hold the formatted results below. */
@@ -100,13 +105,15 @@ void ctl_print_why(FILE *f, const json_t *unit, const struct ctl_style *st);
 /* `cat`: "# PATH" and then the unit file text as the daemon loaded it. */
 void ctl_print_unit_file(FILE *f, const char *path, const char *text);
 
-/* One journal entry as one line in `mode`. json and json-pretty write it as journalctl does:
- * journald's field names (MESSAGE, PRIORITY, _PID, SYSLOG_IDENTIFIER, _SYSTEMD_UNIT,
- * __REALTIME_TIMESTAMP, ..., as export and verbose name them) with string values; a value that
- * is not printable UTF-8 is an array of byte values, one of 4096 bytes or more null unless
- * st->all. A message sent as messageBytes is written raw, except that the short modes and
- * verbose show one with a NUL byte as journalctl shows binary data, "[23B blob data]" (cat and
- * export stay raw). */
+/* One journal entry in `mode`, as journalctl (systemd 252's logs-show.c) writes it. json and
+ * json-pretty: journald's field names (MESSAGE, PRIORITY, _PID, SYSLOG_IDENTIFIER,
+ * _SYSTEMD_UNIT, __REALTIME_TIMESTAMP, ..., as export and verbose name them) with string values;
+ * a value that is not printable UTF-8 is an array of byte values, one of 4096 bytes or more null
+ * unless st->all. Unless st->all, the short modes strip colour sequences and expand tabs, then
+ * show a message that is still not printable UTF-8 (a control character but newline and tab, a
+ * NUL, invalid UTF-8) as "[23B blob data]"; verbose shows such a field as "FIELD=[23B blob
+ * data]". cat writes the message raw, export binary-safe (the export format's length-prefixed
+ * form for a value with a newline or that is not printable). */
 void ctl_print_journal_entry(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st);
 

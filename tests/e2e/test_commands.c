@@ -1626,9 +1626,9 @@ Test(commands, journal_pager_end_and_catalog)
  * completion offers this list). */
 Test(commands, output_help_lists_the_accepted_modes)
 {
-    static const char *const modes[] = {"short",           "short-iso", "short-precise",
-                                        "short-monotonic", "cat",       "json",
-                                        "json-pretty",     "verbose",   "export"};
+    static const char *const modes[] = {
+        "short", "short-iso", "short-precise", "short-monotonic", "short-unix", "short-full",
+        "cat",   "json",      "json-pretty",   "verbose",         "export",     "with-unit"};
     const char *help[] = {"-o", "help", NULL};
     char *out = ctl_expect(0, help), *save = NULL;
     size_t n = 0;

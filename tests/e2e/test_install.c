@@ -365,9 +365,10 @@ Test(install, completion_of_commands)
     /* Every mode minisupctl accepts (its -o help), not a subset. */
     reply = complete((const char *const[]){"minisupctl", "journal", "-o", "", NULL});
     {
-        static const char *const modes[] = {"short",           "short-iso", "short-precise",
-                                            "short-monotonic", "cat",       "json",
-                                            "json-pretty",     "verbose",   "export"};
+        static const char *const modes[] = {"short",           "short-iso",  "short-precise",
+                                            "short-monotonic", "short-unix", "short-full",
+                                            "with-unit",       "cat",        "json",
+                                            "json-pretty",     "verbose",    "export"};
         size_t lines = 0;
 
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

@@ -596,8 +596,10 @@ Test(ctl_output, journal_message_with_nul_is_blob_data, .init = utc)
 Test(ctl_output, journal_bytes_and_missing_fields, .init = utc)
 {
     json_t *e = entry_new(T0, "", 0, "x");
+    struct ctl_style all = plain;
     char *out = NULL;
 
+    all.all = true;
     /* A non-UTF-8 message arrives as bytes and leaves as the same bytes. */
     json_object_del(e, "message");
     json_object_set_new(e, "messageBytes", json_pack("[i, i, i]", 0xff, 'A', 0xfe));
@@ -605,8 +607,12 @@ Test(ctl_output, journal_bytes_and_missing_fields, .init = utc)
     cr_expect_str_eq(out, "\xff"
                           "A\xfe\n");
     free(out);
-    /* No pid: no brackets; no identifier: the unit name stands in. */
+    /* No pid: no brackets; no identifier: the unit name stands in. Not UTF-8: binary data,
+     * unless -a. */
     CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host fifo-echo.service: [3B blob data]\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &all));
     cr_expect_str_eq(out, "Nov 21 19:01:45 host fifo-echo.service: \xff"
                           "A\xfe\n");
     free(out);
@@ -1021,7 +1027,8 @@ Test(ctl_output, journal_export_and_verbose_fields)
 
 /* verbose and export carry the fields json carries: _HOSTNAME, and no empty field or zero
  * _PID (journald stores none). verbose heads an entry with journalctl's microsecond timestamp
- * and the sequence number. */
+ * and the sequence number, and lists only data fields: journalctl has the __ ones (timestamps,
+ * sequence number) in that header and its cursor. */
 Test(ctl_output, journal_verbose_matches_journalctl, .init = utc)
 {
     json_t *e = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "realtime",
@@ -1032,9 +1039,6 @@ Test(ctl_output, journal_verbose_matches_journalctl, .init = utc)
 
     CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &plain));
     cr_expect_str_eq(out, "Tue 2023-11-14 22:13:20.123456 UTC [s=42]\n"
-                          "    __REALTIME_TIMESTAMP=1700000000123456\n"
-                          "    __MONOTONIC_TIMESTAMP=5000000\n"
-                          "    __SEQNUM=42\n"
                           "    _SYSTEMD_UNIT=x.service\n"
                           "    SYSLOG_IDENTIFIER=x\n"
                           "    _TRANSPORT=stdout\n"
@@ -1046,6 +1050,232 @@ Test(ctl_output, journal_verbose_matches_journalctl, .init = utc)
     cr_expect(strstr(out, "PRIORITY=6\n_HOSTNAME=host\nMESSAGE=hello\n\n"), "%s", out);
     cr_expect_null(strstr(out, "_PID="), "%s", out);
     cr_expect_null(strstr(out, "_SYSTEMD_INVOCATION_ID="), "%s", out);
+    free(out);
+    json_decref(e);
+}
+
+/* The modes journalctl has beside short: short-unix (seconds since the epoch, micros), short-full
+ * (systemd's format_timestamp()), with-unit (short-full with the unit in place of the
+ * identifier, the identifier when there is no unit); all listed by name. */
+Test(ctl_output, journal_short_unix_full_with_unit, .init = utc)
+{
+    json_t *e = entry_new(T0 + 283141, "x", 7, "hi");
+    char *out = NULL;
+
+    cr_expect_eq(ctl_output_mode_from_string("short-unix"), CTL_OUTPUT_SHORT_UNIX);
+    cr_expect_eq(ctl_output_mode_from_string("short-full"), CTL_OUTPUT_SHORT_FULL);
+    cr_expect_eq(ctl_output_mode_from_string("with-unit"), CTL_OUTPUT_WITH_UNIT);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_UNIX, &plain));
+    cr_expect_str_eq(out, "1795287705.283141 host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_FULL, &plain));
+    cr_expect_str_eq(out, "Sat 2026-11-21 19:01:45 UTC host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_WITH_UNIT, &plain));
+    cr_expect_str_eq(out, "Sat 2026-11-21 19:01:45 UTC host fifo-echo.service[7]: hi\n");
+    free(out);
+    json_object_set_new(e, "unit", json_string(""));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_WITH_UNIT, &plain));
+    cr_expect_str_eq(out, "Sat 2026-11-21 19:01:45 UTC host x[7]: hi\n");
+    free(out);
+    json_decref(e);
+}
+
+/* --utc: every timestamp in UTC, whatever TZ says; --no-hostname: the short formats without
+ * the host (verbose and json keep _HOSTNAME, as journalctl's do). */
+Test(ctl_output, journal_utc_and_no_hostname)
+{
+    json_t *e = entry_new(T0, "x", 7, "hi");
+    struct ctl_style st = plain;
+    char *out = NULL;
+
+    setenv("TZ", "CET-1", 1);
+    tzset();
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &st));
+    cr_expect_str_eq(out, "Nov 21 20:01:45 host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_FULL, &st));
+    cr_expect_str_eq(out, "Sat 2026-11-21 20:01:45 CET host x[7]: hi\n");
+    free(out);
+
+    st.utc = true;
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &st));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_PRECISE, &st));
+    cr_expect_str_eq(out, "Nov 21 19:01:45.000000 host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_ISO, &st));
+    cr_expect_str_eq(out, "2026-11-21T19:01:45+0000 host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_FULL, &st));
+    cr_expect_str_eq(out, "Sat 2026-11-21 19:01:45 UTC host x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &st));
+    cr_expect(strncmp(out, "Sat 2026-11-21 19:01:45.000000 UTC [s=7]\n", 41) == 0, "%s", out);
+    free(out);
+
+    st.no_hostname = true;
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &st));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT_MONOTONIC, &st));
+    cr_expect_str_eq(out, "[    0.000001] x[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_WITH_UNIT, &st));
+    cr_expect_str_eq(out, "Sat 2026-11-21 19:01:45 UTC fifo-echo.service[7]: hi\n");
+    free(out);
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &st));
+    cr_expect(strstr(out, "    _HOSTNAME=host\n"), "%s", out);
+    free(out);
+    json_decref(e);
+}
+
+static char *short_line(json_t *e, const char *message, const struct ctl_style *st)
+{
+    char *out = NULL;
+
+    json_object_set_new(e, "message", json_string(message));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, st));
+    return out;
+}
+
+/* The short formats as systemd 252's output_short(): unless -a, colour sequences and terminal
+ * hyperlinks are stripped and tabs expanded (strip_tab_ansi()), and a message that is still not
+ * printable UTF-8 (another escape, a control character but newline, a C1 character, a
+ * surrogate, an overlong form) is "[N blob data]" of its size after stripping; the lines of a
+ * message of several stand under the first. */
+Test(ctl_output, journal_unprintable_messages_are_blob_data, .init = utc)
+{
+    static const struct {
+        const char *message, *shown;
+    } cases[] = {
+        {"\x1b[1;31mred\x1b[0m text", "red text"},
+        {"a\tb", "a        b"},
+        {"\x1b]8;;http://x/\alink\x1b]8;;\a", "link"},
+        {"caf\u00e9 \u2713", "caf\u00e9 \u2713"},
+        {"\x1b(B lone", "[8B blob data]"},
+        {"\x1b[2J clear", "[10B blob data]"},
+        {"\x1b[31mbell\a", "[5B blob data]"},
+        {"ding\a", "[5B blob data]"},
+        {"a\rb", "[3B blob data]"},
+        {"a\x7f", "[2B blob data]"},
+        {"a\xc2\x85z", "[4B blob data]"},
+        {"\xef\xbf\xbe", "[3B blob data]"},
+    };
+    json_t *e = entry_new(T0, "x", 7, "x");
+    struct ctl_style all = plain;
+    char *out;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char want[128];
+        out = short_line(e, cases[i].message, &plain);
+        snprintf(want, sizeof(want), "Nov 21 19:01:45 host x[7]: %s\n", cases[i].shown);
+        cr_expect_str_eq(out, want, "case %zu", i);
+        free(out);
+    }
+    /* Invalid UTF-8 arrives as bytes: a surrogate, an overlong "/". */
+    json_object_del(e, "message");
+    json_object_set_new(e, "messageBytes",
+                        json_pack("[i, i, i, i, i]", 0xed, 0xa0, 0x80, 0xc0, 0xaf));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[7]: [5B blob data]\n");
+    free(out);
+    json_object_del(e, "messageBytes");
+
+    /* -a: as it came, escape sequences and all. */
+    all.all = true;
+    out = short_line(e, "\x1b[1mbold\x1b[0m\ta\x01", &all);
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[7]: \x1b[1mbold\x1b[0m\ta\x01\n");
+    free(out);
+
+    /* The second line under the first: 25 columns of prefix, then ": ". */
+    out = short_line(e, "first\nsecond\n", &plain);
+    cr_expect_str_eq(out, "Nov 21 19:01:45 host x[7]: first\n"
+                          "                           second\n");
+    free(out);
+    json_decref(e);
+}
+
+/* systemd's format_bytes(), as the blob sizes show them. */
+Test(ctl_output, journal_blob_sizes)
+{
+    static const struct {
+        uint64_t n;
+        const char *want;
+    } cases[] = {
+        {0, "0B"},
+        {13, "13B"},
+        {1023, "1023B"},
+        {1024, "1.0K"},
+        {1229, "1.2K"},
+        {1536, "1.5K"},
+        {1048575, "1023.9K"},
+        {1048576, "1.0M"},
+        {1572864, "1.5M"},
+        {UINT64_C(5905580032), "5.5G"},
+    };
+    char buf[FORMAT_BYTES_MAX];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect_str_eq(format_bytes(buf, sizeof(buf), cases[i].n), cases[i].want);
+}
+
+/* -o export as the Journal Export Format has it: a value with a newline, or that is not
+ * printable, is written binary-safe (NAME, newline, little-endian 64-bit size, the bytes,
+ * newline); a tab is printable. */
+Test(ctl_output, journal_export_is_binary_safe, .init = utc)
+{
+    json_t *e = entry_new(T0, "x", 7, "line1\nline2");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *fp;
+
+    fp = open_memstream(&out, &len);
+    ctl_print_journal_entry(fp, e, CTL_OUTPUT_EXPORT, &plain);
+    fclose(fp);
+    static const char multi[] = "_HOSTNAME=host\nMESSAGE\n\x0b\0\0\0\0\0\0\0line1\nline2\n\n";
+    cr_assert_geq(len, sizeof(multi) - 1);
+    cr_expect(memcmp(out + len - (sizeof(multi) - 1), multi, sizeof(multi) - 1) == 0, "%s", out);
+    free(out);
+
+    json_object_del(e, "message");
+    json_object_set_new(e, "messageBytes", json_pack("[i, i, i]", 0, 1, 0xff));
+    fp = open_memstream(&out, &len);
+    ctl_print_journal_entry(fp, e, CTL_OUTPUT_EXPORT, &plain);
+    fclose(fp);
+    static const char binary[] = "MESSAGE\n\x03\0\0\0\0\0\0\0\0\x01\xff\n\n";
+    cr_assert_geq(len, sizeof(binary) - 1);
+    cr_expect(memcmp(out + len - (sizeof(binary) - 1), binary, sizeof(binary) - 1) == 0);
+    free(out);
+
+    json_object_del(e, "messageBytes");
+    json_object_set_new(e, "message", json_string("a\tb"));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_EXPORT, &plain));
+    cr_expect(strstr(out, "\nMESSAGE=a\tb\n\n"), "%s", out);
+    cr_expect(strncmp(out, "__REALTIME_TIMESTAMP=1795287705000000\n", 38) == 0, "%s", out);
+    free(out);
+    json_decref(e);
+}
+
+/* verbose: a field that is not printable is "FIELD=[N blob data]" unless -a; the lines of a
+ * value of several stand under the first. */
+Test(ctl_output, journal_verbose_blob_and_lines, .init = utc)
+{
+    json_t *e = entry_new(T0, "x", 7, "a\x1b[1mb");
+    struct ctl_style all = plain;
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &plain));
+    cr_expect(strstr(out, "\n    MESSAGE=[6B blob data]\n"), "%s", out);
+    free(out);
+    all.all = true;
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &all));
+    cr_expect(strstr(out, "\n    MESSAGE=a\x1b[1mb\n"), "%s", out);
+    free(out);
+    json_object_set_new(e, "message", json_string("one\ntwo"));
+    CAPTURE(out, ctl_print_journal_entry(f, e, CTL_OUTPUT_VERBOSE, &plain));
+    cr_expect(strstr(out, "\n    MESSAGE=one\n            two\n"), "%s", out);
     free(out);
     json_decref(e);
 }
