@@ -68,15 +68,18 @@ struct ctl {
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
     bool no_block, all, follow, quiet, no_legend;
     long long lines;
-    bool lines_oldest;      /* -n +N: the first N records, journalctl's "from the start" */
-    bool lines_bare;        /* -n without a value: 10 for journal, refused by the other verbs */
-    bool pager_end;         /* journal -e: the last 1000 lines unless -n says otherwise */
-    bool journal_only;      /* -e or -x was given: journalctl's, refused by the other verbs */
-    json_t *units;          /* -u, for journal: names or glob patterns, as given */
-    json_t *states;         /* --state and --failed, for list-units */
-    json_t *type_args;      /* every -t and --type value, read once the verb is known */
-    unsigned types;         /* list-units: a bit per enum unit_kind; 0 = every type */
-    const char *invocation; /* --invocation, normalized into invocation_id */
+    bool lines_oldest;        /* -n +N: the first N records, journalctl's "from the start" */
+    bool lines_bare;          /* -n without a value: 10 for journal, refused by the other verbs */
+    bool pager_end;           /* journal -e: the last 1000 lines unless -n says otherwise */
+    const char *journal_only; /* the first of journalctl's options given (-e, -x, -b, --utc,
+                               * --no-hostname), refused by the other verbs; NULL if none */
+    bool boot;                /* -b: entries since the current boot only */
+    const char *boot_arg;     /* -b's value, checked by journal; NULL for the current boot */
+    json_t *units;            /* -u, for journal: names or glob patterns, as given */
+    json_t *states;           /* --state and --failed, for list-units */
+    json_t *type_args;        /* every -t and --type value, read once the verb is known */
+    unsigned types;           /* list-units: a bit per enum unit_kind; 0 = every type */
+    const char *invocation;   /* --invocation, normalized into invocation_id */
     char invocation_id[33];
     const char *directory;             /* journal --directory: read files, not the daemon */
     const char *since_arg, *until_arg; /* parsed once "now" is known */
@@ -179,6 +182,10 @@ static const char help_text[] =
     "                             (journalctl's jump to the end; there is no pager)\n"
     "  -x --catalog               journal: accepted for journalctl's -xe habit; there\n"
     "                             is no message catalog to add explanations from\n"
+    "  -b --boot[=ID]             journal: entries of the current boot (0, -0 or its\n"
+    "                             ID; minisupd tells no other boots apart)\n"
+    "     --utc                   journal: timestamps in UTC\n"
+    "     --no-hostname           journal: no host in the short formats\n"
     "     --invocation=ID         journal: only entries of this invocation (32 hex\n"
     "                             digits, as $INVOCATION_ID, or a UUID)\n"
     "  -S --since=TIME            journal: entries from TIME on (\"2026-11-21 10:00\",\n"
@@ -1711,6 +1718,67 @@ static int journal_call(struct ctl *c, json_t *params, bool follow, bool skip_fi
     }
 }
 
+static int parse_boot(const char *arg, char *ret_id, long *ret_offset);
+
+/* This boot's ID, as the kernel names it (a UUID), into ret[33] as 32 lowercase hex digits.
+ * 0 or a negative errno. */
+static int read_boot_id(char ret[33])
+{
+    char buf[64];
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    size_t k = 0;
+    int r = -EIO;
+
+    if (!f)
+        return -errno;
+    if (fgets(buf, sizeof(buf), f)) {
+        for (const char *p = buf; *p && k < 32; p++)
+            if (isxdigit((unsigned char)*p))
+                ret[k++] = (char)tolower((unsigned char)*p);
+        ret[k] = '\0';
+        r = k == 32 ? 0 : -EIO;
+    }
+    fclose(f);
+    return r;
+}
+
+/* -b: minisupd keeps no boot IDs in its records, but one boot has a meaning: the current one,
+ * whose entries are those since it began (the realtime clock less CLOCK_BOOTTIME). So -b, -b 0
+ * and -b with this boot's ID narrow --since to that moment; any other boot is unknown, in
+ * journalctl's words. Returns -1 to go on, or the exit code. */
+static int apply_boot(struct ctl *c)
+{
+    struct timespec rt, bt;
+    char id[33], current[33];
+    long offset;
+    uint64_t boot;
+
+    if (!c->boot)
+        return -1;
+    if (parse_boot(c->boot_arg, id, &offset) < 0)
+        return CTL_EXIT_FAILURE; /* refused by parse_argv already */
+    if (offset != 0 || (*id && (read_boot_id(current) < 0 || !streq(id, current)))) {
+        if (*id)
+            fprintf(stderr,
+                    "Data from the specified boot (%s) is not available: No such boot ID in "
+                    "journal\n",
+                    id);
+        else
+            fprintf(stderr,
+                    "Data from the specified boot (%+ld) is not available: No such boot ID in "
+                    "journal\n",
+                    offset);
+        return CTL_EXIT_FAILURE;
+    }
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_BOOTTIME, &bt);
+    boot = (uint64_t)((int64_t)(rt.tv_sec - bt.tv_sec) * 1000000 +
+                      (int64_t)(rt.tv_nsec - bt.tv_nsec) / 1000);
+    if (c->since < boot)
+        c->since = boot;
+    return -1;
+}
+
 /* journal: the selected entries, oldest first; with -f then every new one until the daemon
  * hangs up or we are interrupted (both exit 0, as journalctl -f does). */
 static int run_journal(struct ctl *c, char **args, int n)
@@ -1726,6 +1794,8 @@ static int run_journal(struct ctl *c, char **args, int n)
         return usage_error();
     }
     r = compile_grep(c);
+    if (r < 0)
+        r = apply_boot(c);
     if (r >= 0)
         return r;
     /* journalctl: -e implies -n1000, so the pager never holds an unbounded log; an explicit
@@ -2118,6 +2188,39 @@ static int parse_invocation(const char *arg, char ret[33])
     return 0;
 }
 
+/* -b's value as journalctl's parse_boot_descriptor() reads it: an offset ("0", "-1", "+2"), or
+ * a boot ID of 32 hex digits, optionally followed by an offset ("ID-1"). The ID (lowercase, "" if
+ * none) into ret_id[33] and the offset into *ret_offset, each when not NULL. 0 or -EINVAL. */
+static int parse_boot(const char *arg, char *ret_id, long *ret_offset)
+{
+    char id[33] = "";
+    const char *p = arg ? arg : "";
+    char *end;
+    long offset = 0;
+    size_t i;
+
+    for (i = 0; i < 32 && isxdigit((unsigned char)p[i]); i++)
+        id[i] = (char)tolower((unsigned char)p[i]);
+    if (i == 32)
+        p += 32;
+    else
+        id[0] = '\0';
+    if (*id && *p && *p != '-' && *p != '+')
+        return -EINVAL;
+    if (*p) {
+        errno = 0;
+        offset = strtol(p, &end, 10);
+        if (errno || end == p || *end || isspace((unsigned char)*p) || offset < INT_MIN ||
+            offset > INT_MAX)
+            return -EINVAL;
+    }
+    if (ret_id)
+        memcpy(ret_id, id, sizeof(id));
+    if (ret_offset)
+        *ret_offset = offset;
+    return 0;
+}
+
 /* -n's value as journalctl reads it: N, "all", or +N (the first N; *ret_oldest set). */
 static int parse_lines(const char *arg, long long *ret, bool *ret_oldest)
 {
@@ -2160,6 +2263,8 @@ enum {
     ARG_TYPE,
     ARG_IDENTIFIER,
     ARG_CASE_SENSITIVE,
+    ARG_UTC,
+    ARG_NO_HOSTNAME,
 };
 
 /* Returns -1 to go on, or the exit code to leave with. */
@@ -2182,6 +2287,9 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"follow", no_argument, NULL, 'f'},
         {"pager-end", no_argument, NULL, 'e'},
         {"catalog", no_argument, NULL, 'x'},
+        {"boot", optional_argument, NULL, 'b'},
+        {"utc", no_argument, NULL, ARG_UTC},
+        {"no-hostname", no_argument, NULL, ARG_NO_HOSTNAME},
         {"invocation", required_argument, NULL, ARG_INVOCATION},
         {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},
@@ -2203,7 +2311,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
     };
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fexhS:U:p:P:t:rD:g:", options, NULL)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fexb::hS:U:p:P:t:rD:g:", options, NULL)) >=
+           0) {
         switch (opt) {
         case 's':
             if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
@@ -2279,10 +2388,35 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
             break;
         case 'e':
             c->pager_end = true;
-            c->journal_only = true;
+            c->journal_only = c->journal_only ? c->journal_only : "-e/--pager-end";
             break;
         case 'x':
-            c->journal_only = true;
+            c->journal_only = c->journal_only ? c->journal_only : "-x/--catalog";
+            break;
+        case 'b':
+            /* journalctl's -b takes its value optionally, as -n does: the next word is the
+             * value only when it reads as a boot (an offset, an ID), so -b UNIT keeps the unit
+             * an argument. */
+            c->boot = true;
+            c->boot_arg = NULL;
+            c->journal_only = c->journal_only ? c->journal_only : "-b/--boot";
+            if (optarg) {
+                if (parse_boot(optarg, NULL, NULL) < 0) {
+                    fprintf(stderr, "Failed to parse boot descriptor '%s'\n", optarg);
+                    return CTL_EXIT_FAILURE;
+                }
+                c->boot_arg = optarg;
+            } else if (optind < argc && parse_boot(argv[optind], NULL, NULL) >= 0) {
+                c->boot_arg = argv[optind++];
+            }
+            break;
+        case ARG_UTC:
+            c->style.utc = true;
+            c->journal_only = c->journal_only ? c->journal_only : "--utc";
+            break;
+        case ARG_NO_HOSTNAME:
+            c->style.no_hostname = true;
+            c->journal_only = c->journal_only ? c->journal_only : "--no-hostname";
             break;
         case ARG_INVOCATION:
             /* journalctl refuses a malformed descriptor with exit 1, whatever the verb. */
@@ -2801,8 +2935,7 @@ int main(int argc, char **argv)
         if (ret >= 0)
             goto out;
         if (c.journal_only) {
-            fprintf(stderr, "Options -e/--pager-end and -x/--catalog are journal's, not '%s'.\n",
-                    cmd->name);
+            fprintf(stderr, "Option %s is journal's, not '%s'.\n", c.journal_only, cmd->name);
             ret = usage_error();
             goto out;
         }

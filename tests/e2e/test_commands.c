@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1958,5 +1959,198 @@ Test(commands, dropins_of_instances_and_their_diagnostics)
     cr_assert(strstr(err, want), "stderr: %s", err);
     free(out);
     free(err);
+    harness_stop(&d);
+}
+
+/* Two oneshot units for the journal tests below: "talk" (identifier talker) prints at
+ * priorities 2, 3 and 6, "quiet" one plain line. Started and their lines stored. */
+static void start_talk_and_quiet(void)
+{
+    harness_write_unit(&d, "talk.service",
+                       "[Service]\nType=oneshot\nSyslogIdentifier=talker\n"
+                       "ExecStart=/bin/sh -c 'echo \"<2>critical\"; echo \"<3>an error\"; "
+                       "echo \"<6>some info\"'\n");
+    harness_write_unit(&d, "quiet.service",
+                       "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo hush'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "talk", NULL, NULL));
+    free(ctl_ok("start", "quiet", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "talk", "some info", 10000));
+    cr_assert(harness_wait_journal_contains(&d, "quiet", "hush", 10000));
+}
+
+/* journalctl's -b/--boot[=ID]: minisupd has one boot to speak of, the current one, so -b, -b 0,
+ * -b -0 and this boot's ID show the entries since it began; any other boot is refused in
+ * journalctl's words. The value is optional as -n's is: a unit after a bare -b stays a unit.
+ * status refuses -b, as systemctl does. */
+Test(commands, journal_boot_is_the_current_one)
+{
+    char id[64] = "", *p, *q;
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(id, sizeof(id), f));
+    fclose(f);
+    for (p = q = id; *p; p++) /* the UUID's 32 digits, as journalctl prints a boot ID */
+        if (*p != '-' && *p != '\n')
+            *q++ = *p;
+    *q = '\0';
+    start_talk_and_quiet();
+
+    const char *bare[] = {"journal", "-b", "quiet", "-t", "sh", "-o", "cat", NULL};
+    char *out = ctl_expect(0, bare);
+    cr_assert_str_eq(out, "hush\n", "-b UNIT: the unit is no boot");
+    free(out);
+    const char *const currents[][2] = {
+        {"-b", "0"}, {"-b", "-0"}, {"--boot=0"}, {"--boot"}, {"-b", id}};
+    for (size_t i = 0; i < sizeof(currents) / sizeof(currents[0]); i++) {
+        const char *args[] = {"journal", "quiet",        "-t",           "sh", "-o",
+                              "cat",     currents[i][0], currents[i][1], NULL};
+        out = ctl_expect(0, args);
+        cr_assert_str_eq(out, "hush\n", "%s %s", currents[i][0],
+                         currents[i][1] ? currents[i][1] : "");
+        free(out);
+    }
+
+    const char *prev[] = {"journal", "quiet", "-b", "-1", NULL};
+    free(ctl_expect_err(
+        1, "Data from the specified boot (-1) is not available: No such boot ID in journal\n",
+        prev));
+    const char *first[] = {"journal", "-b", "1", "quiet", NULL};
+    free(ctl_expect_err(
+        1, "Data from the specified boot (+1) is not available: No such boot ID in journal\n",
+        first));
+    const char *other[] = {"journal", "-b", "0123456789abcdef0123456789abcdef", NULL};
+    free(ctl_expect_err(1,
+                        "Data from the specified boot (0123456789abcdef0123456789abcdef) is not "
+                        "available: No such boot ID in journal\n",
+                        other));
+    const char *bad[] = {"journal", "--boot=yesterday", NULL};
+    free(ctl_expect_err(1, "Failed to parse boot descriptor 'yesterday'\n", bad));
+    const char *status[] = {"status", "quiet", "-b", NULL};
+    free(ctl_expect(2, status));
+    harness_stop(&d);
+
+    const char *offline[] = {"journal", "-D", d.log_dir, "-b",  "-u", "quiet",
+                             "-t",      "sh", "-o",      "cat", NULL};
+    out = ctl_expect(0, offline);
+    cr_assert_str_eq(out, "hush\n", "-D -b");
+    free(out);
+}
+
+/* Whether every line of text is `prefix`, a timestamp matching the POSIX ERE `stamp`, then
+ * `rest` (which starts with the space before the host or identifier). */
+static bool lines_are(const char *text, const char *stamp, const char *rest)
+{
+    char pattern[256];
+    regex_t re;
+    bool ok = *text != '\0';
+
+    snprintf(pattern, sizeof(pattern), "^%s%s$", stamp, rest);
+    cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0, "%s", pattern);
+    for (const char *l = text; ok && *l; l = strchr(l, '\n') + 1) {
+        char *line = strndup(l, (size_t)(strchr(l, '\n') - l));
+        ok = regexec(&re, line, 0, NULL, 0) == 0;
+        free(line);
+    }
+    regfree(&re);
+    return ok;
+}
+
+/* journalctl's short-unix, short-full and with-unit modes, --utc (every format in UTC) and
+ * --no-hostname (the short formats without the host); -o help lists the new modes. */
+Test(commands, journal_utc_no_hostname_and_full_modes)
+{
+    char host[256], rest[320];
+
+    cr_assert_eq(gethostname(host, sizeof(host)), 0);
+    start_talk_and_quiet();
+    setenv("TZ", "CET-1", 1); /* minisupctl's zone, unless --utc */
+
+    const char *full[] = {"journal", "quiet", "-t", "sh", "-o", "short-full", NULL};
+    char *out = ctl_expect(0, full);
+    snprintf(rest, sizeof(rest), " %s sh\\[[0-9]+\\]: hush", host);
+    cr_assert(lines_are(out, "[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} CET", rest), "%s",
+              out);
+    free(out);
+    const char *full_utc[] = {"journal", "quiet", "-t", "sh", "-o", "short-full", "--utc", NULL};
+    out = ctl_expect(0, full_utc);
+    cr_assert(lines_are(out, "[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC", rest), "%s",
+              out);
+    free(out);
+    const char *iso_utc[] = {"journal", "quiet", "-t", "sh", "-o", "short-iso", "--utc", NULL};
+    out = ctl_expect(0, iso_utc);
+    cr_assert(lines_are(out, "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+0000", rest), "%s", out);
+    free(out);
+    const char *iso[] = {"journal", "quiet", "-t", "sh", "-o", "short-iso", NULL};
+    out = ctl_expect(0, iso);
+    cr_assert(lines_are(out, "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+0100", rest), "%s", out);
+    free(out);
+
+    const char *with_unit[] = {"journal",       "talk", "-o", "with-unit",
+                               "--no-hostname", "-n",   "1",  NULL};
+    out = ctl_expect(0, with_unit);
+    cr_assert(lines_are(out, "[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} CET",
+                        " talk\\.service\\[[0-9]+\\]: .*"),
+              "%s", out);
+    free(out);
+    const char *unix_time[] = {"journal",    "quiet",         "-t", "sh", "-o",
+                               "short-unix", "--no-hostname", NULL};
+    out = ctl_expect(0, unix_time);
+    cr_assert(lines_are(out, "[0-9]{10}\\.[0-9]{6}", " sh\\[[0-9]+\\]: hush"), "%s", out);
+    free(out);
+    const char *plain[] = {"journal", "quiet", "-t", "sh", "--no-hostname", NULL};
+    out = ctl_expect(0, plain);
+    cr_assert(lines_are(out, "[A-Z][a-z]{2} [0-9]{2} [0-9:]{8}", " sh\\[[0-9]+\\]: hush"), "%s",
+              out);
+    free(out);
+
+    const char *status_utc[] = {"status", "quiet", "--utc", NULL};
+    free(ctl_expect(2, status_utc));
+    const char *status_host[] = {"status", "quiet", "--no-hostname", NULL};
+    free(ctl_expect(2, status_host));
+    unsetenv("TZ");
+    harness_stop(&d);
+}
+
+/* The short formats strip colour sequences and expand tabs, and show what is still not
+ * printable as "[N blob data]", unless -a (systemd 252's output_short()); export writes such a
+ * message binary-safe. */
+Test(commands, journal_unprintable_messages)
+{
+    harness_write_unit(&d, "ansi.service",
+                       "[Service]\nType=oneshot\nSyslogIdentifier=ansi\n"
+                       "ExecStart=/bin/sh -c 'printf \"\\033[1;31mred\\033[0m\\n\"; "
+                       "printf \"a\\tb\\n\"; printf \"\\033(B lone\\n\"'\n");
+    harness_start(&d);
+    free(ctl_ok("start", "ansi", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "ansi", "lone", 10000));
+
+    const char *short_args[] = {"journal",       "ansi", "-t",         "ansi",
+                                "--no-hostname", "-o",   "short-unix", NULL};
+    char *out = ctl_expect(0, short_args);
+    cr_assert(strstr(out, "]: red\n"), "%s", out);
+    cr_assert(strstr(out, "]: a        b\n"), "%s", out);
+    cr_assert(strstr(out, "]: [8B blob data]\n"), "%s", out);
+    free(out);
+    const char *all[] = {"journal", "ansi", "-t", "ansi", "-a", NULL};
+    out = ctl_expect(0, all);
+    cr_assert(strstr(out, "]: \033[1;31mred\033[0m\n"), "%s", out);
+    cr_assert(strstr(out, "]: a\tb\n"), "%s", out);
+    cr_assert(strstr(out, "]: \033(B lone\n"), "%s", out);
+    free(out);
+    const char *verbose[] = {"journal", "ansi", "-t", "ansi", "-o", "verbose", NULL};
+    out = ctl_expect(0, verbose);
+    cr_assert(strstr(out, "    MESSAGE=[14B blob data]\n"), "%s", out);
+    cr_assert(strstr(out, "    MESSAGE=a\tb\n"), "%s", out);
+    cr_assert_null(strstr(out, "__SEQNUM="), "%s", out);
+    free(out);
+    const char *export[] = {"journal", "ansi", "-t", "ansi", "-o", "export", "-n", "1", NULL};
+    out = ctl_expect(0, export);
+    /* NAME, newline, then the size: 8 as a little-endian 64-bit number (its NULs end the
+     * captured text). */
+    cr_assert(strstr(out, "\nMESSAGE\n\x08"), "%s", out);
+    cr_assert_null(strstr(out, "MESSAGE="), "%s", out);
+    free(out);
     harness_stop(&d);
 }

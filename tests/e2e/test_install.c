@@ -352,6 +352,13 @@ Test(install, completion_of_commands)
     cr_assert(offered(reply, "--output="), "minisupctl --out<TAB> offered:\n%s", reply);
     free(reply);
 
+    /* journalctl's options journal has, from --help. */
+    reply = complete((const char *const[]){"minisupctl", "journal", "--", NULL});
+    cr_assert(offered(reply, "--boot") && offered(reply, "--utc") &&
+                  offered(reply, "--no-hostname"),
+              "journal --<TAB> offered:\n%s", reply);
+    free(reply);
+
     reply = complete((const char *const[]){"minisupctl", "journal", "-o", "short-", NULL});
     cr_assert(offered(reply, "short-iso") && offered(reply, "short-precise"),
               "journal -o short-<TAB> offered:\n%s", reply);
@@ -461,6 +468,12 @@ Test(install, installed_daemon_and_unit_names)
                                            "install-echo.", NULL});
     cr_assert(offered(reply, "install-echo.service") && !offered(reply, "install-echo"),
               "journal -u install-echo.<TAB> offered:\n%s", reply);
+    free(reply);
+    /* -b's value is optional and rarely typed: the word after it is a unit. */
+    reply = complete(
+        (const char *const[]){"minisupctl", "-s", d.socket, "journal", "-b", "install-", NULL});
+    cr_assert(offered(reply, "install-echo.service"), "journal -b install-<TAB> offered:\n%s",
+              reply);
     free(reply);
 
     r = run((const char *const[]){ctl, "-s", d.socket, "stop", "install-echo", NULL}, NULL, &out);
