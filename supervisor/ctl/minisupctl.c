@@ -85,10 +85,18 @@ struct ctl {
     const char *since_arg, *until_arg; /* parsed once "now" is known */
     uint64_t since, until;             /* 0 = no bound */
     int min_priority, max_priority;    /* -p; -1 = not given */
-    const char *identifier;            /* -t */
-    const char *grep;                  /* -g: an extended regex on MESSAGE, NULL if none */
-    int case_sensitive;                /* --case-sensitive; -1 = smart case */
-    regex_t grep_re;                   /* -g compiled, valid while grep_compiled */
+    const char *identifier;            /* -t, or the one SYSLOG_IDENTIFIER= match */
+    /* journal's FIELD=VALUE arguments, journalctl's matches: the valid values of each field (a
+     * value journald would never store, such as PRIORITY=9, matches nothing and is left out),
+     * and a bit per field given. What the daemon cannot filter is checked entry by entry
+     * (match_client); match_none: nothing can match. */
+    json_t *match_units, *match_identifiers, *match_invocations, *match_pids;
+    unsigned match_priorities; /* a bit per PRIORITY= value */
+    unsigned match_given;      /* a bit per enum journal_match_field */
+    bool match_client, match_none;
+    const char *grep;   /* -g: an extended regex on MESSAGE, NULL if none */
+    int case_sensitive; /* --case-sensitive; -1 = smart case */
+    regex_t grep_re;    /* -g compiled, valid while grep_compiled */
     bool grep_compiled;
     const char *p_arg;  /* the last -p: priority (journal) or a property (show) */
     json_t *properties; /* show: every -p, --property and -P name, NULL if none */
@@ -146,7 +154,8 @@ static const char help_text[] =
     "  is-failed UNIT...          Check whether units are failed\n"
     "  is-enabled UNIT...         Check whether units start with minisupd (enabled,\n"
     "                             static, alias or not-found)\n"
-    "  journal [UNIT...]          Show the journal, of all units or the given ones\n"
+    "  journal [UNIT|MATCH...]    Show the journal, of all units or the given ones;\n"
+    "                             FIELD=VALUE matches as journalctl's\n"
     "  daemon-reload              Make minisupd re-read its unit files\n"
     "  verify [FILE|DIR...]       Check unit files offline, as minisupd would load them;\n"
     "                             without files, minisupd checks its unit directory\n"
@@ -1304,6 +1313,19 @@ static int append_unique(json_t *arr, const char *name)
     return json_array_append_new(arr, json_string(name)) < 0 ? -ENOMEM : 0;
 }
 
+static bool in_set(const json_t *set, const char *s)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(set, i, v)
+    {
+        if (streq(json_string_value(v), s))
+            return true;
+    }
+    return false;
+}
+
 static int collect_unit_name(const struct journal_record *r, void *userdata)
 {
     json_t *set = userdata;
@@ -1371,14 +1393,228 @@ static json_t *known_units(struct ctl *c, int *ret_exit)
     return names;
 }
 
-/* The units of journal: the arguments and every -u, each a unit name (normalized, as systemctl
- * does) or a glob pattern expanded to the units it matches. As journalctl, patterns that match
- * no unit at all, with no plain name beside them, are an error rather than a filter that lets
- * everything through. Replaces c->units; returns -1 to go on, or the exit code. */
+/* The fields journal's FIELD=VALUE arguments may name: what minisupd's records keep. */
+enum journal_match_field {
+    MATCH_UNIT,
+    MATCH_IDENTIFIER,
+    MATCH_INVOCATION,
+    MATCH_PID,
+    MATCH_PRIORITY,
+    MATCH_MAX,
+};
+
+static const char *const match_field_names[MATCH_MAX] = {
+    [MATCH_UNIT] = "_SYSTEMD_UNIT",
+    [MATCH_IDENTIFIER] = "SYSLOG_IDENTIFIER",
+    [MATCH_INVOCATION] = "_SYSTEMD_INVOCATION_ID",
+    [MATCH_PID] = "_PID",
+    [MATCH_PRIORITY] = "PRIORITY",
+};
+
+/* sd-journal's match_is_valid(): FIELD=VALUE, the field of uppercase letters, digits and
+ * underscores, and none of the "__" ones journald adds itself. */
+static bool match_is_valid(const char *s)
+{
+    const char *eq = strchr(s, '=');
+
+    if (!eq || eq == s || strncmp(s, "__", 2) == 0)
+        return false;
+    for (const char *p = s; p < eq; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+/* Whether journald could have stored `value` in the field: a unit name, an identifier, 32
+ * lowercase hex digits, a decimal pid, a priority digit. A value that fails matches nothing. */
+static bool match_value_is_possible(enum journal_match_field field, const char *value)
+{
+    size_t len = strlen(value), i;
+
+    switch (field) {
+    case MATCH_UNIT:
+        return unit_name_is_valid(value);
+    case MATCH_IDENTIFIER:
+        return len > 0;
+    case MATCH_INVOCATION:
+        for (i = 0; i < len; i++)
+            if (!isdigit((unsigned char)value[i]) && !(value[i] >= 'a' && value[i] <= 'f'))
+                return false;
+        return len == 32;
+    case MATCH_PID:
+        for (i = 0; i < len; i++)
+            if (!isdigit((unsigned char)value[i]))
+                return false;
+        return len > 0 && len < 11 && value[0] != '0';
+    case MATCH_PRIORITY:
+        return len == 1 && value[0] >= '0' && value[0] <= '7';
+    case MATCH_MAX:
+        break;
+    }
+    return false;
+}
+
+/* One FIELD=VALUE argument of journal, as journalctl takes its matches: the values of one field
+ * are alternatives, the fields must all match. _SYSTEMD_UNIT= is -u with the exact name,
+ * SYSLOG_IDENTIFIER= is -t. Returns -1 to go on, or the exit code. */
+static int add_journal_match(struct ctl *c, const char *arg)
+{
+    const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "";
+    json_t **sets[MATCH_MAX] = {
+        [MATCH_UNIT] = &c->match_units,
+        [MATCH_IDENTIFIER] = &c->match_identifiers,
+        [MATCH_INVOCATION] = &c->match_invocations,
+        [MATCH_PID] = &c->match_pids,
+    };
+    int field;
+
+    if (streq(arg, "+")) {
+        fprintf(stderr, "Failed to add match '+': matches cannot be combined with '+' here.\n");
+        return CTL_EXIT_FAILURE;
+    }
+    if (!match_is_valid(arg)) {
+        fprintf(stderr, "Failed to add match '%s': Invalid argument\n", arg);
+        return CTL_EXIT_FAILURE;
+    }
+    for (field = 0; field < MATCH_MAX; field++)
+        if (strlen(match_field_names[field]) == (size_t)(eq - arg) &&
+            strncmp(arg, match_field_names[field], (size_t)(eq - arg)) == 0)
+            break;
+    if (field == MATCH_MAX) {
+        fprintf(stderr,
+                "Failed to add match '%s': minisupd's journal has no field %.*s to match "
+                "(only _SYSTEMD_UNIT, SYSLOG_IDENTIFIER, PRIORITY, _PID and "
+                "_SYSTEMD_INVOCATION_ID).\n",
+                arg, (int)(eq - arg), arg);
+        return CTL_EXIT_FAILURE;
+    }
+    c->match_given |= 1u << field;
+    if (!match_value_is_possible(field, value))
+        return -1;
+    if (field == MATCH_PRIORITY) {
+        c->match_priorities |= 1u << (value[0] - '0');
+        return -1;
+    }
+    if (!*sets[field] && !(*sets[field] = json_array()))
+        return oom();
+    return append_unique(*sets[field], value) < 0 ? oom() : -1;
+}
+
+/* After the FIELD=VALUE arguments: what the daemon (or the file reader) can filter goes into its
+ * filters, the rest is checked entry by entry, and a field none of whose values journald could
+ * have stored, or that contradicts --invocation or -p, matches nothing. */
+static void resolve_journal_matches(struct ctl *c)
+{
+    size_t n;
+
+    for (int field = 0; field < MATCH_MAX; field++) {
+        json_t *set = field == MATCH_UNIT         ? c->match_units
+                      : field == MATCH_IDENTIFIER ? c->match_identifiers
+                      : field == MATCH_INVOCATION ? c->match_invocations
+                      : field == MATCH_PID        ? c->match_pids
+                                                  : NULL;
+        bool empty = field == MATCH_PRIORITY ? c->match_priorities == 0 : !json_array_size(set);
+        /* _SYSTEMD_UNIT= joins the units, which resolve_journal_units() checks. */
+        if (field != MATCH_UNIT && (c->match_given & 1u << field) && empty)
+            c->match_none = true;
+    }
+    /* SYSLOG_IDENTIFIER= is -t: one identifier the daemon filters, several are checked here. */
+    n = json_array_size(c->match_identifiers);
+    if (n > 0 && c->identifier && !in_set(c->match_identifiers, c->identifier) &&
+        json_array_append_new(c->match_identifiers, json_string(c->identifier)) == 0)
+        n++;
+    if (n == 1)
+        c->identifier = json_string_value(json_array_get(c->match_identifiers, 0));
+    else if (n > 1)
+        c->identifier = NULL, c->match_client = true;
+    /* --invocation and _SYSTEMD_INVOCATION_ID= must both match. */
+    n = json_array_size(c->match_invocations);
+    if (n > 0 && c->invocation && !in_set(c->match_invocations, c->invocation))
+        c->match_none = true;
+    else if (n == 1 && !c->invocation)
+        c->invocation = json_string_value(json_array_get(c->match_invocations, 0));
+    else if (n > 1 && !c->invocation)
+        c->match_client = true;
+    if (json_array_size(c->match_pids) > 0)
+        c->match_client = true;
+    /* PRIORITY= values within -p's range; the daemon filters their span, and when that span has
+     * a gap (PRIORITY=3 PRIORITY=6), each entry's priority is checked here too. */
+    if (c->match_priorities) {
+        unsigned mask = c->match_priorities, range = 0;
+        int lo = 0, hi = 7;
+
+        if (c->max_priority >= 0)
+            for (int p = c->min_priority; p <= c->max_priority; p++)
+                range |= 1u << p;
+        if (range)
+            mask &= range;
+        if (!mask) {
+            c->match_none = true;
+            return;
+        }
+        while (!(mask & 1u << lo))
+            lo++;
+        while (!(mask & 1u << hi))
+            hi--;
+        c->min_priority = lo;
+        c->max_priority = hi;
+        c->match_priorities = mask;
+        if (mask != ((2u << hi) - (1u << lo)))
+            c->match_client = true;
+        else
+            c->match_priorities = 0;
+    }
+}
+
+/* systemd's unit_name_mangle(), as journalctl applies it to -u, for a name that is no glob: a
+ * valid name stays; otherwise '/' becomes '-' and any other character a unit name cannot have
+ * is escaped as \xNN, with systemd's notice on stderr when `warn`; then ".service" is added
+ * unless the name ends in a unit type. The result may still be no valid name ("@x"). NULL on
+ * ENOMEM. */
+static char *unit_name_mangle(const char *name, bool warn)
+{
+    static const char valid[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                ":-_.\\@[]!*?";
+    bool mangled = false;
+    char *buf, *t, *r;
+
+    if (unit_name_is_valid(name))
+        return strdup(name);
+    buf = malloc(strlen(name) * 4 + 1);
+    if (!buf)
+        return NULL;
+    t = buf;
+    for (const char *p = name; *p; p++) {
+        if (*p == '/' || !strchr(valid, *p))
+            mangled = true;
+        if (*p == '/')
+            *t++ = '-';
+        else if (!strchr(valid, *p))
+            t += sprintf(t, "\\x%02x", (unsigned char)*p);
+        else
+            *t++ = *p;
+    }
+    *t = '\0';
+    if (mangled && warn)
+        fprintf(stderr,
+                "Invalid unit name \"%s\" was escaped as \"%s\" (maybe you should use "
+                "systemd-escape?)\n",
+                name, buf);
+    r = unit_name_normalize(buf);
+    free(buf);
+    return r;
+}
+
+/* The units of journal: the arguments and every -u, each a unit name (mangled and normalized, as
+ * journalctl does) or a glob pattern expanded to the units it matches, and the _SYSTEMD_UNIT=
+ * matches as they are. As journalctl, patterns that match no unit at all, with no plain name
+ * beside them, are an error rather than a filter that lets everything through; plain names of
+ * which none can be a unit's ("@x", _SYSTEMD_UNIT=web) match nothing (c->match_none). Replaces
+ * c->units; returns -1 to go on, or the exit code. */
 static int resolve_journal_units(struct ctl *c, char **args, int n)
 {
     json_t *resolved = json_array(), *known = NULL, *v;
-    bool patterns = false;
+    bool patterns = false, plain = (c->match_given & 1u << MATCH_UNIT) != 0;
     int ret = -1;
     size_t i;
 
@@ -1398,8 +1634,11 @@ static int resolve_journal_units(struct ctl *c, char **args, int n)
         if (!s)
             continue;
         if (!is_glob(s)) {
-            char *norm = unit_name_normalize(s);
-            int r = norm ? append_unique(resolved, norm) : -ENOMEM;
+            /* journalctl's notice, unless its --quiet, which cat, json and export imply. */
+            char *norm = unit_name_mangle(
+                s, !c->quiet && !machine_mode(c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode));
+            int r = !norm ? -ENOMEM : unit_name_is_valid(norm) ? append_unique(resolved, norm) : 0;
+            plain = true;
             free(norm);
             if (r < 0) {
                 ret = oom();
@@ -1419,12 +1658,21 @@ static int resolve_journal_units(struct ctl *c, char **args, int n)
             }
         }
     }
-    if (patterns && json_array_size(resolved) == 0) {
+    json_array_foreach(c->match_units, i, v)
+    {
+        if (append_unique(resolved, json_string_value(v)) < 0) {
+            ret = oom();
+            goto out;
+        }
+    }
+    if (patterns && !plain && json_array_size(resolved) == 0) {
         /* journalctl's words for it: sd-journal's match list came out empty (ENODATA). */
         fprintf(stderr, "Failed to add filter for units: No data available\n");
         ret = CTL_EXIT_FAILURE;
         goto out;
     }
+    if (plain && json_array_size(resolved) == 0)
+        c->match_none = true;
     json_decref(c->units);
     c->units = resolved;
     resolved = NULL;
@@ -1471,7 +1719,32 @@ static bool text_matches(const regex_t *re, const char *text, size_t len)
     return false;
 }
 
-/* Whether an entry passes --grep: its message, text or (messageBytes, not valid UTF-8) bytes. */
+/* Whether an entry passes the matches the daemon could not apply (several values of one
+ * field, _PID=, PRIORITY= values that are no range). */
+static bool entry_passes_matches(const struct ctl *c, const json_t *e)
+{
+    json_int_t prio = json_integer_value(json_object_get(e, "priority"));
+    char pid[32];
+
+    if (!c->match_client)
+        return true;
+    if (json_array_size(c->match_identifiers) > 1 &&
+        !in_set(c->match_identifiers, json_string_value(json_object_get(e, "identifier"))))
+        return false;
+    if (json_array_size(c->match_invocations) > 1 && !c->invocation &&
+        !in_set(c->match_invocations, json_string_value(json_object_get(e, "invocationId"))))
+        return false;
+    snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(e, "pid")));
+    if (json_array_size(c->match_pids) > 0 && !in_set(c->match_pids, pid))
+        return false;
+    if (c->match_priorities && (prio < 0 || prio > 7 || !(c->match_priorities & 1u << prio)))
+        return false;
+    return true;
+}
+
+/* Whether an entry passes the matches and --grep: its message, text or (messageBytes, not valid
+ * UTF-8) bytes. */
 static bool entry_matches(const struct ctl *c, const json_t *e)
 {
     const json_t *msg = json_object_get(e, "message"), *bytes, *b;
@@ -1479,6 +1752,8 @@ static bool entry_matches(const struct ctl *c, const json_t *e)
     size_t n, i;
     bool match;
 
+    if (!entry_passes_matches(c, e))
+        return false;
     if (!c->grep_compiled)
         return true;
     if (json_is_string(msg))
@@ -1787,7 +2062,7 @@ static int run_journal(struct ctl *c, char **args, int n)
     struct journal_sink s = {.c = c, .mode = mode, .first = c->reverse};
     long long lines = c->lines;
     bool skip_first = false, oldest;
-    int r;
+    int r, units = 0;
 
     if (c->follow && c->reverse) {
         fprintf(stderr, "Please specify either --reverse or --follow, not both.\n");
@@ -1796,8 +2071,17 @@ static int run_journal(struct ctl *c, char **args, int n)
     r = compile_grep(c);
     if (r < 0)
         r = apply_boot(c);
+    /* FIELD=VALUE arguments are matches (no unit name has a '='), the others units. */
+    for (int k = 0; r < 0 && k < n; k++) {
+        if (strchr(args[k], '=') || streq(args[k], "+"))
+            r = add_journal_match(c, args[k]);
+        else
+            args[units++] = args[k];
+    }
+    n = units;
     if (r >= 0)
         return r;
+    resolve_journal_matches(c);
     /* journalctl: -e implies -n1000, so the pager never holds an unbounded log; an explicit
      * -n wins. -f alone implies -n10. */
     if (lines == LINES_UNSET && c->pager_end)
@@ -1819,9 +2103,9 @@ static int run_journal(struct ctl *c, char **args, int n)
         oldest = false;
         lines = LINES_ALL;
     }
-    /* --grep with -n N, and -n +N: read everything, keep the last (or first) N matching
-     * (struct journal_sink). */
-    if ((oldest || c->grep_compiled) && lines > 0 && !skip_first) {
+    /* --grep or a match checked here with -n N, and -n +N: read everything, keep the last (or
+     * first) N matching (struct journal_sink). */
+    if ((oldest || c->grep_compiled || c->match_client) && lines > 0 && !skip_first) {
         s.keep = (size_t)(lines < (long long)(SIZE_MAX / 4) ? lines : (long long)(SIZE_MAX / 4));
         s.first = s.first || oldest;
     }
@@ -1831,6 +2115,8 @@ static int run_journal(struct ctl *c, char **args, int n)
             r = resolve_journal_units(c, args, n);
         if (r >= 0)
             return r;
+        if (c->match_none)
+            return journal_finish(c, &s);
         return run_journal_directory(c, &s, skip_first ? 0 : lines);
     }
     r = ctl_connect(c);
@@ -1839,6 +2125,11 @@ static int run_journal(struct ctl *c, char **args, int n)
     r = resolve_journal_units(c, args, n);
     if (r >= 0)
         return r;
+    /* A filter nothing can pass (a name no unit can have, PRIORITY=9): journalctl finds no
+     * entries; without a filter the daemon would send them all. Following, there is nothing to
+     * wait for. */
+    if (c->match_none)
+        return journal_finish(c, &s);
     fill_hostname(c);
     c->style.all = c->all; /* journalctl's -a: JSON keeps big fields */
     if (c->follow)
@@ -2978,6 +3269,10 @@ out:
     varlink_client_free(c.client);
     free(c.socket_path);
     json_decref(c.units);
+    json_decref(c.match_units);
+    json_decref(c.match_identifiers);
+    json_decref(c.match_invocations);
+    json_decref(c.match_pids);
     json_decref(c.states);
     json_decref(c.type_args);
     json_decref(c.properties);

@@ -2113,6 +2113,98 @@ Test(commands, journal_utc_no_hostname_and_full_modes)
     harness_stop(&d);
 }
 
+/* journalctl's FIELD=VALUE matches: _SYSTEMD_UNIT= is -u with the exact name, SYSLOG_IDENTIFIER=
+ * is -t, PRIORITY=N that priority only, _PID= and _SYSTEMD_INVOCATION_ID= those; the values of
+ * one field are alternatives, and -n counts the entries that match. A field minisupd does not
+ * keep is refused by name. A name that cannot be a unit's finds no entries, as journalctl
+ * finds none, where the daemon's InvalidParameter used to be printed. */
+Test(commands, journal_field_matches)
+{
+    start_talk_and_quiet();
+
+    const char *unit[] = {"journal", "_SYSTEMD_UNIT=quiet.service", "-o", "cat", NULL};
+    char *out = ctl_expect(0, unit), *err = NULL;
+    cr_assert(strstr(out, "hush\n") && !strstr(out, "critical"), "%s", out);
+    free(out);
+    const char *ident[] = {"journal", "SYSLOG_IDENTIFIER=talker", "-o", "cat", NULL};
+    out = ctl_expect(0, ident);
+    cr_assert_str_eq(out, "critical\nan error\nsome info\n");
+    free(out);
+    const char *prio[] = {"journal", "talk", "PRIORITY=3", "-o", "cat", NULL};
+    out = ctl_expect(0, prio);
+    cr_assert_str_eq(out, "an error\n", "PRIORITY=3 is that priority, not 0..3");
+    free(out);
+    const char *prios[] = {
+        "journal", "SYSLOG_IDENTIFIER=talker", "PRIORITY=2", "PRIORITY=6", "-o", "cat", NULL};
+    out = ctl_expect(0, prios);
+    cr_assert_str_eq(out, "critical\nsome info\n", "two priorities with a gap");
+    free(out);
+    const char *prio_range[] = {"journal", "talk", "PRIORITY=6", "-p", "err", NULL};
+    out = ctl_expect(0, prio_range);
+    cr_assert_str_eq(out, "-- No entries --\n", "PRIORITY=6 and -p err");
+    free(out);
+
+    json_t *entries = harness_journal_json(&d, "quiet"), *e = json_array_get(entries, 0);
+    char pid[32], inv[64];
+    snprintf(pid, sizeof(pid), "_PID=%s", json_string_value(json_object_get(e, "_PID")));
+    snprintf(inv, sizeof(inv), "_SYSTEMD_INVOCATION_ID=%s",
+             json_string_value(json_object_get(e, "_SYSTEMD_INVOCATION_ID")));
+    json_decref(entries);
+    const char *by_pid[] = {"journal", pid, "-o", "cat", NULL};
+    out = ctl_expect(0, by_pid);
+    cr_assert_str_eq(out, "hush\n", "%s", pid);
+    free(out);
+    const char *pids[] = {"journal", pid, "_PID=1", "-o", "cat", "-n", "1", NULL};
+    out = ctl_expect(0, pids);
+    cr_assert_str_eq(out, "hush\n", "-n counts what matches");
+    free(out);
+    const char *by_inv[] = {"journal", inv, "SYSLOG_IDENTIFIER=sh", "-o", "cat", NULL};
+    out = ctl_expect(0, by_inv);
+    cr_assert_str_eq(out, "hush\n", "%s", inv);
+    free(out);
+    const char *idents[] = {"journal", "-t", "sh", "SYSLOG_IDENTIFIER=talker", "-o", "cat",
+                            "-n",      "2",  NULL};
+    out = ctl_expect(0, idents);
+    cr_assert_str_eq(out, "some info\nhush\n", "-t and SYSLOG_IDENTIFIER= are alternatives");
+    free(out);
+
+    const char *message[] = {"journal", "MESSAGE=hush", NULL};
+    free(ctl_expect_err(1,
+                        "Failed to add match 'MESSAGE=hush': minisupd's journal has no field "
+                        "MESSAGE to match (only _SYSTEMD_UNIT, SYSLOG_IDENTIFIER, PRIORITY, _PID "
+                        "and _SYSTEMD_INVOCATION_ID).\n",
+                        message));
+    const char *lower[] = {"journal", "unit=quiet", NULL};
+    free(ctl_expect_err(1, "Failed to add match 'unit=quiet': Invalid argument\n", lower));
+
+    /* Nothing can match: no entries, exit 0, never the protocol's words. */
+    const char *const none[][3] = {
+        {"_SYSTEMD_UNIT=web.service"},
+        {"_SYSTEMD_UNIT=quiet"},
+        {"PRIORITY=9"},
+        {"_PID=abc"},
+        {"a b"},
+        {"-u", "foo/bar"},
+        {"-u", "@x"},
+    };
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        const char *args[] = {"journal", none[i][0], none[i][1], NULL};
+        int r = harness_ctlv(&d, &out, &err, args);
+        cr_assert_eq(r, 0, "%s %s: exit %d\n%s", none[i][0], none[i][1] ? none[i][1] : "", r, err);
+        cr_assert_str_eq(out, "-- No entries --\n", "%s", none[i][0]);
+        cr_assert_null(strstr(err, "varlink"), "%s", err);
+        free(out);
+        free(err);
+    }
+    /* A name that is no unit's is escaped as journalctl escapes it, and says so. */
+    const char *space[] = {"journal", "a b", NULL};
+    free(ctl_expect_err(0,
+                        "Invalid unit name \"a b\" was escaped as \"a\\x20b\" (maybe you should "
+                        "use systemd-escape?)\n",
+                        space));
+    harness_stop(&d);
+}
+
 /* The short formats strip colour sequences and expand tabs, and show what is still not
  * printable as "[N blob data]", unless -a (systemd 252's output_short()); export writes such a
  * message binary-safe. */
