@@ -985,7 +985,7 @@ static bool printable(const char *s, size_t n, bool newline)
     return true;
 }
 
-#define FORMAT_BYTES_MAX 16
+#define FORMAT_BYTES_MAX 32 /* "18014398509481983.9E" fits */
 
 /* systemd's format_bytes(): "13B" below 1K, else 1024-based with one decimal, "1.5K", "2.0M". */
 static char *format_bytes(char *buf, size_t size, uint64_t t)
