@@ -2490,12 +2490,12 @@ static int parse_boot(const char *arg, char *ret_id, long *ret_offset)
     long offset = 0;
     size_t i;
 
-    for (i = 0; i < 32 && isxdigit((unsigned char)p[i]); i++)
-        id[i] = (char)tolower((unsigned char)p[i]);
-    if (i == 32)
+    /* 32 hex digits first: the ID (strspn keeps the scan inside the string). */
+    if (strspn(p, "0123456789abcdefABCDEF") >= 32) {
+        for (i = 0; i < 32; i++)
+            id[i] = (char)tolower((unsigned char)p[i]);
         p += 32;
-    else
-        id[0] = '\0';
+    }
     if (*id && *p && *p != '-' && *p != '+')
         return -EINVAL;
     if (*p) {
