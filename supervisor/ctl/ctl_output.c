@@ -1122,6 +1122,24 @@ static struct tm *broken_down(uint64_t usec, bool utc, struct tm *tm)
     return utc ? gmtime_r(&t, tm) : localtime_r(&t, tm);
 }
 
+/* systemd's full timestamp, "Sun 2026-11-22 10:04:17 UTC" (short-full, with-unit), with the
+ * microseconds before the zone for verbose's header (micro). Its length, 0 if it did not fit. */
+static size_t format_full_timestamp(char *buf, size_t size, uint64_t usec, bool utc, bool micro)
+{
+    char day[48], zone[16] = "UTC";
+    struct tm tm;
+    int n;
+
+    if (!broken_down(usec, utc, &tm) ||
+        strftime(day, sizeof(day), "%a %Y-%m-%d %H:%M:%S", &tm) == 0)
+        return 0;
+    if (!utc && strftime(zone, sizeof(zone), "%Z", &tm) == 0)
+        zone[0] = '\0';
+    n = micro ? snprintf(buf, size, "%s.%06u %s", day, (unsigned)(usec % USEC_PER_SEC), zone)
+              : snprintf(buf, size, "%s %s", day, zone);
+    return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
 /* The timestamp a line of the short modes starts with; returns its width. */
 static int print_time_prefix(FILE *f, const json_t *entry, enum ctl_output_mode mode,
                              const struct ctl_style *st)
@@ -1137,17 +1155,12 @@ static int print_time_prefix(FILE *f, const json_t *entry, enum ctl_output_mode 
     }
     if (mode == CTL_OUTPUT_SHORT_UNIX)
         return fprintf(f, "%10" PRIu64 ".%06" PRIu64, usec / USEC_PER_SEC, usec % USEC_PER_SEC);
-    /* Literal formats in each branch keep -Wformat-nonliteral able to check them. */
-    if (broken_down(usec, st->utc, &tm)) {
-        if (mode == CTL_OUTPUT_SHORT_ISO)
-            n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
-        else if (mode != CTL_OUTPUT_SHORT_FULL && mode != CTL_OUTPUT_WITH_UNIT)
-            n = strftime(buf, sizeof(buf), "%b %d %H:%M:%S", &tm);
-        else if (st->utc) /* systemd's format_timestamp(), TIMESTAMP_UTC or TIMESTAMP_PRETTY */
-            n = strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S UTC", &tm);
-        else
-            n = strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S %Z", &tm);
-    }
+    /* The formats stay literals (a choice of two), so -Wformat-nonliteral still checks them. */
+    if (mode == CTL_OUTPUT_SHORT_FULL || mode == CTL_OUTPUT_WITH_UNIT)
+        n = format_full_timestamp(buf, sizeof(buf), usec, st->utc, false);
+    else if (broken_down(usec, st->utc, &tm))
+        n = strftime(buf, sizeof(buf),
+                     mode == CTL_OUTPUT_SHORT_ISO ? "%Y-%m-%dT%H:%M:%S%z" : "%b %d %H:%M:%S", &tm);
     if (n == 0)
         n = (size_t)snprintf(buf, sizeof(buf), "-");
     fputs(buf, f);
@@ -1234,17 +1247,12 @@ static void print_fields(FILE *f, const json_t *entry, enum ctl_output_mode mode
     size_t len;
 
     if (verbose) {
-        uint64_t usec = usec_field(entry, "realtime");
-        char day[64] = "", zone[16] = "UTC";
-        struct tm tm;
+        char when[CTL_TIMESTAMP_MAX];
 
-        if (broken_down(usec, st->utc, &tm)) {
-            strftime(day, sizeof(day), "%a %Y-%m-%d %H:%M:%S", &tm);
-            if (!st->utc)
-                strftime(zone, sizeof(zone), "%Z", &tm);
-        }
-        fprintf(f, "%s.%06u %s [s=%" PRId64 "]\n", day, (unsigned)(usec % USEC_PER_SEC), zone,
-                int_field(entry, "seq"));
+        if (format_full_timestamp(when, sizeof(when), usec_field(entry, "realtime"), st->utc,
+                                  true) == 0)
+            snprintf(when, sizeof(when), "-");
+        fprintf(f, "%s [s=%" PRId64 "]\n", when, int_field(entry, "seq"));
     }
     for (size_t i = 0; i < n; i++) {
         const char *name = journal_fields[i].journald;

@@ -3418,21 +3418,25 @@ static void sock_stop(struct unit *u)
     sock_set_state(u, SOCK_DEAD);
 }
 
-/* A service changed state: the sockets that trigger it follow (running / listening again). */
+/* Whether s is a socket unit that starts svc itself (not Accept=yes instances of it). */
+static bool sock_starts(struct unit *s, const struct unit *svc)
+{
+    return is_socket(s) && s->config && !s->config->accept && sock_service(s) == svc;
+}
+
 size_t manager_triggered_by(const struct unit *u, const struct unit **out, size_t max)
 {
     size_t n = 0;
 
     if (u->trigger && max > 0)
         out[n++] = u->trigger;
-    for (size_t i = 0; i < u->m->n_units && n < max; i++) {
-        struct unit *s = u->m->units[i];
-        if (is_socket(s) && s->config && !s->config->accept && sock_service(s) == u)
-            out[n++] = s;
-    }
+    for (size_t i = 0; i < u->m->n_units && n < max; i++)
+        if (sock_starts(u->m->units[i], u))
+            out[n++] = u->m->units[i];
     return n;
 }
 
+/* A service changed state: the sockets that trigger it follow (running / listening again). */
 static void sock_follow_service(struct unit *svc)
 {
     struct manager *m = svc->m;
@@ -3448,7 +3452,7 @@ static void sock_follow_service(struct unit *svc)
     }
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (!is_socket(u) || !u->config || u->config->accept || sock_service(u) != svc)
+        if (!sock_starts(u, svc))
             continue;
         if (u->sock_state != SOCK_LISTENING && u->sock_state != SOCK_RUNNING)
             continue;

@@ -685,9 +685,9 @@ static bool start_limit_hit(struct service *s)
     return s->limit_count > c->start_limit_burst;
 }
 
-/* A new run: the start limit, then ExecStartPre=. */
-/* explicit: a start someone asked for, which begins a new count of automatic restarts once
- * the start limit lets it through (systemd clears NRestarts= only then). */
+/* A new run: the start limit, then ExecStartPre=. explicit: a start someone asked for, which
+ * begins a new count of automatic restarts once the start limit lets it through (systemd
+ * clears NRestarts= only then). */
 static void service_enter_start_pre(struct service *s, bool explicit)
 {
     enum service_result failure;
