@@ -1877,6 +1877,8 @@ static void job_run(struct unit *u)
         if (service_is_inactive(s) && !u->job_waits_down && !start_conditions_met(u))
             return;
         r = service_start(s);
+        /* -EAGAIN (auto-restart): the job stays running; the restart timer's start ends it,
+         * "done" once active or "failed" if that attempt fails too (jobs_check). */
         if (r == -EBUSY) {
             /* Stopping: the job stays in progress and runs again once the unit is down
              * (jobs_check), as systemd queues a start behind a running stop. */
@@ -1894,7 +1896,9 @@ static void job_run(struct unit *u)
             job_finish(u, "done");
         return;
     case JOB_RESTART:
-        if (service_is_inactive(s) || s->state == SERVICE_STATE_AUTO_RESTART) {
+        /* In auto-restart the stop half cancels the pending restart (dead at once) and
+         * jobs_check starts the unit without waiting RestartSec=. */
+        if (service_is_inactive(s)) {
             u->restart_phase_stop = false;
             r = service_start(s);
             if (r == -ECANCELED)

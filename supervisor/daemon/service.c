@@ -739,9 +739,9 @@ int service_start(struct service *s)
     case SERVICE_STATE_FINAL_SIGKILL:
         return -EBUSY;
     case SERVICE_STATE_AUTO_RESTART:
-        /* An explicit start cuts the restart delay short. */
-        s->ops->timer_cancel(s->ud);
-        break;
+        /* As systemd's service_start(): the start job stays queued and the restart timer
+         * starts the unit; a user who will not wait RestartSec= restarts it instead. */
+        return -EAGAIN;
     default:
         break;
     }

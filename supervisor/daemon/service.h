@@ -206,8 +206,9 @@ void service_init(struct service *s, const struct unit_config *config,
                   const struct service_ops *ops, void *ud);
 
 /* Requests. Each returns 0, or -EALREADY (nothing to do), -ECANCELED (start limit hit: the
- * unit is failed with result start-limit-hit), -EBUSY (stopping; try again when down), or
- * -EOPNOTSUPP (reload without ExecReload=). */
+ * unit is failed with result start-limit-hit), -EBUSY (stopping; try again when down),
+ * -EAGAIN (start during auto-restart: the restart timer will start it), or -EOPNOTSUPP (reload
+ * without ExecReload=). */
 int service_start(struct service *s);
 int service_stop(struct service *s);
 /* The stop half of a restart: like stop, with RestartKillSignal=. */

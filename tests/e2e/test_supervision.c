@@ -407,6 +407,37 @@ Test(supervision, rst1_crash_restart_cycles_clean_RST_1)
 
 /* ---- RST-2: start limit ---- */
 
+/* A start during auto-restart stays queued until RestartSec= has passed, as systemd keeps the
+ * start job waiting for the restart timer; restart does not wait. */
+Test(supervision, start_during_auto_restart_waits_for_the_restart_timer)
+{
+    json_t *u;
+    int r;
+
+    harness_write_unitf(&d, "later.service",
+                        "[Service]\n"
+                        "ExecStart=%s crash 1\n"
+                        "Restart=always\n"
+                        "RestartSec=1h\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    harness_ctl(&d, NULL, NULL, "start", "later", NULL);
+    harness_wait_state(&d, "later", "activating", "auto-restart", 10000);
+    r = harness_ctl(&d, NULL, NULL, "start", "--no-block", "later", NULL);
+    cr_assert_eq(r, 0);
+    u = harness_get_unit(&d, "later");
+    cr_assert_str_eq(jstr(u, "subState"), "auto-restart", "the start cut RestartSec= short");
+    cr_assert(json_is_string(json_object_get(u, "job")) && strcmp(jstr(u, "job"), "start") == 0,
+              "want the start job to wait for the restart timer");
+    json_decref(u);
+    cr_assert_eq(journal_count("later", "crash: exit 1"), 1);
+    /* restart replaces the waiting start job and runs at once. */
+    r = harness_ctl(&d, NULL, NULL, "restart", "later", NULL);
+    cr_assert_eq(r, 0);
+    wait_journal_count("later", "crash: exit 1", 2, 10000);
+    stop_unit("later");
+}
+
 Test(supervision, rst2_start_limit_hit_then_reset_failed_RST_2)
 {
     char buf[64], *out = NULL, *err = NULL;

@@ -339,6 +339,30 @@ Test(service, auto_restart_is_logged_as_a_restart_job, .init = setup)
     cr_assert_eq(svc.n_restarts, 2);
 }
 
+/* A start during auto-restart waits for the restart timer, as systemd's service_start() keeps
+ * the start job queued (-EAGAIN); a stop cancels the pending restart at once. */
+Test(service, start_during_auto_restart_waits_for_restart_sec, .init = setup)
+{
+    cfg.restart = RESTART_ALWAYS;
+    cfg.restart_usec = 5 * USEC_PER_SEC;
+    service_start(&svc);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    uint64_t deadline = fk.timer_deadline;
+    cr_assert_eq(service_start(&svc), -EAGAIN);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    cr_assert(fk.timer_armed);
+    cr_assert_eq(fk.timer_deadline, deadline, "RestartSec= was cut short");
+    cr_assert_eq(fk.spawns, 1);
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(fk.spawns, 2);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(service_stop(&svc), 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_not(fk.timer_armed);
+}
+
 Test(service, oneshot_runs_each_command_then_exits, .init = setup)
 {
     static struct exec_command two[2];
