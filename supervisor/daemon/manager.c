@@ -59,6 +59,7 @@ struct listener;
 /* One main process and its two output streams. Shared by the unit (while current) and each
  * stream still open; freed when the last reference goes. */
 struct exec_watch;
+struct pid_file_watch;
 
 struct run {
     struct unit *unit; /* NULL once the unit let go of it */
@@ -107,12 +108,13 @@ struct unit {
      * status; emptied when a new configuration applies. */
     struct exec_slot *exec_slots;
     size_t n_exec_slots;
-    struct job_waiter *waiters;         /* clients waiting for the end of `job` */
-    enum job_type job;                  /* the pending job, JOB_NONE when none */
-    bool job_running;                   /* its service request has been made */
-    bool job_waits_down;                /* a start found the unit stopping: rerun once down */
-    bool restart_phase_stop;            /* a restart job is in its stop half */
-    bool ignore_order;                  /* the job closes an ordering cycle: run it regardless */
+    struct pid_file_watch *pid_file_watch; /* a forking start waiting for PIDFile= */
+    struct job_waiter *waiters;            /* clients waiting for the end of `job` */
+    enum job_type job;                     /* the pending job, JOB_NONE when none */
+    bool job_running;                      /* its service request has been made */
+    bool job_waits_down;                   /* a start found the unit stopping: rerun once down */
+    bool restart_phase_stop;               /* a restart job is in its stop half */
+    bool ignore_order;                     /* the job closes an ordering cycle: run it regardless */
     bool dependency_missing;            /* a required unit is missing: the job fails "dependency" */
     struct unit_config *pending_config; /* read by daemon-reload, applies at the next start */
     bool changed_on_disk;               /* pending_config differs from what runs */
@@ -1468,47 +1470,28 @@ static int read_pid_file(const char *path, pid_t *ret)
     return 0;
 }
 
-/* Our direct children that no unit tracks yet: after a double fork, the daemon is reparented
- * to us (we are a subreaper). Exactly one such process makes the guess safe. */
-static int guess_orphan_main(struct manager *m, pid_t *ret)
+/* The daemon a forking unit's parent left behind, as systemd guesses it (the one process of the
+ * unit whose parent is the manager): our direct children that no unit tracks yet (after a
+ * double fork the daemon is reparented to us, the subreaper), in one of u's process groups or
+ * carrying its $INVOCATION_ID (it called setsid()). Exactly one such process makes the guess
+ * safe; another unit's leftovers do not count. */
+static int guess_orphan_main(struct unit *u, pid_t *ret)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    pid_t found = 0, self = getpid();
+    const struct service *s = &u->service;
+    pid_t adopted[64], found = 0;
+    size_t n = proc_untracked_children(adopted, 64, pid_is_tracked, u->m);
     int count = 0;
 
-    if (!d)
-        return -errno;
-    while ((de = readdir(d))) {
-        char path[64], buf[512];
-        pid_t pid = (pid_t)atoi(de->d_name);
-        if (pid <= 0)
+    for (size_t i = 0; i < n; i++) {
+        pid_t pgid = getpgid(adopted[i]);
+        if (pgid < 0)
             continue;
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (!pid_in(s->groups, s->n_groups, pgid) &&
+            !proc_has_invocation(adopted[i], u->invocation))
             continue;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');
-        char st;
-        int ppid;
-        if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2 || ppid != self || st == 'Z')
-            continue;
-        bool tracked = false;
-        for (size_t i = 0; i < m->n_units && !tracked; i++)
-            for (int k = 0; k < 2; k++)
-                if (m->units[i]->runs[k] && m->units[i]->runs[k]->pid == pid)
-                    tracked = true;
-        if (!tracked) {
-            found = pid;
-            count++;
-        }
+        found = adopted[i];
+        count++;
     }
-    closedir(d);
     if (count != 1)
         return -ESRCH;
     *ret = found;
@@ -1545,35 +1528,162 @@ static int watch_main_pid(struct unit *u, pid_t pid)
     return 0;
 }
 
-static int op_find_main_pid(void *ud, pid_t pgid, pid_t *ret_pid)
+static int op_find_main_pid(void *ud, pid_t pgid, bool warn, pid_t *ret_pid)
 {
     struct unit *u = ud;
     const struct unit_config *c = u->config;
+    char msg[PATH_MAX + 128];
     pid_t pid = 0;
     int r;
 
+    (void)pgid;
     if (c->pid_file)
         r = read_pid_file(c->pid_file, &pid);
     else if (c->guess_main_pid)
-        r = guess_orphan_main(u->m, &pid);
+        r = guess_orphan_main(u, &pid);
     else
         r = -ESRCH;
     if (r < 0) {
-        char msg[PATH_MAX + 128];
+        if (!warn)
+            return r;
         if (c->pid_file)
             snprintf(msg, sizeof(msg), "Can't open PID file %s (yet?) after start: %s", c->pid_file,
                      strerror(-r));
         else
             snprintf(msg, sizeof(msg),
-                     "Cannot determine the main process; supervising the group only.");
+                     "Cannot determine the main process; supervising its processes only.");
         unit_log(u, LOG_WARNING, msg);
         return r;
+    }
+    /* systemd's service_is_suitable_main_pid(): never ourselves, never a process that is gone.
+     * (A pid outside the unit is accepted: without cgroups we cannot tell who owns it.) */
+    if (pid == getpid() || (kill(pid, 0) < 0 && errno == ESRCH)) {
+        if (pid == getpid())
+            snprintf(msg, sizeof(msg), "New main PID %d is the manager itself, refusing.",
+                     (int)pid);
+        else
+            snprintf(msg, sizeof(msg), "New main PID %d does not exist or is a zombie.", (int)pid);
+        if (warn)
+            unit_log(u, LOG_WARNING, msg);
+        return pid == getpid() ? -EPERM : -ESRCH;
     }
     r = watch_main_pid(u, pid);
     if (r < 0)
         return r;
     *ret_pid = pid;
     return 0;
+}
+
+/* PIDFile= awaited (systemd's service_demand_pid_file()): inotify on its directory, through
+ * uv_fs_event, tells when it may have been written; where the directory cannot be watched (it
+ * does not exist yet), the file is polled instead. Freed by its close callback, so a unit
+ * freed meanwhile only has to let go of it. */
+struct pid_file_watch {
+    union {
+        uv_handle_t handle;
+        uv_fs_event_t event;
+        uv_fs_poll_t poll;
+    } h;
+    struct unit *unit; /* NULL once the unit let go of it */
+    char *name;        /* the file's name in the watched directory */
+};
+
+#define PID_FILE_POLL_MS 100
+
+static void pid_file_watch_closed(uv_handle_t *h)
+{
+    struct pid_file_watch *w = h->data;
+
+    free(w->name);
+    free(w);
+}
+
+static void pid_file_watch_stop(struct unit *u)
+{
+    struct pid_file_watch *w = u->pid_file_watch;
+
+    if (!w)
+        return;
+    u->pid_file_watch = NULL;
+    w->unit = NULL;
+    uv_close(&w->h.handle, pid_file_watch_closed);
+}
+
+static void on_pid_file_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    struct pid_file_watch *w = h->data;
+
+    (void)events;
+    if (!w->unit || status < 0 || (filename && strcmp(filename, w->name) != 0))
+        return;
+    service_pid_file_changed(&w->unit->service);
+}
+
+static void on_pid_file_poll(uv_fs_poll_t *h, int status, const uv_stat_t *prev,
+                             const uv_stat_t *curr)
+{
+    struct pid_file_watch *w = h->data;
+
+    (void)prev;
+    (void)curr;
+    if (w->unit && status == 0)
+        service_pid_file_changed(&w->unit->service);
+}
+
+static struct pid_file_watch *pid_file_watch_new(struct unit *u, const char *name)
+{
+    struct pid_file_watch *w = calloc(1, sizeof(*w));
+
+    if (w && !(w->name = strdup(name))) {
+        free(w);
+        return NULL;
+    }
+    if (w) {
+        w->unit = u;
+        w->h.handle.data = w;
+    }
+    return w;
+}
+
+static void op_watch_pid_file(void *ud, bool on)
+{
+    struct unit *u = ud;
+    const char *path = u->config ? u->config->pid_file : NULL;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    struct pid_file_watch *w;
+    char dir[PATH_MAX];
+
+    pid_file_watch_stop(u);
+    if (!on || !slash)
+        return;
+    snprintf(dir, sizeof(dir), "%.*s", slash > path ? (int)(slash - path) : 1, path);
+    w = pid_file_watch_new(u, slash + 1);
+    if (w && uv_fs_event_init(u->m->loop, &w->h.event) == 0) {
+        if (uv_fs_event_start(&w->h.event, on_pid_file_event, dir, 0) == 0) {
+            u->pid_file_watch = w;
+            return;
+        }
+        w->unit = NULL;
+        uv_close(&w->h.handle, pid_file_watch_closed);
+        w = pid_file_watch_new(u, slash + 1);
+    }
+    /* The directory is not there yet (or inotify is out of watches): poll the file. */
+    if (w && uv_fs_poll_init(u->m->loop, &w->h.poll) == 0) {
+        if (uv_fs_poll_start(&w->h.poll, on_pid_file_poll, path, PID_FILE_POLL_MS) == 0) {
+            log_debug("%s: cannot watch %s; polling %s every %d ms", u->name, dir, path,
+                      PID_FILE_POLL_MS);
+            u->pid_file_watch = w;
+            return;
+        }
+        w->unit = NULL;
+        uv_close(&w->h.handle, pid_file_watch_closed);
+        w = NULL;
+    }
+    if (w) {
+        free(w->name);
+        free(w);
+    }
+    unit_log(u, LOG_WARNING, "Cannot watch the PID file; waiting for the start timeout.");
 }
 
 /* Status names the process actually tracked, not the command that started it. */
@@ -1593,6 +1703,7 @@ static const struct service_ops real_ops = {
     .kill = op_kill,
     .group_alive = op_group_alive,
     .find_main_pid = op_find_main_pid,
+    .watch_pid_file = op_watch_pid_file,
     .timer_arm = op_timer_arm,
     .timer_cancel = op_timer_cancel,
     .now = op_now,
@@ -2366,6 +2477,7 @@ static void unit_free(struct unit *u)
     free(u->dropins_version);
     free(u->main_command);
     free(u->exec_slots);
+    pid_file_watch_stop(u);
     uv_close((uv_handle_t *)&u->timer, on_handle_closed);
     uv_close((uv_handle_t *)&u->drain_timer, on_handle_closed);
     uv_close((uv_handle_t *)&u->job_timer, on_handle_closed);
@@ -3063,7 +3175,7 @@ void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
     /* Any exit may have been the last of a group a unit is waiting on. */
     for (size_t i = 0; i < m->n_units; i++) {
         struct unit *u = m->units[i];
-        if (u->config && service_is_waiting_for_group(&u->service))
+        if (u->config && service_watches_group(&u->service))
             service_group_changed(&u->service);
     }
 }

@@ -710,23 +710,47 @@ static size_t untracked_children(bool (*is_tracked)(pid_t pid, void *userdata), 
     return untracked.n;
 }
 
+bool proc_has_invocation(pid_t pid, const char *invocation)
+{
+    char path[64], needle[64], buf[65536];
+    size_t needle_len;
+    ssize_t len;
+    int fd;
+
+    if (!invocation || !*invocation)
+        return false;
+    needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    len = read(fd, buf, sizeof(buf));
+    close(fd);
+    /* Entries are NUL-terminated, so a longer value cannot match by prefix. */
+    for (ssize_t off = 0; len > 0 && off + (ssize_t)needle_len <= len;) {
+        const char *entry = buf + off;
+        size_t l = strnlen(entry, (size_t)(len - off));
+        if (l + 1 == needle_len && memcmp(entry, needle, needle_len) == 0)
+            return true;
+        off += (ssize_t)l + 1;
+    }
+    return false;
+}
+
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
                         bool (*is_tracked)(pid_t pid, void *userdata), void *userdata)
 {
     const pid_t *children;
-    char needle[64];
-    size_t needle_len, n;
+    size_t n;
     int found = 0;
 
     if (!invocation || !*invocation)
         return 0;
-    needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
     /* A process that left its group has lost its parent too (that is how it escaped: fork,
      * setsid, parent exits), so as a subreaper we are its parent now: only our own children
      * need a look, not all of /proc, and of those only the ones no unit tracks. */
     n = untracked_children(is_tracked, userdata, &children);
     for (size_t k = 0; k < n; k++) {
-        char path[64], buf[65536];
         pid_t pid = children[k];
         pid_t pgid;
         bool ours = false;
@@ -740,26 +764,11 @@ int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_gr
         for (size_t i = 0; i < n_groups; i++)
             if (pgid == groups[i])
                 ours = true; /* the group kill reaches it already */
-        if (ours)
+        if (ours || !proc_has_invocation(pid, invocation))
             continue;
-        snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t len = read(fd, buf, sizeof(buf));
-        close(fd);
-        /* Entries are NUL-terminated, so a longer value cannot match by prefix. */
-        for (ssize_t off = 0; len > 0 && off + (ssize_t)needle_len <= len;) {
-            const char *entry = buf + off;
-            size_t l = strnlen(entry, (size_t)(len - off));
-            if (l + 1 == needle_len && memcmp(entry, needle, needle_len) == 0) {
-                found++;
-                if (sig)
-                    (void)kill(pid, sig);
-                break;
-            }
-            off += (ssize_t)l + 1;
-        }
+        found++;
+        if (sig)
+            (void)kill(pid, sig);
     }
     return found;
 }

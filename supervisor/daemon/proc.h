@@ -108,6 +108,9 @@ int proc_pidfd_open(pid_t pid);
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,
                         bool (*is_tracked)(pid_t pid, void *userdata), void *userdata);
 
+/* Does pid's environment hold INVOCATION_ID=invocation (it belongs to that run)? */
+bool proc_has_invocation(pid_t pid, const char *invocation);
+
 /* Up to max pids of the processes in process group pgid (a /proc scan). */
 size_t proc_group_members(pid_t pgid, pid_t *out, size_t max);
 

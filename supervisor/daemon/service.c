@@ -138,6 +138,12 @@ bool service_is_waiting_for_group(const struct service *s)
     }
 }
 
+bool service_watches_group(const struct service *s)
+{
+    return service_is_waiting_for_group(s) || s->pid_file_pending ||
+           (s->main_unknown && s->state == SERVICE_STATE_RUNNING);
+}
+
 static bool is_clean_signal(int sig)
 {
     return sig == SIGHUP || sig == SIGINT || sig == SIGTERM || sig == SIGPIPE;
@@ -256,6 +262,11 @@ static void service_set_state(struct service *s, enum service_state state)
 {
     enum service_state old = s->state;
 
+    /* Only a start waits for PIDFile=; whatever ends the wait ends the watch. */
+    if (s->pid_file_pending && state != SERVICE_STATE_START && state != SERVICE_STATE_START_POST) {
+        s->pid_file_pending = false;
+        s->ops->watch_pid_file(s->ud, false);
+    }
     s->state = state;
     if (old != state)
         s->ops->state_changed(s->ud, old, state);
@@ -307,6 +318,22 @@ static void add_group(struct service *s, pid_t pgid)
     /* Very long ExecStartPre= chains: forget the oldest group, which is almost surely empty. */
     memmove(s->groups, s->groups + 1, (SERVICE_GROUPS_MAX - 1) * sizeof(pid_t));
     s->groups[SERVICE_GROUPS_MAX - 1] = pgid;
+}
+
+/* Is any process of the run left, whatever KillMode= says: what systemd's cgroup_good()
+ * answers for a unit whose main process is unknown. */
+static bool any_process_left(struct service *s)
+{
+    for (size_t i = 0; i < s->n_groups; i++)
+        if (s->ops->group_alive(s->ud, s->groups[i]))
+            return true;
+    return false;
+}
+
+/* The main process runs, or, when it is unknown, something of the unit does (service_good()). */
+static bool main_good(struct service *s)
+{
+    return s->main_pid > 0 || (s->main_unknown && any_process_left(s));
 }
 
 static bool groups_alive(struct service *s)
@@ -568,7 +595,7 @@ static void service_enter_running(struct service *s, enum service_result f)
         return;
     }
     s->started = true;
-    if (s->main_pid > 0) {
+    if (main_good(s)) {
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_RUNNING);
         service_log(s, LOG_INFO, "Started %s.", describe(s));
@@ -703,6 +730,7 @@ static void service_enter_start_pre(struct service *s, bool explicit)
     s->restarting = false;
     s->started = false;
     s->finish_pending = false;
+    s->main_unknown = false;
     if (start_limit_hit(s)) {
         service_log(s, LOG_WARNING, "Start request repeated too quickly.");
         service_enter_dead(s, SERVICE_RESULT_START_LIMIT_HIT, false);
@@ -851,6 +879,39 @@ static void log_exit(struct service *s, const char *who, const struct exit_info 
                 exit->code == CLD_DUMPED ? "dumped" : "killed", exit->status, name ? name : "?");
 }
 
+/* Type=forking: takes the daemon as the main process. Without PIDFile=, a daemon that cannot
+ * be told apart leaves the main pid unknown and the unit supervised by its processes. */
+static bool find_forking_main(struct service *s, bool warn)
+{
+    pid_t pid;
+
+    if (s->ops->find_main_pid(s->ud, s->groups[0], warn, &pid) >= 0) {
+        s->main_pid = pid;
+        s->main_is_command = false;
+        s->main_exited = false;
+        s->main_unknown = false;
+        return true;
+    }
+    s->main_unknown = true;
+    return false;
+}
+
+/* PIDFile= is not there yet (systemd's service_demand_pid_file()): wait for it in this state
+ * until the start timeout, unless nothing is left to write it. */
+static void await_pid_file(struct service *s)
+{
+    if (!any_process_left(s)) {
+        service_log(s, LOG_WARNING, "Daemon never wrote its PID file. Failing.");
+        if (s->state == SERVICE_STATE_START)
+            service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_PROTOCOL);
+        else
+            service_enter_stop(s, SERVICE_RESULT_PROTOCOL);
+        return;
+    }
+    s->pid_file_pending = true;
+    s->ops->watch_pid_file(s->ud, true);
+}
+
 static void main_exited(struct service *s, const struct exit_info *exit)
 {
     const struct unit_config *c = s->config;
@@ -880,18 +941,17 @@ static void main_exited(struct service *s, const struct exit_info *exit)
     switch (s->state) {
     case SERVICE_STATE_START:
         if (c->type == SERVICE_TYPE_FORKING) {
-            pid_t pid;
             if (f != SERVICE_RESULT_SUCCESS) {
                 service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, f);
                 return;
             }
-            /* The parent is gone; the daemon it left behind is the main process now. */
-            if (s->ops->find_main_pid(s->ud, s->groups[0], &pid) >= 0) {
-                s->main_pid = pid;
-                s->main_is_command = false;
-                s->main_exited = false;
-            }
-            service_enter_start_post(s);
+            /* The parent is gone; the daemon it left behind is the main process now. An
+             * ExecStartPost= may be what writes PIDFile=: then it is looked for again after. */
+            if (find_forking_main(s, c->exec_start_post.n == 0) || c->exec_start_post.n > 0 ||
+                !c->pid_file)
+                service_enter_start_post(s);
+            else
+                await_pid_file(s);
             return;
         }
         if (c->type == SERVICE_TYPE_ONESHOT) {
@@ -980,6 +1040,11 @@ static void control_finished(struct service *s, enum service_result f)
             service_enter_stop(s, f);
             return;
         }
+        if (c->type == SERVICE_TYPE_FORKING && s->main_pid == 0 && c->pid_file &&
+            !find_forking_main(s, true)) {
+            await_pid_file(s);
+            return;
+        }
         service_enter_running(s, SERVICE_RESULT_SUCCESS);
         return;
     case SERVICE_STATE_RELOAD:
@@ -988,9 +1053,10 @@ static void control_finished(struct service *s, enum service_result f)
             service_log(s, LOG_WARNING, "Reload failed.");
         else
             service_log(s, LOG_INFO, "Reloaded %s.", describe(s));
-        if (s->main_pid > 0 || c->remain_after_exit) {
+        if (main_good(s) || c->remain_after_exit) {
+            bool good = main_good(s);
             s->ops->timer_cancel(s->ud);
-            service_set_state(s, s->main_pid > 0 ? SERVICE_STATE_RUNNING : SERVICE_STATE_EXITED);
+            service_set_state(s, good ? SERVICE_STATE_RUNNING : SERVICE_STATE_EXITED);
         } else {
             service_enter_stop(s, SERVICE_RESULT_SUCCESS);
         }
@@ -1121,16 +1187,37 @@ void service_set_main_pid(struct service *s, pid_t pid)
     s->main_pid = pid;
     s->main_is_command = false;
     s->main_exited = false;
+    s->main_unknown = false;
 }
 
 void service_group_changed(struct service *s)
 {
+    if (s->pid_file_pending) {
+        if (!any_process_left(s))
+            await_pid_file(s); /* nobody left to write it: protocol */
+        return;
+    }
+    if (s->main_unknown && s->state == SERVICE_STATE_RUNNING) {
+        /* The last process of a unit whose main pid is unknown is gone: it ended. */
+        if (!any_process_left(s))
+            service_enter_running(s, SERVICE_RESULT_SUCCESS);
+        return;
+    }
     if (!service_is_waiting_for_group(s) || anything_left(s))
         return;
     if (is_stop_state(s->state))
         service_enter_stop_post(s, SERVICE_RESULT_SUCCESS);
     else
         service_enter_dead(s, SERVICE_RESULT_SUCCESS, true);
+}
+
+void service_pid_file_changed(struct service *s)
+{
+    if (!s->pid_file_pending || !find_forking_main(s, false))
+        return;
+    s->pid_file_pending = false;
+    s->ops->watch_pid_file(s->ud, false);
+    service_enter_running(s, SERVICE_RESULT_SUCCESS);
 }
 
 void service_timer_fired(struct service *s)

@@ -31,9 +31,13 @@
  *   start      --spawn failed--> stop-sigterm(exec)
  *              simple/exec/idle/dbus: spawned -> start-post
  *              oneshot: each ExecStart= in turn, then start-post; a failure -> stop-sigterm(f)
- *              forking: the parent's clean exit -> main pid from PIDFile= or the group ->
- * start-post start-post --control ok-->  next command, or running (exited / stop when the main is
- * gone)
+ *              forking: the parent's clean exit -> main pid from PIDFile= (or the only process
+ *              left) -> start-post. A PIDFile= not written yet is waited for (in start, or after
+ *              start-post when there is ExecStartPost=) until TimeoutStartSec=; if the unit's
+ *              processes are all gone first: stop-sigterm (protocol). Without PIDFile= and no
+ *              single process to guess, the main pid stays unknown and the unit runs as long
+ *              as any of its processes does (systemd's service_good() on the cgroup).
+ *   start-post --control ok-->  next command, or running (exited / stop when the main is gone)
  *              --control failed--> stop(f)
  *   running    --main exit-->   stop(f from the exit)
  *   running    --reload-->      reload --done--> running
@@ -130,8 +134,11 @@ struct service_ops {
     /* True while any process of process group pgid is alive. */
     bool (*group_alive)(void *ud, pid_t pgid);
     /* Type=forking: the daemon's pid, from PIDFile= or as the only process left in pgid.
-     * 0 with *ret_pid, or a negative errno. The manager starts watching that pid. */
-    int (*find_main_pid)(void *ud, pid_t pgid, pid_t *ret_pid);
+     * 0 with *ret_pid, or a negative errno. The manager starts watching that pid. warn: log
+     * why it failed (the first look; retries while the file is awaited stay quiet). */
+    int (*find_main_pid)(void *ud, pid_t pgid, bool warn, pid_t *ret_pid);
+    /* Starts (on) or stops watching PIDFile=: a change calls service_pid_file_changed(). */
+    void (*watch_pid_file)(void *ud, bool on);
     /* The unit's one timer: arm replaces any armed deadline. */
     void (*timer_arm)(void *ud, uint64_t usec_from_now);
     void (*timer_cancel)(void *ud);
@@ -177,6 +184,8 @@ struct service {
     bool main_exited;           /* main_exit is valid (kept across runs for status) */
     bool run_main_exited;       /* ... and it belongs to the current run */
     bool main_is_command;       /* main_pid is the ExecStart= we spawned, so its "-" applies */
+    bool main_unknown;          /* forking without a main pid: good while any process is left */
+    bool pid_file_pending;      /* waiting for PIDFile= to name the main process */
     pid_t exec_main_pid;        /* the last main process that exited (ExecMainPID=, for status) */
     const struct exec_command *control_cmds; /* the list the control process walks */
     size_t control_n, control_index;
@@ -243,6 +252,8 @@ void service_child_exited(struct service *s, pid_t pid, const struct exit_info *
 void service_timer_fired(struct service *s);
 /* Some process of the unit went away: re-check whether anything is left. */
 void service_group_changed(struct service *s);
+/* PIDFile= may have been written: a start waiting for it goes on once it names a process. */
+void service_pid_file_changed(struct service *s);
 
 enum active_state service_active_state(const struct service *s);
 enum active_state service_state_to_active(enum service_state state);
@@ -250,6 +261,10 @@ bool service_is_active(const struct service *s);   /* running, exited or reload 
 bool service_is_inactive(const struct service *s); /* dead or failed */
 /* True while the state machine waits for processes to go (stop-*, final-*). */
 bool service_is_waiting_for_group(const struct service *s);
+/* True while the unit's fate hangs on whether any of its processes is left: waiting for them
+ * to go, or running (or waiting for PIDFile=) without a known main process. Every exit then
+ * calls for service_group_changed(). */
+bool service_watches_group(const struct service *s);
 
 /* The Restart= decision: a pure function of the policy and how the run ended, as the table in
  * systemd.service(5) and systemd's service_shall_restart(). *ret_reason explains it. */

@@ -1840,6 +1840,89 @@ Test(supervision, type_forking_shell_background_child)
     harness_stop(&d);
 }
 
+/* PIDFile= written a while after the parent exited: the start waits for it, as systemd
+ * watches the file, and the main PID is the one it names. */
+Test(supervision, type_forking_waits_for_a_late_pid_file)
+{
+    char pidfile[PATH_MAX], *text;
+    int r;
+
+    harness_path(&d, pidfile, "run/late.pid");
+    harness_write_unitf(&d, "late.service",
+                        "[Service]\nType=forking\nPIDFile=%s\n"
+                        "ExecStart=/bin/sh -c '/bin/sh -c \"sleep 0.3; echo \\$\\$ > %s; exec "
+                        "sleep 1000\" &'\n",
+                        pidfile, pidfile);
+    harness_start(&d);
+    r = harness_ctl(&d, NULL, NULL, "start", "late", NULL);
+    cr_assert_eq(r, 0, "start failed; want it to wait for the PID file");
+    assert_active_now("late", "active (running)");
+    text = harness_read(&d, "run/late.pid");
+    cr_assert_not_null(text);
+    pid_t daemon_pid = (pid_t)atoi(text);
+    free(text);
+    harness_track_pid(&d, daemon_pid);
+    cr_assert_eq(harness_main_pid(&d, "late"), daemon_pid);
+    stop_unit("late");
+    cr_assert(!harness_pid_alive(daemon_pid));
+    harness_stop(&d);
+}
+
+/* The parent exited, nothing wrote PIDFile= and nothing is left: result protocol, as
+ * systemd's "Daemon never wrote its PID file. Failing." */
+Test(supervision, type_forking_pid_file_never_written_is_protocol)
+{
+    char pidfile[PATH_MAX];
+    int r;
+
+    harness_path(&d, pidfile, "run/never.pid");
+    harness_write_unitf(&d, "nopid.service",
+                        "[Service]\nType=forking\nPIDFile=%s\nExecStart=/bin/sh -c 'sleep 0.2 &'\n",
+                        pidfile);
+    harness_start(&d);
+    r = harness_ctl(&d, NULL, NULL, "start", "nopid", NULL);
+    cr_assert_neq(r, 0);
+    assert_active_now("nopid", "failed (Result: protocol)");
+    wait_journal("nopid", "Daemon never wrote its PID file. Failing.", 5000);
+    harness_stop(&d);
+}
+
+/* Gone from /proc: not even a zombie, so minisupd reaped it (and saw the exit). */
+static bool pid_reaped(void *arg)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/%d", (int)*(pid_t *)arg);
+    return access(path, F_OK) != 0;
+}
+
+/* No PIDFile= and two processes left, so no main process to guess: the unit runs while any of
+ * them does (systemd falls back on the cgroup), and ends cleanly when the last is gone. */
+Test(supervision, type_forking_without_main_pid_runs_while_processes_remain)
+{
+    pid_t kids[8];
+    size_t n;
+
+    harness_write_unit(
+        &d, "twins.service",
+        "[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & sleep 1000 &'\n");
+    harness_start(&d);
+    start_unit("twins");
+    assert_active_now("twins", "active (running)");
+    /* MainPID= is unknown (status shows the parent's exit there, as systemctl does). */
+    cr_assert_eq(unit_int("twins", "mainPid"), 0);
+    n = harness_descendants(d.pid, kids, 8);
+    cr_assert_eq(n, 2, "want the two sleeps, found %zu processes", n);
+    for (size_t i = 0; i < n; i++)
+        harness_track_pid(&d, kids[i]);
+    cr_assert_eq(kill(kids[0], SIGKILL), 0);
+    cr_assert(wait_until(pid_reaped, &kids[0], 10000), "minisupd did not reap %d", (int)kids[0]);
+    assert_active_now("twins", "active (running)");
+    cr_assert_eq(kill(kids[1], SIGKILL), 0);
+    assert_status("twins", "inactive (dead)", 10000);
+    harness_stop(&d);
+}
+
 struct status_text_wait {
     const char *unit, *want;
     char last[128];

@@ -25,6 +25,8 @@ struct fake {
     int kills[32][3]; /* pid, sig, group */
     unsigned n_kills;
     bool group_alive;
+    int main_pid_error;    /* find_main_pid fails with this when non-zero */
+    bool pid_file_watched; /* watch_pid_file(on) */
     unsigned state_changes;
     char last_log[256];
     char logs[2048]; /* every message, one per line, in order */
@@ -65,10 +67,19 @@ static bool f_group_alive(void *ud, pid_t pgid)
     return ((struct fake *)ud)->group_alive;
 }
 
-static int f_find_main_pid(void *ud, pid_t pgid, pid_t *ret)
+static int f_find_main_pid(void *ud, pid_t pgid, bool warn, pid_t *ret)
 {
+    struct fake *f = ud;
+
+    if (f->main_pid_error)
+        return -f->main_pid_error;
     *ret = 4242;
     return 0;
+}
+
+static void f_watch_pid_file(void *ud, bool on)
+{
+    ((struct fake *)ud)->pid_file_watched = on;
 }
 
 static void f_timer_arm(void *ud, uint64_t usec)
@@ -108,6 +119,7 @@ static const struct service_ops fake_ops = {
     .kill = f_kill,
     .group_alive = f_group_alive,
     .find_main_pid = f_find_main_pid,
+    .watch_pid_file = f_watch_pid_file,
     .timer_arm = f_timer_arm,
     .timer_cancel = f_timer_cancel,
     .now = f_now,
@@ -550,6 +562,105 @@ Test(service, forking_takes_the_daemon_as_main, .init = setup)
     cr_assert_eq(svc.state, SERVICE_STATE_START);
     struct exit_info e = {CLD_EXITED, 0};
     service_child_exited(&svc, svc.main_pid, &e);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 4242);
+}
+
+/* The parent exits cleanly while its daemon lives on (the group stays alive). */
+static void forking_parent_exits(void)
+{
+    struct exit_info e = {CLD_EXITED, 0};
+
+    fk.group_alive = true;
+    service_child_exited(&svc, svc.main_pid, &e);
+}
+
+/* No PIDFile= and no single process to guess: the main pid stays unknown and the unit runs as
+ * long as any of its processes does, as systemd's service_good() falls back on the cgroup. */
+Test(service, forking_without_main_pid_runs_while_processes_remain, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    fk.main_pid_error = ESRCH;
+    service_start(&svc);
+    forking_parent_exits();
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 0);
+    cr_assert(service_watches_group(&svc));
+    service_group_changed(&svc); /* some process went, others remain */
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    fk.group_alive = false;
+    service_group_changed(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_DEAD);
+    cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
+}
+
+/* PIDFile= written only after the parent exited: the start waits for it (systemd watches the
+ * file until the start timeout), then runs with the pid it names. */
+Test(service, forking_waits_for_a_late_pid_file, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    cfg.pid_file = "/run/t.pid";
+    fk.main_pid_error = ENOENT;
+    service_start(&svc);
+    forking_parent_exits();
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    cr_assert(fk.pid_file_watched);
+    cr_assert(fk.timer_armed, "the start timeout still bounds the wait");
+    service_pid_file_changed(&svc); /* written, but not readable yet */
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    fk.main_pid_error = 0;
+    service_pid_file_changed(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(svc.main_pid, 4242);
+    cr_assert_not(fk.pid_file_watched);
+}
+
+/* Everything gone and no PIDFile= written: result protocol, as systemd's "Daemon never wrote
+ * its PID file. Failing." */
+Test(service, forking_pid_file_never_written_is_protocol, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    cfg.pid_file = "/run/t.pid";
+    fk.main_pid_error = ENOENT;
+    service_start(&svc);
+    forking_parent_exits();
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    fk.group_alive = false;
+    service_group_changed(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert_eq(svc.result, SERVICE_RESULT_PROTOCOL);
+    cr_assert_not(fk.pid_file_watched);
+    cr_assert(strstr(fk.logs, "Daemon never wrote its PID file. Failing.\n"));
+}
+
+/* The wait for PIDFile= ends with TimeoutStartSec=. */
+Test(service, forking_pid_file_wait_times_out, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    cfg.pid_file = "/run/t.pid";
+    fk.main_pid_error = ENOENT;
+    service_start(&svc);
+    forking_parent_exits();
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(svc.result, SERVICE_RESULT_TIMEOUT);
+    cr_assert_not(fk.pid_file_watched);
+}
+
+/* With ExecStartPost= the file may be its work: looked for again once it is done. */
+Test(service, forking_pid_file_after_exec_start_post, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cfg.exec_start_post.items = cmds3;
+    cfg.exec_start_post.n = 1;
+    cfg.type = SERVICE_TYPE_FORKING;
+    cfg.pid_file = "/run/t.pid";
+    fk.main_pid_error = ENOENT;
+    service_start(&svc);
+    forking_parent_exits();
+    cr_assert_eq(svc.state, SERVICE_STATE_START_POST);
+    fk.main_pid_error = 0;
+    control_exit(CLD_EXITED, 0);
     cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
     cr_assert_eq(svc.main_pid, 4242);
 }
