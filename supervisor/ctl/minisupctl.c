@@ -664,10 +664,12 @@ static const char *failure_explanation(const char *result)
         const char *result, *explanation;
     } table[] = {
         {"resources", "of unavailable resources or another system error"},
+        {"protocol", "the service did not take the steps required by its unit configuration"},
         {"timeout", "a timeout was exceeded"},
         {"exit-code", "the control process exited with error code"},
         {"signal", "a fatal signal was delivered to the control process"},
         {"core-dump", "a fatal signal was delivered causing the control process to dump core"},
+        {"watchdog", "the service failed to send watchdog ping"},
         {"start-limit-hit", "start of the service was attempted too often"},
         {"exec", "the service's program could not be executed"},
     };

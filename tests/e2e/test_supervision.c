@@ -1872,7 +1872,7 @@ Test(supervision, type_forking_waits_for_a_late_pid_file)
  * systemd's "Daemon never wrote its PID file. Failing." */
 Test(supervision, type_forking_pid_file_never_written_is_protocol)
 {
-    char pidfile[PATH_MAX];
+    char pidfile[PATH_MAX], *err = NULL;
     int r;
 
     harness_path(&d, pidfile, "run/never.pid");
@@ -1880,8 +1880,13 @@ Test(supervision, type_forking_pid_file_never_written_is_protocol)
                         "[Service]\nType=forking\nPIDFile=%s\nExecStart=/bin/sh -c 'sleep 0.2 &'\n",
                         pidfile);
     harness_start(&d);
-    r = harness_ctl(&d, NULL, NULL, "start", "nopid", NULL);
+    r = harness_ctl(&d, NULL, &err, "start", "nopid", NULL);
     cr_assert_neq(r, 0);
+    /* systemctl's pointer for result protocol. */
+    cr_assert(strstr(err, "Job for nopid.service failed because the service did not take the "
+                          "steps required by its unit configuration.\n"),
+              "stderr: %s", err);
+    free(err);
     assert_active_now("nopid", "failed (Result: protocol)");
     wait_journal("nopid", "Daemon never wrote its PID file. Failing.", 5000);
     harness_stop(&d);
