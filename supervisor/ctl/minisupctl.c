@@ -744,9 +744,39 @@ static json_t *unit_call_params(const struct ctl *c, const struct unit_call *cal
     return p;
 }
 
+/* systemctl's warn_unit_file_changed(): the unit's files changed since minisupd read them. */
+static void warn_unit_file_changed(const char *name)
+{
+    fflush(stdout);
+    fprintf(stderr,
+            "Warning: The unit file, source configuration file or drop-ins of %s changed on "
+            "disk. Run 'minisupctl daemon-reload' to reload units.\n",
+            name);
+}
+
+/* Reads the reply of the GetUnit a job call was preceded by: whether the unit needs a
+ * daemon-reload (false for a unit that does not exist, whose job call reports that). Returns
+ * 0 or a negative errno (transport failure, not printed). */
+static int receive_need_reload(struct ctl *c, bool *ret_need)
+{
+    const char *error;
+    json_t *msg, *params;
+    bool continues;
+    int r = ctl_receive(c, -1, &msg, &error, &params, &continues);
+
+    if (r < 0)
+        return r;
+    *ret_need = !error &&
+                json_is_true(json_object_get(json_object_get(params, "unit"), "needDaemonReload"));
+    json_decref(msg);
+    return 0;
+}
+
 /* One call per unit, all sent before the first reply is read (the daemon answers them in
  * order), each waited for without a deadline: a job takes as long as the unit's own timeouts
- * allow. Every outcome is reported; the exit code is the highest. */
+ * allow. Every outcome is reported; the exit code is the highest. A job call goes behind a
+ * GetUnit of its unit, so that an accepted job warns, as systemctl does, when the unit's files
+ * changed on disk since minisupd read them. */
 static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **names, int n)
 {
     int ret = CTL_EXIT_OK, r, sent = 0;
@@ -754,17 +784,25 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
     r = ctl_connect(c);
     if (r < 0)
         return r == -ENOMEM ? oom() : CTL_EXIT_FAILURE;
-    for (; sent < n; sent++)
+    for (; sent < n; sent++) {
+        if (call->job &&
+            ctl_send(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[sent]), 0) < 0) {
+            ret = CTL_EXIT_FAILURE;
+            break;
+        }
         if (ctl_send(c, call->method, unit_call_params(c, call, names[sent]), 0) < 0) {
             ret = CTL_EXIT_FAILURE;
             break;
         }
+    }
     for (int i = 0; i < sent; i++) {
         const char *error;
         json_t *msg, *params;
-        bool continues;
+        bool continues, need_reload = false;
 
-        r = ctl_receive(c, -1, &msg, &error, &params, &continues);
+        r = call->job ? receive_need_reload(c, &need_reload) : 0;
+        if (r >= 0)
+            r = ctl_receive(c, -1, &msg, &error, &params, &continues);
         if (r < 0) {
             fprintf(stderr, "Failed to %s %s: %s\n", call->verb, names[i], transport_error(r));
             ret = CTL_EXIT_FAILURE;
@@ -776,6 +814,8 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
         } else {
             const char *result = json_string_value(json_object_get(params, "result"));
             r = CTL_EXIT_OK;
+            if (need_reload)
+                warn_unit_file_changed(names[i]);
             if (call->job && !streq(result, "done") && !streq(result, "queued")) {
                 print_job_failure(names[i], result ? result : "", json_object_get(params, "unit"));
                 r = CTL_EXIT_FAILURE;
@@ -1051,6 +1091,9 @@ static int run_status(struct ctl *c, char **args, int n)
                     putchar('\n');
                 ctl_print_unit_status(stdout, unit, journals[i],
                                       c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode, &c->style);
+                /* After the journal, on stderr, as systemctl status warns. */
+                if (json_is_true(json_object_get(unit, "needDaemonReload")))
+                    warn_unit_file_changed(names[i]);
             }
             first = false;
             r = is_active_state(json_string_value(json_object_get(unit, "activeState")))
@@ -2957,6 +3000,7 @@ static json_t *not_found_properties(const char *name, bool empty)
         {"SubState", "dead", false, false},
         {"Result", "success", false, false},
         {"UnitFileState", "", false, false},
+        {"NeedDaemonReload", "no", false, false},
         {"StateChangeTimestamp", "", false, false},
         {"ActiveEnterTimestamp", "", false, false},
         {"InactiveEnterTimestamp", "", false, false},

@@ -554,6 +554,7 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     add_property("Result", st.result, list);
     /* Without WantedBy=/RequiredBy= there is nothing to enable: systemd calls that static. */
     add_property("UnitFileState", st.enabled ? "enabled" : "static", list);
+    add_property("NeedDaemonReload", manager_unit_need_daemon_reload(u) ? "yes" : "no", list);
     add_timestamp(list, "StateChangeTimestamp", st.state_change, all);
     add_timestamp(list, "InactiveExitTimestamp", st.inactive_exit, all);
     add_timestamp(list, "ActiveEnterTimestamp", st.active_enter, all);
@@ -755,6 +756,10 @@ static void method_get_unit(struct conn *c, json_t *params)
     if (!u)
         return;
     o = unit_json(u);
+    /* Only here, not in ListUnits: it stats the unit's files. */
+    if (o)
+        json_object_set_new(o, "needDaemonReload",
+                            json_boolean(manager_unit_need_daemon_reload(u)));
     /* Only here, not in ListUnits: finding them walks every unit. */
     n = manager_triggered_by(u, socks, sizeof(socks) / sizeof(socks[0]));
     if (o && n > 0) {

@@ -2767,9 +2767,12 @@ static char *dropins_version(char *const *dropins)
 }
 
 /* Reads u's configuration from path (its own file, or the template of an instance) and the
- * drop-ins of u's name: a unit that was loaded keeps what it had when the files no longer
- * parse, unchanged files change nothing, a changed file or drop-in (or one added or removed)
- * applies at once or at the next start. 0, or the load's negative errno. */
+ * drop-ins of u's name: unchanged files change nothing, a changed file or drop-in (or one added
+ * or removed) applies at once or at the next start. Files that no longer parse make the unit
+ * bad-setting (or error), as systemd's reload does: nothing starts it until a reload reads
+ * files that load, while a unit that runs keeps the configuration its processes were started
+ * with, to stop them. Either way the versions of the files read are kept for
+ * manager_unit_need_daemon_reload(). 0, or the load's negative errno. */
 static int unit_load_path(struct manager *m, struct unit *u, const char *path, bool reload)
 {
     struct unit_config *config = NULL;
@@ -2791,22 +2794,36 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
 
     u->seen = true;
     if (r < 0) {
-        if (u->config && u->load_state == LOAD_STATE_LOADED) {
-            log_warning("%s: the unit file no longer loads; keeping the configuration it had.",
-                        u->name);
-        } else {
-            u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
-            free(u->load_error);
-            u->load_error = error;
-            error = NULL;
-        }
+        if (u->config && u->load_state == LOAD_STATE_LOADED)
+            log_warning("%s: the unit file no longer loads; the unit cannot be started until "
+                        "it is fixed and reloaded%s.",
+                        u->name,
+                        service_is_inactive(&u->service) ? "" : " (what runs keeps running)");
+        u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
+        free(u->load_error);
+        u->load_error = error;
+        error = NULL;
+        /* A configuration an earlier reload read for the next start is superseded. */
+        u->pending_config = unit_config_free(u->pending_config);
+        u->changed_on_disk = false;
+        u->file_st = file_st;
+        u->has_file_st = has_file_st;
+        free(u->dropins_version);
+        u->dropins_version = version;
+        version = NULL;
     } else if (reload && u->config && u->load_state == LOAD_STATE_LOADED && has_file_st &&
                u->has_file_st && same_file_version(&file_st, &u->file_st) && u->dropins_version &&
                strcmp(version, u->dropins_version) == 0) {
         unit_config_free(config); /* the same files as before: nothing changed on disk */
     } else {
-        if (reload && u->config)
+        if (reload && u->config) {
             u->changed_on_disk = true;
+            /* Loaded again (it was bad-setting, or not-found while it ran) even when what
+             * runs keeps its configuration until the next start. */
+            u->load_state = LOAD_STATE_LOADED;
+            free(u->load_error);
+            u->load_error = NULL;
+        }
         u->file_st = file_st;
         u->has_file_st = has_file_st;
         free(u->dropins_version);
@@ -2820,6 +2837,35 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
     free(version);
     free(error);
     return r;
+}
+
+bool manager_unit_need_daemon_reload(const struct unit *u)
+{
+    char **dropins = NULL, *version = NULL;
+    struct stat st;
+    bool has_st, differ;
+    int r;
+
+    /* An Accept=yes instance has no files of its own to go back to. */
+    if (u->transient)
+        return false;
+    has_st = stat(u->path, &st) == 0;
+    /* A reload found it gone: only a file that is back again would change anything. */
+    if (u->load_state == LOAD_STATE_NOT_FOUND)
+        return has_st;
+    if (has_st != u->has_file_st || (has_st && !same_file_version(&st, &u->file_st)))
+        return true;
+    r = unit_dropins_find(u->m->opts.unit_dir, u->name, &dropins);
+    if (r >= 0)
+        version = dropins_version(dropins);
+    strv_free(dropins);
+    /* Drop-ins that cannot be read now or then are no news; one side alone is. */
+    if (!version || !u->dropins_version)
+        differ = (version == NULL) != (u->dropins_version == NULL);
+    else
+        differ = strcmp(version, u->dropins_version) != 0;
+    free(version);
+    return differ;
 }
 
 /* The template file of an instance name ("x@y.service" -> <unit dir>/x@.service) when it
