@@ -341,6 +341,16 @@ static void on_unit_timer(uv_timer_t *t)
 {
     struct unit *u = t->data;
 
+    if (u->service.state == SERVICE_STATE_AUTO_RESTART &&
+        (u->load_state == LOAD_STATE_BAD_SETTING || u->load_state == LOAD_STATE_ERROR)) {
+        /* A reload found its file broken: as systemd's restart job, refused (bad-setting). */
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "Failed to schedule restart job: Unit %s has a bad unit file setting.", u->name);
+        unit_log(u, LOG_WARNING, msg);
+        service_refuse_restart(&u->service);
+        return;
+    }
     /* An automatic restart is a start too: it picks up a configuration read by a reload. */
     if (u->service.state == SERVICE_STATE_AUTO_RESTART)
         apply_pending_config(u);

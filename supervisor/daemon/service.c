@@ -851,6 +851,17 @@ int service_reload(struct service *s)
     return -EIO;
 }
 
+void service_refuse_restart(struct service *s)
+{
+    if (s->state != SERVICE_STATE_AUTO_RESTART)
+        return;
+    s->ops->timer_cancel(s->ud);
+    /* systemd's service_enter_dead(s, SERVICE_FAILURE_RESOURCES): the first failure stays. */
+    if (s->result == SERVICE_RESULT_SUCCESS)
+        s->result = SERVICE_RESULT_RESOURCES;
+    service_set_state(s, SERVICE_STATE_FAILED);
+}
+
 int service_reset_failed(struct service *s)
 {
     s->limit_count = 0;

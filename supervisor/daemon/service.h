@@ -54,6 +54,7 @@
  *   stop|stop-post --timer (TimeoutStopSec=)--> result timeout, next kill state
  *   dead-or-failed: result success -> dead, else failed; then, unless a stop was requested, the
  *                   Restart= decision (service_should_restart) -> auto-restart --timer--> start.
+ *   auto-restart --restart refused (the unit no longer loads)--> failed (f, else resources)
  */
 #ifndef MINISUP_SERVICE_H
 #define MINISUP_SERVICE_H
@@ -226,6 +227,10 @@ int service_stop_for_restart(struct service *s);
  * once (every command failed to execute under "-"), or a negative errno. */
 int service_reload(struct service *s);
 int service_reset_failed(struct service *s);
+/* The restart that auto-restart waits for may not happen (the unit file no longer loads):
+ * failed, with result resources unless the run already failed otherwise. Nothing when the
+ * unit is not in auto-restart. */
+void service_refuse_restart(struct service *s);
 
 /* The outcome of an exec that spawn left pending: ok, or failed with the error message
  * ("Failed to execute ..."). A failed main exec ends the start with result exec. */
