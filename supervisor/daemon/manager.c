@@ -2137,7 +2137,8 @@ static void job_add_named(struct manager *m, char *const *names, enum job_type t
         if (is_target(*names))
             continue;
         d = manager_find(m, *names);
-        if (!d || d->load_state != LOAD_STATE_LOADED) {
+        /* A stop still reaches a unit that runs but no longer loads (job_add() says so). */
+        if (!d || (d->load_state != LOAD_STATE_LOADED && (type != JOB_STOP || !d->config))) {
             if (required && type != JOB_STOP) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "Unit %s not found or not loaded; dependency fails.",
