@@ -2481,6 +2481,246 @@ Test(supervision, daemon_reload_then_restart_applies_new_config)
     harness_stop(&d);
 }
 
+/* Moves the modification time of a file under the daemon's directory a second past what it is
+ * now: a rewrite then differs from the version read before even where mtimes are coarse. */
+static void bump_mtime(const char *rel)
+{
+    char path[PATH_MAX];
+    struct timespec times[2];
+    struct stat st;
+
+    harness_path(&d, path, rel);
+    cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1] = st.st_mtim;
+    times[1].tv_sec += 1;
+    cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0, "utimensat %s: %s", path, strerror(errno));
+}
+
+/* show -P NeedDaemonReload UNIT: "yes" or "no". */
+static bool need_daemon_reload(const char *unit)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "show", "-P", "NeedDaemonReload", unit, NULL);
+    bool yes;
+
+    cr_assert_eq(r, 0, "show %s exited %d: %s", unit, r, err);
+    cr_assert(out && (!strcmp(out, "yes\n") || !strcmp(out, "no\n")), "NeedDaemonReload=%s", out);
+    yes = !strcmp(out, "yes\n");
+    free(out);
+    free(err);
+    return yes;
+}
+
+static void daemon_reload(void)
+{
+    char *out = NULL, *err = NULL;
+    int r = harness_ctl(&d, &out, &err, "daemon-reload", NULL);
+
+    cr_assert_eq(r, 0, "daemon-reload exited %d: %s", r, err);
+    free(out);
+    free(err);
+}
+
+#define CHANGED_WARNING(unit)                                                                      \
+    "Warning: The unit file, source configuration file or drop-ins of " unit " changed on disk. "  \
+    "Run 'minisupctl daemon-reload' to reload units.\n"
+
+/* systemd's NeedDaemonReload: a unit file or drop-in edited, added or removed after it was read
+ * shows in show and status (and warns at start/stop/restart) until daemon-reload reads it. */
+Test(supervision, need_daemon_reload_until_reload)
+{
+    char *out = NULL, *err = NULL, dir[PATH_MAX];
+    pid_t pid;
+    json_t *r;
+    int rc;
+
+    harness_write_unitf(&d, "edit.service",
+                        "[Unit]\nDescription=Old\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("edit");
+    pid = harness_main_pid(&d, "edit");
+    cr_assert(!need_daemon_reload("edit"), "an untouched file needs no reload");
+
+    /* Edited: show and status say so, status on stderr after the rest. */
+    harness_write_unitf(&d, "edit.service",
+                        "[Unit]\nDescription=New\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    bump_mtime("units/edit.service");
+    cr_assert(need_daemon_reload("edit"), "an edited file needs a reload");
+    rc = harness_ctl(&d, &out, &err, "status", "edit", NULL);
+    cr_assert_eq(rc, 0, "status: %d\n%s", rc, err);
+    cr_assert_str_eq(err, CHANGED_WARNING("edit.service"));
+    cr_assert_null(strstr(out, "changed on disk"), "the post-reload warning too:\n%s", out);
+    cr_assert(strstr(out, "Old"), "status reads the loaded configuration:\n%s", out);
+    free(out);
+    free(err);
+    /* The job verbs warn too, and the job still runs with what was loaded. */
+    rc = harness_ctl(&d, &out, &err, "restart", "edit", NULL);
+    cr_assert_eq(rc, 0, "restart: %d\n%s", rc, err);
+    cr_assert_str_eq(err, CHANGED_WARNING("edit.service"));
+    free(out);
+    free(err);
+    cr_assert_neq(pid = harness_main_pid(&d, "edit"), 0);
+    /* ListUnits does not stat files. */
+    r = harness_varlink(&d, "ListUnits", NULL);
+    cr_assert_null(
+        json_object_get(json_array_get(json_object_get(r, "units"), 0), "needDaemonReload"));
+    json_decref(r);
+
+    /* After daemon-reload: no longer needed; status has the other warning (new settings at the
+     * next start), on stdout. */
+    daemon_reload();
+    cr_assert(!need_daemon_reload("edit"), "daemon-reload read the file");
+    rc = harness_ctl(&d, &out, &err, "status", "edit", NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_str_eq(err, "");
+    cr_assert(strstr(out, "Warning: The unit file or drop-ins of edit.service changed on disk; "
+                          "daemon-reload read them"),
+              "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(harness_main_pid(&d, "edit"), pid, "daemon-reload restarted the unit");
+
+    /* A drop-in added, edited and removed. */
+    harness_path(&d, dir, "units/edit.service.d");
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    cr_assert(!need_daemon_reload("edit"), "an empty drop-in directory changes nothing");
+    harness_write_unit(&d, "edit.service.d/10-a.conf", "[Unit]\nDescription=Dropped in\n");
+    cr_assert(need_daemon_reload("edit"), "a new drop-in needs a reload");
+    daemon_reload();
+    cr_assert(!need_daemon_reload("edit"));
+    harness_write_unit(&d, "edit.service.d/10-a.conf", "[Unit]\nDescription=Dropped in again\n");
+    bump_mtime("units/edit.service.d/10-a.conf");
+    cr_assert(need_daemon_reload("edit"), "an edited drop-in needs a reload");
+    daemon_reload();
+    cr_assert(!need_daemon_reload("edit"));
+    harness_path(&d, dir, "units/edit.service.d/10-a.conf");
+    cr_assert_eq(unlink(dir), 0);
+    cr_assert(need_daemon_reload("edit"), "a removed drop-in needs a reload");
+    rc = harness_ctl(&d, &out, &err, "stop", "edit", NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_str_eq(err, CHANGED_WARNING("edit.service"));
+    free(out);
+    free(err);
+    daemon_reload();
+    cr_assert(!need_daemon_reload("edit"));
+    /* A removed unit file. */
+    harness_path(&d, dir, "units/edit.service");
+    cr_assert_eq(unlink(dir), 0);
+    cr_assert(need_daemon_reload("edit"), "a removed unit file needs a reload");
+    harness_stop(&d);
+}
+
+/* A unit file that no longer parses at daemon-reload makes its unit bad-setting, as systemd: it
+ * cannot be started, restarted or restart itself, while what runs keeps running and can be
+ * stopped; the other units are untouched, and a fixed file loads again. */
+Test(supervision, daemon_reload_broken_file_bad_setting)
+{
+    char *out = NULL, *err = NULL, buf[64];
+    pid_t run_pid, other_pid, crash_pid;
+    json_t *r, *u;
+    int rc;
+
+    harness_write_unitf(&d, "run.service",
+                        "[Unit]\nDescription=Runs\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "idle.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "other.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(
+        &d, "crash.service",
+        "[Service]\nExecStart=%s sleep 1000\nRestart=always\nRestartSec=50ms\n" NO_LSAN,
+        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("run");
+    start_unit("other");
+    start_unit("crash");
+    run_pid = harness_main_pid(&d, "run");
+    other_pid = harness_main_pid(&d, "other");
+    crash_pid = harness_main_pid(&d, "crash");
+
+    /* No ExecStart= any more: a service without one does not load (bad-setting). */
+    harness_write_unit(&d, "run.service", "[Unit]\nDescription=Broken\n\n[Service]\n");
+    harness_write_unit(&d, "idle.service", "[Service]\n");
+    harness_write_unit(&d, "crash.service", "[Service]\nRestart=always\n");
+    bump_mtime("units/run.service");
+    bump_mtime("units/idle.service");
+    bump_mtime("units/crash.service");
+    r = harness_varlink(&d, "Reload", NULL);
+    cr_assert_eq(jint(r, "failedUnits"), 3);
+    json_decref(r);
+
+    /* Running: bad-setting, same process, status says why. */
+    u = harness_get_unit(&d, "run");
+    cr_assert_str_eq(jstr(u, "loadState"), "bad-setting");
+    cr_assert_str_neq(jstr(u, "loadError"), "");
+    cr_assert_str_eq(jstr(u, "activeState"), "active");
+    cr_assert_eq(jint(u, "mainPid"), run_pid);
+    cr_assert(!json_is_true(json_object_get(u, "needDaemonReload")));
+    json_decref(u);
+    rc = harness_ctl(&d, &out, &err, "status", "run", NULL);
+    cr_assert_eq(rc, 0, "status of a running bad-setting unit: %d", rc);
+    cr_assert(strstr(out, "Loaded: bad-setting (Reason: "), "%s", out);
+    free(out);
+    free(err);
+    /* Refused as a unit that never loaded is. */
+    rc = harness_ctl(&d, &out, &err, "start", "idle", NULL);
+    cr_assert_eq(rc, 6, "start of a broken unit: %d\n%s", rc, err);
+    cr_assert(strstr(err, "Failed to start idle.service: Unit idle.service has a bad unit file "
+                          "setting.\n"),
+              "%s", err);
+    free(out);
+    free(err);
+    rc = harness_ctl(&d, &out, &err, "restart", "run", NULL);
+    cr_assert_eq(rc, 6, "restart of a broken unit: %d\n%s", rc, err);
+    free(out);
+    free(err);
+    cr_assert_eq(harness_main_pid(&d, "run"), run_pid, "the refused restart touched it");
+    cr_assert_str_eq(unit_str("idle", "loadState", buf, sizeof(buf)), "bad-setting");
+    cr_assert_str_eq(unit_str("idle", "activeState", buf, sizeof(buf)), "inactive");
+    /* The other units are untouched. */
+    cr_assert_str_eq(unit_str("other", "loadState", buf, sizeof(buf)), "loaded");
+    cr_assert_eq(harness_main_pid(&d, "other"), other_pid);
+
+    /* A crash does not restart it: the restart is refused, the unit fails. */
+    cr_assert_eq(kill(crash_pid, SIGKILL), 0);
+    harness_wait_state(&d, "crash", "failed", "failed", 5000);
+    wait_journal("crash",
+                 "Failed to schedule restart job: Unit crash.service has a bad unit "
+                 "file setting.",
+                 5000);
+    cr_assert_str_eq(unit_str("crash", "result", buf, sizeof(buf)), "signal");
+
+    /* Stop works, with the old configuration; then start is refused. */
+    stop_unit("run");
+    cr_assert(!harness_pid_alive(run_pid));
+    rc = harness_ctl(&d, &out, &err, "start", "run", NULL);
+    cr_assert_eq(rc, 6, "start after stop: %d\n%s", rc, err);
+    free(out);
+    free(err);
+
+    /* Fixed: needs a reload, then loads and starts again. */
+    harness_write_unitf(&d, "run.service",
+                        "[Unit]\nDescription=Fixed\n\n[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    bump_mtime("units/run.service");
+    cr_assert(need_daemon_reload("run"), "a fixed file needs a reload");
+    r = harness_varlink(&d, "Reload", NULL);
+    cr_assert_eq(jint(r, "failedUnits"), 2);
+    json_decref(r);
+    cr_assert_str_eq(unit_str("run", "loadState", buf, sizeof(buf)), "loaded");
+    cr_assert_str_eq(unit_str("run", "description", buf, sizeof(buf)), "Fixed");
+    start_unit("run");
+    harness_main_pid(&d, "run");
+    stop_unit("run");
+    stop_unit("other");
+    harness_stop(&d);
+}
+
 /* ---- Container options: --exit-with, --log-to-console, --daemonize ---- */
 
 struct fifo_writer {
