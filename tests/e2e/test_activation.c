@@ -911,3 +911,48 @@ Test(activation, k_accept_yes_remote_addr_and_port)
     close(fd);
     harness_stop(&d);
 }
+
+/* A socket unit whose file no longer parses at daemon-reload is bad-setting, as systemd: it
+ * keeps listening while active (a write still starts its service) and can be stopped, but not
+ * started again. */
+Test(activation, j_socket_whose_file_breaks_keeps_listening)
+{
+    char fifo[PATH_MAX], path[PATH_MAX], active[32], sub[32], *out = NULL, *err = NULL;
+    struct timespec times[2] = {{0, UTIME_OMIT}, {0, 0}};
+    struct stat st;
+    json_t *r, *u;
+    int rc;
+
+    write_fifo_echo_units(fifo, "300ms");
+    harness_start(&d);
+    unit_state("fifo-echo.socket", active, sub, sizeof(active));
+    cr_assert_str_eq(sub, "listening");
+
+    /* No Listen*= any more; the mtime moves on by a second, whatever the clock's granularity. */
+    harness_write_unit(&d, "fifo-echo.socket", "[Unit]\nDescription=Broken\n\n[Socket]\n");
+    harness_path(&d, path, "units/fifo-echo.socket");
+    cr_assert_eq(stat(path, &st), 0);
+    times[1] = st.st_mtim;
+    times[1].tv_sec += 1;
+    cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+    r = harness_varlink(&d, "Reload", NULL);
+    cr_assert_eq(jint(r, "failedUnits"), 1);
+    json_decref(r);
+    u = harness_get_unit(&d, "fifo-echo.socket");
+    cr_assert_str_eq(jstr(u, "loadState"), "bad-setting");
+    cr_assert_str_eq(jstr(u, "activeState"), "active");
+    json_decref(u);
+
+    write_fifo(fifo, "after the break\n");
+    wait_journal("fifo-echo", "after the break", 10000);
+    stop_unit("fifo-echo");
+    stop_unit("fifo-echo.socket");
+    unit_state("fifo-echo.socket", active, sub, sizeof(active));
+    cr_assert_str_eq(active, "inactive");
+    rc = harness_ctl(&d, &out, &err, "start", "fifo-echo.socket", NULL);
+    cr_assert_eq(rc, 6, "start of the broken socket: %d\n%s", rc, err);
+    cr_assert(strstr(err, "has a bad unit file setting"), "%s", err);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
