@@ -493,6 +493,12 @@ static int report_error(const char *what, const char *unit, const char *error, c
     /* Keep stdout and stderr in order when both go to one place. */
     fflush(stdout);
 
+    if (streq(error, IFACE "NoSuchUnit") && json_is_string(json_object_get(params, "reason"))) {
+        /* A name no unit can have (a template's): systemd refuses it as an invalid argument. */
+        fprintf(stderr, "Failed to %s%s%s: %s\n", what, sep, u,
+                json_string_value(json_object_get(params, "reason")));
+        return CTL_EXIT_FAILURE;
+    }
     if (streq(error, IFACE "NoSuchUnit")) {
         /* systemd loads a unit to start it, and only looks one up to stop, kill or reset it. */
         bool looked_up = streq(what, "stop") || streq(what, "kill unit") ||
@@ -716,8 +722,11 @@ struct unit_call {
  * does not exist (or, for stop, did not load), 3 for a job the unit cannot do, 6 for a unit
  * that failed to load. Access
  * denied stays 1, the issue's contract (SEC-*), where systemctl says 4. */
-static int job_error_exit(const char *verb, const char *error)
+static int job_error_exit(const char *verb, const char *error, const json_t *params)
 {
+    /* A name no unit can have is an invalid argument to systemd: 1. */
+    if (streq(error, IFACE "NoSuchUnit") && json_object_get(params, "reason"))
+        return CTL_EXIT_FAILURE;
     if (streq(error, IFACE "NoSuchUnit") ||
         (streq(error, IFACE "UnitNotLoaded") && streq(verb, "stop")))
         return CTL_EXIT_NOT_INSTALLED;
@@ -810,7 +819,7 @@ static int run_unit_calls(struct ctl *c, const struct unit_call *call, char **na
         }
         if (error) {
             report_error(call->verb, names[i], error, params);
-            r = call->job ? job_error_exit(call->verb, error) : CTL_EXIT_FAILURE;
+            r = call->job ? job_error_exit(call->verb, error, params) : CTL_EXIT_FAILURE;
         } else {
             const char *result = json_string_value(json_object_get(params, "result"));
             r = CTL_EXIT_OK;

@@ -472,7 +472,15 @@ static struct unit *lookup_unit(struct conn *c, json_t *params)
 
     if (!u) {
         char *n = name ? unit_name_normalize(name) : NULL;
-        reply_error(c, IFACE "NoSuchUnit", json_pack("{s:s}", "name", n ? n : ""));
+        const char *at = n ? strchr(n, '@') : NULL;
+        json_t *p = json_pack("{s:s}", "name", n ? n : "");
+        /* "x@.service" names a template, never a unit: systemd's own words for it. */
+        if (p && at && at[1] == '.') {
+            char reason[300];
+            snprintf(reason, sizeof(reason), "Unit name %s is missing the instance name.", n);
+            json_object_set_new(p, "reason", json_string(reason));
+        }
+        reply_error(c, IFACE "NoSuchUnit", p);
         free(n);
     }
     return u;

@@ -1027,6 +1027,7 @@ Test(commands, failed_verbs_exit_as_systemctl)
     harness_write_unitf(&d, "plain.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
     harness_write_unit(&d, "idle.service", "[Service]\nExecStart=/bin/true\n");
     harness_write_unit(&d, "broken.service", "[Service]\nRestart=always\n");
+    harness_write_unit(&d, "tmpl@.service", "[Service]\nExecStart=/bin/true\n");
     harness_start(&d);
     free(ctl_ok("start", "plain", NULL, NULL));
 
@@ -1060,6 +1061,11 @@ Test(commands, failed_verbs_exit_as_systemctl)
          1,
          "Failed to reset failed state of unit nosuch.service: Unit nosuch.service not "
          "loaded.\n"},
+        /* A template names no unit: systemd refuses it as an invalid argument (1). */
+        {{"start", "tmpl@", NULL},
+         1,
+         "Failed to start tmpl@.service: Unit name tmpl@.service is missing the instance "
+         "name.\n"},
         /* The first unit that did not succeed decides: inactive (3) before unknown (4). */
         {{"status", "idle", "nosuch", NULL}, 3, NULL},
         {{"status", "nosuch", "idle", NULL}, 4, NULL},
