@@ -341,12 +341,13 @@ static void on_unit_timer(uv_timer_t *t)
 {
     struct unit *u = t->data;
 
-    if (u->service.state == SERVICE_STATE_AUTO_RESTART &&
-        (u->load_state == LOAD_STATE_BAD_SETTING || u->load_state == LOAD_STATE_ERROR)) {
-        /* A reload found its file broken: as systemd's restart job, refused (bad-setting). */
+    if (u->service.state == SERVICE_STATE_AUTO_RESTART && u->load_state != LOAD_STATE_LOADED) {
+        /* A reload found its file broken or gone: as systemd's restart job, refused
+         * (bus_unit_validate_load_state()'s words). */
         char msg[400];
-        snprintf(msg, sizeof(msg),
-                 "Failed to schedule restart job: Unit %s has a bad unit file setting.", u->name);
+        snprintf(msg, sizeof(msg), "Failed to schedule restart job: Unit %s %s.", u->name,
+                 u->load_state == LOAD_STATE_NOT_FOUND ? "not found"
+                                                       : "has a bad unit file setting");
         unit_log(u, LOG_WARNING, msg);
         service_refuse_restart(&u->service);
         return;

@@ -2617,6 +2617,29 @@ Test(supervision, need_daemon_reload_until_reload)
 /* A unit file that no longer parses at daemon-reload makes its unit bad-setting, as systemd: it
  * cannot be started, restarted or restart itself, while what runs keeps running and can be
  * stopped; the other units are untouched, and a fixed file loads again. */
+/* A running unit whose file was removed runs on as not-found, but a crash does not restart it:
+ * systemd refuses the restart job ("Unit x not found."). */
+Test(supervision, daemon_reload_removed_unit_is_not_restarted)
+{
+    char path[PATH_MAX], buf[64];
+    pid_t pid;
+
+    harness_write_unitf(
+        &d, "gone.service",
+        "[Service]\nExecStart=%s sleep 1000\nRestart=always\nRestartSec=0\n" NO_LSAN, HARNESS_TFX);
+    harness_start(&d);
+    start_unit("gone");
+    pid = harness_main_pid(&d, "gone");
+    cr_assert_gt(pid, 0);
+    cr_assert_eq(unlink(harness_path(&d, path, "units/gone.service")), 0);
+    daemon_reload();
+    cr_assert_str_eq(unit_str("gone", "loadState", buf, sizeof(buf)), "not-found");
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    wait_journal("gone", "Failed to schedule restart job: Unit gone.service not found.", 5000);
+    cr_assert_eq(journal_count("gone", "Starting gone.service..."), 1, "it was restarted");
+    harness_stop(&d);
+}
+
 Test(supervision, daemon_reload_broken_file_bad_setting)
 {
     char *out = NULL, *err = NULL, buf[64];
