@@ -2578,6 +2578,29 @@ static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
     v = notify_message_get(msg, len, "WATCHDOG", &vlen);
     if (v && vlen == 1 && *v == '1')
         service_watchdog_ping(&u->service);
+    else if (v && vlen == 7 && memcmp(v, "trigger", 7) == 0)
+        service_watchdog_trigger(&u->service, u->status_text);
+    else if (v)
+        unit_log(u, LOG_WARNING, "Passed WATCHDOG= field is invalid, ignoring.");
+    v = notify_message_get(msg, len, "WATCHDOG_USEC", &vlen);
+    if (v) {
+        char *end;
+        unsigned long long usec;
+
+        snprintf(num, sizeof(num), "%.*s", (int)(vlen < 25 ? vlen : 25), v);
+        errno = 0;
+        usec = strtoull(num, &end, 10);
+        /* systemd's safe_atou64(): digits only, no sign, no overflow. */
+        if (vlen <= 20 && errno == 0 && end != num && *end == '\0' && num[0] >= '0' &&
+            num[0] <= '9')
+            service_watchdog_override(&u->service, usec);
+        else {
+            char line[64];
+
+            snprintf(line, sizeof(line), "Failed to parse WATCHDOG_USEC=%s", num);
+            unit_log(u, LOG_WARNING, line);
+        }
+    }
     v = notify_message_get(msg, len, "STOPPING", &vlen);
     if (v && vlen == 1 && *v == '1') {
         unit_log(u, LOG_INFO, "Service is stopping (STOPPING=1).");

@@ -585,6 +585,24 @@ static void service_enter_stop(struct service *s, enum service_result f)
                          s->started ? failure : SERVICE_RESULT_SUCCESS);
 }
 
+uint64_t service_watchdog_usec(const struct service *s)
+{
+    uint64_t usec = s->watchdog_override ? s->watchdog_override_usec : s->config->watchdog_usec;
+
+    return usec == USEC_INFINITY ? 0 : usec;
+}
+
+/* Running: the unit's timer is free, so it is the watchdog's, armed from now (or off). */
+static void watchdog_arm(struct service *s)
+{
+    uint64_t usec = service_watchdog_usec(s);
+
+    if (usec > 0)
+        arm_timeout(s, usec);
+    else
+        s->ops->timer_cancel(s->ud);
+}
+
 static void service_enter_running(struct service *s, enum service_result f)
 {
     const struct unit_config *c = s->config;
@@ -600,8 +618,7 @@ static void service_enter_running(struct service *s, enum service_result f)
         service_set_state(s, SERVICE_STATE_RUNNING);
         service_log(s, LOG_INFO, "Started %s.", describe(s));
         /* WatchdogSec=: the unit's timer is free while running; pings re-arm it. */
-        if (c->watchdog_usec > 0)
-            arm_timeout(s, c->watchdog_usec);
+        watchdog_arm(s);
         return;
     }
     if (c->type == SERVICE_TYPE_ONESHOT && c->remain_after_exit)
@@ -731,6 +748,7 @@ static void service_enter_start_pre(struct service *s, bool explicit)
     s->started = false;
     s->finish_pending = false;
     s->main_unknown = false;
+    s->watchdog_override = false; /* WATCHDOG_USEC= counts for one run (systemd's start) */
     if (start_limit_hit(s)) {
         service_log(s, LOG_WARNING, "Start request repeated too quickly.");
         service_enter_dead(s, SERVICE_RESULT_START_LIMIT_HIT, false);
@@ -1176,8 +1194,37 @@ void service_notify_ready(struct service *s)
 
 void service_watchdog_ping(struct service *s)
 {
-    if (s->state == SERVICE_STATE_RUNNING && s->config->watchdog_usec > 0)
-        arm_timeout(s, s->config->watchdog_usec);
+    if (s->state == SERVICE_STATE_RUNNING && service_watchdog_usec(s) > 0)
+        arm_timeout(s, service_watchdog_usec(s));
+}
+
+/* Watchdog timeout or WATCHDOG=trigger: WatchdogSignal= (SIGABRT) first, result watchdog. */
+static void watchdog_fire(struct service *s)
+{
+    s->watchdog_fired = true;
+    s->started = false; /* no ExecStop= for a hung service */
+    service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_WATCHDOG);
+}
+
+void service_watchdog_trigger(struct service *s, const char *status)
+{
+    /* systemd's service_force_watchdog() acts in any state; a stop already under way keeps
+     * its own signals here, so only a start, a run or a reload is cut short. */
+    if (s->state != SERVICE_STATE_START && s->state != SERVICE_STATE_START_POST &&
+        s->state != SERVICE_STATE_RUNNING && s->state != SERVICE_STATE_RELOAD)
+        return;
+    service_log(s, LOG_ERR, "Watchdog request (last status: %s)!", status ? status : "<unset>");
+    watchdog_fire(s);
+}
+
+void service_watchdog_override(struct service *s, uint64_t usec)
+{
+    /* Kept whatever the state (systemd's service_override_watchdog_timeout()): a READY=1 that
+     * comes later arms it. While running, the new timeout counts from now. */
+    s->watchdog_override = true;
+    s->watchdog_override_usec = usec;
+    if (s->state == SERVICE_STATE_RUNNING)
+        watchdog_arm(s);
 }
 
 void service_extend_timeout(struct service *s, uint64_t usec)
@@ -1291,14 +1338,12 @@ void service_timer_fired(struct service *s)
         service_enter_dead(s, SERVICE_RESULT_TIMEOUT, true);
         return;
     case SERVICE_STATE_RUNNING:
-        if (c->watchdog_usec == 0)
+        if (service_watchdog_usec(s) == 0)
             return;
         service_log(s, LOG_ERR, "Watchdog timeout (limit %llums)!",
-                    (unsigned long long)(c->watchdog_usec / 1000));
+                    (unsigned long long)(service_watchdog_usec(s) / 1000));
         /* systemd's WatchdogSignal= default: SIGABRT to the main process, a core if allowed. */
-        s->watchdog_fired = true;
-        s->started = false; /* no ExecStop= for a hung service */
-        service_enter_signal(s, SERVICE_STATE_STOP_SIGTERM, SERVICE_RESULT_WATCHDOG);
+        watchdog_fire(s);
         return;
     case SERVICE_STATE_AUTO_RESTART:
         s->n_restarts++;

@@ -41,7 +41,9 @@
  *              --control failed--> stop(f)
  *   running    --main exit-->   stop(f from the exit)
  *   running    --reload-->      reload --done--> running
- *   running    --timer (WatchdogSec= without WATCHDOG=1)--> SIGABRT, result watchdog, stop
+ *   running    --timer (WatchdogSec=, or WATCHDOG_USEC= for this run, without WATCHDOG=1)-->
+ *              SIGABRT, result watchdog, stop
+ *   start|start-post|running|reload --WATCHDOG=trigger--> the same at once
  *   running|exited|start-*  --stop--> stop (ExecStop=, or stop-sigterm when there is none;
  *                                      from start-*, straight to stop-sigterm)
  *   stop       --controls done--> stop-sigterm
@@ -199,6 +201,11 @@ struct service {
     bool watchdog_fired;    /* the next stop signal is the watchdog's SIGABRT */
     uint64_t deadline_usec; /* when the armed timeout fires (monotonic), 0 when none */
 
+    /* WATCHDOG_USEC= from sd_notify: this run's watchdog timeout instead of WatchdogSec=
+     * (0 turns it off), until the next start. */
+    bool watchdog_override;
+    uint64_t watchdog_override_usec;
+
     unsigned n_restarts;
     uint64_t main_start_usec; /* monotonic */
 
@@ -241,6 +248,15 @@ void service_notify_ready(struct service *s);
 /* WATCHDOG=1: the service is alive; re-arms WatchdogSec=. A missed ping means SIGABRT to the
  * main process and result watchdog (Restart=on-watchdog applies). */
 void service_watchdog_ping(struct service *s);
+/* WATCHDOG=trigger: the watchdog fires now, as if the timeout had passed (SIGABRT, result
+ * watchdog), while starting, running or reloading; ignored once stopping. status is the last
+ * STATUS= text for the log line (NULL when none). Logs. */
+void service_watchdog_trigger(struct service *s, const char *status);
+/* WATCHDOG_USEC=: the watchdog timeout of this run becomes usec (0 or USEC_INFINITY: off),
+ * re-armed from now when running; the next start goes back to WatchdogSec=. */
+void service_watchdog_override(struct service *s, uint64_t usec);
+/* The watchdog timeout in force: WATCHDOG_USEC= of this run, else WatchdogSec=; 0 when off. */
+uint64_t service_watchdog_usec(const struct service *s);
 /* EXTEND_TIMEOUT_USEC=: pushes the current start/stop/reload deadline to usec from now. */
 void service_extend_timeout(struct service *s, uint64_t usec);
 /* RELOADING=1. */

@@ -3268,6 +3268,59 @@ Test(supervision, stopping_notification_shows_deactivating)
     harness_stop(&d);
 }
 
+/* sd_notify(3) WATCHDOG=trigger: the watchdog fires at once (SIGABRT, result watchdog) with
+ * systemd's log line, and Restart=on-watchdog applies. It was ignored before. */
+Test(supervision, watchdog_trigger_fires_the_watchdog)
+{
+    harness_write_unitf(&d, "trig.service",
+                        "[Service]\nType=notify\n"
+                        "ExecStart=%s notify READY=1 STATUS=stuck WATCHDOG=trigger\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "again.service",
+                        "[Service]\nType=notify\nRestart=on-watchdog\nRestartSec=100ms\n"
+                        "ExecStart=%s notify READY=1 WATCHDOG=trigger\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("trig");
+    assert_status("trig", "failed (Result: watchdog)", 5000);
+    wait_journal("trig", "Watchdog request (last status: stuck)!", 5000);
+    wait_journal("trig", "status=6/ABRT", 5000);
+
+    start_unit("again");
+    wait_journal("again", "Watchdog request (last status: <unset>)!", 5000);
+    wait_journal("again", "Scheduled restart job, restart counter is at 1.", 5000);
+    stop_unit("again");
+    harness_stop(&d);
+}
+
+/* sd_notify(3) WATCHDOG_USEC=: this run's watchdog timeout, also where WatchdogSec= set none;
+ * show's WatchdogUSec= stays the configured value. Both ran for ever before. */
+Test(supervision, watchdog_usec_resets_the_timeout_at_runtime)
+{
+    char *out = NULL;
+
+    harness_write_unitf(&d, "shorter.service",
+                        "[Service]\nType=notify\nWatchdogSec=1h\n"
+                        "ExecStart=%s notify READY=1 WATCHDOG_USEC=300000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "enabled.service",
+                        "[Service]\nType=notify\n"
+                        "ExecStart=%s notify READY=1 WATCHDOG_USEC=300000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    start_unit("shorter");
+    assert_status("shorter", "failed (Result: watchdog)", 5000);
+    wait_journal("shorter", "Watchdog timeout (limit 300ms)!", 5000);
+    cr_assert_eq(harness_ctl(&d, &out, NULL, "show", "shorter", "-p", "WatchdogUSec", NULL), 0);
+    cr_assert_str_eq(out, "WatchdogUSec=1h\n");
+    free(out);
+
+    start_unit("enabled");
+    assert_status("enabled", "failed (Result: watchdog)", 5000);
+    wait_journal("enabled", "Watchdog timeout (limit 300ms)!", 5000);
+    harness_stop(&d);
+}
+
 /* ---- What a service's output and environment are, against systemd.exec(5) ---- */
 
 static char *read_text(const char *rel)

@@ -773,6 +773,84 @@ Test(service, stopping_notification_is_a_stop_in_progress, .init = setup)
     cr_assert_eq(svc.result, SERVICE_RESULT_SUCCESS);
 }
 
+/* WATCHDOG=trigger (sd_notify(3)): the watchdog fires at once, as if WatchdogSec= had passed,
+ * even without one: SIGABRT first, result watchdog, Restart=on-watchdog applies. */
+Test(service, watchdog_trigger_fires_at_once, .init = setup)
+{
+    cfg.restart = RESTART_ON_WATCHDOG;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_not(fk.timer_armed, "no WatchdogSec=, no timer");
+    service_watchdog_trigger(&svc, "busy");
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(svc.result, SERVICE_RESULT_WATCHDOG);
+    cr_assert_eq(fk.kills[0][0], 100);
+    cr_assert_eq(fk.kills[0][1], SIGABRT);
+    cr_assert(strstr(fk.logs, "Watchdog request (last status: busy)!\n"), "%s", fk.logs);
+    exit_main(CLD_DUMPED, SIGABRT);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+
+    /* Without STATUS=, systemd's "<unset>"; once stopping, a trigger changes nothing. */
+    service_watchdog_trigger(&svc, NULL);
+    cr_assert(strstr(fk.logs, "Watchdog request (last status: <unset>)!\n"), "%s", fk.logs);
+    unsigned kills = fk.n_kills;
+    service_watchdog_trigger(&svc, NULL);
+    cr_assert_eq(fk.n_kills, kills);
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+}
+
+/* WATCHDOG_USEC= (sd_notify(3)): this run's watchdog timeout, re-armed from now; the next start
+ * goes back to WatchdogSec= (systemd resets the override in service_start()). */
+Test(service, watchdog_usec_overrides_for_this_run, .init = setup)
+{
+    cfg.restart = RESTART_ON_WATCHDOG;
+    cfg.watchdog_usec = 10 * USEC_PER_SEC;
+    service_start(&svc);
+    cr_assert_eq(fk.timer_deadline - fk.now, 10 * USEC_PER_SEC);
+    fk.now += USEC_PER_SEC;
+    service_watchdog_override(&svc, 2 * USEC_PER_SEC);
+    cr_assert_eq(service_watchdog_usec(&svc), 2 * USEC_PER_SEC);
+    cr_assert_eq(fk.timer_deadline - fk.now, 2 * USEC_PER_SEC);
+    fk.now += USEC_PER_SEC;
+    service_watchdog_ping(&svc);
+    cr_assert_eq(fk.timer_deadline - fk.now, 2 * USEC_PER_SEC, "a ping re-arms the override");
+    fire_timer();
+    cr_assert_str_eq(fk.last_log, "Watchdog timeout (limit 2000ms)!");
+    cr_assert_eq(svc.result, SERVICE_RESULT_WATCHDOG);
+    exit_main(CLD_DUMPED, SIGABRT);
+    cr_assert_eq(svc.state, SERVICE_STATE_AUTO_RESTART);
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(service_watchdog_usec(&svc), 10 * USEC_PER_SEC);
+    cr_assert_eq(fk.timer_deadline - fk.now, 10 * USEC_PER_SEC, "the restart kept the override");
+
+    /* 0 turns the watchdog off for the run. */
+    service_watchdog_override(&svc, 0);
+    cr_assert_not(fk.timer_armed);
+}
+
+/* WATCHDOG_USEC= turns a watchdog on where WatchdogSec= had none; sent before READY=1, it is
+ * kept and armed when the service is up. */
+Test(service, watchdog_usec_enables_the_watchdog, .init = setup)
+{
+    cfg.type = SERVICE_TYPE_NOTIFY;
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_START);
+    uint64_t start_deadline = fk.timer_deadline;
+    service_watchdog_override(&svc, 500 * USEC_PER_MSEC);
+    cr_assert_eq(fk.timer_deadline, start_deadline, "the start timeout stays");
+    service_notify_ready(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert(fk.timer_armed);
+    cr_assert_eq(fk.timer_deadline - fk.now, 500 * USEC_PER_MSEC);
+    fire_timer();
+    cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
+    cr_assert_eq(svc.result, SERVICE_RESULT_WATCHDOG);
+    cr_assert_eq(fk.kills[0][1], SIGABRT);
+}
+
 /* RST-3: every Restart= policy against every way a run can end, as systemd.service(5)'s table
  * says. Columns: exit 0, exit 1, SIGKILL, SIGABRT (core), SIGTERM by our stop, timeout. */
 enum exit_kind { EK_CLEAN, EK_EXIT1, EK_SIGKILL, EK_SIGABRT, EK_STOP, EK_TIMEOUT, EK_MAX };
