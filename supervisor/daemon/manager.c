@@ -146,6 +146,9 @@ struct unit {
     char remote_addr[INET6_ADDRSTRLEN]; /* its peer, for $REMOTE_ADDR ("" unless IP) */
     unsigned remote_port;
     struct unit *trigger; /* the socket unit that accepted it */
+    /* Refused sd_notify messages logged in the current window (see notify_refused()). */
+    uint64_t refused_window_ms; /* loop time the window began */
+    unsigned refused_logged, refused_suppressed;
 };
 
 struct exec_slot {
@@ -2523,6 +2526,93 @@ static bool notify_allowed(const struct unit *u, pid_t sender)
     }
 }
 
+/* The running unit sender belongs to (its main or control process, or one of its process
+ * groups), whatever its NotifyAccess= says; NULL when none. */
+static struct unit *notify_owner(struct manager *m, pid_t sender)
+{
+    pid_t pgid = getpgid(sender);
+
+    for (size_t i = 0; i < m->n_units; i++) {
+        struct unit *u = m->units[i];
+        const struct service *s = &u->service;
+
+        if (!u->config || service_is_inactive(s))
+            continue;
+        if (sender == s->main_pid || sender == s->control_pid)
+            return u;
+        for (size_t g = 0; pgid > 0 && g < s->n_groups; g++)
+            if (pgid == s->groups[g])
+                return u;
+    }
+    return NULL;
+}
+
+/* A refused notification is a warning in u's log, worded as systemd's
+ * service_notify_message_authorized() words it. (systemd logs only NotifyAccess=none at warning
+ * level, main and exec at debug; we warn for all three, since a notification that is lost
+ * silently is what makes a Type=notify start time out.) A process that floods the socket must
+ * not flood the log: at most NOTIFY_REFUSED_BURST lines per unit per NOTIFY_REFUSED_WINDOW_MS,
+ * and the number left out is told with the first line of a later window. */
+#define NOTIFY_REFUSED_BURST 5
+#define NOTIFY_REFUSED_WINDOW_MS 10000
+
+static void notify_refused(struct unit *u, pid_t sender)
+{
+    const struct service *s = &u->service;
+    uint64_t now = uv_now(u->m->loop);
+    char msg[300];
+    int n;
+
+    if (u->refused_logged == 0 || now - u->refused_window_ms >= NOTIFY_REFUSED_WINDOW_MS) {
+        u->refused_window_ms = now;
+        u->refused_logged = 0;
+    }
+    if (u->refused_logged >= NOTIFY_REFUSED_BURST) {
+        u->refused_suppressed++;
+        return;
+    }
+    u->refused_logged++;
+    n = snprintf(msg, sizeof(msg), "Got notification message from PID %d, but ", (int)sender);
+    switch (u->config->notify_access) {
+    case NOTIFY_ACCESS_MAIN:
+        if (s->main_pid > 0)
+            snprintf(msg + n, sizeof(msg) - (size_t)n, "reception only permitted for main PID %d",
+                     (int)s->main_pid);
+        else
+            snprintf(msg + n, sizeof(msg) - (size_t)n,
+                     "reception only permitted for main PID which is currently not known");
+        break;
+    case NOTIFY_ACCESS_EXEC:
+        if (s->main_pid > 0 && s->control_pid > 0)
+            snprintf(msg + n, sizeof(msg) - (size_t)n,
+                     "reception only permitted for main PID %d and control PID %d",
+                     (int)s->main_pid, (int)s->control_pid);
+        else if (s->main_pid > 0)
+            snprintf(msg + n, sizeof(msg) - (size_t)n, "reception only permitted for main PID %d",
+                     (int)s->main_pid);
+        else if (s->control_pid > 0)
+            snprintf(msg + n, sizeof(msg) - (size_t)n,
+                     "reception only permitted for control PID %d", (int)s->control_pid);
+        else
+            snprintf(msg + n, sizeof(msg) - (size_t)n,
+                     "reception only permitted for main PID and control PID which are "
+                     "currently not known");
+        break;
+    case NOTIFY_ACCESS_NONE:
+    default:
+        snprintf(msg + n, sizeof(msg) - (size_t)n, "reception is disabled");
+        break;
+    }
+    if (u->refused_suppressed > 0) {
+        size_t used = strlen(msg);
+
+        snprintf(msg + used, sizeof(msg) - used, " (%u more were not logged)",
+                 u->refused_suppressed);
+        u->refused_suppressed = 0;
+    }
+    unit_log(u, LOG_WARNING, msg);
+}
+
 /* sd_notify messages, attributed by the sender's kernel-given pid and NotifyAccess=. */
 static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
 {
@@ -2537,8 +2627,12 @@ static void on_notify(pid_t sender, const char *msg, size_t len, void *userdata)
             notify_allowed(m->units[i], sender))
             u = m->units[i];
     if (!u) {
-        log_debug("Ignoring notification from pid %d: no unit accepts it (NotifyAccess=).",
-                  (int)sender);
+        u = notify_owner(m, sender);
+        if (u)
+            notify_refused(u, sender);
+        else
+            log_debug("Ignoring notification from pid %d: it belongs to no running unit.",
+                      (int)sender);
         return;
     }
     v = notify_message_get(msg, len, "STATUS", &vlen);

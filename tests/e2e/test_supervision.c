@@ -3321,6 +3321,49 @@ Test(supervision, watchdog_usec_resets_the_timeout_at_runtime)
     harness_stop(&d);
 }
 
+/* A notification NotifyAccess= refuses is a warning, worded as systemd's, in the unit's journal
+ * and minisupd's log (it was only a debug line before); a flood of them is logged 5 times. */
+Test(supervision, refused_notifications_are_logged_rate_limited)
+{
+    char want[128], *log;
+    pid_t pid;
+
+    /* NotifyAccess=none gives no $NOTIFY_SOCKET (as systemd); a service may still find it. */
+    harness_write_unitf(&d, "deaf.service",
+                        "[Service]\nNotifyAccess=none\nEnvironment=NOTIFY_SOCKET=%s/notify.sock\n"
+                        "ExecStart=%s notify STATUS=hello\n" NO_LSAN,
+                        d.run_dir, HARNESS_TFX);
+    /* Twenty refused datagrams from a child, then one the main process may send: once its
+     * STATUS= shows, every datagram before it has been handled. */
+    harness_write_unitf(&d, "flood.service",
+                        "[Service]\nNotifyAccess=main\n"
+                        "ExecStart=/bin/sh -c '%s notify --exit 0 "
+                        "S=1 S=2 S=3 S=4 S=5 S=6 S=7 S=8 S=9 S=10 "
+                        "S=11 S=12 S=13 S=14 S=15 S=16 S=17 S=18 S=19 S=20; "
+                        "exec %s notify STATUS=done'\n" NO_LSAN,
+                        HARNESS_TFX, HARNESS_TFX);
+    harness_start(&d);
+    start_unit("deaf");
+    pid = harness_main_pid(&d, "deaf");
+    snprintf(want, sizeof(want), "Got notification message from PID %d, but reception is disabled",
+             (int)pid);
+    wait_journal("deaf", want, 5000);
+    log = harness_read(&d, "minisupd.log");
+    cr_assert(log && strstr(log, want), "minisupd's log lacks '%s'", want);
+    free(log);
+
+    struct status_text_wait st = {"flood", "done", ""};
+    start_unit("flood");
+    pid = harness_main_pid(&d, "flood");
+    cr_assert(wait_until(status_text_is, &st, 5000), "statusText '%s', want 'done'", st.last);
+    snprintf(want, sizeof(want), "but reception only permitted for main PID %d", (int)pid);
+    cr_assert_eq(journal_count("flood", want), 5, "%zu lines", journal_count("flood", want));
+    cr_assert_eq(journal_count("flood", "Got notification message"), 5);
+    stop_unit("deaf");
+    stop_unit("flood");
+    harness_stop(&d);
+}
+
 /* ---- What a service's output and environment are, against systemd.exec(5) ---- */
 
 static char *read_text(const char *rel)
