@@ -1082,10 +1082,13 @@ static void control_finished(struct service *s, enum service_result f)
             service_log(s, LOG_WARNING, "Reload failed.");
         else
             service_log(s, LOG_INFO, "Reloaded %s.", describe(s));
-        if (main_good(s) || c->remain_after_exit) {
-            bool good = main_good(s);
+        if (main_good(s)) {
+            /* The reload's timeout had the timer: the watchdog's again, from now. */
+            service_set_state(s, SERVICE_STATE_RUNNING);
+            watchdog_arm(s);
+        } else if (c->remain_after_exit) {
             s->ops->timer_cancel(s->ud);
-            service_set_state(s, good ? SERVICE_STATE_RUNNING : SERVICE_STATE_EXITED);
+            service_set_state(s, SERVICE_STATE_EXITED);
         } else {
             service_enter_stop(s, SERVICE_RESULT_SUCCESS);
         }
@@ -1187,8 +1190,8 @@ void service_notify_ready(struct service *s)
         return;
     }
     if (s->state == SERVICE_STATE_RELOAD && s->control_pid == 0) {
-        s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_RUNNING);
+        watchdog_arm(s);
     }
 }
 

@@ -851,6 +851,34 @@ Test(service, watchdog_usec_enables_the_watchdog, .init = setup)
     cr_assert_eq(fk.kills[0][1], SIGABRT);
 }
 
+/* A reload, by ExecReload= or by RELOADING=1 ... READY=1, ends with the watchdog armed again
+ * (the reload's timeout had replaced it on the one timer, and the run went on unwatched). */
+Test(service, watchdog_is_armed_again_after_a_reload, .init = setup)
+{
+    cmds3[0] = cmd_true;
+    cfg.exec_reload.items = cmds3;
+    cfg.exec_reload.n = 1;
+    cfg.type = SERVICE_TYPE_NOTIFY;
+    cfg.watchdog_usec = 3 * USEC_PER_SEC;
+    service_start(&svc);
+    service_notify_ready(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert_eq(service_reload(&svc), 0);
+    control_exit(CLD_EXITED, 0);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert(fk.timer_armed, "no watchdog after ExecReload=");
+    cr_assert_eq(fk.timer_deadline - fk.now, 3 * USEC_PER_SEC);
+
+    service_notify_reloading(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RELOAD);
+    service_notify_ready(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    cr_assert(fk.timer_armed, "no watchdog after RELOADING=1, READY=1");
+    cr_assert_eq(fk.timer_deadline - fk.now, 3 * USEC_PER_SEC);
+    fire_timer();
+    cr_assert_eq(svc.result, SERVICE_RESULT_WATCHDOG);
+}
+
 /* RST-3: every Restart= policy against every way a run can end, as systemd.service(5)'s table
  * says. Columns: exit 0, exit 1, SIGKILL, SIGABRT (core), SIGTERM by our stop, timeout. */
 enum exit_kind { EK_CLEAN, EK_EXIT1, EK_SIGKILL, EK_SIGABRT, EK_STOP, EK_TIMEOUT, EK_MAX };
