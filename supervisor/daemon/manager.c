@@ -2498,9 +2498,8 @@ static void unit_free(struct unit *u)
     uv_close((uv_handle_t *)&u->job_timer, on_handle_closed);
 }
 
-/* sd_notify messages, attributed by the sender's kernel-given pid: only a unit's main process
- * may speak for it (NotifyAccess=main, systemd's default). */
-/* May sender speak for u under its NotifyAccess=? The pid comes from the kernel. */
+/* May sender speak for u under its NotifyAccess= (main, systemd's default, lets only the main
+ * process)? The pid comes from the kernel. */
 static bool notify_allowed(const struct unit *u, pid_t sender)
 {
     const struct service *s = &u->service;
