@@ -2894,6 +2894,18 @@ static char *dropins_version(char *const *dropins)
     return text;
 }
 
+/* Records the unit file and drop-ins as they were when read (NeedDaemonReload compares with
+ * them); takes *version. */
+static void remember_files(struct unit *u, const struct stat *file_st, bool has_file_st,
+                           char **version)
+{
+    u->file_st = *file_st;
+    u->has_file_st = has_file_st;
+    free(u->dropins_version);
+    u->dropins_version = *version;
+    *version = NULL;
+}
+
 /* Reads u's configuration from path (its own file, or the template of an instance) and the
  * drop-ins of u's name: unchanged files change nothing, a changed file or drop-in (or one added
  * or removed) applies at once or at the next start. Files that no longer parse make the unit
@@ -2934,11 +2946,7 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
         /* A configuration an earlier reload read for the next start is superseded. */
         u->pending_config = unit_config_free(u->pending_config);
         u->changed_on_disk = false;
-        u->file_st = file_st;
-        u->has_file_st = has_file_st;
-        free(u->dropins_version);
-        u->dropins_version = version;
-        version = NULL;
+        remember_files(u, &file_st, has_file_st, &version);
     } else if (reload && u->config && u->load_state == LOAD_STATE_LOADED && has_file_st &&
                u->has_file_st && same_file_version(&file_st, &u->file_st) && u->dropins_version &&
                strcmp(version, u->dropins_version) == 0) {
@@ -2952,11 +2960,7 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
             free(u->load_error);
             u->load_error = NULL;
         }
-        u->file_st = file_st;
-        u->has_file_st = has_file_st;
-        free(u->dropins_version);
-        u->dropins_version = version;
-        version = NULL;
+        remember_files(u, &file_st, has_file_st, &version);
         unit_config_free(u->pending_config);
         u->pending_config = config;
         apply_pending_config(u);

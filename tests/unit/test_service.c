@@ -575,6 +575,16 @@ static void forking_parent_exits(void)
     service_child_exited(&svc, svc.main_pid, &e);
 }
 
+/* A forking start with PIDFile= whose parent exited before the file was written. */
+static void forking_parent_exits_before_pid_file(void)
+{
+    cfg.type = SERVICE_TYPE_FORKING;
+    cfg.pid_file = "/run/t.pid";
+    fk.main_pid_error = ENOENT;
+    service_start(&svc);
+    forking_parent_exits();
+}
+
 /* No PIDFile= and no single process to guess: the main pid stays unknown and the unit runs as
  * long as any of its processes does, as systemd's service_good() falls back on the cgroup. */
 Test(service, forking_without_main_pid_runs_while_processes_remain, .init = setup)
@@ -598,11 +608,7 @@ Test(service, forking_without_main_pid_runs_while_processes_remain, .init = setu
  * file until the start timeout), then runs with the pid it names. */
 Test(service, forking_waits_for_a_late_pid_file, .init = setup)
 {
-    cfg.type = SERVICE_TYPE_FORKING;
-    cfg.pid_file = "/run/t.pid";
-    fk.main_pid_error = ENOENT;
-    service_start(&svc);
-    forking_parent_exits();
+    forking_parent_exits_before_pid_file();
     cr_assert_eq(svc.state, SERVICE_STATE_START);
     cr_assert(fk.pid_file_watched);
     cr_assert(fk.timer_armed, "the start timeout still bounds the wait");
@@ -619,11 +625,7 @@ Test(service, forking_waits_for_a_late_pid_file, .init = setup)
  * its PID file. Failing." */
 Test(service, forking_pid_file_never_written_is_protocol, .init = setup)
 {
-    cfg.type = SERVICE_TYPE_FORKING;
-    cfg.pid_file = "/run/t.pid";
-    fk.main_pid_error = ENOENT;
-    service_start(&svc);
-    forking_parent_exits();
+    forking_parent_exits_before_pid_file();
     cr_assert_eq(svc.state, SERVICE_STATE_START);
     fk.group_alive = false;
     service_group_changed(&svc);
@@ -636,11 +638,7 @@ Test(service, forking_pid_file_never_written_is_protocol, .init = setup)
 /* The wait for PIDFile= ends with TimeoutStartSec=. */
 Test(service, forking_pid_file_wait_times_out, .init = setup)
 {
-    cfg.type = SERVICE_TYPE_FORKING;
-    cfg.pid_file = "/run/t.pid";
-    fk.main_pid_error = ENOENT;
-    service_start(&svc);
-    forking_parent_exits();
+    forking_parent_exits_before_pid_file();
     fire_timer();
     cr_assert_eq(svc.state, SERVICE_STATE_STOP_SIGTERM);
     cr_assert_eq(svc.result, SERVICE_RESULT_TIMEOUT);
@@ -653,11 +651,7 @@ Test(service, forking_pid_file_after_exec_start_post, .init = setup)
     cmds3[0] = cmd_true;
     cfg.exec_start_post.items = cmds3;
     cfg.exec_start_post.n = 1;
-    cfg.type = SERVICE_TYPE_FORKING;
-    cfg.pid_file = "/run/t.pid";
-    fk.main_pid_error = ENOENT;
-    service_start(&svc);
-    forking_parent_exits();
+    forking_parent_exits_before_pid_file();
     cr_assert_eq(svc.state, SERVICE_STATE_START_POST);
     fk.main_pid_error = 0;
     control_exit(CLD_EXITED, 0);
