@@ -30,11 +30,13 @@
 
 #define IFACE VARLINK_INTERFACE "."
 
-/* systemctl's exit codes (LSB for status), plus 2 for usage errors. */
+/* systemctl's exit codes (LSB for status). */
 enum ctl_exit {
     CTL_EXIT_OK = 0,
     CTL_EXIT_FAILURE = 1,
-    CTL_EXIT_USAGE = 2,
+    /* systemctl exits 1 on bad arguments too: its main() turns every error of parse_argv()
+     * into EXIT_FAILURE. LSB's 2 ("invalid arguments") is for init scripts. */
+    CTL_EXIT_USAGE = 1,
     CTL_EXIT_NOT_ACTIVE = 3,
     CTL_EXIT_NO_UNIT = 4,
     /* A job verb's errors, as systemctl's translate_bus_error_to_exit_status() maps them. */

@@ -160,9 +160,10 @@ bool manager_exec_status(const struct unit *u, const struct exec_command *cmd,
 bool unit_is_loaded(const struct unit *u);
 /* systemd's NeedDaemonReload: whether u's unit file or drop-ins were edited, added or removed
  * since they were last read, so that a daemon-reload would read something new. Stats the files
- * (and lists the drop-in directories) now: for one unit at a time, not for listings. Does not
- * log. */
-bool manager_unit_need_daemon_reload(const struct unit *u);
+ * (and lists the drop-in directories) when something in the unit directory changed since the
+ * last answer (see unit_dir_watch.h), else answers from memory: for one unit at a time, not for
+ * listings. Does not log. */
+bool manager_unit_need_daemon_reload(struct unit *u);
 /* The socket units that start u (their Service= is u, or u is the Accept=yes instance one
  * made), up to max, in unit order. Returns how many. */
 size_t manager_triggered_by(const struct unit *u, const struct unit **out, size_t max);

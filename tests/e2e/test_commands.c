@@ -1014,7 +1014,7 @@ Test(commands, is_enabled_reports_the_install_section)
     free(err);
 
     const char *none[] = {"is-enabled", NULL};
-    free(ctl_expect(2, none));
+    free(ctl_expect(1, none));
     harness_stop(&d);
 }
 
@@ -1036,6 +1036,11 @@ Test(commands, failed_verbs_exit_as_systemctl)
         int code;
         const char *err;
     } cases[] = {
+        /* Bad arguments: systemctl exits 1 (EXIT_FAILURE), not LSB's 2. */
+        {{"bogus", "plain", NULL},
+         1,
+         "Unknown command verb 'bogus'.\nTry 'minisupctl --help' for more information.\n"},
+        {{"status", "--bogus-option", "plain", NULL}, 1, NULL},
         {{"start", "nosuch", NULL},
          5,
          "Failed to start nosuch.service: Unit nosuch.service not found.\n"},
@@ -1103,7 +1108,7 @@ Test(commands, kill_whom_as_systemctl)
         {{"kill", "--kill-whom=control", "idle", NULL},
          1,
          "Failed to kill unit idle.service: No control process to kill\n"},
-        {{"kill", "-s", "BOGUS", "idle", NULL}, 2, NULL},
+        {{"kill", "-s", "BOGUS", "idle", NULL}, 1, NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         free(ctl_expect_err(cases[i].code, cases[i].err, cases[i].args));
@@ -1554,15 +1559,15 @@ Test(commands, journal_lines_optional_value)
     free(out);
     free(want);
     const char *bad[] = {"journal", "nums", "--lines=x", NULL};
-    free(ctl_expect(2, bad));
+    free(ctl_expect(1, bad));
 
     /* status: -n 3 as before; a bare -n and +N are usage errors, as for systemctl. */
     const char *status3[] = {"status", "nums", "-n", "3", NULL};
     free(ctl_expect(3, status3));
     const char *status_bare[] = {"status", "nums", "-n", NULL};
-    free(ctl_expect(2, status_bare));
+    free(ctl_expect(1, status_bare));
     const char *status_plus[] = {"status", "nums", "-n", "+3", NULL};
-    free(ctl_expect(2, status_plus));
+    free(ctl_expect(1, status_plus));
     harness_stop(&d);
 
     /* The same from the files. */
@@ -1622,9 +1627,9 @@ Test(commands, journal_pager_end_and_catalog)
     free(out);
 
     const char *status_e[] = {"status", "many", "-e", NULL};
-    free(ctl_expect(2, status_e));
+    free(ctl_expect(1, status_e));
     const char *status_x[] = {"status", "many", "-x", NULL};
-    free(ctl_expect(2, status_x));
+    free(ctl_expect(1, status_x));
     harness_stop(&d);
 }
 
@@ -2034,7 +2039,7 @@ Test(commands, journal_boot_is_the_current_one)
     const char *bad[] = {"journal", "--boot=yesterday", NULL};
     free(ctl_expect_err(1, "Failed to parse boot descriptor 'yesterday'\n", bad));
     const char *status[] = {"status", "quiet", "-b", NULL};
-    free(ctl_expect(2, status));
+    free(ctl_expect(1, status));
     harness_stop(&d);
 
     const char *offline[] = {"journal", "-D", d.log_dir, "-b",  "-u", "quiet",
@@ -2112,9 +2117,9 @@ Test(commands, journal_utc_no_hostname_and_full_modes)
     free(out);
 
     const char *status_utc[] = {"status", "quiet", "--utc", NULL};
-    free(ctl_expect(2, status_utc));
+    free(ctl_expect(1, status_utc));
     const char *status_host[] = {"status", "quiet", "--no-hostname", NULL};
-    free(ctl_expect(2, status_host));
+    free(ctl_expect(1, status_host));
     unsetenv("TZ");
     harness_stop(&d);
 }

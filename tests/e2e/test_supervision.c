@@ -2614,6 +2614,54 @@ Test(supervision, need_daemon_reload_until_reload)
     harness_stop(&d);
 }
 
+/* minisupd answers NeedDaemonReload from memory while nothing in the unit directory changes
+ * (inotify on it and its drop-in directories). A unit file or drop-in that is a link to a file
+ * elsewhere is looked at every time: an edit of the target must show, as must a drop-in
+ * directory made after start-up. */
+Test(supervision, need_daemon_reload_sees_linked_files_and_new_dropin_dirs)
+{
+    char target[PATH_MAX], link_path[PATH_MAX], dir[PATH_MAX];
+    FILE *f;
+
+    /* The same name: a link to another name would be an alias. */
+    harness_path(&d, dir, "elsewhere");
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    harness_path(&d, target, "elsewhere/linked.service");
+    f = fopen(target, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN, HARNESS_TFX);
+    fclose(f);
+    harness_path(&d, link_path, "units/linked.service");
+    cr_assert_eq(symlink(target, link_path), 0);
+    harness_write_unitf(&d, "plain.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_start(&d);
+    cr_assert(!need_daemon_reload("linked"));
+    cr_assert(!need_daemon_reload("plain"));
+
+    /* The target is outside every watched directory. */
+    f = fopen(target, "a");
+    cr_assert_not_null(f);
+    fputs("Environment=EDITED=1\n", f);
+    fclose(f);
+    bump_mtime("elsewhere/linked.service");
+    cr_assert(need_daemon_reload("linked"), "an edited link target needs a reload");
+    cr_assert(!need_daemon_reload("plain"), "the other unit's files did not change");
+
+    /* A drop-in directory made now, and a drop-in written into it at once. */
+    harness_path(&d, dir, "units/plain.service.d");
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    harness_write_unit(&d, "plain.service.d/10-a.conf", "[Service]\nEnvironment=A=1\n");
+    cr_assert(need_daemon_reload("plain"), "a drop-in in a new directory needs a reload");
+    daemon_reload();
+    cr_assert(!need_daemon_reload("plain"));
+    cr_assert(!need_daemon_reload("linked"));
+    harness_write_unit(&d, "plain.service.d/10-a.conf", "[Service]\nEnvironment=A=2\n");
+    bump_mtime("units/plain.service.d/10-a.conf");
+    cr_assert(need_daemon_reload("plain"), "an edited drop-in needs a reload");
+    harness_stop(&d);
+}
+
 /* A unit file that no longer parses at daemon-reload makes its unit bad-setting, as systemd: it
  * cannot be started, restarted or restart itself, while what runs keeps running and can be
  * stopped; the other units are untouched, and a fixed file loads again. */
