@@ -893,7 +893,8 @@ static int load_environment_files(struct unit *u, char *const *files, char ***en
             return r;
         if (r < 0 && !optional) {
             snprintf(ret_error, error_size, "Failed to load environment file '%s': %s", path,
-                     strerror(-r));
+                     r == -ENXIO ? "a FIFO or socket is not read (it could block minisupd)"
+                                 : strerror(-r));
             return r;
         }
     }
@@ -1048,11 +1049,23 @@ static int open_output(struct unit *u, enum std_output how, const char *path, in
     case STD_OUTPUT_FILE:
     case STD_OUTPUT_APPEND:
     case STD_OUTPUT_TRUNCATE: {
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+        /* Non-blocking, as this is the event loop: a FIFO nobody reads is ENXIO at once, where
+         * a blocking open would wait for a reader with every unit stalled behind it. */
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
         flags |= how == STD_OUTPUT_APPEND ? O_APPEND : how == STD_OUTPUT_TRUNCATE ? O_TRUNC : 0;
         /* Created with the unit's UMask=, as systemd's setup_output() does. */
         pipefd[1] = open(path, flags, 0666 & ~u->config->umask);
-        return pipefd[1] < 0 ? -errno : 0;
+        if (pipefd[1] < 0)
+            return -errno;
+        /* The service writes as to any file: blocking. */
+        int fl = fcntl(pipefd[1], F_GETFL);
+        if (fl < 0 || fcntl(pipefd[1], F_SETFL, fl & ~O_NONBLOCK) < 0) {
+            int r = -errno;
+            close(pipefd[1]);
+            pipefd[1] = -1;
+            return r;
+        }
+        return 0;
     }
     case STD_OUTPUT_JOURNAL:
     default:
@@ -1142,7 +1155,10 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
             r = open_output(u, c->std_error, c->std_error_path, err);
     }
     if (r < 0) {
-        snprintf(ret_error, error_size, "Failed to set up output for '%s': %s", path, strerror(-r));
+        snprintf(ret_error, error_size, "Failed to set up output for '%s': %s", path,
+                 r == -ENXIO ? "the output is a FIFO that no process reads (minisupd does not "
+                               "wait for a reader)"
+                             : strerror(-r));
         goto fail;
     }
 
@@ -1474,10 +1490,16 @@ static int read_pid_file(const char *path, pid_t *ret)
 {
     char buf[32];
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* Non-blocking and a regular file only: a FIFO here would stall the event loop. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
 
     if (fd < 0)
         return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0)

@@ -1436,7 +1436,8 @@ out:
 }
 
 /* The file is read whole, up to ENV_FILE_MAX, and parsed by parse_env_text(); a missing file is
- * -ENOENT, which the caller ignores for "-" entries. */
+ * -ENOENT, which the caller ignores for "-" entries. Never blocks: the daemon reads these in its
+ * event loop, so a FIFO or socket is -ENXIO and a device with nothing to read -EAGAIN. */
 int load_environment_file(const char *path, char ***env, struct env_file_ignored *ignored)
 {
     struct stat st;
@@ -1444,7 +1445,7 @@ int load_environment_file(const char *path, char ***env, struct env_file_ignored
     size_t n = 0;
     int fd, r = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) < 0) {
@@ -1453,6 +1454,10 @@ int load_environment_file(const char *path, char ***env, struct env_file_ignored
     }
     if (S_ISDIR(st.st_mode)) {
         r = -EISDIR;
+        goto out;
+    }
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        r = -ENXIO;
         goto out;
     }
     text = malloc(ENV_FILE_MAX + 1);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -3532,6 +3533,81 @@ Test(supervision, environment_sources_merge_as_systemd)
     char *text = harness_journal_cat(&d, "noenv");
     cr_assert_null(strstr(text, "should not run"), "%s", text);
     free(text);
+    harness_stop(&d);
+}
+
+/* The files minisupd opens for a unit in its event loop never block it: a StandardOutput=file:
+ * FIFO nobody reads, an EnvironmentFile= or PIDFile= that is a FIFO fail that unit's start with
+ * the reason, while every other unit is still supervised and the daemon still answers. A FIFO
+ * that has a reader takes the output. */
+Test(supervision, a_fifo_in_a_unit_never_blocks_the_daemon)
+{
+    char out_fifo[PATH_MAX], env_fifo[PATH_MAX], pid_fifo[PATH_MAX], want[PATH_MAX + 128];
+    char *out = NULL, *err = NULL;
+    int r;
+
+    cr_assert_eq(mkfifo(harness_path(&d, out_fifo, "out.fifo"), 0600), 0);
+    cr_assert_eq(mkfifo(harness_path(&d, env_fifo, "env.fifo"), 0600), 0);
+    cr_assert_eq(mkfifo(harness_path(&d, pid_fifo, "pid.fifo"), 0600), 0);
+    harness_write_unitf(&d, "other.service", "[Service]\nExecStart=%s sleep 1000\n" NO_LSAN,
+                        HARNESS_TFX);
+    harness_write_unitf(&d, "tofifo.service",
+                        "[Service]\nType=oneshot\nStandardOutput=file:%s\n"
+                        "ExecStart=/bin/echo through the fifo\n",
+                        out_fifo);
+    harness_write_unitf(&d, "envfifo.service",
+                        "[Service]\nType=oneshot\nEnvironmentFile=%s\nExecStart=/bin/true\n",
+                        env_fifo);
+    harness_write_unitf(&d, "pidfifo.service",
+                        "[Service]\nType=forking\nPIDFile=%s\nTimeoutStartSec=1\n"
+                        "ExecStart=/bin/sh -c 'sleep 1000 & exit 0'\n",
+                        pid_fifo);
+    harness_start(&d);
+    start_unit("other");
+
+    r = ctl(&out, &err, "start", "tofifo");
+    cr_assert_neq(r, 0, "nobody reads the FIFO: the start fails");
+    free(out);
+    free(err);
+    snprintf(want, sizeof(want),
+             "Failed to set up output for '/bin/echo': the output is a FIFO that no process "
+             "reads (minisupd does not wait for a reader)");
+    wait_journal("tofifo", want, 5000);
+
+    r = ctl(&out, &err, "start", "envfifo");
+    cr_assert_neq(r, 0);
+    free(out);
+    free(err);
+    snprintf(want, sizeof(want),
+             "Failed to load environment file '%s': a FIFO or socket is not read (it could block "
+             "minisupd)",
+             env_fifo);
+    wait_journal("envfifo", want, 5000);
+
+    /* The PID file is never a regular file: the start times out, as for a missing one. */
+    r = ctl(&out, &err, "start", "pidfifo");
+    cr_assert_neq(r, 0);
+    free(out);
+    free(err);
+    harness_wait_state(&d, "other", "active", "running", 1000);
+
+    /* With a reader, the FIFO takes the output. */
+    int rd = open(out_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert(rd >= 0);
+    start_unit("tofifo");
+    char buf[128] = "";
+    size_t n = 0;
+    for (int i = 0; i < 500 && !strchr(buf, '\n'); i++) {
+        struct pollfd pfd = {.fd = rd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) == 1) {
+            ssize_t k = read(rd, buf + n, sizeof(buf) - 1 - n);
+            if (k > 0)
+                n += (size_t)k;
+            buf[n] = '\0';
+        }
+    }
+    close(rd);
+    cr_assert_str_eq(buf, "through the fifo\n");
     harness_stop(&d);
 }
 
