@@ -406,6 +406,8 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
     s->n_last_groups = s->n_groups;
     s->n_groups = 0;
     s->started = false;
+    bool start_failed = s->start_pending;
+    s->start_pending = false;
 
     if (allow_restart)
         restart =
@@ -417,7 +419,8 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
 
     /* systemd's order: the unit's own result, then what it means for the start job: a
      * oneshot's start finishes once it is down ("Finished"), a start that never got to
-     * running fails ("Failed to start"), unless a stop cancelled it. */
+     * running fails ("Failed to start"), unless a stop cancelled it. A unit that was running
+     * has no start job to fail: its death is told by the lines before. */
     if (s->result != SERVICE_RESULT_SUCCESS)
         service_log(s, LOG_WARNING, "Failed with result '%s'.",
                     service_result_to_string(s->result));
@@ -427,7 +430,7 @@ static void service_enter_dead(struct service *s, enum service_result f, bool al
         service_log(s, LOG_INFO, "Deactivated successfully.");
     if (s->finish_pending && s->result == SERVICE_RESULT_SUCCESS)
         service_log(s, LOG_INFO, "Finished %s.", describe(s));
-    else if (s->result != SERVICE_RESULT_SUCCESS && !s->started && !s->stop_requested)
+    else if (s->result != SERVICE_RESULT_SUCCESS && start_failed && !s->stop_requested)
         service_log(s, LOG_ERR, "Failed to start %s.", describe(s));
     s->finish_pending = false;
 
@@ -613,6 +616,8 @@ static void service_enter_running(struct service *s, enum service_result f)
         return;
     }
     s->started = true;
+    /* The start is over, but for a plain oneshot's, which ends when the unit is down. */
+    s->start_pending = c->type == SERVICE_TYPE_ONESHOT && !c->remain_after_exit;
     if (main_good(s)) {
         s->ops->timer_cancel(s->ud);
         service_set_state(s, SERVICE_STATE_RUNNING);
@@ -746,6 +751,7 @@ static void service_enter_start_pre(struct service *s, bool explicit)
     s->stop_requested = false;
     s->restarting = false;
     s->started = false;
+    s->start_pending = true;
     s->finish_pending = false;
     s->main_unknown = false;
     s->watchdog_override = false; /* WATCHDOG_USEC= counts for one run (systemd's start) */
@@ -903,8 +909,10 @@ static void log_exit(struct service *s, const char *who, const struct exit_info 
             service_log(s, LOG_NOTICE, "%s exited, code=exited, status=%d", who, exit->status);
         return;
     }
+    /* A death by signal is a warning, as systemd's unit_log_process_exit() has it: a crash
+     * must show under journal -p warning. */
     name = signal_to_string(exit->status);
-    service_log(s, LOG_NOTICE, "%s exited, code=%s, status=%d/%s", who,
+    service_log(s, LOG_WARNING, "%s exited, code=%s, status=%d/%s", who,
                 exit->code == CLD_DUMPED ? "dumped" : "killed", exit->status, name ? name : "?");
 }
 

@@ -196,6 +196,7 @@ struct service {
     bool stop_requested;    /* a stop the user asked for never restarts */
     bool restarting;        /* the stop half of a restart: RestartKillSignal= */
     bool started;           /* the start succeeded: ExecStop= applies */
+    bool start_pending;     /* the start (or restart) has not reached its end: "Failed to start" */
     bool finish_pending;    /* a oneshot's start succeeded: "Finished" once it is dead */
     bool reload_failed;     /* the last ExecReload= run failed: the reload job fails */
     bool watchdog_fired;    /* the next stop signal is the watchdog's SIGABRT */

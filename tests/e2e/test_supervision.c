@@ -3611,6 +3611,34 @@ Test(supervision, a_fifo_in_a_unit_never_blocks_the_daemon)
     harness_stop(&d);
 }
 
+/* A running service killed by a signal: its exit is a warning (journal -p warning shows the
+ * crash, as systemd's unit_log_process_exit() logs it), and there was no start to fail, so no
+ * "Failed to start" (systemd logs that only for a failed start job). */
+Test(supervision, a_crash_of_a_running_unit_is_a_warning_not_a_failed_start)
+{
+    char *out = NULL, *err = NULL;
+
+    harness_write_unit(&d, "crash.service",
+                       "[Unit]\nDescription=Crasher\n"
+                       "[Service]\nExecStart=/bin/sleep 1000\n");
+    harness_start(&d);
+    start_unit("crash");
+    cr_assert_eq(harness_ctl(&d, &out, &err, "kill", "-s", "KILL", "crash", NULL), 0, "%s", err);
+    free(out);
+    free(err);
+    harness_wait_state(&d, "crash", "failed", "failed", 5000);
+    wait_journal("crash", "Failed with result 'signal'.", 5000);
+    cr_assert_eq(
+        harness_ctl(&d, &out, &err, "journal", "-u", "crash", "-p", "warning", "-o", "cat", NULL),
+        0, "%s", err);
+    cr_assert(strstr(out, "Main process exited, code=killed, status=9/KILL\n"), "%s", out);
+    cr_assert(strstr(out, "Failed with result 'signal'.\n"), "%s", out);
+    cr_assert_null(strstr(out, "Failed to start"), "%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
+
 /* User= sets USER, LOGNAME, HOME and SHELL as systemd's get_user_creds() cleans them: root
  * always /root and /bin/sh, nobody neither home nor shell (not minisupd's), and Environment=
  * still has the last word. */

@@ -320,6 +320,27 @@ Test(service, oneshot_start_is_logged_in_systemd_order, .init = setup)
                               "Finished t.service.\n");
 }
 
+/* "Failed to start X." is the failure of a start job (systemd's job_done_message_format()): a
+ * unit that was running when it died had none, while a oneshot's start is open until it is
+ * down. */
+Test(service, only_a_start_that_fails_logs_failed_to_start, .init = setup)
+{
+    service_start(&svc);
+    cr_assert_eq(svc.state, SERVICE_STATE_RUNNING);
+    exit_main(CLD_KILLED, SIGKILL);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert(strstr(fk.logs, "Failed with result 'signal'.\n"), "%s", fk.logs);
+    cr_assert_null(strstr(fk.logs, "Failed to start"), "%s", fk.logs);
+
+    fk.logs[0] = '\0';
+    cfg.type = SERVICE_TYPE_ONESHOT;
+    cr_assert_eq(service_start(&svc), 0);
+    exit_main(CLD_EXITED, 1);
+    cr_assert_eq(svc.state, SERVICE_STATE_FAILED);
+    cr_assert(strstr(fk.logs, "Failed with result 'exit-code'.\nFailed to start t.service.\n"),
+              "%s", fk.logs);
+}
+
 /* An automatic restart reads as systemd's restart job: scheduled, the stop half ("Stopped"),
  * then a new start. A start refused by the start limit fails the start. */
 Test(service, auto_restart_is_logged_as_a_restart_job, .init = setup)
