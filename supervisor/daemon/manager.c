@@ -2237,11 +2237,13 @@ static void job_add(struct manager *m, struct unit *u, enum job_type type, unsig
             if (o == u || !o->config)
                 continue;
             /* systemd.unit(5): Requires=, BindsTo= and PartOf= units are "stopped (or
-             * restarted)" with the unit; a restart reaches them as try-restart, so one that
-             * is not running stays down. */
-            bool needs = strv_has(o->config->part_of, u->name) ||
-                         strv_has(o->config->requires, u->name) ||
-                         strv_has(o->config->binds_to, u->name);
+             * restarted)" with the unit, and so are Requisite= ones (systemd gives
+             * RequisiteOf= the same propagate-stop and propagate-restart atoms as
+             * RequiredBy=); a restart reaches them as try-restart, so one that is not running
+             * stays down. */
+            bool needs =
+                strv_has(o->config->part_of, u->name) || strv_has(o->config->requires, u->name) ||
+                strv_has(o->config->requisite, u->name) || strv_has(o->config->binds_to, u->name);
             if (!needs)
                 continue;
             if (type == JOB_STOP)

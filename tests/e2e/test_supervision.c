@@ -3011,17 +3011,20 @@ Test(supervision, ignored_failures_end_their_jobs_as_success)
 
 /* systemd.unit(5), Requires=: "this unit will be stopped (or restarted) if one of the other
  * units is explicitly stopped (or restarted)"; BindsTo= adds to it, PartOf= is its one-way
- * form. A restart of b restarts each of them that runs (try-restart), and leaves them up. */
+ * form; Requisite= propagates stop and restart as Requires= does (systemd's RequisiteOf= atoms).
+ * A restart of b restarts each of them that runs (try-restart), and leaves them up; a stop of b
+ * stops them. */
 Test(supervision, restart_reaches_units_that_require_bind_or_are_part_of_it)
 {
-    static const char *const deps[] = {"req", "bind", "part", "wants"};
-    static const char *const keys[] = {"Requires", "BindsTo", "PartOf", "Wants"};
-    pid_t before[4], after[4];
+    static const char *const deps[] = {"req", "bind", "part", "requisite", "wants"};
+    static const char *const keys[] = {"Requires", "BindsTo", "PartOf", "Requisite", "Wants"};
+    enum { N = 5, WANTS = 4 };
+    pid_t before[N], after[N];
     char *out = NULL, *err = NULL;
     int rc;
 
     harness_write_unit(&d, "b.service", "[Service]\nExecStart=/bin/sleep 1000\n");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N; i++) {
         char file[64];
         snprintf(file, sizeof(file), "%s.service", deps[i]);
         harness_write_unitf(&d, file,
@@ -3033,7 +3036,7 @@ Test(supervision, restart_reaches_units_that_require_bind_or_are_part_of_it)
                        "[Unit]\nRequires=b.service\n[Service]\nExecStart=/bin/sleep 1000\n");
     harness_start(&d);
     start_unit("b");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N; i++) {
         start_unit(deps[i]);
         assert_status(deps[i], "active (running)", 5000);
         before[i] = harness_main_pid(&d, deps[i]);
@@ -3045,15 +3048,22 @@ Test(supervision, restart_reaches_units_that_require_bind_or_are_part_of_it)
     free(out), free(err);
     assert_status("b", "active (running)", 5000);
     cr_assert_neq(harness_main_pid(&d, "b"), b0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N; i++) {
         assert_status(deps[i], "active (running)", 5000);
         after[i] = harness_main_pid(&d, deps[i]);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < WANTS; i++)
         cr_assert_neq(after[i], before[i], "%s= of b: not restarted with b", keys[i]);
-    cr_assert_eq(after[3], before[3], "Wants= of b: restarted with b");
+    cr_assert_eq(after[WANTS], before[WANTS], "Wants= of b: restarted with b");
     /* down.service (Requires=b, never started) stays down: try-restart. */
     assert_status("down", "inactive (dead)", 1000);
+
+    rc = ctl(&out, &err, "stop", "b");
+    cr_assert_eq(rc, 0, "stop b: exit %d\n%s%s", rc, out, err);
+    free(out), free(err);
+    for (int i = 0; i < WANTS; i++)
+        assert_status(deps[i], "inactive (dead)", 5000);
+    assert_status("wants", "active (running)", 1000);
     harness_stop(&d);
 }
 
