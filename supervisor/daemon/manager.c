@@ -1170,8 +1170,20 @@ static int op_spawn(void *ud, const struct exec_command *cmd, enum service_role 
         p.working_directory++;
         p.working_directory_optional = true;
     }
-    if (p.working_directory && strcmp(p.working_directory, "~") == 0)
-        p.working_directory = cr.home[0] ? cr.home : getenv("HOME");
+    if (p.working_directory && strcmp(p.working_directory, "~") == 0) {
+        /* User='s home, which systemd's cleaning may have taken away ("/", nobody): then
+         * there is none, never minisupd's own (systemd's apply_working_directory(): ENXIO).
+         * Without User=, minisupd's user's. */
+        if (c->user && !cr.home[0]) {
+            snprintf(ret_error, error_size,
+                     "Failed to change to the working directory for '%s': %s (User=%s has no "
+                     "home directory)",
+                     path, strerror(ENXIO), c->user);
+            r = -ENXIO;
+            goto fail;
+        }
+        p.working_directory = c->user ? cr.home : getenv("HOME");
+    }
     /* "+" runs with full privileges, "!" without the credential change (systemd.service(5));
      * "!!" is plain on a kernel with ambient capabilities, as Linux has. */
     p.change_user = cr.change && !(cmd->flags & (EXEC_FLAG_FULL_PRIVILEGES | EXEC_FLAG_NO_SETUID));

@@ -3671,6 +3671,36 @@ Test(supervision, user_environment_is_systemds)
     harness_stop(&d);
 }
 
+/* WorkingDirectory=~ is User='s home: root's is /root, and a user systemd's cleaning leaves
+ * without one (nobody) fails the start, never running in minisupd's own $HOME. */
+Test(supervision, working_directory_home_is_the_users)
+{
+    char *out = NULL, *err = NULL;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root for User=");
+    harness_write_unit(&d, "homeless.service",
+                       "[Service]\nType=oneshot\nUser=nobody\nWorkingDirectory=~\n"
+                       "ExecStart=/bin/sh -c 'echo ran in $(pwd)'\n");
+    harness_write_unit(&d, "roothome.service",
+                       "[Service]\nType=oneshot\nUser=root\nWorkingDirectory=~\n"
+                       "ExecStart=/bin/sh -c 'echo ran in $(pwd)'\n");
+    harness_start(&d);
+    start_unit("roothome");
+    wait_journal("roothome", "ran in /root", 5000);
+    cr_assert_neq(ctl(&out, &err, "start", "homeless"), 0, "nobody has no home: %s", out);
+    free(out);
+    free(err);
+    wait_journal("homeless",
+                 "Failed to change to the working directory for '/bin/sh': No such device or "
+                 "address (User=nobody has no home directory)",
+                 5000);
+    char *text = harness_journal_cat(&d, "homeless");
+    cr_assert_null(strstr(text, "ran in"), "%s", text);
+    free(text);
+    harness_stop(&d);
+}
+
 /* systemd.exec(5): a StateDirectory= that exists with another owner is given, with everything
  * in it, to User=. Before, only the top directory was, and the service could not write below. */
 Test(supervision, state_directory_ownership_is_fixed_recursively)
