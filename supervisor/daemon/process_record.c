@@ -225,9 +225,21 @@ static int read_stale(const char *path, struct stale **ret, size_t *ret_n)
         s.k.pid = pid;
         s.k.pgid = pgid;
         s.k.start = start;
-        if (proc_start_time(pid, &t, &cur_pgid) < 0 || t != start)
-            continue; /* gone, or the pid now names someone else */
-        s.group = pgid > 1 && cur_pgid == pgid;
+        if (proc_start_time(pid, &t, &cur_pgid) < 0) {
+            /* Gone, but its group may not be: a main process dies of its PR_SET_PDEATHSIG with
+             * minisupd, the children it started do not. While one of them is in the group, the
+             * kernel keeps the group's id from being reused, so the group is still this run's
+             * (docs/design-decisions.md, "When minisupd itself dies"). */
+            pid_t member;
+            if (pgid <= 1 || proc_group_members(pgid, &member, 1) == 0)
+                continue;
+            s.group = true;
+            s.k.pid = member;
+        } else if (t != start) {
+            continue; /* the pid now names someone else (then the old group is empty) */
+        } else {
+            s.group = pgid > 1 && cur_pgid == pgid;
+        }
         proc_comm(s.k.pid, s.comm, sizeof(s.comm));
         if (n == cap) {
             struct stale *g = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof(*v));

@@ -1665,6 +1665,43 @@ Test(reliability, CRASH_1_term_ignoring_service_not_left_behind)
               (int)old, (int)new_pid);
 }
 
+/* The children a main process started stay in its process group when minisupd is killed and
+ * the main process dies of PR_SET_PDEATHSIG. The restarted minisupd must stop that group
+ * before it starts the unit again, or two copies of the service run side by side. */
+Test(reliability, CRASH_1_children_of_a_dead_main_process_not_left_behind)
+{
+    static const char *const T = "CRASH_1_children_of_a_dead_main_process_not_left_behind";
+    pid_t main_pid, child = 0;
+    bool child_gone;
+    char *text, *p;
+
+    harness_write_unit(&d, "family.service",
+                       "[Service]\nExecStart=/bin/sh -c 'sleep 1000 & echo child=$$!; wait'\n"
+                       "\n[Install]\nWantedBy=multi-user.target\n");
+    harness_start(&d);
+    cr_assert(harness_wait_journal_contains(&d, "family", "child=", 10000));
+    text = harness_journal_cat(&d, "family");
+    p = strstr(text, "child=");
+    cr_assert(p && sscanf(p, "child=%d", &child) == 1 && child > 0, "%s", text);
+    free(text);
+    main_pid = harness_main_pid(&d, "family");
+    kill_daemon_hard();
+    cr_assert(wait_until(pid_gone, (void *)(intptr_t)main_pid, 5000),
+              "the main process outlived minisupd (PR_SET_PDEATHSIG)");
+    cr_assert(harness_pid_alive(child), "the child must outlive its parent for this test");
+
+    harness_start(&d);
+    child_gone = wait_until(pid_gone, (void *)(intptr_t)child, 5000);
+    harness_metric(T, "stale_survivors", !child_gone, 0);
+    if (!child_gone)
+        kill(child, SIGKILL);
+    harness_stop(&d);
+    cr_assert(child_gone,
+              "pid %d, a child of the killed minisupd's service, still runs beside the new "
+              "instance: its process group was not stopped",
+              (int)child);
+}
+
 /* ======================================================================================== */
 /* CRASH-3: minisupd killed with SIGKILL and started again 20 times while a unit writes. The
  * journal verifies (no damaged record, per-run sequences intact), host zombies stay flat, and no
