@@ -1426,12 +1426,20 @@ static void find_leftovers(struct unit *u)
     n_adopted = proc_untracked_children(adopted, 64, pid_is_tracked, u->m);
     for (size_t i = 0; i < n_adopted && n < 16; i++) {
         pid_t pgid = getpgid(adopted[i]);
+        char inv[64];
         bool other = pid_in(found, n, adopted[i]) || started_before(adopted[i], u->run_start_ticks);
-        /* In another unit's groups: that unit's business. */
+        /* Started by another run (it carries that run's $INVOCATION_ID): not ours to report. */
+        if (!other) {
+            proc_invocation(adopted[i], inv, sizeof(inv));
+            other = *inv && strcmp(inv, u->invocation) != 0;
+        }
+        /* In another unit's groups, those of its last run too (what its KillMode=process stop
+         * left): that unit's business. */
         for (size_t k = 0; k < u->m->n_units && !other; k++) {
             const struct service *o = &u->m->units[k]->service;
             if (u->m->units[k] != u && u->m->units[k]->config)
-                other = pid_in(o->groups, o->n_groups, pgid);
+                other = pid_in(o->groups, o->n_groups, pgid) ||
+                        pid_in(o->last_groups, o->n_last_groups, pgid);
         }
         if (!other) {
             found[n++] = adopted[i];

@@ -710,31 +710,41 @@ static size_t untracked_children(bool (*is_tracked)(pid_t pid, void *userdata), 
     return untracked.n;
 }
 
-bool proc_has_invocation(pid_t pid, const char *invocation)
+void proc_invocation(pid_t pid, char *ret, size_t size)
 {
-    char path[64], needle[64], buf[65536];
-    size_t needle_len;
+    static const char key[] = "INVOCATION_ID=";
+    char path[64], buf[65536];
     ssize_t len;
     int fd;
 
-    if (!invocation || !*invocation)
-        return false;
-    needle_len = (size_t)snprintf(needle, sizeof(needle), "INVOCATION_ID=%s", invocation) + 1;
+    ret[0] = '\0';
     snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return;
     len = read(fd, buf, sizeof(buf));
     close(fd);
-    /* Entries are NUL-terminated, so a longer value cannot match by prefix. */
-    for (ssize_t off = 0; len > 0 && off + (ssize_t)needle_len <= len;) {
+    /* Entries are NUL-terminated; one cut off by the buffer's end does not count. */
+    for (ssize_t off = 0; len > 0 && off < len;) {
         const char *entry = buf + off;
         size_t l = strnlen(entry, (size_t)(len - off));
-        if (l + 1 == needle_len && memcmp(entry, needle, needle_len) == 0)
-            return true;
+        if (off + (ssize_t)l < len && l >= sizeof(key) - 1 &&
+            memcmp(entry, key, sizeof(key) - 1) == 0) {
+            snprintf(ret, size, "%s", entry + sizeof(key) - 1);
+            return;
+        }
         off += (ssize_t)l + 1;
     }
-    return false;
+}
+
+bool proc_has_invocation(pid_t pid, const char *invocation)
+{
+    char found[64];
+
+    if (!invocation || !*invocation)
+        return false;
+    proc_invocation(pid, found, sizeof(found));
+    return strcmp(found, invocation) == 0;
 }
 
 int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_groups, int sig,

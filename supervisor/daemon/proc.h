@@ -110,6 +110,9 @@ int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_gr
 
 /* Does pid's environment hold INVOCATION_ID=invocation (it belongs to that run)? */
 bool proc_has_invocation(pid_t pid, const char *invocation);
+/* The INVOCATION_ID in pid's environment (the run it was started by) into ret, "" when it has
+ * none or cannot be read. */
+void proc_invocation(pid_t pid, char *ret, size_t size);
 
 /* Up to max pids of the processes in process group pgid (a /proc scan). */
 size_t proc_group_members(pid_t pgid, pid_t *out, size_t max);

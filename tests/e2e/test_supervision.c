@@ -3649,6 +3649,47 @@ Test(supervision, a_crash_of_a_running_unit_is_a_warning_not_a_failed_start)
     harness_stop(&d);
 }
 
+/* What one unit's KillMode=process stop leaves running is that unit's leftover, never another
+ * unit's: two units started in the same loop turn (the same /proc clock tick), the process
+ * carrying worker's $INVOCATION_ID and sitting in worker's last process group. systemd only
+ * reports leftovers of the unit whose cgroup holds them. */
+Test(supervision, leftovers_belong_to_the_unit_that_left_them)
+{
+    char *out = NULL, *err = NULL, *text;
+
+    harness_write_unit(&d, "worker.service",
+                       "[Service]\nKillMode=process\n"
+                       "ExecStart=/bin/sh -c '/bin/sleep 300 & exec /bin/sleep 200'\n"
+                       "[Install]\nWantedBy=multi-user.target\n");
+    harness_write_unit(&d, "web.service",
+                       "[Service]\nExecStart=/bin/sleep 100\n"
+                       "[Install]\nWantedBy=multi-user.target\n");
+    harness_start(&d);
+    assert_status("worker", "active (running)", 5000);
+    assert_status("web", "active (running)", 5000);
+    cr_assert_eq(ctl(&out, &err, "stop", "worker"), 0, "%s", err);
+    free(out), free(err);
+    wait_journal("worker", "remains running after unit stopped.", 5000);
+    cr_assert_eq(ctl(&out, &err, "stop", "web"), 0, "%s", err);
+    free(out), free(err);
+    wait_journal("web", "Stopped web.service.", 5000);
+    text = harness_journal_cat(&d, "web");
+    cr_assert_null(strstr(text, "escaped"), "web blamed for worker's process:\n%s", text);
+    free(text);
+    harness_ctl(&d, &out, &err, "status", "web", NULL);
+    cr_assert_null(strstr(out, "Leftover"), "%s", out);
+    free(out), free(err);
+    harness_ctl(&d, &out, &err, "status", "worker", NULL);
+    const char *left = strstr(out, "Leftover: ");
+    int pid = 0;
+    cr_assert(left && sscanf(left, "Leftover: %d", &pid) == 1 && pid > 0,
+              "worker's own leftover:\n%s", out);
+    free(out), free(err);
+    /* KillMode=process leaves it running past minisupd's exit too. */
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    harness_stop(&d);
+}
+
 /* User= sets USER, LOGNAME, HOME and SHELL as systemd's get_user_creds() cleans them: root
  * always /root and /bin/sh, nobody neither home nor shell (not minisupd's), and Environment=
  * still has the last word. */
