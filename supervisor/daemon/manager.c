@@ -3724,7 +3724,10 @@ static int sock_start(struct unit *u)
     if (c->socket_user) {
         struct passwd *pw = getpwnam(c->socket_user);
         if (!pw) {
-            unit_log(u, LOG_ERR, "Failed to resolve SocketUser=; refusing.");
+            char msg[300];
+            snprintf(msg, sizeof(msg), "Failed to resolve user %s: No such process; refusing.",
+                     c->socket_user);
+            unit_log(u, LOG_ERR, msg);
             goto failed;
         }
         o.uid = pw->pw_uid;
@@ -3732,7 +3735,10 @@ static int sock_start(struct unit *u)
     if (c->socket_group) {
         struct group *gr = getgrnam(c->socket_group);
         if (!gr) {
-            unit_log(u, LOG_ERR, "Failed to resolve SocketGroup=; refusing.");
+            char msg[300];
+            snprintf(msg, sizeof(msg), "Failed to resolve group %s: No such process; refusing.",
+                     c->socket_group);
+            unit_log(u, LOG_ERR, msg);
             goto failed;
         }
         o.gid = gr->gr_gid;
@@ -3779,6 +3785,13 @@ static int sock_start(struct unit *u)
     return 0;
 failed:
     u->sock_result = "resources";
+    /* systemd's unit_log_failure() and the socket's failed start job. */
+    unit_log(u, LOG_WARNING, "Failed with result 'resources'.");
+    {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Failed to listen on %s.", describe_unit(u));
+        unit_log(u, LOG_ERR, msg);
+    }
     sock_set_state(u, SOCK_FAILED);
     return -EIO;
 }

@@ -822,6 +822,26 @@ Test(activation, h_missing_service_fails_socket_daemon_lives)
     harness_stop(&d);
 }
 
+/* A socket that cannot listen fails its start with systemd's lines: the reason (naming the
+ * group it could not resolve), the result, and the failed start job. */
+Test(activation, h_socket_that_cannot_listen_says_why)
+{
+    char *out = NULL, *err = NULL;
+
+    harness_write_unit(&d, "nogroup.socket",
+                       "[Socket]\nListenFIFO=%t/nogroup.fifo\nSocketGroup=no-such-group-x\n");
+    harness_write_unit(&d, "nogroup.service", "[Service]\nExecStart=/bin/true\n");
+    harness_start(&d);
+    cr_assert_neq(harness_ctl(&d, &out, &err, "start", "nogroup.socket", NULL), 0);
+    free(out);
+    free(err);
+    assert_status("nogroup.socket", "failed", 5000);
+    wait_journal("nogroup.socket", "Failed to resolve group no-such-group-x", 5000);
+    wait_journal("nogroup.socket", "Failed with result 'resources'.", 5000);
+    wait_journal("nogroup.socket", "Failed to listen on nogroup.socket.", 5000);
+    harness_stop(&d);
+}
+
 /* The service exits without reading: the data stays readable, so every exit means a new
  * activation. The start limit must end that loop (socket result service-start-limit-hit)
  * instead of spinning. */
