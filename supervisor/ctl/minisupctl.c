@@ -4,6 +4,7 @@
  * formatting lives in ctl_output.c; this file decides what to ask and what it means. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -993,6 +994,31 @@ static json_t *journal_params(json_t *units, long long lines, bool follow, const
     return p;
 }
 
+/* The main process as it is called now, as systemctl's status reads it (get_process_comm()):
+ * a wrapper such as "/bin/sh -c '... exec prog'" or "env prog" is known by what it became. The
+ * daemon names it by the file it started. Kept as it is when the process is gone or in another
+ * pid namespace. */
+static void name_main_process(json_t *unit)
+{
+    json_int_t pid = json_integer_value(json_object_get(unit, "mainPid"));
+    char path[64], comm[64];
+    ssize_t n;
+    int fd;
+
+    if (pid <= 0)
+        return;
+    snprintf(path, sizeof(path), "/proc/%" JSON_INTEGER_FORMAT "/comm", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    n = read(fd, comm, sizeof(comm) - 1);
+    close(fd);
+    if (n <= 1)
+        return;
+    comm[comm[n - 1] == '\n' ? n - 1 : n] = '\0';
+    json_object_set_new(unit, "mainCommand", json_string(comm));
+}
+
 /* Reads the replies of one non-following GetJournal call and appends their entries to `into`.
  * A refused journal (PermissionDenied) just leaves `into` empty: status still shows the state.
  * Returns 0 or a negative errno (transport failure, printed). */
@@ -1100,6 +1126,7 @@ static int run_status(struct ctl *c, char **args, int n)
             } else {
                 if (!first)
                     putchar('\n');
+                name_main_process(unit);
                 ctl_print_unit_status(stdout, unit, journals[i],
                                       c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode, &c->style);
                 /* After the journal, on stderr, as systemctl status warns. */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -1803,6 +1804,31 @@ Test(commands, cat_prints_a_unit_that_failed_to_load)
     char *out = ctl_ok("cat", "broken", NULL, NULL);
     cr_assert(strstr(out, "# ") && strstr(out, "broken.service\n"), "cat output:\n%s", out);
     cr_assert(strstr(out, text), "cat output:\n%s", out);
+    free(out);
+    harness_stop(&d);
+}
+
+/* status names the main process as it is called now (systemctl reads /proc/PID/comm): a
+ * wrapper that execs the service is known by what it became, not by the file minisupd ran. */
+Test(commands, status_names_the_main_process_after_exec)
+{
+    char *out = NULL;
+    bool seen = false;
+
+    harness_write_unit(&d, "wrapped.service", "[Service]\nExecStart=/usr/bin/env sleep 1000\n");
+    harness_start(&d);
+    free(ctl_ok("start", "wrapped", NULL, NULL));
+    for (uint64_t end = harness_now_ms() + 5000; !seen && harness_now_ms() < end;) {
+        free(out);
+        out = NULL;
+        harness_ctl(&d, &out, NULL, "status", "wrapped", NULL);
+        seen = strstr(out, " (sleep)\n") != NULL;
+        if (!seen) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    cr_assert(seen, "the main process is still named after /usr/bin/env:\n%s", out);
     free(out);
     harness_stop(&d);
 }
