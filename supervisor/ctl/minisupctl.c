@@ -3053,6 +3053,7 @@ static json_t *not_found_properties(const char *name, bool empty)
         {"NRestarts", "0", true, false},
         {"InvocationID", "", true, false},
         {"StatusText", "", true, false},
+        {"TasksCurrent", "[not set]", true, false},
         {"NAccepted", "0", false, true},
         {"NConnections", "0", false, true},
         {"Id", name, false, false},

@@ -611,6 +611,16 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
         add_property("InvocationID", st.invocation, list);
         if (st.status_text || all)
             add_property("StatusText", st.status_text ? st.status_text : "", list);
+        /* systemd's TasksCurrent=: the tasks (threads) of the unit's processes, "[not set]"
+         * when it has none (systemd has no cgroup to count then). Counted here, from /proc,
+         * since show asked; never for GetUnit or ListUnits. */
+        struct unit_processes procs;
+        if (manager_unit_processes(u, false, &procs) == 0 && procs.n > 0)
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)procs.tasks);
+        else
+            snprintf(num, sizeof(num), "[not set]");
+        manager_unit_processes_done(&procs);
+        add_property("TasksCurrent", num, list);
     } else {
         snprintf(num, sizeof(num), "%u", st.n_accepted);
         add_property("NAccepted", num, list);
@@ -769,6 +779,34 @@ static void method_list_sockets(struct conn *c)
     reply(c, json_pack("{s:o}", "sockets", arr), false);
 }
 
+/* status's Tasks:, CPU: and CGroup: lines: the unit's live processes with their command
+ * lines. Read from /proc for this one unit, so only when the caller asks: GetUnit is otherwise
+ * answered from memory. */
+static void add_processes(json_t *o, const struct unit *u)
+{
+    struct unit_processes procs;
+    json_t *arr;
+
+    if (manager_unit_processes(u, true, &procs) < 0) {
+        manager_unit_processes_done(&procs);
+        return; /* out of memory: the reply goes without the list */
+    }
+    arr = json_array();
+    for (size_t i = 0; arr && i < procs.n; i++) {
+        const struct unit_process *p = &procs.items[i];
+        json_t *e = json_pack("{s:i, s:i, s:s}", "pid", (int)p->pid, "ppid", (int)p->ppid,
+                              "commandLine", p->command_line);
+        if (e)
+            json_array_append_new(arr, e);
+    }
+    json_object_set_new(o, "processes", arr);
+    json_object_set_new(o, "tasksCurrent", json_integer((json_int_t)procs.tasks));
+    json_object_set_new(o, "cpuUsageUSec", json_integer((json_int_t)procs.cpu_usec));
+    if (procs.truncated)
+        json_object_set_new(o, "processesTruncated", json_true());
+    manager_unit_processes_done(&procs);
+}
+
 static void method_get_unit(struct conn *c, json_t *params)
 {
     struct unit *u = lookup_unit(c, params);
@@ -779,6 +817,8 @@ static void method_get_unit(struct conn *c, json_t *params)
     if (!u)
         return;
     o = unit_json(u);
+    if (o && json_is_true(json_object_get(params, "processes")))
+        add_processes(o, u);
     /* Only here, not in ListUnits: it stats the unit's files. */
     if (o)
         json_object_set_new(o, "needDaemonReload",
@@ -1351,7 +1391,7 @@ static const struct method_params {
     {IFACE "ListUnits", {{"states", P_STRINGS, false}}},
     {IFACE "GetUnitProperties", {UNIT_NAME, {"all", P_BOOL, false}}},
     {IFACE "GetUnitFile", {UNIT_NAME}},
-    {IFACE "GetUnit", {UNIT_NAME}},
+    {IFACE "GetUnit", {UNIT_NAME, {"processes", P_BOOL, false}}},
     {IFACE "StartUnit", {UNIT_NAME, NO_BLOCK}},
     {IFACE "StopUnit", {UNIT_NAME, NO_BLOCK}},
     {IFACE "RestartUnit", {UNIT_NAME, NO_BLOCK}},

@@ -3388,6 +3388,124 @@ void manager_unit_status(const struct unit *u, struct unit_status *ret)
     }
 }
 
+/* Is pid, a child of minisupd that no unit tracks (an orphan it adopted as subreaper), one of
+ * u's processes? It is when it is in one of the process groups of u's run, or of its last run
+ * while u is down and no other unit's run has that group now (a group id is a pid, free again
+ * once the group is empty), or when it carries u's $INVOCATION_ID after leaving the groups
+ * (setsid). A process in another unit's groups is that unit's, without a look at its
+ * environment. */
+static bool adopted_by(const struct unit *u, pid_t pid)
+{
+    const struct service *s = &u->service;
+    pid_t pgid = getpgid(pid);
+
+    if (pgid < 0)
+        return false;
+    if (pid_in(s->groups, s->n_groups, pgid))
+        return true;
+    for (size_t k = 0; k < u->m->n_units; k++) {
+        const struct unit *o = u->m->units[k];
+        if (o != u && pid_in(o->service.groups, o->service.n_groups, pgid))
+            return false;
+    }
+    if (s->n_groups == 0 && pid_in(s->last_groups, s->n_last_groups, pgid))
+        return true;
+    return proc_has_invocation(pid, u->invocation);
+}
+
+static int cmp_unit_process(const void *a, const void *b)
+{
+    const struct unit_process *x = a, *y = b;
+
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* A command line is shown whole up to this many bytes; all of them together up to the budget,
+ * after which the rest get a short line each. At twice the size as JSON (escaped backslashes
+ * and quotes) and 1024 processes, a GetUnit reply stays far below VARLINK_MESSAGE_MAX. */
+#define COMMAND_LINE_MAX 4096
+#define COMMAND_LINE_SHORT 64
+#define COMMAND_LINES_BUDGET (256 * 1024)
+
+int manager_unit_processes(const struct unit *u, bool command_lines, struct unit_processes *ret)
+{
+    pid_t *pids = NULL, *adopted = NULL;
+    size_t n = 0, n_adopted, budget = COMMAND_LINES_BUDGET;
+    long hz = sysconf(_SC_CLK_TCK);
+    char *line = NULL;
+    int r = 0;
+
+    memset(ret, 0, sizeof(*ret));
+    if (is_socket(u))
+        return 0;
+    pids = malloc(MANAGER_UNIT_PROCESSES_MAX * sizeof(pid_t));
+    adopted = malloc(MANAGER_UNIT_PROCESSES_MAX * sizeof(pid_t));
+    ret->items = calloc(MANAGER_UNIT_PROCESSES_MAX, sizeof(*ret->items));
+    line = command_lines ? malloc(COMMAND_LINE_MAX) : NULL;
+    if (!pids || !adopted || !ret->items || (command_lines && !line)) {
+        r = -ENOMEM;
+        goto out;
+    }
+
+    /* The roots: every process of the unit whose parent is not one of its processes. The main
+     * and control processes; orphans of its processes, which the kernel hands to minisupd (a
+     * subreaper) when their parent exits; and what a stop left behind (KillMode=process). Any
+     * other process of the unit descends from one of these, as a cgroup's processes would. */
+    for (int k = 0; k < 2; k++)
+        if (u->runs[k] && !u->runs[k]->reaped && !pid_in(pids, n, u->runs[k]->pid))
+            pids[n++] = u->runs[k]->pid;
+    for (size_t i = 0; i < u->n_leftovers; i++)
+        if ((kill(u->leftovers[i], 0) == 0 || errno == EPERM) && !pid_in(pids, n, u->leftovers[i]))
+            pids[n++] = u->leftovers[i];
+    n_adopted = proc_untracked_children(adopted, MANAGER_UNIT_PROCESSES_MAX, pid_is_tracked, u->m);
+    for (size_t i = 0; i < n_adopted && n < MANAGER_UNIT_PROCESSES_MAX; i++)
+        if (!pid_in(pids, n, adopted[i]) && adopted_by(u, adopted[i]))
+            pids[n++] = adopted[i];
+    n = proc_descendants(pids, n, MANAGER_UNIT_PROCESSES_MAX, &ret->truncated);
+
+    for (size_t i = 0; i < n; i++) {
+        struct unit_process *p = &ret->items[ret->n];
+        struct proc_stat st;
+
+        /* Gone since it was listed, or a zombie waiting for its parent: not running. */
+        if (proc_read_stat(pids[i], &st) < 0 || st.state == 'Z' || st.state == 'X')
+            continue;
+        p->pid = pids[i];
+        p->ppid = st.ppid;
+        p->threads = st.num_threads;
+        ret->tasks += st.num_threads;
+        if (hz > 0)
+            ret->cpu_usec += st.cpu_ticks * UINT64_C(1000000) / (uint64_t)hz;
+        if (command_lines) {
+            size_t size = budget > COMMAND_LINE_MAX ? COMMAND_LINE_MAX : COMMAND_LINE_SHORT;
+            proc_cmdline(p->pid, st.comm, line, size);
+            p->command_line = strdup(line);
+            if (!p->command_line) {
+                r = -ENOMEM;
+                goto out;
+            }
+            size = strlen(line);
+            budget -= budget > size ? size : budget;
+        }
+        ret->n++;
+    }
+    qsort(ret->items, ret->n, sizeof(*ret->items), cmp_unit_process);
+
+out:
+    free(line);
+    free(adopted);
+    free(pids);
+    return r;
+}
+
+void manager_unit_processes_done(struct unit_processes *p)
+{
+    for (size_t i = 0; p->items && i < p->n; i++)
+        free(p->items[i].command_line);
+    free(p->items);
+    memset(p, 0, sizeof(*p));
+}
+
 void manager_child_exited(struct manager *m, pid_t pid, int code, int status)
 {
     bool owned = false;

@@ -164,6 +164,36 @@ bool unit_is_loaded(const struct unit *u);
  * last answer (see unit_dir_watch.h), else answers from memory: for one unit at a time, not for
  * listings. Does not log. */
 bool manager_unit_need_daemon_reload(struct unit *u);
+/* One live process of a unit, as status lists it under CGroup:. */
+struct unit_process {
+    pid_t pid;
+    pid_t ppid;
+    unsigned threads;
+    char *command_line; /* as systemd shows it (proc_format_cmdline()); NULL unless asked */
+};
+
+/* A unit's live processes: systemd's cgroup members, as far as minisupd can tell them without
+ * cgroups. Owned by the caller; manager_unit_processes_done() frees the contents. */
+struct unit_processes {
+    struct unit_process *items; /* in pid order */
+    size_t n;
+    uint64_t tasks;    /* threads of all of them: what systemd's TasksCurrent= counts */
+    uint64_t cpu_usec; /* CPU time of them and of the children they waited for */
+    bool truncated;    /* there were more than MANAGER_UNIT_PROCESSES_MAX; these are not all */
+};
+
+#define MANAGER_UNIT_PROCESSES_MAX 1024
+
+/* The live processes of u: its main and control processes, the orphans of its runs that
+ * minisupd adopted (in one of its process groups, or carrying its $INVOCATION_ID), what its
+ * last run left running while it is down, and every descendant of those. Reads /proc for these
+ * processes only (a few files each), never all of it. With command_lines, each gets its
+ * command line too, within a budget that keeps a GetUnit reply far below the message limit.
+ * Socket units have none. 0 or -ENOMEM; *ret is always valid to pass to
+ * manager_unit_processes_done(). Does not log. */
+int manager_unit_processes(const struct unit *u, bool command_lines, struct unit_processes *ret);
+void manager_unit_processes_done(struct unit_processes *p);
+
 /* The socket units that start u (their Service= is u, or u is the Accept=yes instance one
  * made), up to max, in unit order. Returns how many. */
 size_t manager_triggered_by(const struct unit *u, const struct unit **out, size_t max);

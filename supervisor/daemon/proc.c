@@ -4,6 +4,7 @@
  * signal dispositions and an empty mask, then exec; any failure goes back as (step, errno). */
 #include "proc.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -890,6 +891,259 @@ bool proc_group_alive(pid_t pgid)
         return false;
     /* EPERM still means someone is there. */
     return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+int proc_parse_stat(const char *text, struct proc_stat *ret)
+{
+    const char *open_paren = strchr(text, '('), *close_paren = strrchr(text, ')');
+    unsigned long long utime, stime;
+    long long cutime, cstime;
+    long threads;
+    char state;
+    int ppid, pgrp;
+
+    if (!open_paren || !close_paren || close_paren < open_paren)
+        return -EINVAL;
+    /* Fields 3.. of proc(5): state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+     * cmajflt utime stime cutime cstime priority nice num_threads. */
+    if (sscanf(close_paren + 1,
+               " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %ld", &state,
+               &ppid, &pgrp, &utime, &stime, &cutime, &cstime, &threads) != 8)
+        return -EINVAL;
+    snprintf(ret->comm, sizeof(ret->comm), "%.*s", (int)(close_paren - open_paren - 1),
+             open_paren + 1);
+    ret->state = state;
+    ret->ppid = ppid;
+    ret->pgrp = pgrp;
+    /* cutime and cstime are signed in the kernel's format, never negative in practice. */
+    ret->cpu_ticks =
+        utime + stime + (uint64_t)(cutime > 0 ? cutime : 0) + (uint64_t)(cstime > 0 ? cstime : 0);
+    ret->num_threads = threads > 0 ? (unsigned)threads : 0;
+    return 0;
+}
+
+int proc_read_stat(pid_t pid, struct proc_stat *ret)
+{
+    char path[64], buf[1024];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -ESRCH;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    return proc_parse_stat(buf, ret);
+}
+
+/* The text proc_format_cmdline() builds, with room kept for a closing "…" and the NUL. */
+struct cmdline_out {
+    char *buf;
+    size_t size, len;
+    bool cut;
+};
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026, as systemd's ellipsize() ends a line */
+
+static void cmdline_put(struct cmdline_out *o, const char *s, size_t n)
+{
+    if (o->cut || o->len + n + sizeof(ELLIPSIS) > o->size) {
+        o->cut = true;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+/* The length of the valid UTF-8 sequence at p[0..n) that systemd's utf8_encoded_valid_unichar()
+ * accepts (shortest form, no surrogate, no noncharacter, nothing past U+10FFFF), with its code
+ * point in *ret_c; 0 when invalid. */
+static size_t utf8_sequence(const unsigned char *p, size_t n, uint32_t *ret_c)
+{
+    uint32_t c = p[0];
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xe0) == 0xc0 ? 2
+                 : (c & 0xf0) == 0xe0 ? 3
+                 : (c & 0xf8) == 0xf0 ? 4
+                                      : 0;
+
+    if (len == 0 || len > n)
+        return 0;
+    if (len > 1) {
+        c &= 0x7fu >> len;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[k] & 0xc0) != 0x80)
+                return 0;
+            c = c << 6 | (p[k] & 0x3f);
+        }
+        if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+            c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || (c >= 0xfdd0 && c <= 0xfdef) ||
+            (c & 0xfffe) == 0xfffe)
+            return 0;
+    }
+    *ret_c = c;
+    return len;
+}
+
+/* systemd's utf8_escape_non_printable(): printable characters as they are (tab among them),
+ * control characters (C0, DEL, C1; here a newline too) as \xNN per byte, bytes that are not
+ * valid UTF-8 as U+FFFD each. */
+static void cmdline_escape(struct cmdline_out *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0; i < n && !o->cut;) {
+        uint32_t c;
+        size_t len = utf8_sequence(p + i, n - i, &c);
+
+        if (len == 0) {
+            cmdline_put(o, "\xef\xbf\xbd", 3);
+            i++;
+        } else if ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f)) {
+            for (size_t k = 0; k < len; k++) {
+                char e[4] = {'\\', 'x', hex[p[i + k] >> 4], hex[p[i + k] & 15]};
+                cmdline_put(o, e, 4);
+            }
+            i += len;
+        } else {
+            cmdline_put(o, s + i, len);
+            i += len;
+        }
+    }
+}
+
+void proc_format_cmdline(const char *raw, size_t len, bool truncated, const char *comm, char *buf,
+                         size_t size)
+{
+    struct cmdline_out o = {.buf = buf, .size = size};
+    size_t end = len;
+
+    assert(size >= 8);
+    /* The arguments are NUL-terminated: the last NUL ends the line, the others separate words. A
+     * program that rewrote its argv (setproctitle) may have left a run of NULs or spaces. */
+    if (!truncated && end > 0 && raw[end - 1] == '\0')
+        end--;
+    while (end > 0 && (raw[end - 1] == '\0' || strchr(" \t\n\r", raw[end - 1])))
+        end--;
+    if (end == 0) {
+        /* Nothing but comm to show (a kernel thread, a zombie): "[comm]", as systemd does. */
+        cmdline_put(&o, "[", 1);
+        cmdline_escape(&o, comm ? comm : "", comm ? strlen(comm) : 0);
+        cmdline_put(&o, "]", 1);
+        truncated = false;
+    } else {
+        for (size_t start = 0; start < end && !o.cut;) {
+            const char *nul = memchr(raw + start, '\0', end - start);
+            size_t word = nul ? (size_t)(nul - raw) - start : end - start;
+
+            if (start > 0)
+                cmdline_put(&o, " ", 1);
+            cmdline_escape(&o, raw + start, word);
+            start += word + 1;
+        }
+    }
+    if (o.cut || truncated) {
+        memcpy(o.buf + o.len, ELLIPSIS, sizeof(ELLIPSIS) - 1);
+        o.len += sizeof(ELLIPSIS) - 1;
+    }
+    o.buf[o.len] = '\0';
+}
+
+void proc_cmdline(pid_t pid, const char *comm, char *buf, size_t size)
+{
+    char path[64], *raw = malloc(size + 1);
+    size_t len = 0;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    fd = raw ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    /* One byte more than can be shown tells a cut line from one that just fits. */
+    while (fd >= 0 && len < size + 1) {
+        ssize_t n = read(fd, raw + len, size + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    proc_format_cmdline(raw ? raw : "", len > size ? size : len, len > size, comm, buf, size);
+    free(raw);
+}
+
+/* Adds the pids listed in one /proc/PID/task/TID/children file ("12 34 ") to pids[0..*n) that
+ * are not there yet. */
+static void add_children(const char *path, pid_t *pids, size_t *n, size_t max, bool *truncated)
+{
+    char buf[16384];
+    size_t len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    while (len < sizeof(buf) - 1) {
+        ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (len == sizeof(buf) - 1)
+        *truncated = true; /* more children than 2,000 or so from one thread */
+    buf[len] = '\0';
+    for (char *p = buf, *next;; p = next) {
+        long v = strtol(p, &next, 10);
+        bool known = false;
+
+        if (next == p)
+            break;
+        if (v <= 0)
+            continue;
+        for (size_t i = 0; i < *n && !known; i++)
+            known = pids[i] == (pid_t)v;
+        if (known)
+            continue;
+        if (*n == max) {
+            *truncated = true;
+            break;
+        }
+        pids[(*n)++] = (pid_t)v;
+    }
+}
+
+size_t proc_descendants(pid_t *pids, size_t n, size_t max, bool *ret_truncated)
+{
+    bool truncated = false;
+
+    /* pids grows behind i: each process found is looked into in its turn. */
+    for (size_t i = 0; i < n; i++) {
+        char path[96];
+        struct dirent *de;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
+        d = opendir(path);
+        if (!d)
+            continue; /* gone meanwhile */
+        while ((de = readdir(d))) {
+            if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                continue;
+            snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pids[i], de->d_name);
+            add_children(path, pids, &n, max, &truncated);
+        }
+        closedir(d);
+    }
+    if (ret_truncated)
+        *ret_truncated = truncated;
+    return n;
 }
 
 static uv_signal_t sigchld;

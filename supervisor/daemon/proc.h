@@ -136,6 +136,47 @@ void proc_comm(pid_t pid, char *buf, size_t size);
 /* True while any process is left in process group pgid. */
 bool proc_group_alive(pid_t pgid);
 
+/* What status's process list needs of one process, from /proc/PID/stat (proc(5)). */
+struct proc_stat {
+    char comm[64]; /* as the kernel names it: 15 bytes for a program, more for kernel threads */
+    char state;    /* R, S, D, Z, ... */
+    pid_t ppid;
+    pid_t pgrp;
+    uint64_t cpu_ticks;   /* utime + stime + cutime + cstime: its own time and its waited-for
+                           * children's, in clock ticks (sysconf(_SC_CLK_TCK)) */
+    unsigned num_threads; /* the Threads: of /proc/PID/status */
+};
+
+/* Parses the text of /proc/PID/stat. comm may hold spaces and parentheses: the fields after it
+ * start after the last ')'. 0, or -EINVAL when text does not have that shape. Pure. */
+int proc_parse_stat(const char *text, struct proc_stat *ret);
+
+/* Reads /proc/PID/stat into *ret (zombies included: state 'Z'). 0, -ESRCH when pid is gone, or
+ * -EINVAL. Does not log. */
+int proc_read_stat(pid_t pid, struct proc_stat *ret);
+
+/* A command line as systemd's get_process_cmdline() shows it in status's process list, from
+ * raw[0..len), the bytes of /proc/PID/cmdline (truncated: the read stopped before its end):
+ * the arguments joined by spaces, trailing whitespace dropped, "[comm]" when there are none (a
+ * kernel thread, a zombie), invalid UTF-8 as U+FFFD per byte and other unprintable characters
+ * as \xNN per byte (a newline too, so that each process stays on one line). Always writes
+ * valid UTF-8 and a NUL within size (at least 8): a line cut short, by truncated or by size,
+ * ends in "…", as systemd ellipsizes. Pure. */
+void proc_format_cmdline(const char *raw, size_t len, bool truncated, const char *comm, char *buf,
+                         size_t size);
+
+/* Reads /proc/PID/cmdline (at most size bytes of it) and formats it into buf with
+ * proc_format_cmdline(); comm stands in when it is empty or unreadable. Does not log. */
+void proc_cmdline(pid_t pid, const char *comm, char *buf, size_t size);
+
+/* Appends to pids[0..n) every descendant of those processes that is not there yet (zombies
+ * too: their stat says so), up to max entries in all, by reading /proc/PID/task/TID/children
+ * of each (every thread's: a child belongs to the thread that forked it), breadth first. Returns
+ * the new count; *ret_truncated (may be NULL) says whether max stopped the walk. The cost is one
+ * directory and one small file per process and thread found, never a walk of all of /proc. Does not
+ * log. */
+size_t proc_descendants(pid_t *pids, size_t n, size_t max, bool *ret_truncated);
+
 /* Called for every reaped child, ours or an adopted orphan. */
 typedef void (*proc_exit_cb)(pid_t pid, const struct exit_info *exit, void *userdata);
 
