@@ -771,6 +771,164 @@ static void print_leftovers(FILE *f, const json_t *unit)
     fputs(" (still running after the unit stopped)\n", f);
 }
 
+/* One process of the CGroup: tree. */
+struct tree_node {
+    int64_t pid, ppid;
+    const char *command_line;
+    size_t parent; /* index of its parent in the list, n for none (a top-level process) */
+};
+
+/* One level of the walk down the tree: the group of siblings being printed, the next of them,
+ * where the prefix ends at this level and the siblings' pid column. */
+struct tree_frame {
+    size_t group, next, prefix_len;
+    int width;
+};
+
+static int digits(int64_t v)
+{
+    int d = 1;
+
+    for (; v >= 10; v /= 10)
+        d++;
+    return d;
+}
+
+static const struct tree_node *sort_nodes; /* qsort's comparators take no context */
+
+static int cmp_node_pid(const void *a, const void *b)
+{
+    int64_t x = sort_nodes[*(const size_t *)a].pid, y = sort_nodes[*(const size_t *)b].pid;
+
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_pid_key(const void *key, const void *elem)
+{
+    int64_t x = *(const int64_t *)key, y = sort_nodes[*(const size_t *)elem].pid;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The processes of a unit (its "processes", each {pid, ppid, commandLine}) as a tree under
+ * `prefix`: each process under its parent when that is in the list, siblings in pid order, with
+ * systemd's glyphs and its pid column, as wide as the widest pid among the siblings. The daemon
+ * sends a forest; a list whose parents loop (which no kernel makes) is cut where the loop closes,
+ * so every process is printed once, and nothing recurses, however deep the tree. */
+static void print_process_tree(FILE *f, const json_t *procs, const char *prefix,
+                               const struct ctl_style *st)
+{
+    size_t n = json_array_size(procs), depth = 0, base = strlen(prefix);
+    struct tree_node *v = calloc(n + 1, sizeof(*v));
+    size_t *by_pid = calloc(n + 1, sizeof(size_t)), *kids = calloc(n + 1, sizeof(size_t));
+    size_t *first = calloc(n + 2, sizeof(size_t)), *path = calloc(n + 1, sizeof(size_t));
+    unsigned char *state = calloc(n + 1, 1);
+    struct tree_frame *frames = calloc(n + 1, sizeof(*frames));
+    /* Two glyphs of three bytes at most per level (a vertical bar and a space). */
+    char *pre = malloc(base + 4 * n + 1);
+    const char *on = st->colour ? ANSI_GREY : "";
+
+    if (!v || !by_pid || !kids || !first || !path || !state || !frames || !pre)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(procs, i);
+        v[i] = (struct tree_node){int_field(p, "pid"), int_field(p, "ppid"),
+                                  str_field(p, "commandLine"), n};
+        by_pid[i] = i;
+    }
+    sort_nodes = v;
+    qsort(by_pid, n, sizeof(size_t), cmp_node_pid);
+    for (size_t i = 0; i < n; i++) {
+        const size_t *hit = v[i].ppid != v[i].pid
+                                ? bsearch(&v[i].ppid, by_pid, n, sizeof(size_t), cmp_pid_key)
+                                : NULL;
+        if (hit)
+            v[i].parent = *hit;
+    }
+    /* Cut loops: walk up from each process not seen yet; meeting the walk itself again means a
+     * loop, which is cut there (that process becomes top-level). Each process is walked once. */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0, j = i;
+        for (; j != n && state[j] == 0; j = v[j].parent) {
+            state[j] = 1;
+            path[len++] = j;
+        }
+        if (j != n && state[j] == 1)
+            v[j].parent = n;
+        while (len > 0)
+            state[path[--len]] = 2;
+    }
+    /* Children grouped by parent (group n: the top level), each group in pid order: counted
+     * into first[], then placed, with path[] (free again) as each group's fill count. */
+    for (size_t i = 0; i < n; i++)
+        first[v[i].parent + 1]++;
+    for (size_t g = 1; g <= n + 1; g++)
+        first[g] += first[g - 1];
+    memset(path, 0, (n + 1) * sizeof(size_t));
+    for (size_t k = 0; k < n; k++) {
+        size_t i = by_pid[k], g = v[i].parent;
+        kids[first[g] + path[g]++] = i;
+    }
+
+    memcpy(pre, prefix, base);
+    frames[depth++] = (struct tree_frame){n, 0, base, 0};
+    while (depth > 0) {
+        struct tree_frame *fr = &frames[depth - 1];
+        size_t count = first[fr->group + 1] - first[fr->group];
+        size_t i;
+        bool last;
+
+        if (fr->next == count) {
+            depth--;
+            continue;
+        }
+        if (fr->next == 0)
+            fr->width = digits(v[kids[first[fr->group] + count - 1]].pid);
+        i = kids[first[fr->group] + fr->next++];
+        last = fr->next == count;
+        fprintf(f, "%.*s%s%s%*" PRId64 " %s%s\n", (int)fr->prefix_len, pre,
+                last ? "\u2514\u2500" : "\u251c\u2500", on, fr->width, v[i].pid, v[i].command_line,
+                colour_off(on));
+        if (first[i + 1] > first[i]) {
+            const char *seg = last ? "  " : "\u2502 ";
+            size_t len = strlen(seg), at = fr->prefix_len;
+            memcpy(pre + at, seg, len);
+            frames[depth++] = (struct tree_frame){i, 0, at + len, 0};
+        }
+    }
+
+out:
+    free(pre);
+    free(frames);
+    free(state);
+    free(path);
+    free(first);
+    free(kids);
+    free(by_pid);
+    free(v);
+}
+
+/* systemctl's Tasks:, CPU: and CGroup: lines, for a unit with live processes (GetUnit with
+ * "processes"). There is no cgroup: the header names the unit, whose processes follow. Memory:
+ * is left out: without a cgroup there is no figure that means what systemd's does. */
+static void print_cgroup(FILE *f, const json_t *unit, const struct ctl_style *st)
+{
+    const json_t *procs = json_object_get(unit, "processes");
+    char span[CTL_TIMESPAN_MAX];
+
+    if (json_array_size(procs) == 0)
+        return;
+    fprintf(f, "      Tasks: %" PRId64, int_field(unit, "tasksCurrent"));
+    if (json_is_true(json_object_get(unit, "processesTruncated")))
+        fprintf(f, " (counted in the first %zu processes; there are more)", json_array_size(procs));
+    fputc('\n', f);
+    if (json_is_integer(json_object_get(unit, "cpuUsageUSec")))
+        fprintf(f, "        CPU: %s\n",
+                ctl_format_timespan(span, sizeof(span), usec_field(unit, "cpuUsageUSec")));
+    fprintf(f, "     CGroup: %s\n", str_field(unit, "name"));
+    print_process_tree(f, procs, "             ", st);
+}
+
 /* What the journal could not keep: records a full disk refused, lines over the rate limit
  * (DISK-*). Silent when nothing was dropped. */
 static void print_journal_losses(FILE *f, const json_t *unit, const struct ctl_style *st)
@@ -868,6 +1026,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     if (int_field(unit, "statusErrno") > 0)
         fprintf(f, "      Error: %" PRId64 " (%s)\n", int_field(unit, "statusErrno"),
                 strerror((int)int_field(unit, "statusErrno")));
+    print_cgroup(f, unit, st);
 
     if (json_array_size(entries) > 0) {
         fputc('\n', f);

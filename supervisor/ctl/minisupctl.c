@@ -1067,10 +1067,12 @@ static int run_status(struct ctl *c, char **args, int n)
     }
     fill_hostname(c);
 
-    /* One round trip: each unit's state and, right behind it, its recent journal of the run
-     * that state names (currentInvocation), all in one write. */
+    /* One round trip: each unit's state with its processes (Tasks:, CGroup:) and, right behind
+     * it, its recent journal of the run that state names (currentInvocation), all in one
+     * write. */
     for (int i = 0; i < n; i++) {
-        if (ctl_queue(c, IFACE "GetUnit", json_pack("{s:s}", "name", names[i]), 0) < 0) {
+        if (ctl_queue(c, IFACE "GetUnit", json_pack("{s:s, s:b}", "name", names[i], "processes", 1),
+                      0) < 0) {
             ret = CTL_EXIT_FAILURE;
             goto out;
         }
