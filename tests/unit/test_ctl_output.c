@@ -1301,3 +1301,121 @@ Test(ctl_output, status_dropins, .init = utc)
     free(out);
     json_decref(u);
 }
+
+/* ---- Tasks:, CPU: and the CGroup: tree ---------------------------------------------------- */
+
+static json_t *proc_new(int pid, int ppid, const char *command_line)
+{
+    json_t *p = json_pack("{s:i, s:i, s:s}", "pid", pid, "ppid", ppid, "commandLine", command_line);
+
+    cr_assert_not_null(p);
+    return p;
+}
+
+/* A unit with the processes of `procs` (stolen), as GetUnit with processes sends it. */
+static json_t *unit_with_processes(json_t *procs, int tasks, int cpu_usec)
+{
+    json_t *u = unit_new("active", "running", "success");
+
+    json_object_set_new(u, "mainPid", json_integer(1234));
+    json_object_set_new(u, "processes", procs);
+    json_object_set_new(u, "tasksCurrent", json_integer(tasks));
+    json_object_set_new(u, "cpuUsageUSec", json_integer(cpu_usec));
+    return u;
+}
+
+/* systemctl's order after Main PID: Status:, then Tasks:, CPU: and CGroup:. Children hang under
+ * their parent; siblings in pid order whatever the order received; "│ " continues a level that
+ * has more siblings below, "  " one that has not; a pid column as wide as the widest sibling. */
+Test(ctl_output, status_process_tree, .init = utc)
+{
+    json_t *procs = json_array();
+    char *out = NULL;
+
+    json_array_append_new(procs, proc_new(1300, 1240, "sleep 2000"));
+    json_array_append_new(procs, proc_new(1240, 1234, "/bin/sh -c worker"));
+    json_array_append_new(procs, proc_new(1234, 1, "/usr/bin/fifo-echo --fifo /run/x"));
+    json_array_append_new(procs, proc_new(99, 1240, "[kworker]"));
+    json_array_append_new(procs, proc_new(20001, 1, "escaped --daemon"));
+    json_array_append_new(procs, proc_new(1250, 1234, "sleep 1000"));
+    json_t *u = unit_with_processes(procs, 7, 12345);
+    json_object_set_new(u, "statusText", json_string("Ready"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out,
+                     "● fifo-echo.service - FIFO echo service\n"
+                     "     Loaded: loaded (/path/etc/units/fifo-echo.service; enabled)\n"
+                     "     Active: active (running) since Sat 2026-11-21 19:01:45 UTC; 5s ago\n"
+                     "   Main PID: 1234 (fifo-echo)\n"
+                     "     Status: \"Ready\"\n"
+                     "      Tasks: 7\n"
+                     "        CPU: 12ms\n"
+                     "     CGroup: fifo-echo.service\n"
+                     "             ├─ 1234 /usr/bin/fifo-echo --fifo /run/x\n"
+                     "             │ ├─1240 /bin/sh -c worker\n"
+                     "             │ │ ├─  99 [kworker]\n"
+                     "             │ │ └─1300 sleep 2000\n"
+                     "             │ └─1250 sleep 1000\n"
+                     "             └─20001 escaped --daemon\n");
+    free(out);
+    json_decref(u);
+}
+
+/* No processes (an empty list, or a reply without one): none of the lines. */
+Test(ctl_output, status_without_processes_has_no_cgroup, .init = utc)
+{
+    json_t *u = unit_with_processes(json_array(), 0, 0);
+    char *out = NULL;
+
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_null(strstr(out, "Tasks:"), "%s", out);
+    cr_expect_null(strstr(out, "CPU:"), "%s", out);
+    cr_expect_null(strstr(out, "CGroup:"), "%s", out);
+    cr_expect(strstr(out, "   Main PID: 1234 (fifo-echo)\n"), "%s", out);
+    free(out);
+    json_object_del(u, "processes");
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_null(strstr(out, "Tasks:"), "%s", out);
+    cr_expect_null(strstr(out, "CGroup:"), "%s", out);
+    free(out);
+    json_decref(u);
+}
+
+/* A list whose parents loop (no kernel makes one) and a process that is its own parent: each is
+ * printed once, the loop cut where the walk found it closed; no CPU: without cpuUsageUSec; the
+ * pid and command line grey on colour, as systemd's ansi_grey(); truncation is said. */
+Test(ctl_output, status_process_tree_loops_colour_truncated, .init = utc)
+{
+    json_t *procs = json_array();
+    struct ctl_style colour = plain;
+    char *out = NULL;
+
+    json_array_append_new(procs, proc_new(10, 30, "a"));
+    json_array_append_new(procs, proc_new(20, 10, "b"));
+    json_array_append_new(procs, proc_new(30, 20, "c"));
+    json_array_append_new(procs, proc_new(40, 40, "self"));
+    json_t *u = unit_with_processes(procs, 4, 0);
+    json_object_del(u, "cpuUsageUSec");
+    json_object_set_new(u, "processesTruncated", json_true());
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect(strstr(out, "   Main PID: 1234 (fifo-echo)\n"
+                          "      Tasks: 4 (counted in the first 4 processes; there are more)\n"
+                          "     CGroup: fifo-echo.service\n"
+                          "             ├─10 a\n"
+                          "             │ └─20 b\n"
+                          "             │   └─30 c\n"
+                          "             └─40 self\n"),
+              "%s", out);
+    free(out);
+
+    colour.colour = true;
+    json_object_del(u, "processesTruncated");
+    json_array_clear(procs);
+    json_array_append_new(procs, proc_new(7, 1, "sleep 9"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &colour));
+    cr_expect(strstr(out, "      Tasks: 4\n"
+                          "     CGroup: fifo-echo.service\n"
+                          "             └─\033[0;38;5;245m7 sleep 9\033[0m\n"),
+              "%s", out);
+    free(out);
+    json_decref(u);
+}
