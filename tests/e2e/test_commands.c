@@ -2291,3 +2291,232 @@ Test(commands, journal_unprintable_messages)
     free(out);
     harness_stop(&d);
 }
+
+/* ---- status's process list: Tasks:, CPU:, CGroup: ---------------------------------------- */
+
+/* /proc/PID/cmdline with the NULs between words as spaces, into buf ("" when gone). */
+static char *read_cmdline(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    ssize_t n = 0;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, buf, size - 1);
+        close(fd);
+    }
+    if (n < 0)
+        n = 0;
+    buf[n] = '\0';
+    for (ssize_t i = 0; i + 1 < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    return buf;
+}
+
+/* The Threads: of /proc/PID/status, 0 when gone. */
+static long threads_of(pid_t pid)
+{
+    char path[64], line[256];
+    long v = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "Threads: %ld", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* The tree's shape: `sh -c 'sleep 1000 & exec sleep 999'` has exec'd sleep 999 and its one
+ * child has exec'd sleep 1000 (read from /proc directly, not through minisupd). */
+struct tree_probe {
+    pid_t main_pid, child;
+};
+
+static bool tree_in_place(void *arg)
+{
+    struct tree_probe *t = arg;
+    pid_t kids[4];
+    char buf[256];
+
+    if (strcmp(read_cmdline(t->main_pid, buf, sizeof(buf)), "sleep 999") != 0 ||
+        harness_descendants(t->main_pid, kids, 4) != 1)
+        return false;
+    t->child = kids[0];
+    return strcmp(read_cmdline(t->child, buf, sizeof(buf)), "sleep 1000") == 0;
+}
+
+/* systemctl status's process lines (systemctl(1) status, systemd.resource-control(5)
+ * TasksCurrent): a main process that forked a child shows Tasks: 2 (threads), CPU:, and both
+ * processes with their command lines under CGroup:, the child under its parent; -o json and
+ * GetUnit with processes carry them; GetUnit without it does not (it reads no /proc); show has
+ * TasksCurrent=. A unit without processes (an active oneshot, a stopped unit) has none of the
+ * lines, and TasksCurrent=[not set]. */
+Test(commands, status_lists_the_processes_under_cgroup)
+{
+    char *out = NULL, *err = NULL, want[512];
+    struct tree_probe t = {0};
+    const char *p;
+    int r;
+
+    harness_write_unit(&d, "tree.service",
+                       "[Service]\nExecStart=/bin/sh -c 'sleep 1000 & exec sleep 999'\n");
+    harness_write_unit(&d, "done.service",
+                       "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+    harness_start(&d);
+    free(ctl_ok("start", "tree", NULL, NULL));
+    free(ctl_ok("start", "done", NULL, NULL));
+    t.main_pid = harness_main_pid(&d, "tree");
+    cr_assert_gt(t.main_pid, 0);
+    cr_assert(wait_until(tree_in_place, &t, 10000), "sleep 999 with a sleep 1000 child never ran");
+    harness_track_pid(&d, t.child);
+
+    r = harness_ctl(&d, &out, &err, "status", "tree", "-n", "0", NULL);
+    cr_assert_eq(r, 0, "status exited %d\n%s%s", r, out, err);
+    snprintf(want, sizeof(want), "   Main PID: %d (", (int)t.main_pid);
+    p = strstr(out, want);
+    cr_assert(p, "no Main PID line:\n%s", out);
+    p = strstr(p, "\n      Tasks: 2\n        CPU: ");
+    cr_assert(p, "no Tasks: 2 then CPU: after Main PID:\n%s", out);
+    p = strchr(p + strlen("\n      Tasks: 2\n        CPU: "), '\n');
+    snprintf(want, sizeof(want),
+             "\n     CGroup: tree.service\n"
+             "             \u2514\u2500%d sleep 999\n"
+             "               \u2514\u2500%d sleep 1000\n",
+             (int)t.main_pid, (int)t.child);
+    cr_assert(p && strcmp(p, want) == 0, "want after CPU:%s\nstatus:\n%s", want, out);
+    free(out);
+    free(err);
+
+    json_t *u =
+        harness_varlink(&d, "GetUnit", json_pack("{s:s, s:b}", "name", "tree", "processes", 1));
+    json_t *unit = json_object_get(u, "unit"), *procs = json_object_get(unit, "processes");
+    cr_assert_eq(json_array_size(procs), 2, "%s", json_dumps(unit, 0));
+    cr_expect_eq(json_integer_value(json_object_get(unit, "tasksCurrent")), 2);
+    cr_expect(json_is_integer(json_object_get(unit, "cpuUsageUSec")));
+    json_t *child = json_array_get(procs, t.child > t.main_pid ? 1 : 0);
+    cr_expect_eq(json_integer_value(json_object_get(child, "pid")), t.child);
+    cr_expect_eq(json_integer_value(json_object_get(child, "ppid")), t.main_pid);
+    cr_expect_str_eq(json_string_value(json_object_get(child, "commandLine")), "sleep 1000");
+    json_decref(u);
+    u = harness_varlink(&d, "GetUnit", json_pack("{s:s}", "name", "tree"));
+    unit = json_object_get(u, "unit");
+    cr_expect_null(json_object_get(unit, "processes"), "GetUnit without processes lists them");
+    cr_expect_null(json_object_get(unit, "tasksCurrent"));
+    json_decref(u);
+
+    out = ctl_ok("status", "tree", "-o", "json");
+    cr_expect(strstr(out, "\"commandLine\": \"sleep 999\"") ||
+                  strstr(out, "\"commandLine\":\"sleep 999\""),
+              "%s", out);
+    cr_expect(strstr(out, "\"tasksCurrent\": 2") || strstr(out, "\"tasksCurrent\":2"), "%s", out);
+    free(out);
+    out = ctl_ok("show", "tree", "-p", "TasksCurrent");
+    cr_expect_str_eq(out, "TasksCurrent=2\n");
+    free(out);
+
+    out = ctl_ok("status", "done", "-n", "0");
+    cr_expect(strstr(out, "Active: active (exited)"), "%s", out);
+    cr_expect_null(strstr(out, "Tasks:"), "%s", out);
+    cr_expect_null(strstr(out, "CPU:"), "%s", out);
+    cr_expect_null(strstr(out, "CGroup:"), "%s", out);
+    free(out);
+    out = ctl_ok("show", "done", "-p", "TasksCurrent");
+    cr_expect_str_eq(out, "TasksCurrent=[not set]\n");
+    free(out);
+
+    free(ctl_ok("stop", "tree", NULL, NULL));
+    r = harness_ctl(&d, &out, &err, "status", "tree", "-n", "0", NULL);
+    cr_assert_eq(r, 3, "status of a stopped unit exited %d\n%s%s", r, out, err);
+    cr_expect_null(strstr(out, "Tasks:"), "%s", out);
+    cr_expect_null(strstr(out, "CGroup:"), "%s", out);
+    free(out);
+    free(err);
+    harness_stop(&d);
+}
+
+static bool runs_sleep_999(void *arg)
+{
+    char buf[256];
+
+    return strcmp(read_cmdline(*(pid_t *)arg, buf, sizeof(buf)), "sleep 999") == 0;
+}
+
+static bool pid_gone(void *arg)
+{
+    return !harness_pid_alive(*(pid_t *)arg);
+}
+
+/* Whether status text has a top-level line of the CGroup: tree for pid with command line cmd. */
+static bool top_level_line(const char *text, pid_t pid, const char *cmd)
+{
+    char a[512], b[512];
+
+    snprintf(a, sizeof(a), "\n             \u251c\u2500%d %s\n", (int)pid, cmd);
+    snprintf(b, sizeof(b), "\n             \u2514\u2500%d %s\n", (int)pid, cmd);
+    return strstr(text, a) || strstr(text, b);
+}
+
+/* A grandchild that called setsid() left the unit's process group and was adopted by minisupd:
+ * it is still one of the unit's processes (by its $INVOCATION_ID), listed at the top of the tree
+ * beside the main process. After a KillMode=process stop it is what the unit left running, and
+ * status of the stopped unit lists it alone; Tasks: counts the threads of what is listed. */
+Test(commands, status_cgroup_keeps_escaped_and_leftover_processes)
+{
+    char *out = NULL, *err = NULL, cmd[PATH_MAX + 32], want[64];
+    struct tree_probe t = {0};
+    pid_t g;
+    int r;
+
+    harness_write_unitf(&d, "esc.service",
+                        "[Service]\n"
+                        "ExecStart=/bin/sh -c '%s double-fork --setsid; exec sleep 999'\n"
+                        "KillMode=process\n"
+                        "Environment=ASAN_OPTIONS=detect_leaks=0\n",
+                        HARNESS_TFX);
+    harness_start(&d);
+    free(ctl_ok("start", "esc", NULL, NULL));
+    cr_assert(harness_wait_journal_contains(&d, "esc", "grandchild ", 10000));
+    char *journal = harness_journal_cat(&d, "esc");
+    g = (pid_t)strtol(strstr(journal, "grandchild ") + strlen("grandchild "), NULL, 10);
+    free(journal);
+    cr_assert_gt(g, 0);
+    harness_track_pid(&d, g);
+    t.main_pid = harness_main_pid(&d, "esc");
+    cr_assert_gt(t.main_pid, 0);
+    snprintf(cmd, sizeof(cmd), "%s double-fork --setsid", HARNESS_TFX);
+
+    /* sleep 999 has no child: once it has exec'd, the tree is complete. */
+    cr_assert(wait_until(runs_sleep_999, &t.main_pid, 10000),
+              "the main process never exec'd sleep 999");
+    out = ctl_ok("status", "esc", "-n", "0");
+    snprintf(want, sizeof(want), "      Tasks: %ld\n", 1 + threads_of(g));
+    cr_expect(strstr(out, want), "want %s in\n%s", want, out);
+    cr_expect(top_level_line(out, t.main_pid, "sleep 999"), "main not listed:\n%s", out);
+    cr_expect(top_level_line(out, g, cmd), "escaped grandchild %d not listed:\n%s", (int)g, out);
+    free(out);
+
+    free(ctl_ok("stop", "esc", NULL, NULL));
+    cr_assert(!harness_pid_alive(t.main_pid));
+    cr_assert(harness_pid_alive(g), "KillMode=process killed the escaped grandchild");
+    r = harness_ctl(&d, &out, &err, "status", "esc", "-n", "0", NULL);
+    cr_assert_eq(r, 3, "status exited %d\n%s%s", r, out, err);
+    snprintf(want, sizeof(want), "      Tasks: %ld\n", threads_of(g));
+    cr_expect(strstr(out, want), "want %s in\n%s", want, out);
+    snprintf(want, sizeof(want), "%d sleep 999", (int)t.main_pid);
+    cr_expect_null(strstr(out, want), "%s", out);
+    snprintf(want, sizeof(want), "\n             \u2514\u2500%d ", (int)g);
+    cr_expect(strstr(out, want) && top_level_line(out, g, cmd), "leftover not listed:\n%s", out);
+    free(out);
+    free(err);
+
+    kill(g, SIGKILL);
+    cr_assert(wait_until(pid_gone, &g, 10000), "the leftover %d outlived SIGKILL", (int)g);
+    harness_stop(&d);
+}
