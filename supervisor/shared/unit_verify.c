@@ -73,10 +73,13 @@ int unit_verify_files(char *const *paths, size_t n, const struct unit_load_conte
         const char *base = strrchr(paths[i], '/');
         base = base ? base + 1 : paths[i];
         int r = unit_file_load(paths[i], base, ctx, &c, &d);
+        /* unit_diags_done() empties d: whether the load said why is known before. */
+        bool said = d.n > 0;
+
         print_diags(&d, out);
         unit_diags_done(&d);
         if (r < 0) {
-            if (d.n == 0)
+            if (!said)
                 fprintf(out, "%s: Failed to load: %s\n", paths[i], strerror(-r));
             failed++;
             continue;

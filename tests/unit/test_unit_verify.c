@@ -91,3 +91,27 @@ Test(unit_verify, socket_without_service_is_refused)
     free(sock);
     free(buf);
 }
+
+/* A unit refused with a diagnostic is reported by that diagnostic alone; "Failed to load:" with
+ * the errno is only for a load that said nothing. */
+Test(unit_verify, refusal_is_reported_once)
+{
+    char dir[] = "/tmp/minisup-verify-XXXXXX";
+    char *buf = NULL;
+    size_t len = 0;
+
+    cr_assert_not_null(mkdtemp(dir));
+    char *svc = path_join(dir, "noexec.service");
+    FILE *f = fopen(svc, "w");
+    fputs("[Service]\nRestart=no\n", f);
+    fclose(f);
+    FILE *out = open_memstream(&buf, &len);
+    cr_assert_eq(unit_verify_files(&svc, 1, &ctx, out), 1);
+    fclose(out);
+    cr_assert(strstr(buf, "has no ExecStart= setting"), "got: %s", buf);
+    cr_assert_null(strstr(buf, "Failed to load"), "got: %s", buf);
+    unlink(svc);
+    rmdir(dir);
+    free(svc);
+    free(buf);
+}
