@@ -605,7 +605,8 @@ static void print_loaded(FILE *f, const json_t *unit, const struct ctl_style *st
     const char *load = str_field(unit, "loadState");
     const char *error = str_field(unit, "loadError");
     const char *path = str_field(unit, "fragmentPath");
-    const char *on = st->colour && !streq(load, "loaded") ? ANSI_RED : "";
+    /* systemctl colours error, not-found and bad-setting, not masked (asked for). */
+    const char *on = st->colour && !streq(load, "loaded") && !streq(load, "masked") ? ANSI_RED : "";
 
     fprintf(f, "     Loaded: %s%s%s", on, load, colour_off(on));
     if (*error)

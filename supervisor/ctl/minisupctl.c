@@ -513,6 +513,12 @@ static int report_error(const char *what, const char *unit, const char *error, c
             fprintf(stderr, "Failed to %s: Unit not found.\n", what);
         return CTL_EXIT_NO_UNIT;
     }
+    if (streq(error, IFACE "UnitNotLoaded") &&
+        streq(json_string_value(json_object_get(params, "loadState")), "masked")) {
+        /* BUS_ERROR_UNIT_MASKED, which systemctl maps to no exit code of its own: 1. */
+        fprintf(stderr, "Failed to %s%s%s: Unit %s is masked.\n", what, sep, u, u);
+        return CTL_EXIT_FAILURE;
+    }
     if (streq(error, IFACE "UnitNotLoaded") && streq(what, "stop")) {
         /* systemd refuses to stop an inactive unit that did not load with "Unit x not
          * loaded." (BUS_ERROR_NO_SUCH_UNIT, exit 5), whatever the load error was. */
@@ -729,6 +735,10 @@ static int job_error_exit(const char *verb, const char *error, const json_t *par
 {
     /* A name no unit can have is an invalid argument to systemd: 1. */
     if (streq(error, IFACE "NoSuchUnit") && json_object_get(params, "reason"))
+        return CTL_EXIT_FAILURE;
+    /* A masked unit: translate_bus_error_to_exit_status() has no code for it. */
+    if (streq(error, IFACE "UnitNotLoaded") &&
+        streq(json_string_value(json_object_get(params, "loadState")), "masked"))
         return CTL_EXIT_FAILURE;
     if (streq(error, IFACE "NoSuchUnit") ||
         (streq(error, IFACE "UnitNotLoaded") && streq(verb, "stop")))
@@ -1265,6 +1275,9 @@ static int is_enabled_reply(struct ctl *c, const char *name, json_t *unit, void 
                 state = "enabled";
             else
                 state = "static";
+        } else if (streq(load, "masked")) {
+            w->all_not_found = false; /* and not enabled: systemctl exits 1 for it alone */
+            state = "masked";
         } else if (!streq(load, "not-found")) {
             /* bad-setting or error: the file is there, but what it says is not known. */
             const char *reason = json_string_value(json_object_get(unit, "loadError"));
@@ -1288,7 +1301,8 @@ static int is_enabled_reply(struct ctl *c, const char *name, json_t *unit, void 
  * files are the whole configuration), so a unit is "enabled" when its [Install] section has
  * WantedBy= or RequiredBy= (GetUnit's `enabled`), "static" when it has neither (systemd's word
  * for a unit without installation information), "alias" when the name is a symlink to another
- * unit, and "not-found" when there is no such unit file. Exit 0 when one unit is enabled, static
+ * unit, "masked" when its file is empty or a link to /dev/null (not enabled), and "not-found"
+ * when there is no such unit file. Exit 0 when one unit is enabled, static
  * or an alias, else 4 when every unit was not found, else 1, as systemctl does since systemd 253
  * (verb_is_enabled()). A unit that failed to load has no state to tell: that is an error, as
  * systemctl reports one for a unit file it cannot read (exit 1). */

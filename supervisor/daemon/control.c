@@ -564,19 +564,27 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
     struct unit_status st;
     json_t *list;
     char num[32];
+    bool masked;
 
     if (!u)
         return;
     manager_unit_status(u, &st);
+    masked = strcmp(st.load_state, "masked") == 0 && st.load_error;
     list = json_array();
     add_property("LoadState", st.load_state, list);
-    if (st.load_error || all)
+    if (masked) {
+        /* systemd's LoadError= is the D-Bus error bus_unit_validate_load_state() gives. */
+        char err[400];
+        snprintf(err, sizeof(err), "org.freedesktop.systemd1.UnitMasked \"%s\"", st.load_error);
+        add_property("LoadError", err, list);
+    } else if (st.load_error || all) {
         add_property("LoadError", st.load_error ? st.load_error : "", list);
+    }
     add_property("ActiveState", st.active_state, list);
     add_property("SubState", st.sub_state, list);
     add_property("Result", st.result, list);
     /* Without WantedBy=/RequiredBy= there is nothing to enable: systemd calls that static. */
-    add_property("UnitFileState", st.enabled ? "enabled" : "static", list);
+    add_property("UnitFileState", masked ? "masked" : st.enabled ? "enabled" : "static", list);
     add_property("NeedDaemonReload", manager_unit_need_daemon_reload(u) ? "yes" : "no", list);
     add_timestamp(list, "StateChangeTimestamp", st.state_change, all);
     add_timestamp(list, "InactiveExitTimestamp", st.inactive_exit, all);
@@ -890,6 +898,20 @@ static void method_job(struct conn *c, json_t *params, enum job_type type)
 
     if (!u)
         return;
+    if (type == JOB_STOP) {
+        /* systemd stops a masked unit as any other (only starts are refused): one that never
+         * loaded runs nothing, so its stop job is done at once. */
+        struct unit_status st;
+
+        manager_unit_status(u, &st);
+        if (!st.config && strcmp(st.load_state, "masked") == 0) {
+            reply(c,
+                  no_block ? json_pack("{s:s}", "result", "queued")
+                           : json_pack("{s:s, s:o}", "result", "done", "unit", unit_json(u)),
+                  false);
+            return;
+        }
+    }
     if (no_block) {
         r = manager_job(c->ctl->m, u, type, NULL);
         if (r < 0)

@@ -210,10 +210,9 @@ static bool is_socket(const struct unit *u);
 static const char *const sock_state_names[];
 
 static const char *const load_state_names[LOAD_STATE_MAX] = {
-    [LOAD_STATE_LOADED] = "loaded",
-    [LOAD_STATE_NOT_FOUND] = "not-found",
-    [LOAD_STATE_BAD_SETTING] = "bad-setting",
-    [LOAD_STATE_ERROR] = "error",
+    [LOAD_STATE_LOADED] = "loaded",           [LOAD_STATE_NOT_FOUND] = "not-found",
+    [LOAD_STATE_BAD_SETTING] = "bad-setting", [LOAD_STATE_ERROR] = "error",
+    [LOAD_STATE_MASKED] = "masked",
 };
 
 const char *load_state_to_string(enum load_state s)
@@ -357,6 +356,7 @@ static void on_unit_timer(uv_timer_t *t)
         char msg[400];
         snprintf(msg, sizeof(msg), "Failed to schedule restart job: Unit %s %s.", u->name,
                  u->load_state == LOAD_STATE_NOT_FOUND ? "not found"
+                 : u->load_state == LOAD_STATE_MASKED  ? "is masked"
                                                        : "has a bad unit file setting");
         unit_log(u, LOG_WARNING, msg);
         service_refuse_restart(&u->service);
@@ -2824,7 +2824,8 @@ static int load_file(struct manager *m, const char *name, const char *path, char
     r = unit_file_load_dropins(path, dropins, name, &ctx, ret_config, &diags);
     for (size_t k = 0; k < diags.n; k++) {
         const struct unit_diag *d = &diags.items[k];
-        int level = d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
+        /* A masked unit is what someone asked for, not a fault of its file. */
+        int level = r == -ERFKILL ? LOG_INFO : d->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING;
         if (d->line)
             log_full(level, "%s:%u: %s", d->file, d->line, d->message);
         else
@@ -2975,8 +2976,9 @@ static void remember_files(struct unit *u, const char *path, const struct stat *
  * or removed) applies at once or at the next start. Files that no longer parse make the unit
  * bad-setting (or error), as systemd's reload does: nothing starts it until a reload reads
  * files that load, while a unit that runs keeps the configuration its processes were started
- * with, to stop them. Either way the versions of the files read are kept for
- * manager_unit_need_daemon_reload(). 0, or the load's negative errno. */
+ * with, to stop them. An empty unit file or a link to /dev/null makes it masked the same way.
+ * Either way the versions of the files read are kept for manager_unit_need_daemon_reload().
+ * 0 (also for a masked unit, which no reload counts as failed), or the load's negative errno. */
 static int unit_load_path(struct manager *m, struct unit *u, const char *path, bool reload)
 {
     struct unit_config *config = NULL;
@@ -2998,12 +3000,14 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
 
     u->seen = true;
     if (r < 0) {
-        if (u->config && u->load_state == LOAD_STATE_LOADED)
+        if (u->config && u->load_state == LOAD_STATE_LOADED && r != -ERFKILL)
             log_warning("%s: the unit file no longer loads; the unit cannot be started until "
                         "it is fixed and reloaded%s.",
                         u->name,
                         service_is_inactive(&u->service) ? "" : " (what runs keeps running)");
-        u->load_state = r == -EINVAL ? LOAD_STATE_BAD_SETTING : LOAD_STATE_ERROR;
+        u->load_state = r == -EINVAL    ? LOAD_STATE_BAD_SETTING
+                        : r == -ERFKILL ? LOAD_STATE_MASKED
+                                        : LOAD_STATE_ERROR;
         free(u->load_error);
         u->load_error = error;
         error = NULL;
@@ -3032,7 +3036,7 @@ static int unit_load_path(struct manager *m, struct unit *u, const char *path, b
     strv_free(dropins);
     free(version);
     free(error);
-    return r;
+    return r == -ERFKILL ? 0 : r;
 }
 
 /* Whether u's files differ from those its configuration was read from. */

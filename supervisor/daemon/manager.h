@@ -36,6 +36,7 @@ enum load_state {
     LOAD_STATE_NOT_FOUND,
     LOAD_STATE_BAD_SETTING,
     LOAD_STATE_ERROR,
+    LOAD_STATE_MASKED, /* the unit file is empty or a link to /dev/null */
     LOAD_STATE_MAX,
 };
 

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -2761,6 +2760,13 @@ static int compare_basename(const void *x, const void *y)
     return strcmp(strrchr(a, '/') + 1, strrchr(b, '/') + 1);
 }
 
+/* systemd's null_or_empty(): what masks a unit file or a drop-in, an empty regular file or a
+ * character device (a link to /dev/null, whatever its numbers). */
+static bool null_or_empty(const struct stat *st)
+{
+    return (S_ISREG(st->st_mode) && st->st_size <= 0) || S_ISCHR(st->st_mode);
+}
+
 /* Adds the "*.conf" files of one directory whose names were not claimed by a more specific
  * directory. Hidden files are skipped, as systemd does; so is what cannot be stat()ed. */
 static int dropin_dir_scan(const char *dir, char ***seen, size_t *n_seen, char ***files)
@@ -2792,10 +2798,8 @@ static int dropin_dir_scan(const char *dir, char ***seen, size_t *n_seen, char *
             free(path);
             continue;
         }
-        /* systemd's null_or_empty(): an empty file or a device (a link to /dev/null) masks the
-         * drop-ins of that name further down. */
-        masked =
-            (S_ISREG(st.st_mode) && st.st_size == 0) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+        /* An empty file or a link to /dev/null masks the drop-ins of that name further down. */
+        masked = null_or_empty(&st);
         if (!masked && !S_ISREG(st.st_mode)) {
             free(path);
             continue;
@@ -2864,8 +2868,9 @@ static int load_error(const char *path, struct unit_diags *diags, int r, const c
 }
 
 /* Reads a unit file or drop-in (size-limited, regular files only) into *ret_text (owned by the
- * caller, NULL when empty) and *ret_len. A unit file linked to /dev/null is masked (-ERFKILL);
- * a drop-in that is one reads as empty. */
+ * caller, NULL when empty) and *ret_len. A unit file that is empty or linked to /dev/null is
+ * masked (-ERFKILL, no diagnostic: the caller names the unit); a drop-in that is one reads as
+ * empty. */
 static int read_unit_text(const char *path, bool dropin, struct unit_diags *diags, char **ret_text,
                           size_t *ret_len)
 {
@@ -2885,16 +2890,13 @@ static int read_unit_text(const char *path, bool dropin, struct unit_diags *diag
         r = load_error(path, diags, -EISDIR, "read", dropin);
         goto out;
     }
-    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
-        struct parser ps = {.path = path, .diags = diags};
-
+    if (null_or_empty(&st)) {
+        /* As systemd's unit_load_fragment(): the unit is masked, not a unit without settings. */
         if (dropin) {
             r = 0;
             goto done;
         }
-        /* A unit linked to /dev/null is masked, as in systemd. */
-        diag_add(&ps, DIAG_ERROR, 0, "Unit is masked.");
-        r = ps.fatal == -ENOMEM ? -ENOMEM : -ERFKILL;
+        r = -ERFKILL;
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -2968,6 +2970,14 @@ int unit_file_load_dropins(const char *path, char *const *dropins, const char *n
         src[i].path = i == 0 ? path : dropins[i - 1];
         r = read_unit_text(src[i].path, i > 0, diags, &texts[i], &src[i].len);
         src[i].text = texts[i];
+    }
+    if (r == -ERFKILL) {
+        /* bus_unit_validate_load_state()'s words, which systemd-analyze verify prints too. */
+        const char *slash = strrchr(path, '/');
+        struct parser ps = {.path = path, .diags = diags};
+
+        diag_add(&ps, DIAG_ERROR, 0, "Unit %s is masked.", name ? name : slash ? slash + 1 : path);
+        r = ps.fatal == -ENOMEM ? -ENOMEM : -ERFKILL;
     }
     if (r >= 0)
         r = load_sources(src, n, name, ctx, ret_config, diags);

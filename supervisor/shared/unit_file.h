@@ -194,7 +194,8 @@ struct unit_load_context {
 /* Parse the unit file at `path` as unit `name` (its basename normally, also when NULL; for
  * templates the instance name, e.g. "x@a.service" loaded from "x@.service"), followed by its
  * drop-ins found in the directory of `path` (unit_dropins_find()). On success stores a new config
- * in *ret_config and returns 0. On a fatal problem returns -EINVAL (bad setting) or another
+ * in *ret_config and returns 0. On a fatal problem returns -EINVAL (bad setting), -ERFKILL (the
+ * unit file is empty or a link to /dev/null: the unit is masked, "Unit x is masked.") or another
  * negative errno (file unreadable: load state "error"), with *ret_config left untouched. Warnings
  * and errors are appended to *diags in both cases. Never logs. */
 int unit_file_load(const char *path, const char *name, const struct unit_load_context *ctx,

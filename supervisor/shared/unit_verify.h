@@ -10,10 +10,12 @@
 struct unit_load_context;
 
 /* Verifies the given unit files; diagnostics go to out. Returns the number of units that failed
- * to load (0 = all good), or a negative errno. */
+ * to load (0 = all good; a masked unit, "Unit x is masked.", counts as failed, as
+ * systemd-analyze verify refuses one), or a negative errno. */
 int unit_verify_files(char *const *paths, size_t n, const struct unit_load_context *ctx, FILE *out);
 
-/* Verifies every unit file (*.service, *.socket; templates as their test instance) in dir. */
+/* Verifies every unit file (*.service, *.socket; templates as their test instance) in dir. A
+ * masked unit there is reported and not counted, as daemon-reload does not count it. */
 int unit_verify_directory(const char *dir, const struct unit_load_context *ctx, FILE *out);
 
 #endif

@@ -1082,6 +1082,93 @@ Test(commands, failed_verbs_exit_as_systemctl)
     harness_stop(&d);
 }
 
+/* A unit file linked to /dev/null or empty is masked, as systemd's null_or_empty() makes it:
+ * load state and unit file state "masked", LoadError= systemd's UnitMasked error, every job
+ * but stop refused with "Unit x is masked." and exit 1 (systemctl maps that error to no code of
+ * its own), stop allowed, also of a unit that runs while a reload masks it; is-enabled prints
+ * "masked" and counts it as not enabled; a reload is not disturbed by it. */
+Test(commands, masked_units_as_systemctl_shows_them)
+{
+    char path[4096], *out = NULL, *err = NULL;
+
+    cr_assert_eq(symlink("/dev/null", harness_path(&d, path, "units/masked.service")), 0);
+    harness_write_unit(&d, "empty.service", "");
+    harness_write_unitf(&d, "runs.service", "[Service]\nExecStart=%s sleep 1000\n", HARNESS_TFX);
+    harness_start(&d);
+
+    const struct {
+        const char *args[6];
+        int code;
+        const char *err, *out;
+    } cases[] = {
+        {{"status", "masked", NULL},
+         3,
+         "",
+         "\u25cb masked.service\n"
+         "     Loaded: masked (Reason: Unit masked.service is masked.)\n"
+         "     Active: inactive (dead)\n"},
+        {{"start", "masked", NULL},
+         1,
+         "Failed to start masked.service: Unit masked.service is masked.\n",
+         ""},
+        {{"start", "empty", NULL},
+         1,
+         "Failed to start empty.service: Unit empty.service is masked.\n",
+         ""},
+        {{"restart", "masked", NULL},
+         1,
+         "Failed to restart masked.service: Unit masked.service is masked.\n",
+         ""},
+        {{"stop", "masked", NULL}, 0, "", ""},
+        {{"stop", "--no-block", "empty", NULL}, 0, "", ""},
+        {{"show", "-p", "LoadState,UnitFileState,LoadError", "masked", NULL},
+         0,
+         "",
+         "LoadState=masked\n"
+         "LoadError=org.freedesktop.systemd1.UnitMasked \"Unit masked.service is masked.\"\n"
+         "UnitFileState=masked\n"},
+        {{"is-enabled", "masked", NULL}, 1, "", "masked\n"},
+        {{"is-enabled", "empty", "runs", NULL}, 0, "", "masked\nstatic\n"},
+        {{"list-units", "--all", "--state=masked", "--no-legend", NULL},
+         0,
+         "",
+         "\u25cf empty.service  masked inactive dead empty.service\n"
+         "\u25cf masked.service masked inactive dead masked.service\n"},
+        {{"daemon-reload", NULL}, 0, "", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        out = ctl_expect_err(cases[i].code, cases[i].err, cases[i].args);
+        cr_assert_str_eq(out, cases[i].out, "%s %s", cases[i].args[0], cases[i].args[1]);
+        free(out);
+    }
+
+    /* Masked while it runs: it keeps running and can be stopped, not started again. */
+    free(ctl_ok("start", "runs", NULL, NULL));
+    cr_assert_gt(harness_main_pid(&d, "runs"), 0);
+    harness_path(&d, path, "units/runs.service");
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(symlink("/dev/null", path), 0);
+    const char *reload[] = {"daemon-reload", NULL};
+    free(ctl_expect_err(0, "", reload));
+    const char *status[] = {"status", "-n0", "runs", NULL};
+    out = ctl_expect_err(0, "", status);
+    cr_assert(strstr(out, "     Loaded: masked (Reason: Unit runs.service is masked.)\n"), "%s",
+              out);
+    cr_assert(strstr(out, "     Active: active (running)"), "%s", out);
+    free(out);
+    const char *start[] = {"start", "runs", NULL};
+    free(ctl_expect_err(1, "Failed to start runs.service: Unit runs.service is masked.\n", start));
+    int r = harness_ctl(&d, &out, &err, "stop", "runs", NULL);
+    cr_assert_eq(r, 0, "%s%s", out, err);
+    free(out);
+    free(err);
+    const char *active[] = {"is-active", "runs", NULL};
+    out = ctl_expect_err(3, "", active);
+    cr_assert_str_eq(out, "inactive\n");
+    free(out);
+    harness_stop(&d);
+}
+
 /* kill as systemd's unit_kill_common(): --kill-whom=all (the default) with nothing to
  * signal succeeds silently, main and control need that process ("No main process to kill"),
  * the -fail forms fail when nothing was signalled; control signals the ExecStartPre= running

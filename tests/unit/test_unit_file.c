@@ -977,6 +977,66 @@ Test(unit_file, socket_unit)
     unit_diags_done(&d);
 }
 
+/* systemd's null_or_empty(): a unit file that is a link to /dev/null or an empty regular file
+ * is masked (-ERFKILL, "Unit x is masked."), not a unit without settings; an instance made from
+ * a masked template is masked under its own name. A drop-in of either kind is no mask of the
+ * unit itself. */
+Test(unit_file, null_or_empty_unit_file_is_masked)
+{
+    struct unit_config *c = NULL;
+    struct unit_diags d = {0};
+    char dir[] = "/tmp/minisup-unitXXXXXX", path[256];
+    FILE *f;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/null.service", dir);
+    cr_assert_eq(symlink("/dev/null", path), 0);
+    cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), -ERFKILL);
+    cr_assert_null(c);
+    cr_assert_eq(d.n, 1);
+    cr_assert_eq(d.items[0].level, DIAG_ERROR);
+    cr_assert_str_eq(d.items[0].message, "Unit null.service is masked.");
+    unit_diags_done(&d);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/tpl@.service", dir);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_assert_eq(unit_file_load(path, "tpl@a.service", NULL, &c, &d), -ERFKILL);
+    cr_assert_eq(d.n, 1);
+    cr_assert_str_eq(d.items[0].message, "Unit tpl@a.service is masked.");
+    unit_diags_done(&d);
+
+    /* One byte is no longer empty: a unit without ExecStart=, refused as a bad setting. */
+    f = fopen(path, "w");
+    fputs("\n", f);
+    fclose(f);
+    cr_assert_eq(unit_file_load(path, "tpl@a.service", NULL, &c, &d), -EINVAL);
+    cr_assert_null(find_diag(&d, "masked"));
+    unit_diags_done(&d);
+    unlink(path);
+
+    /* An empty drop-in masks only that drop-in's name. */
+    snprintf(path, sizeof(path), "%s/x.service", dir);
+    f = fopen(path, "w");
+    fputs("[Service]\nExecStart=/bin/true\n", f);
+    fclose(f);
+    char dropin_dir[300], dropin[320];
+    snprintf(dropin_dir, sizeof(dropin_dir), "%s/x.service.d", dir);
+    cr_assert_eq(mkdir(dropin_dir, 0755), 0);
+    snprintf(dropin, sizeof(dropin), "%s/empty.conf", dropin_dir);
+    f = fopen(dropin, "w");
+    fclose(f);
+    cr_assert_eq(unit_file_load(path, NULL, NULL, &c, &d), 0);
+    unit_config_free(c);
+    unit_diags_done(&d);
+    unlink(dropin);
+    rmdir(dropin_dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 Test(unit_file, file_errors)
 {
     struct unit_config *c = NULL;

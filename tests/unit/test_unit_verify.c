@@ -115,3 +115,31 @@ Test(unit_verify, refusal_is_reported_once)
     free(svc);
     free(buf);
 }
+
+/* A masked unit fails verify when named, as systemd-analyze verify says "Unit x is masked.";
+ * in a directory it is reported and not counted, as daemon-reload does not count it. */
+Test(unit_verify, masked_unit_fails_only_when_named)
+{
+    char dir[] = "/tmp/minisup-verify-XXXXXX";
+    char *buf = NULL;
+    size_t len = 0;
+
+    cr_assert_not_null(mkdtemp(dir));
+    char *svc = path_join(dir, "empty.service");
+    FILE *f = fopen(svc, "w");
+    fclose(f);
+    FILE *out = open_memstream(&buf, &len);
+    cr_assert_eq(unit_verify_files(&svc, 1, &ctx, out), 1);
+    fclose(out);
+    cr_assert(strstr(buf, "empty.service: Unit empty.service is masked.\n"), "got: %s", buf);
+    free(buf);
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    cr_assert_eq(unit_verify_directory(dir, &ctx, out), 0);
+    fclose(out);
+    cr_assert(strstr(buf, "Unit empty.service is masked."), "got: %s", buf);
+    unlink(svc);
+    rmdir(dir);
+    free(svc);
+    free(buf);
+}
