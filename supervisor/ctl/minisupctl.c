@@ -309,30 +309,69 @@ static bool is_glob(const char *s);
 static bool unit_pattern_matches(const char *pattern, const char *name);
 static json_t *known_units(struct ctl *c, int *ret_exit);
 
-/* The units a command's arguments name, as systemctl's expand_unit_names() finds them: a name
- * is normalized ("fifo-echo" -> "fifo-echo.service", by the daemon's rule, so that we print
- * the names it uses); a glob pattern ("web-*") becomes the loaded units it matches, after the
- * plain names, each once. Asks the daemon only when there is a pattern. *n is updated; NULL
- * with *ret_exit set (the error printed) on failure. */
+/* Frees the n entries of names, any of them NULL, and names. */
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* unit_name_mangle() (shared/unit_file.c), with systemd's notice on stderr when characters
+ * were escaped and `warn` (systemctl and journalctl leave it out with --quiet). 0 or 1, or a
+ * negative errno. */
+static int mangle_name(const char *name, bool warn, char **ret)
+{
+    char *escaped = NULL;
+    int r = unit_name_mangle(name, ret, warn ? &escaped : NULL);
+
+    if (r >= 0 && escaped) {
+        fflush(stdout);
+        fprintf(stderr,
+                "Invalid unit name \"%s\" was escaped as \"%s\" (maybe you should use "
+                "systemd-escape?)\n",
+                name, escaped);
+    }
+    free(escaped);
+    return r;
+}
+
+/* The units a command's arguments name, as systemctl's expand_unit_names() finds them: each is
+ * mangled as systemctl mangles it ("fifo-echo" -> "fifo-echo.service", "tpl@a b" ->
+ * "tpl@a\x20b.service" with systemd's notice, "/dev/sda1" -> "dev-sda1.device"); a glob pattern
+ * ("web-*") becomes the loaded units it matches, after the plain names, each once. Asks the
+ * daemon only when there is a pattern. *n is updated; NULL with *ret_exit set (the error
+ * printed) on failure. */
 static char **expand_names(struct ctl *c, char **args, int *n, int *ret_exit)
 {
     json_t *known = NULL;
     size_t cap = (size_t)*n + 1, len = 0;
-    char **r = calloc(cap, sizeof(*r));
+    char **r = calloc(cap, sizeof(*r)), **mangled = calloc(cap, sizeof(*mangled));
 
     *ret_exit = CTL_EXIT_OK;
-    for (int i = 0; r && i < *n; i++) {
-        if (is_glob(args[i]))
-            continue;
-        if (!(r[len] = unit_name_normalize(args[i])))
+    for (int i = 0; r && mangled && i < *n; i++) {
+        int k = mangle_name(args[i], !c->quiet, &mangled[i]);
+
+        if (k == -ENOMEM)
             goto oom;
-        len++;
+        if (k < 0) {
+            /* systemctl's words: an empty name cannot be made valid. */
+            fprintf(stderr, "Failed to mangle name: %s\n", strerror(-k));
+            *ret_exit = CTL_EXIT_FAILURE;
+            goto fail;
+        }
     }
-    for (int i = 0; r && i < *n; i++) {
+    for (int i = 0; r && mangled && i < *n; i++) {
+        if (is_glob(mangled[i]))
+            continue;
+        r[len++] = mangled[i];
+        mangled[i] = NULL;
+    }
+    for (int i = 0; r && mangled && i < *n; i++) {
         size_t k;
         json_t *v;
 
-        if (!is_glob(args[i]))
+        if (!mangled[i])
             continue;
         if (!known && !(known = known_units(c, ret_exit)))
             goto fail;
@@ -341,7 +380,7 @@ static char **expand_names(struct ctl *c, char **args, int *n, int *ret_exit)
             const char *name = json_string_value(v);
             bool seen = false;
 
-            if (!name || !unit_pattern_matches(args[i], name))
+            if (!name || !unit_pattern_matches(mangled[i], name))
                 continue;
             for (size_t j = 0; j < len && !seen; j++)
                 seen = strcmp(r[j], name) == 0;
@@ -358,9 +397,10 @@ static char **expand_names(struct ctl *c, char **args, int *n, int *ret_exit)
             r[len] = NULL;
         }
     }
-    if (!r)
+    if (!r || !mangled)
         goto oom;
     json_decref(known);
+    free_names(mangled, (size_t)*n);
     *n = (int)len;
     return r;
 oom:
@@ -368,6 +408,7 @@ oom:
 fail:
     json_decref(known);
     strv_free(r);
+    free_names(mangled, (size_t)*n);
     return NULL;
 }
 
@@ -1665,45 +1706,6 @@ static void resolve_journal_matches(struct ctl *c)
     }
 }
 
-/* systemd's unit_name_mangle(), as journalctl applies it to -u, for a name that is no glob: a
- * valid name stays; otherwise '/' becomes '-' and any other character a unit name cannot have
- * is escaped as \xNN, with systemd's notice on stderr when `warn`; then ".service" is added
- * unless the name ends in a unit type. The result may still be no valid name ("@x"). NULL on
- * ENOMEM. */
-static char *unit_name_mangle(const char *name, bool warn)
-{
-    static const char valid[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                ":-_.\\@[]!*?";
-    bool mangled = false;
-    char *buf, *t, *r;
-
-    if (unit_name_is_valid(name))
-        return strdup(name);
-    buf = malloc(strlen(name) * 4 + 1);
-    if (!buf)
-        return NULL;
-    t = buf;
-    for (const char *p = name; *p; p++) {
-        if (*p == '/' || !strchr(valid, *p))
-            mangled = true;
-        if (*p == '/')
-            *t++ = '-';
-        else if (!strchr(valid, *p))
-            t += sprintf(t, "\\x%02x", (unsigned char)*p);
-        else
-            *t++ = *p;
-    }
-    *t = '\0';
-    if (mangled && warn)
-        fprintf(stderr,
-                "Invalid unit name \"%s\" was escaped as \"%s\" (maybe you should use "
-                "systemd-escape?)\n",
-                name, buf);
-    r = unit_name_normalize(buf);
-    free(buf);
-    return r;
-}
-
 /* The units of journal: the arguments and every -u, each a unit name (mangled and normalized, as
  * journalctl does) or a glob pattern expanded to the units it matches, and the _SYSTEMD_UNIT=
  * matches as they are. As journalctl, patterns that match no unit at all, with no plain name
@@ -1727,34 +1729,46 @@ static int resolve_journal_units(struct ctl *c, char **args, int n)
     json_array_foreach(c->units, i, v)
     {
         const char *s = json_string_value(v);
+        char *norm = NULL;
         size_t j;
         json_t *name;
+        int r;
 
         if (!s)
             continue;
-        if (!is_glob(s)) {
-            /* journalctl's notice, unless its --quiet, which cat, json and export imply. */
-            char *norm = unit_name_mangle(
-                s, !c->quiet && !machine_mode(c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode));
-            int r = !norm ? -ENOMEM : unit_name_is_valid(norm) ? append_unique(resolved, norm) : 0;
-            plain = true;
-            free(norm);
-            if (r < 0) {
-                ret = oom();
-                goto out;
-            }
-            continue;
-        }
-        patterns = true;
-        if (!known && !(known = known_units(c, &ret)))
+        /* journalctl's notice, unless its --quiet, which cat, json and export imply. */
+        r = mangle_name(s, !c->quiet && !machine_mode(c->mode < 0 ? CTL_OUTPUT_SHORT : c->mode),
+                        &norm);
+        if (r == -ENOMEM) {
+            ret = oom();
             goto out;
-        json_array_foreach(known, j, name)
-        {
-            const char *u = json_string_value(name);
-            if (unit_pattern_matches(s, u) && append_unique(resolved, u) < 0) {
-                ret = oom();
-                goto out;
+        }
+        if (r < 0) {
+            /* journalctl's add_units() fails (an empty name, a path too long for a name). */
+            fprintf(stderr, "Failed to add filter for units: %s\n", strerror(-r));
+            ret = CTL_EXIT_FAILURE;
+            goto out;
+        }
+        if (!is_glob(norm)) {
+            /* A name no unit can have ("@x") matches nothing, as journalctl's match. */
+            r = unit_name_is_valid(norm) ? append_unique(resolved, norm) : 0;
+            plain = true;
+        } else if (known || (known = known_units(c, &ret))) {
+            patterns = true;
+            json_array_foreach(known, j, name)
+            {
+                const char *u = json_string_value(name);
+                if (unit_pattern_matches(norm, u) && (r = append_unique(resolved, u)) < 0)
+                    break;
             }
+        } else {
+            free(norm);
+            goto out; /* known_units() said why */
+        }
+        free(norm);
+        if (r < 0) {
+            ret = oom();
+            goto out;
         }
     }
     json_array_foreach(c->match_units, i, v)
@@ -2354,12 +2368,16 @@ static int run_why(struct ctl *c, char **args, int n)
     int ret = CTL_EXIT_OK;
 
     for (int i = 0; i < n; i++) {
-        char *name = unit_name_normalize(args[i]);
+        char *name = NULL;
         json_t *msg = NULL, *reply = NULL;
-        int r;
+        int r = mangle_name(args[i], !c->quiet, &name);
 
-        if (!name)
+        if (r == -ENOMEM)
             return oom();
+        if (r < 0) {
+            fprintf(stderr, "Failed to mangle name: %s\n", strerror(-r));
+            return exit_merge(ret, CTL_EXIT_FAILURE);
+        }
         r = ctl_call_unit(c, name, &msg, &reply);
         if (r == CTL_EXIT_OK) {
             json_t *unit = json_object_get(reply, "unit");

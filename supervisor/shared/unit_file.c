@@ -318,6 +318,118 @@ char *unit_name_normalize(const char *name)
     return s;
 }
 
+/* Characters of a unit name (systemd's VALID_CHARS), and those a glob of names may add. */
+#define UNIT_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\"
+#define UNIT_GLOB_CHARS "@" UNIT_NAME_CHARS "[]!-*?"
+
+static bool string_is_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* systemd's unit_name_path_escape() and unit_name_from_path(): a path, its empty and "."
+ * components and trailing slashes dropped, as a unit name ("/dev/sda1" -> "dev-sda1.device",
+ * "/" -> "-.mount"): '/' becomes '-', a leading '.', '-', '\' and every other character a name
+ * cannot have becomes \xNN. -EINVAL for a path with a ".." component or a result that is no
+ * valid name, -ENAMETOOLONG, -ENOMEM. */
+static int unit_name_from_path(const char *path, const char *suffix, char **ret)
+{
+    size_t len = strlen(path);
+    char *s = malloc(len * 4 + strlen(suffix) + 2), *t = s;
+    const char *p = path;
+
+    if (!s)
+        return -ENOMEM;
+    while (*p) {
+        size_t k;
+
+        p += strspn(p, "/");
+        k = strcspn(p, "/");
+        if (k == 0 || (k == 1 && p[0] == '.')) {
+            p += k;
+            continue;
+        }
+        if (k == 2 && p[0] == '.' && p[1] == '.') {
+            free(s);
+            return -EINVAL; /* not normalized: path_is_normalized() refuses it */
+        }
+        if (t > s)
+            *t++ = '-';
+        for (size_t i = 0; i < k; i++) {
+            char c = p[i];
+            if ((t == s && c == '.') || c == '-' || c == '\\' || !strchr(UNIT_NAME_CHARS, c))
+                t += sprintf(t, "\\x%02x", (unsigned char)c);
+            else
+                *t++ = c;
+        }
+        p += k;
+    }
+    if (t == s)
+        *t++ = '-'; /* the root directory */
+    strcpy(t, suffix);
+    if (strlen(s) >= UNIT_NAME_MAX || !unit_name_check(s, true, false, false)) {
+        int r = strlen(s) >= UNIT_NAME_MAX ? -ENAMETOOLONG : -EINVAL;
+        free(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+/* systemd's is_device_path(): under /dev or /sys. */
+static bool is_device_path(const char *path)
+{
+    const char *p = path + strspn(path, "/");
+
+    return path[0] == '/' && (strncmp(p, "dev", 3) == 0 || strncmp(p, "sys", 3) == 0) &&
+           (p[3] == '\0' || p[3] == '/');
+}
+
+int unit_name_mangle(const char *name, char **ret_name, char **ret_escaped)
+{
+    bool escaped = false;
+    char *s, *t;
+    int r;
+
+    if (ret_escaped)
+        *ret_escaped = NULL;
+    if (is_empty(name))
+        return -EINVAL; /* "We cannot mangle empty unit names to become valid, sorry." */
+    if (unit_name_is_valid(name) ||
+        (string_is_glob(name) && strspn(name, UNIT_GLOB_CHARS) == strlen(name))) {
+        *ret_name = strdup(name);
+        return *ret_name ? 0 : -ENOMEM;
+    }
+    if (name[0] == '/') {
+        r = unit_name_from_path(name, is_device_path(name) ? ".device" : ".mount", ret_name);
+        if (r != -EINVAL)
+            return r < 0 ? r : 1;
+    }
+    s = malloc(strlen(name) * 4 + strlen(".service") + 1);
+    if (!s)
+        return -ENOMEM;
+    t = s;
+    for (const char *p = name; *p; p++) {
+        if (*p == '/')
+            *t++ = '-';
+        else if (!strchr(UNIT_GLOB_CHARS, *p))
+            t += sprintf(t, "\\x%02x", (unsigned char)*p);
+        else
+            *t++ = *p;
+        escaped = escaped || *p == '/' || !strchr(UNIT_GLOB_CHARS, *p);
+    }
+    *t = '\0';
+    if (escaped && ret_escaped && !(*ret_escaped = strdup(s))) {
+        free(s);
+        return -ENOMEM;
+    }
+    /* A glob keeps no suffix, so that "foo.*" stays a pattern. */
+    if (!string_is_glob(s) && !unit_name_is_valid(s))
+        strcpy(t, ".service");
+    *ret_name = s;
+    return 1;
+}
+
 /* ---- string tables ------------------------------------------------------------------------- */
 
 static const char *const service_type_table[SERVICE_TYPE_MAX] = {

@@ -241,6 +241,17 @@ char *unit_name_normalize(const char *name);
 /* True when `name` follows systemd's unit-name grammar. */
 bool unit_name_is_valid(const char *name);
 
+/* A unit name (or glob pattern) from what a user typed, as systemctl's and journalctl's
+ * unit_name_mangle(name, UNIT_NAME_MANGLE_GLOB) make it: a valid name or a glob of name
+ * characters stays as it is; an absolute path becomes a .device (under /dev or /sys) or .mount
+ * name ("/dev/sda1" -> "dev-sda1.device"); anything else has '/' turned into '-' and every
+ * character a name (or glob) cannot have escaped as \xNN ("tpl@a b" -> "tpl@a\x20b.service"),
+ * and ".service" appended unless the result is a valid name or a glob. On success stores a new
+ * string in *ret_name and returns 0 (used as given) or 1 (made from it); *ret_escaped (when not
+ * NULL) gets the escaped text before any suffix when characters were escaped, for the caller's
+ * notice, else NULL. -EINVAL for an empty name, -ENAMETOOLONG, -ENOMEM. Never logs. */
+int unit_name_mangle(const char *name, char **ret_name, char **ret_escaped);
+
 const char *service_type_to_string(enum service_type t);
 const char *restart_policy_to_string(enum restart_policy r);
 const char *kill_mode_to_string(enum kill_mode k);

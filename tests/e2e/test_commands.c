@@ -1344,6 +1344,55 @@ Test(commands, unit_verbs_expand_glob_patterns)
     harness_stop(&d);
 }
 
+/* Every unit verb mangles a name as systemctl's expand_unit_names() does (unit_name_mangle()
+ * with UNIT_NAME_MANGLE_GLOB): '/' becomes '-', other characters no name may have \xNN, with
+ * systemd's notice (not with -q); the instance then sees %i escaped and %I as typed. A path
+ * names a .device or .mount unit, a glob stays a pattern, an empty name is refused. */
+Test(commands, unit_verbs_mangle_invalid_names)
+{
+    harness_write_unit(&d, "tpl@.service",
+                       "[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+                       "ExecStart=/bin/echo i=%i I=%I\n");
+    harness_start(&d);
+
+    const struct {
+        const char *args[8];
+        int code;
+        const char *err, *out;
+    } cases[] = {
+        {{"start", "tpl@a b", NULL},
+         0,
+         "Invalid unit name \"tpl@a b\" was escaped as \"tpl@a\\x20b\" (maybe you should use "
+         "systemd-escape?)\n",
+         ""},
+        {{"start", "tpl@/dev/sda1", NULL},
+         0,
+         "Invalid unit name \"tpl@/dev/sda1\" was escaped as \"tpl@-dev-sda1\" (maybe you should "
+         "use systemd-escape?)\n",
+         ""},
+        {{"journal", "-o", "cat", "-g", "^i=", "tpl@a\\x20b", NULL}, 0, "", "i=a\\x20b I=a b\n"},
+        {{"journal", "-o", "cat", "-g", "^i=", "-u", "tpl@-dev-sda1", NULL},
+         0,
+         "",
+         "i=-dev-sda1 I=/dev/sda1\n"},
+        {{"is-active", "-q", "tpl@a b", NULL}, 0, "", ""},
+        {{"show", "-q", "-P", "Id", "tpl@/dev/sda1", NULL}, 0, "", "tpl@-dev-sda1.service\n"},
+        /* A glob stays a pattern: only the instance whose escaped name matches. */
+        {{"is-active", "tpl@a*", NULL}, 0, "", "active\n"},
+        {{"status", "/dev/sda1", NULL}, 4, "Unit dev-sda1.device could not be found.\n", ""},
+        {{"start", "", NULL}, 1, "Failed to mangle name: Invalid argument\n", ""},
+        {{"stop", "-q", "tpl@a b", "tpl@/dev/sda1", NULL}, 0, "", ""},
+        {{"is-active", "-q", "tpl@a b", "tpl@/dev/sda1", NULL}, 3, "", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = ctl_expect_err(cases[i].code, cases[i].err, cases[i].args);
+        cr_assert_str_eq(out, cases[i].out, "%s %s %s", cases[i].args[0], cases[i].args[1],
+                         cases[i].args[2] ? cases[i].args[2] : "");
+        free(out);
+    }
+    harness_stop(&d);
+}
+
 /* journalctl's -u takes a glob pattern too: expanded against every loaded unit (inactive ones
  * included, with ".service" appended as for a plain name), and with --directory against the
  * units in the files. Patterns that match nothing are journalctl's error, exit 1. */

@@ -1093,6 +1093,55 @@ Test(unit_file, file_errors)
     rmdir(dir);
 }
 
+/* systemctl's and journalctl's unit_name_mangle(name, UNIT_NAME_MANGLE_GLOB): valid names and
+ * globs of name characters stay, paths become .device/.mount names without a notice, anything
+ * else is escaped (with the escaped text for the notice) and gets ".service" unless it is a
+ * valid name or a glob. */
+Test(unit_file, unit_name_mangle_as_systemctl)
+{
+    static const struct {
+        const char *in, *out, *escaped;
+        int r;
+    } cases[] = {
+        {"foo", "foo.service", NULL, 1},
+        {"foo.service", "foo.service", NULL, 0},
+        {"foo.socket", "foo.socket", NULL, 0},
+        {"a:b", "a:b.service", NULL, 1},
+        {"foo.bar", "foo.bar.service", NULL, 1},
+        {"tpl@a b", "tpl@a\\x20b.service", "tpl@a\\x20b", 1},
+        {"tpl@/dev/sda1", "tpl@-dev-sda1.service", "tpl@-dev-sda1", 1},
+        {"tpl@a b.service", "tpl@a\\x20b.service", "tpl@a\\x20b.service", 1},
+        {"web-*", "web-*", NULL, 0},
+        {"web-[12].service", "web-[12].service", NULL, 0},
+        {"x y*", "x\\x20y*", "x\\x20y*", 1},
+        {"/dev/sda1", "dev-sda1.device", NULL, 1},
+        {"//sys//x-y/", "sys-x\\x2dy.device", NULL, 1},
+        {"/home//x-y/./", "home-x\\x2dy.mount", NULL, 1},
+        {"/.dot/a b", "\\x2edot-a\\x20b.mount", NULL, 1},
+        {"/", "-.mount", NULL, 1},
+        /* ".." is no normalized path: escaped as any other name. */
+        {"/a/../b", "-a-..-b.service", "-a-..-b", 1},
+    };
+    char *name, *escaped;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = unit_name_mangle(cases[i].in, &name, &escaped);
+
+        cr_assert_eq(r, cases[i].r, "%s: %d", cases[i].in, r);
+        cr_assert_str_eq(name, cases[i].out, "%s", cases[i].in);
+        if (cases[i].escaped)
+            cr_assert_str_eq(escaped, cases[i].escaped, "%s", cases[i].in);
+        else
+            cr_assert_null(escaped, "%s: %s", cases[i].in, escaped);
+        free(name);
+        free(escaped);
+    }
+    cr_assert_eq(unit_name_mangle("", &name, &escaped), -EINVAL);
+    cr_assert_eq(unit_name_mangle("tpl@a b", &name, NULL), 1);
+    cr_assert_str_eq(name, "tpl@a\\x20b.service");
+    free(name);
+}
+
 Test(unit_file, names_and_tables)
 {
     enum unit_kind k;
