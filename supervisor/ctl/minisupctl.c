@@ -3376,6 +3376,12 @@ int main(int argc, char **argv)
         ret = usage_error();
         goto out;
     }
+    if (c.since_arg && c.until_arg && c.since > c.until) {
+        /* journalctl's parse_argv() refuses an empty window rather than printing nothing. */
+        fprintf(stderr, "--since= must be before --until=.\n");
+        ret = CTL_EXIT_FAILURE;
+        goto out;
+    }
 
     ret = cmd->run(&c, cmd, argv + optind, n);
     if (fflush(stdout) != 0 || ferror(stdout)) {

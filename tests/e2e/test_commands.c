@@ -2156,6 +2156,35 @@ static void start_talk_and_quiet(void)
  * -b -0 and this boot's ID show the entries since it began; any other boot is refused in
  * journalctl's words. The value is optional as -n's is: a unit after a bare -b stays a unit.
  * status refuses -b, as systemctl does. */
+/* journalctl refuses --since after --until ("--since= must be before --until=.", exit 1)
+ * rather than reading an empty window; equal bounds are still a window. */
+Test(commands, journal_since_after_until_is_refused)
+{
+    harness_write_unit(&d, "hello.service", "[Service]\nType=oneshot\nExecStart=/bin/echo hi\n");
+    harness_start(&d);
+    free(ctl_ok("start", "hello", NULL, NULL));
+
+    const char *absolute[] = {
+        "journal", "--since", "2026-11-22 10:00", "--until", "2026-11-21 10:00", "hello", NULL};
+    char *out = ctl_expect_err(1, "--since= must be before --until=.\n", absolute);
+    cr_assert_str_eq(out, "");
+    free(out);
+    const char *relative[] = {"journal", "-S", "now", "-U", "-1h", NULL};
+    out = ctl_expect_err(1, "--since= must be before --until=.\n", relative);
+    cr_assert_str_eq(out, "");
+    free(out);
+    const char *equal[] = {"journal", "-S", "@1000", "-U", "@1000", NULL};
+    out = ctl_expect_err(0, "", equal);
+    cr_assert_str_eq(out, "-- No entries --\n");
+    free(out);
+    const char *window[] = {"journal", "-S", "-1h",  "-U",    "now", "-o",
+                            "cat",     "-g", "^hi$", "hello", NULL};
+    out = ctl_expect_err(0, "", window);
+    cr_assert_str_eq(out, "hi\n");
+    free(out);
+    harness_stop(&d);
+}
+
 Test(commands, journal_boot_is_the_current_one)
 {
     char id[64] = "", *p, *q;
