@@ -25,6 +25,7 @@
 #include "journal_file.h"
 #include "paths.h"
 #include "unit_file.h"
+#include "unit_show.h"
 #include "unit_verify.h"
 #include "values.h"
 #include "varlink.h"
@@ -3112,6 +3113,58 @@ static json_t *not_found_properties(const char *name, bool empty)
     return list;
 }
 
+/* An Exec*= line of show with its "start_time=[...] ; stop_time=[...]" written again in our
+ * time zone; NULL when the line has no such fields (or on ENOMEM). The fields follow the
+ * command's words, so the last " ; start_time=[" is theirs whatever the words say. */
+static char *exec_times_localized(const char *value, uint64_t start_usec, uint64_t stop_usec)
+{
+    static const char key[] = " ; start_time=[";
+    const char *at = NULL, *stop, *rest;
+    char start_buf[64], stop_buf[64], *r;
+
+    for (const char *p = strstr(value, key); p; p = strstr(p + 1, key))
+        at = p;
+    stop = at ? strstr(at, "] ; stop_time=[") : NULL;
+    rest = stop ? strstr(stop + 1, "] ; pid=") : NULL;
+    if (!rest)
+        return NULL;
+    unit_show_format_timestamp(start_buf, sizeof(start_buf), start_usec);
+    unit_show_format_timestamp(stop_buf, sizeof(stop_buf), stop_usec);
+    if (asprintf(&r, "%.*s%s%s] ; stop_time=[%s%s", (int)(at - value), value, key,
+                 *start_buf ? start_buf : "n/a", *stop_buf ? stop_buf : "n/a", rest) < 0)
+        return NULL;
+    return r;
+}
+
+/* systemctl writes show's timestamps where it runs (bus_print_property() -> format_timestamp(),
+ * in its own time zone), while minisupd formats them in its own. A property that comes with its
+ * µs (usec; startUsec and stopUsec of an Exec*= line) is therefore written again here; the text
+ * of a daemon that sends none is kept. */
+static void localize_properties(json_t *list)
+{
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(list, i, p)
+    {
+        json_t *usec = json_object_get(p, "usec");
+        json_t *start = json_object_get(p, "startUsec"), *stop = json_object_get(p, "stopUsec");
+        const char *value = json_string_value(json_object_get(p, "value"));
+        char buf[64];
+
+        if (json_is_integer(usec)) {
+            unit_show_format_timestamp(buf, sizeof(buf), (uint64_t)json_integer_value(usec));
+            json_object_set_new(p, "value", json_string(buf));
+        } else if (value && json_is_integer(start) && json_is_integer(stop)) {
+            char *v = exec_times_localized(value, (uint64_t)json_integer_value(start),
+                                           (uint64_t)json_integer_value(stop));
+            if (v)
+                json_object_set_new(p, "value", json_string(v));
+            free(v);
+        }
+    }
+}
+
 static void print_properties(const struct ctl *c, const json_t *list)
 {
     bool filter = json_array_size(c->properties) > 0;
@@ -3177,6 +3230,7 @@ static int run_show(struct ctl *c, char **args, int n)
             continue;
         } else {
             list = json_object_get(params, "properties");
+            localize_properties(list);
         }
         if (json_mode(c)) {
             /* -p picks the properties here too. */

@@ -538,22 +538,55 @@ static int add_property(const char *name, const char *value, void *userdata)
 }
 
 /* systemd prints timestamps in show as "Sat 2026-11-21 19:42:27 UTC" (0 stays empty, and is
- * left out without --all), each followed by its monotonic twin in µs, always printed. */
+ * left out without --all), each followed by its monotonic twin in µs, always printed. The value
+ * is in minisupd's time zone; `usec` lets a client write it in its own, as systemctl formats
+ * timestamps where it runs. */
 static void add_timestamp(json_t *list, const char *name, struct dual_timestamp ts, bool all)
 {
     char buf[64], mono_name[64], num[32];
 
     unit_show_format_timestamp(buf, sizeof(buf), ts.realtime);
     if (*buf || all)
-        add_property(name, buf, list);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:I}", "name", name, "value", buf, "usec",
+                                              (json_int_t)ts.realtime));
     snprintf(mono_name, sizeof(mono_name), "%sMonotonic", name);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)ts.monotonic);
     add_property(mono_name, num, list);
 }
 
+/* The configuration's properties of one unit, with the last run of the command each Exec*=
+ * line shows: unit_show_properties_ran() looks a command up just before it passes its line. */
+struct show_list {
+    json_t *list;
+    const struct unit *unit;
+    bool have_run;
+    struct exec_status run;
+};
+
 static bool exec_lookup(const struct exec_command *cmd, struct exec_status *ret, void *userdata)
 {
-    return manager_exec_status(userdata, cmd, ret);
+    struct show_list *sl = userdata;
+    bool ran = manager_exec_status(sl->unit, cmd, ret);
+
+    sl->run = ran ? *ret : (struct exec_status){0};
+    sl->have_run = true;
+    return ran;
+}
+
+/* An Exec*= line carries its start_time= and stop_time= as µs too (startUsec, stopUsec), for a
+ * client to write them in its own time zone, as add_timestamp() does for the others. */
+static int add_config_property(const char *name, const char *value, void *userdata)
+{
+    struct show_list *sl = userdata;
+    json_t *p = json_pack("{s:s, s:s}", "name", name, "value", value);
+
+    if (p && sl->have_run) {
+        json_object_set_new(p, "startUsec", json_integer((json_int_t)sl->run.start_usec));
+        json_object_set_new(p, "stopUsec", json_integer((json_int_t)sl->run.exit_usec));
+    }
+    sl->have_run = false;
+    json_array_append_new(sl->list, p);
+    return 0;
 }
 
 /* show: the runtime properties, then the configuration's (unit_show.c), systemd's names. */
@@ -635,9 +668,12 @@ static void method_get_unit_properties(struct conn *c, json_t *params)
         snprintf(num, sizeof(num), "%u", st.n_connections);
         add_property("NConnections", num, list);
     }
-    if (st.config)
-        unit_show_properties_ran(st.config, all ? UNIT_SHOW_EMPTY : 0, exec_lookup, u, add_property,
-                                 list);
+    if (st.config) {
+        struct show_list sl = {.list = list, .unit = u};
+
+        unit_show_properties_ran(st.config, all ? UNIT_SHOW_EMPTY : 0, exec_lookup, &sl,
+                                 add_config_property, &sl);
+    }
     reply(c, json_pack("{s:o}", "properties", list), false);
 }
 

@@ -48,7 +48,8 @@ typedef bool (*unit_show_exec_lookup)(const struct exec_command *cmd, struct exe
                                       void *userdata);
 
 /* unit_show_properties() for a unit that runs: the Exec*= properties carry each command's last
- * run as lookup reports it (systemd's start_time, stop_time, pid, code and status). */
+ * run as lookup reports it (systemd's start_time, stop_time, pid, code and status). lookup is
+ * called for each command just before its property is passed to cb, and for nothing else. */
 int unit_show_properties_ran(const struct unit_config *c, unsigned flags,
                              unit_show_exec_lookup lookup, void *lookup_userdata, unit_show_cb cb,
                              void *userdata);

@@ -1082,6 +1082,62 @@ Test(commands, failed_verbs_exit_as_systemctl)
     harness_stop(&d);
 }
 
+/* show writes timestamps in minisupctl's time zone, as systemctl formats them where it runs:
+ * minisupd in UTC, minisupctl in a zone 3 hours east. Every *Timestamp= and the start_time=
+ * and stop_time= of an Exec*= line; the µs GetUnitProperties sends (usec) give the expected
+ * text. */
+Test(commands, show_timestamps_in_the_callers_time_zone)
+{
+    setenv("TZ", "UTC0", 1);
+    harness_write_unit(&d, "once.service",
+                       "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+    harness_start(&d);
+    free(ctl_ok("start", "once", NULL, NULL));
+    setenv("TZ", "XYZ-3", 1);
+    tzset();
+
+    const char *json[] = {"show", "-o", "json", "-p", "ActiveEnterTimestamp", "once", NULL};
+    char *out = ctl_expect_err(0, "", json);
+    json_error_t jerr;
+    json_t *props = json_loads(out, 0, &jerr);
+    cr_assert_not_null(props, "%s: %s", jerr.text, out);
+    json_int_t usec = json_integer_value(json_object_get(json_array_get(props, 0), "usec"));
+    cr_assert_gt(usec, 0, "%s", out);
+    time_t t = (time_t)(usec / 1000000);
+    struct tm tm;
+    char when[64], want[256];
+    cr_assert_not_null(localtime_r(&t, &tm));
+    cr_assert_gt(strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M:%S %Z", &tm), 0);
+    cr_assert(strstr(when, " XYZ"), "%s", when);
+    json_decref(props);
+    free(out);
+
+    const char *show[] = {"show", "-p",
+                          "ActiveEnterTimestamp,ExecMainStartTimestamp,ExecMainExitTimestamp",
+                          "once", NULL};
+    out = ctl_expect_err(0, "", show);
+    snprintf(want, sizeof(want), "ActiveEnterTimestamp=%s\n", when);
+    cr_assert(strstr(out, want), "want %s in:\n%s", want, out);
+    cr_assert_null(strstr(out, "UTC"), "%s", out);
+    cr_assert(strstr(out, "ExecMainStartTimestamp=") && strstr(out, "ExecMainExitTimestamp="), "%s",
+              out);
+    free(out);
+    const char *exec[] = {"show", "-P", "ExecStart", "once", NULL};
+    out = ctl_expect_err(0, "", exec);
+    cr_assert(strstr(out, " XYZ] ; stop_time=[") && strstr(out, " XYZ] ; pid="), "%s", out);
+    cr_assert_null(strstr(out, "UTC"), "%s", out);
+    free(out);
+
+    /* The daemon's own zone, for a caller there. */
+    setenv("TZ", "UTC0", 1);
+    const char *utc[] = {"show", "-P", "ActiveEnterTimestamp", "once", NULL};
+    out = ctl_expect_err(0, "", utc);
+    cr_assert(strstr(out, " UTC\n"), "%s", out);
+    free(out);
+    unsetenv("TZ");
+    harness_stop(&d);
+}
+
 /* A unit file linked to /dev/null or empty is masked, as systemd's null_or_empty() makes it:
  * load state and unit file state "masked", LoadError= systemd's UnitMasked error, every job
  * but stop refused with "Unit x is masked." and exit 1 (systemctl maps that error to no code of
