@@ -650,6 +650,19 @@ static void print_dropins(FILE *f, const json_t *unit)
     }
 }
 
+/* systemctl's "Docs:" lines: the unit's Documentation=, one per line. */
+static void print_docs(FILE *f, const json_t *unit)
+{
+    json_t *docs = json_object_get(unit, "documentation");
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(docs, i, d)
+    {
+        fprintf(f, "   %9s %s\n", i == 0 ? "Docs:" : "", json_string_value(d));
+    }
+}
+
 /* How long the unit was active, for one that is down again (systemctl's "Duration:"). */
 static void print_duration(FILE *f, const json_t *unit)
 {
@@ -1015,6 +1028,7 @@ void ctl_print_unit_status(FILE *f, const json_t *unit, const json_t *entries,
     print_duration(f, unit);
     print_checks(f, unit, st);
     print_triggered_by(f, unit, st);
+    print_docs(f, unit);
     if (json_object_get(unit, "listen"))
         print_socket(f, unit);
     print_processes(f, unit, st);

@@ -867,6 +867,17 @@ static void method_get_unit(struct conn *c, json_t *params)
     if (o)
         json_object_set_new(o, "needDaemonReload",
                             json_boolean(manager_unit_need_daemon_reload(u)));
+    /* Documentation=, for status's "Docs:" lines. */
+    if (o) {
+        struct unit_status st;
+        manager_unit_status(u, &st);
+        if (st.config && st.config->documentation && st.config->documentation[0]) {
+            json_t *docs = json_array();
+            for (char **d = st.config->documentation; docs && *d; d++)
+                json_array_append_new(docs, json_string(*d));
+            json_object_set_new(o, "documentation", docs);
+        }
+    }
     /* Only here, not in ListUnits: finding them walks every unit. */
     n = manager_triggered_by(u, socks, sizeof(socks) / sizeof(socks[0]));
     if (o && n > 0) {

@@ -225,6 +225,27 @@ Test(ctl_output, status_block_running, .init = utc)
     json_decref(u);
 }
 
+/* Documentation= as systemctl status prints it: "Docs:" right-aligned, one URL per line. */
+Test(ctl_output, status_block_docs, .init = utc)
+{
+    json_t *u = unit_new("active", "running", "success");
+    char *out = NULL;
+
+    json_object_set_new(u, "mainPid", json_integer(1234));
+    json_object_set_new(u, "documentation",
+                        json_pack("[s, s]", "man:sshd(8)", "https://example.com/x"));
+    CAPTURE(out, ctl_print_unit_status(f, u, NULL, CTL_OUTPUT_SHORT, &plain));
+    cr_expect_str_eq(out,
+                     "● fifo-echo.service - FIFO echo service\n"
+                     "     Loaded: loaded (/path/etc/units/fifo-echo.service; enabled)\n"
+                     "     Active: active (running) since Sat 2026-11-21 19:01:45 UTC; 5s ago\n"
+                     "       Docs: man:sshd(8)\n"
+                     "             https://example.com/x\n"
+                     "   Main PID: 1234 (fifo-echo)\n");
+    free(out);
+    json_decref(u);
+}
+
 /* DISK-1/2: what the journal could not keep is in status, "still failing" while unreported. */
 Test(ctl_output, status_block_journal_losses_DISK_1, .init = utc)
 {
