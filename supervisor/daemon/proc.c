@@ -785,21 +785,31 @@ int proc_signal_escaped(const char *invocation, const pid_t *groups, size_t n_gr
 }
 
 /* pid, comm and pgrp from /proc/<pid>/stat; false when gone or a zombie. */
-static bool read_stat(pid_t pid, char *comm, size_t comm_size, pid_t *ret_pgrp)
+/* The text of /proc/PID/stat into buf (NUL-terminated): 0, or -ESRCH when pid is gone. */
+static int read_stat_text(pid_t pid, char *buf, size_t size)
 {
-    char path[64], buf[512];
+    char path[64];
     ssize_t n;
     int fd;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
+        return -ESRCH;
+    n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
-        return false;
+        return -ESRCH;
     buf[n] = '\0';
+    return 0;
+}
+
+static bool read_stat(pid_t pid, char *comm, size_t comm_size, pid_t *ret_pgrp)
+{
+    char buf[512];
+
+    if (read_stat_text(pid, buf, sizeof(buf)) < 0)
+        return false;
     char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
     char state;
     int ppid, pgrp;
@@ -815,21 +825,13 @@ static bool read_stat(pid_t pid, char *comm, size_t comm_size, pid_t *ret_pgrp)
 
 int proc_start_time(pid_t pid, uint64_t *ret_ticks, pid_t *ret_pgrp)
 {
-    char path[64], buf[1024];
+    char buf[1024];
     unsigned long long start;
-    ssize_t n;
-    int fd, pgrp;
+    int pgrp;
     char state;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_stat_text(pid, buf, sizeof(buf)) < 0)
         return -ESRCH;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
     /* comm may hold spaces and parentheses: the fields start after the last ')'. Field 22
      * (starttime) is the 20th after it. */
     char *p = strrchr(buf, ')');
@@ -924,19 +926,10 @@ int proc_parse_stat(const char *text, struct proc_stat *ret)
 
 int proc_read_stat(pid_t pid, struct proc_stat *ret)
 {
-    char path[64], buf[1024];
-    ssize_t n;
-    int fd;
+    char buf[1024];
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_stat_text(pid, buf, sizeof(buf)) < 0)
         return -ESRCH;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
     return proc_parse_stat(buf, ret);
 }
 
