@@ -884,7 +884,9 @@ static void print_process_tree(FILE *f, const json_t *procs, const char *prefix,
         kids[first[g] + path[g]++] = i;
     }
 
-    memcpy(pre, prefix, base);
+    /* pre holds the prefix of the deepest level so far; each line prints its own level's part
+     * of it (%.*s), so it is kept NUL-terminated only for tidiness. */
+    memcpy(pre, prefix, base + 1);
     frames[depth++] = (struct tree_frame){n, 0, base, 0};
     while (depth > 0) {
         struct tree_frame *fr = &frames[depth - 1];
@@ -906,7 +908,7 @@ static void print_process_tree(FILE *f, const json_t *procs, const char *prefix,
         if (first[i + 1] > first[i]) {
             const char *seg = last ? "  " : "\u2502 ";
             size_t len = strlen(seg), at = fr->prefix_len;
-            memcpy(pre + at, seg, len);
+            memcpy(pre + at, seg, len + 1);
             frames[depth++] = (struct tree_frame){i, 0, at + len, 0};
         }
     }
