@@ -365,8 +365,8 @@ static int unit_name_from_path(const char *path, const char *suffix, char **ret)
         p += k;
     }
     if (t == s)
-        *t++ = '-'; /* the root directory */
-    strcpy(t, suffix);
+        *t++ = '-';                        /* the root directory */
+    memcpy(t, suffix, strlen(suffix) + 1); /* the buffer was sized for it */
     if (strlen(s) >= UNIT_NAME_MAX || !unit_name_check(s, true, false, false)) {
         int r = strlen(s) >= UNIT_NAME_MAX ? -ENAMETOOLONG : -EINVAL;
         free(s);
@@ -425,7 +425,7 @@ int unit_name_mangle(const char *name, char **ret_name, char **ret_escaped)
     }
     /* A glob keeps no suffix, so that "foo.*" stays a pattern. */
     if (!string_is_glob(s) && !unit_name_is_valid(s))
-        strcpy(t, ".service");
+        memcpy(t, ".service", sizeof(".service")); /* the buffer was sized for it */
     *ret_name = s;
     return 1;
 }
