@@ -473,8 +473,12 @@ static void on_record_idle(uv_idle_t *h)
         return;
     for (size_t i = 0; i < m->n_units; i++)
         for (int k = 0; k < 2; k++)
-            if (m->units[i]->runs[k] && !m->units[i]->runs[k]->reaped)
-                v[n++] = (struct process_entry){m->units[i]->runs[k]->pid, m->units[i]->name};
+            if (m->units[i]->runs[k] && !m->units[i]->runs[k]->reaped) {
+                const struct run *run = m->units[i]->runs[k];
+                /* A process we spawned called setsid(): its group is its pid. */
+                v[n++] =
+                    (struct process_entry){run->pid, m->units[i]->name, run->cmd ? run->pid : 0};
+            }
     r = process_record_write(m->record, v, n);
     if (r < 0 && !m->record_failed)
         log_warning_errno(r, "Failed to write the process record; a successor after a crash "

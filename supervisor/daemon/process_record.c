@@ -108,6 +108,8 @@ int process_record_write(struct process_record *r, const struct process_entry *p
             } else if (proc_start_time(key.pid, &key.start, &key.pgid) < 0) {
                 continue; /* already gone: nothing to stop later */
             }
+            if (procs[i].pgid > 0)
+                key.pgid = procs[i].pgid;
             int l = asprintf(&key.line, "%d %d %llu %s\n", (int)key.pid, (int)key.pgid,
                              (unsigned long long)key.start, procs[i].unit);
             if (l < 0) {
@@ -231,7 +233,11 @@ static int read_stale(const char *path, struct stale **ret, size_t *ret_n)
              * kernel keeps the group's id from being reused, so the group is still this run's
              * (docs/design-decisions.md, "When minisupd itself dies"). */
             pid_t member;
-            if (pgid <= 1 || proc_group_members(pgid, &member, 1) == 0)
+            /* Only the group the process led (its id is the process's pid, which the kernel
+             * keeps while the group lives), and never our own: a record written before the
+             * child's setpgid() names the group it was forked in. */
+            if (pgid <= 1 || pgid != pid || pgid == getpgrp() ||
+                proc_group_members(pgid, &member, 1) == 0)
                 continue;
             s.group = true;
             s.k.pid = member;

@@ -22,6 +22,10 @@ struct process_record;
 struct process_entry {
     pid_t pid;
     const char *unit;
+    /* Its process group when known (a process minisupd spawned leads its own session, so it
+     * is its pid), else 0: read from /proc, which before the child's setsid() still names the
+     * group it was forked in. */
+    pid_t pgid;
 };
 
 /* Prepares writing runtime_dir/processes (nothing is written yet). 0 or -ENOMEM. */

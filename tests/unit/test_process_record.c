@@ -94,7 +94,7 @@ Test(process_record, written_record_is_swept_with_its_group_CRASH_1, .init = set
 {
     struct process_record *r;
     pid_t pid = spawn_stubborn();
-    struct process_entry e[] = {{pid, "stubborn.service"}};
+    struct process_entry e[] = {{pid, "stubborn.service", 0}};
     struct stops st = {0};
     pid_t members[4];
 
@@ -150,7 +150,7 @@ Test(process_record, clean_exit_removes_the_record_and_gone_processes_are_left_o
     if (pid == 0)
         _exit(0);
     cr_assert(reaped_within(pid, 1000));
-    struct process_entry e[] = {{pid, "gone.service"}, {getpid(), "self.service"}};
+    struct process_entry e[] = {{pid, "gone.service", 0}, {getpid(), "self.service", 0}};
     cr_assert_eq(process_record_new(dir, &r), 0);
     cr_assert_eq(process_record_write(r, e, 2), 0);
     f = fopen(path, "r");
@@ -187,8 +187,8 @@ Test(process_record, rewrites_hold_exactly_the_last_set, .init = setup, .fini = 
     int w;
 
     cr_assert_eq(process_record_new(dir, &r), 0);
-    struct process_entry one[] = {{self, "a.service"}};
-    struct process_entry two[] = {{parent, "b.service"}, {self, "a.service"}};
+    struct process_entry one[] = {{self, "a.service", 0}};
+    struct process_entry two[] = {{parent, "b.service", 0}, {self, "a.service", 0}};
     cr_assert_eq(process_record_write(r, one, 1), 0);
     cr_assert_eq(process_record_write(r, two, 2), 0);
     read_record(buf, sizeof(buf));
