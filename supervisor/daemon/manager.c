@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "condition_check.h"
 #include "journal.h"
 #include "log.h"
 #include "notify.h"

@@ -1,7 +1,7 @@
 /* Condition*= and Assert*= of systemd.unit(5): the checks minisup can make without cgroups,
  * firmware or credentials (paths, host, kernel command line, environment, user, group). Others
- * load with an "Unsupported key" warning. A check reads the machine as it is when the unit
- * starts; it never changes anything. */
+ * load with an "Unsupported key" warning. This header is what the parser and minisupctl need;
+ * minisupd tests conditions with condition_check.h. */
 #ifndef MINISUP_CONDITION_H
 #define MINISUP_CONDITION_H
 
@@ -40,17 +40,6 @@ const char *condition_type_to_string(enum condition_type t);
 int condition_type_from_string(const char *s);
 /* Whether the type takes an absolute path. */
 bool condition_type_is_path(enum condition_type t);
-
-/* Tests one condition, negation applied: 1 when it holds, 0 when not. A check that cannot be
- * made (unreadable /proc/cmdline, ...) does not hold. */
-int condition_test(const struct condition *c);
-
-/* systemd's rule over one list (conditions or asserts, picked by is_assert): every
- * non-triggering one must hold, and when there are triggering ones, at least one of them.
- * Returns true when the list passes; else *ret_failed is the first failing non-triggering one,
- * or NULL when only the triggering ones all failed. */
-bool condition_list_test(const struct condition *v, size_t n, bool is_assert,
-                         const struct condition **ret_failed);
 
 /* "ConditionPathExists=|!/x" into buf, as systemd prints a condition. */
 void condition_format(const struct condition *c, char *buf, size_t size);

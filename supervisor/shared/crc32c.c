@@ -13,14 +13,21 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_HW 1
-/* glibc (2.33 and later) tells what it found at start-up; libgcc's __builtin_cpu_supports()
- * would link in a constructor that asks the CPU again in every process (CPUID traps to the
- * hypervisor in a VM: 20 µs of each minisupctl start on the benchmark machine). */
+/* glibc (2.33 and later) tells what it found at start-up. Elsewhere (musl: minisupctl) the CPU
+ * is asked here, on first use. Never libgcc's __builtin_cpu_supports(): it links in a
+ * constructor that asks the CPU in every process, and CPUID traps to the hypervisor in a VM
+ * (a quarter of minisupctl's start on the benchmark machine). */
 #if __has_include(<sys/platform/x86.h>)
 #include <sys/platform/x86.h>
 #define cpu_has_sse42() CPU_FEATURE_ACTIVE(SSE4_2)
 #else
-#define cpu_has_sse42() (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2"))
+#include <cpuid.h>
+static bool cpu_has_sse42(void)
+{
+    unsigned a, b, c, d;
+
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
+}
 #endif
 #else
 #define HAVE_HW 0

@@ -658,12 +658,14 @@ static int rename_current(struct journal_store *s, struct store_unit *u, struct 
     for (int tries = 0; tries < 1000; tries++, g->first_realtime++) {
         segment_name(name, sizeof(name), g);
         unit_path(to, u->name, name);
+#ifdef RENAME_NOREPLACE /* musl 1.2.3 (minisupctl's, which never writes) has no renameat2() */
         if (renameat2(s->dfd, from, s->dfd, to, RENAME_NOREPLACE) == 0)
             return 0;
         if (errno == EEXIST)
             continue;
         if (errno != EINVAL && errno != ENOSYS)
             return -errno;
+#endif
         /* A file system without RENAME_NOREPLACE: check, then rename (we are the only writer). */
         if (faccessat(s->dfd, to, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
             continue;

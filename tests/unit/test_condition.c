@@ -8,7 +8,7 @@
 
 #include <criterion/criterion.h>
 
-#include "condition.h"
+#include "condition_check.h"
 #include "unit_file.h"
 
 static const struct unit_load_context ctx = {
