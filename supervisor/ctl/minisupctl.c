@@ -67,6 +67,8 @@ struct ctl {
      * --signal (decided once the verb is known). */
     const char *s_args[8];
     size_t n_s_args;
+    char *joined[16]; /* "-n5" from "-n" "5" (join_optional_values) */
+    size_t n_joined;
     char *socket_path;
     struct varlink_client *client;
     int mode; /* enum ctl_output_mode, or -1 when -o was not given */
@@ -2676,8 +2678,105 @@ enum {
     ARG_NO_HOSTNAME,
 };
 
+/* The option letters and their arguments, as getopt_long() reads them below. */
+#define SHORT_OPTIONS "s:o:aqlu:n::fexb::hS:U:p:P:t:rD:g:"
+
+/* Whether the word after an option with an optional value (-n, -b) is that value. */
+static bool reads_as_value(int opt, const char *word)
+{
+    long long lines;
+    bool oldest;
+
+    if (opt == 'n')
+        return parse_lines(word, &lines, &oldest) >= 0;
+    return parse_boot(word, NULL, NULL) >= 0;
+}
+
+/* journalctl takes -n and -b's values as the next word when it reads as one (-n 5, --lines 5,
+ * -b -1), though getopt gives an optional value only when it is attached (-n5, --lines=5).
+ * glibc's getopt lets a caller peek at the next word; musl's (minisupctl's) has already
+ * moved the words it skipped by then. So the two words are joined into one here, before
+ * getopt, the same way for every C library: argv[i] becomes "-n5" or "--lines=5" and the value
+ * word leaves argv. Options taking a required value have it skipped, so `-g -n` keeps -n a
+ * pattern. Returns the new argc; the joined strings go to c->joined. */
+static int join_optional_values(struct ctl *c, int argc, char **argv, const struct option *options)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int opt = 0;
+        char *joined;
+
+        if (streq(a, "--"))
+            break;
+        if (a[0] != '-' || a[1] == '\0')
+            continue;
+        if (a[1] == '-') {
+            const struct option *o = options;
+            size_t len = strcspn(a + 2, "=");
+
+            while (o->name && (strlen(o->name) != len || strncmp(o->name, a + 2, len) != 0))
+                o++;
+            if (!o->name || a[2 + len] == '=')
+                continue;
+            if (o->has_arg == required_argument)
+                i++;
+            else if (o->has_arg == optional_argument && (o->val == 'n' || o->val == 'b'))
+                opt = o->val;
+        } else {
+            for (const char *p = a + 1; *p; p++) {
+                const char *spec = strchr(SHORT_OPTIONS, *p);
+
+                if (!spec || *p == ':' || spec[1] != ':')
+                    continue; /* a flag, or an unknown letter getopt will report */
+                if (spec[2] != ':') {
+                    i += p[1] == '\0'; /* a required value: the rest, or the next word */
+                } else if (p[1] == '\0') {
+                    opt = *p; /* -n or -fn at the end of the word */
+                }
+                break;
+            }
+        }
+        if (!opt || i + 1 >= argc || !reads_as_value(opt, argv[i + 1]) ||
+            c->n_joined >= sizeof(c->joined) / sizeof(c->joined[0]))
+            continue;
+        if (asprintf(&joined, "%s%s%s", a, a[1] == '-' ? "=" : "", argv[i + 1]) < 0)
+            return -1;
+        c->joined[c->n_joined++] = joined;
+        argv[i] = joined;
+        memmove(&argv[i + 1], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(argv[0]));
+        argv[--argc] = NULL;
+    }
+    return argc;
+}
+
+/* getopt's own messages differ between C libraries; these are glibc's, which systemctl prints.
+ * optopt is 0 for an unknown long option, the option's letter or ARG_* otherwise. */
+static int option_error(int argc, char **argv)
+{
+    /* musl's getopt may leave a NULL where the missing value was looked for */
+    const char *word = optind > 0 && optind - 1 < argc ? argv[optind - 1] : NULL;
+
+    if (!word)
+        word = "";
+
+    if (optopt == 0) {
+        fprintf(stderr, "minisupctl: unrecognized option '%s'\n", word);
+    } else if (optopt < 0x100 && !strchr(SHORT_OPTIONS, optopt)) {
+        fprintf(stderr, "minisupctl: invalid option -- '%c'\n", optopt);
+    } else if (strncmp(word, "--", 2) == 0) {
+        if (strchr(word, '='))
+            fprintf(stderr, "minisupctl: option '%.*s' doesn't allow an argument\n",
+                    (int)strcspn(word, "="), word);
+        else
+            fprintf(stderr, "minisupctl: option '%s' requires an argument\n", word);
+    } else {
+        fprintf(stderr, "minisupctl: option requires an argument -- '%c'\n", optopt);
+    }
+    return usage_error();
+}
+
 /* Returns -1 to go on, or the exit code to leave with. */
-static int parse_argv(struct ctl *c, int argc, char **argv)
+static int parse_argv(struct ctl *c, int *argcp, char **argv)
 {
     static const struct option options[] = {
         {"socket", required_argument, NULL, 's'},
@@ -2718,10 +2817,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         {"version", no_argument, NULL, ARG_VERSION},
         {NULL, 0, NULL, 0},
     };
-    int opt;
+    int opt, argc = join_optional_values(c, *argcp, argv, options);
 
-    while ((opt = getopt_long(argc, argv, "s:o:aqlu:n::fexb::hS:U:p:P:t:rD:g:", options, NULL)) >=
-           0) {
+    if (argc < 0)
+        return oom();
+    *argcp = argc;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, SHORT_OPTIONS, options, NULL)) >= 0) {
         switch (opt) {
         case 's':
             if (c->n_s_args < sizeof(c->s_args) / sizeof(c->s_args[0]))
@@ -2775,17 +2877,14 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
                 return oom();
             break;
         case 'n':
-            /* journalctl's -n takes its value optionally: bare, it is 10, and the next word is
-             * the value when it reads as one, so -n 5 and --lines 5 work as -n5 and --lines=5. */
+            /* journalctl's -n takes its value optionally: bare, it is 10; -n 5 and --lines 5
+             * arrive here as -n5 and --lines=5 (join_optional_values). */
             c->lines_bare = false;
             if (optarg) {
                 if (parse_lines(optarg, &c->lines, &c->lines_oldest) < 0) {
                     fprintf(stderr, "Invalid number of lines '%s'.\n", optarg);
                     return usage_error();
                 }
-            } else if (optind < argc &&
-                       parse_lines(argv[optind], &c->lines, &c->lines_oldest) >= 0) {
-                optind++;
             } else {
                 c->lines = BARE_JOURNAL_LINES;
                 c->lines_oldest = false;
@@ -2805,7 +2904,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         case 'b':
             /* journalctl's -b takes its value optionally, as -n does: the next word is the
              * value only when it reads as a boot (an offset, an ID), so -b UNIT keeps the unit
-             * an argument. */
+             * an argument (join_optional_values). */
             c->boot = true;
             c->boot_arg = NULL;
             c->journal_only = c->journal_only ? c->journal_only : "-b/--boot";
@@ -2815,8 +2914,6 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
                     return CTL_EXIT_FAILURE;
                 }
                 c->boot_arg = optarg;
-            } else if (optind < argc && parse_boot(argv[optind], NULL, NULL) >= 0) {
-                c->boot_arg = argv[optind++];
             }
             break;
         case ARG_UTC:
@@ -2920,6 +3017,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv)
         case ARG_VERSION:
             printf("minisupctl %s\n", MINISUP_VERSION);
             return CTL_EXIT_OK;
+        case '?':
+            return option_error(argc, argv);
         default:
             return usage_error();
         }
@@ -3344,7 +3443,7 @@ int main(int argc, char **argv)
         json_decref(c.type_args);
         return oom();
     }
-    ret = parse_argv(&c, argc, argv);
+    ret = parse_argv(&c, &argc, argv);
     if (ret >= 0)
         goto out;
     if (c.help && optind >= argc) {
@@ -3447,6 +3546,8 @@ int main(int argc, char **argv)
 out:
     varlink_client_free(c.client);
     free(c.socket_path);
+    for (size_t i = 0; i < c.n_joined; i++)
+        free(c.joined[i]);
     json_decref(c.units);
     json_decref(c.match_units);
     json_decref(c.match_identifiers);
