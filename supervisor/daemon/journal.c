@@ -1118,6 +1118,13 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread != UV_EOF)
         log_debug("Reading output of %s failed: %s", s->unit, uv_strerror((int)nread));
+    if (s->partial_len == 0 && s->refs == 1) {
+        /* No batch of its lines is with the writer (each holds a reference): all it wrote is
+         * stored, so the owner hears of the end now. A restart then waits for no round trip
+         * through the writer thread (bench W2). */
+        stream_close_now(s);
+        return;
+    }
     struct batch *b = cur_batch(j);
     if (b) {
         batch_hold_stream(b, s);

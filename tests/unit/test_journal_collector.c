@@ -149,6 +149,34 @@ Test(journal_collector, lines_in_order_and_last_without_newline_LOG_2, .init = s
     free(c.text);
 }
 
+/* The end of a stream whose lines are all stored is told in the loop turn that read it, with no
+ * round trip through the writer thread (a restart waits on it); one whose last lines are still
+ * with the writer is told only once they are stored (LOG-2). */
+Test(journal_collector, end_of_a_stored_stream_told_at_once, .init = setup, .fini = teardown)
+{
+    int fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDOUT);
+    struct collected c;
+
+    write_all(fd, "first\n", 6);
+    for (int i = 0; i < 1000; i++) /* until the line was read and handed to the writer */
+        uv_run(&loop, UV_RUN_NOWAIT);
+    journal_flush(j); /* and stored: the writer has nothing of the stream now */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    close(fd);
+    uv_run(&loop, UV_RUN_NOWAIT); /* one turn: reads the EOF */
+    cr_assert_eq(eofs, 1, "the end waited for the writer thread");
+
+    /* The unfinished last line must be stored first: the end comes after it. */
+    fd = attach("0123456789abcdef0123456789abcdef", JOURNAL_STREAM_STDERR);
+    write_all(fd, "unfinished", 10);
+    close(fd);
+    run_until_eofs(2);
+    read_back(&c);
+    cr_assert_eq(c.n, 2);
+    cr_assert_arr_eq(c.text, "first\nunfinished\n", c.len);
+    free(c.text);
+}
+
 Test(journal_collector, long_line_split_at_line_max_and_rebuilt_LOG_5, .init = setup,
      .fini = teardown)
 {
