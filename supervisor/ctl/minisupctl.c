@@ -2731,7 +2731,7 @@ static int join_optional_values(struct ctl *c, int argc, char **argv, const stru
                 if (spec[2] != ':') {
                     i += p[1] == '\0'; /* a required value: the rest, or the next word */
                 } else if (p[1] == '\0') {
-                    opt = *p; /* -n or -fn at the end of the word */
+                    opt = (unsigned char)*p; /* -n or -fn at the end of the word */
                 }
                 break;
             }
